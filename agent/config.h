@@ -1,0 +1,49 @@
+/*
+ * config.h - ikemond.conf, INI style.
+ *
+ *   [ikemond]  listen, control, log, log_level, retransmit_timeout, retransmit_tries,
+ *              deleted_linger, restart_delay
+ *   [peer NAME] remote, local, psk, ike, local_id, remote_id, auto, ike_lifetime
+ *
+ * Errors are reported as "FILE:LINE: what is wrong"; unknown sections and keys are
+ * errors.  Secrets (psk) are wiped by ikemond_config_free().
+ */
+#ifndef AGENT_CONFIG_H
+#define AGENT_CONFIG_H
+
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "ike/peer.h"
+
+#define IKEMOND_MAX_LISTEN 16
+#define IKEMOND_DEFAULT_CONFIG  "/etc/ikemond.conf"
+#define IKEMOND_DEFAULT_CONTROL "/run/ikemond.sock"
+
+enum ikemond_log_target { IKEMOND_LOG_STDERR = 0, IKEMOND_LOG_SYSLOG = 1 };
+
+struct ikemond_config {
+	struct sockaddr_storage listen[IKEMOND_MAX_LISTEN]; /* default 0.0.0.0:500, [::]:500 */
+	size_t n_listen;
+	char control[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	enum ikemond_log_target log_target; /* log = stderr | syslog */
+	int log_level;                      /* log_level = err|warning|notice|info|debug (syslog numbers) */
+	struct ike_settings settings;
+	struct ike_peer_cfg *peers;
+	size_t n_peers;
+};
+
+/* Fill defaults (no peers). */
+void ikemond_config_defaults(struct ikemond_config *cfg);
+
+/*
+ * Load FILE into cfg (which is initialised here).  Returns 0, or -1 with
+ * "FILE:LINE: message" in err (cfg then holds nothing that needs freeing).
+ */
+int ikemond_config_load(const char *path, struct ikemond_config *cfg, char *err, size_t errlen);
+
+/* Free peers, wiping their pre-shared keys. */
+void ikemond_config_free(struct ikemond_config *cfg);
+
+#endif /* AGENT_CONFIG_H */

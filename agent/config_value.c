@@ -1,0 +1,419 @@
+/*
+ * config_value.c - parsers for single ikemond.conf values.
+ *
+ * Strict on purpose: a typo in a number or an address is an error at startup, not a
+ * silently different daemon.  Nothing here resolves host names.
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "agent/config_value.h"
+#include "ike/ike.h"
+
+static int value_error(char *msg, size_t msglen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Write the message; returns -1 so that callers can return it. */
+static int value_error(char *msg, size_t msglen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (msg == NULL || msglen == 0)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(msg, msglen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+bool config_value_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	uint32_t v = 0;
+
+	if (*s == '\0')
+		return false;
+	/* By hand: strtoul would take a sign, blanks and "0x". */
+	for (; *s != '\0'; s++) {
+		if (!isdigit((unsigned char)*s) || v > (UINT32_MAX - 9) / 10)
+			return false;
+		v = v * 10 + (uint32_t)(*s - '0');
+	}
+	if (v < min || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool config_value_seconds_ms(const char *s, uint32_t *ms)
+{
+	uint32_t whole = 0, frac = 0, scale = 1000;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	for (; isdigit((unsigned char)*s); s++) {
+		if (whole > 1000000)
+			return false;
+		whole = whole * 10 + (uint32_t)(*s - '0');
+	}
+	if (*s == '.') {
+		if (!isdigit((unsigned char)*++s))
+			return false;
+		for (; isdigit((unsigned char)*s); s++) {
+			if (scale == 1)
+				return false;
+			scale /= 10;
+			frac += (uint32_t)(*s - '0') * scale;
+		}
+	}
+	if (*s != '\0')
+		return false;
+	*ms = whole * 1000 + frac;
+	return true;
+}
+
+unsigned config_value_addr_bits(int family)
+{
+	return family == AF_INET6 ? 128 : 32;
+}
+
+bool config_value_addr(const char *s, uint16_t port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, s, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		return true;
+	}
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET6, s, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		return true;
+	}
+	return false;
+}
+
+bool config_value_hostport(const char *s, struct sockaddr_storage *ss)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port = NULL, *close, *colon;
+	const char *start = s;
+	size_t hlen;
+	uint32_t portnum = CONFIG_IKE_PORT;
+
+	if (s[0] == '[') {
+		close = strchr(s, ']');
+		if (close == NULL || (close[1] != '\0' && close[1] != ':'))
+			return false;
+		start = s + 1;
+		hlen = (size_t)(close - start);
+		if (close[1] == ':')
+			port = close + 2;
+	} else {
+		colon = strchr(s, ':');
+		/* One colon separates a port; more make an IPv6 address without one. */
+		if (colon != NULL && strchr(colon + 1, ':') == NULL) {
+			hlen = (size_t)(colon - s);
+			port = colon + 1;
+		} else {
+			hlen = strlen(s);
+		}
+	}
+	if (hlen == 0 || hlen >= sizeof(host))
+		return false;
+	memcpy(host, start, hlen);
+	host[hlen] = '\0';
+	if (port != NULL && !config_value_u32(port, 1, 65535, &portnum))
+		return false;
+	if (!config_value_addr(host, (uint16_t)portnum, ss))
+		return false;
+	if (s[0] == '[')
+		return ss->ss_family == AF_INET6;
+	return port == NULL || ss->ss_family == AF_INET;
+}
+
+/* Whether every address bit after the first prefix bits is zero. */
+static bool host_bits_clear(const struct sockaddr_storage *ss, unsigned prefix)
+{
+	const uint8_t *a;
+	unsigned bit, bits = config_value_addr_bits(ss->ss_family);
+
+	if (ss->ss_family == AF_INET6)
+		a = (const uint8_t *)&((const struct sockaddr_in6 *)ss)->sin6_addr;
+	else
+		a = (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
+	for (bit = prefix; bit < bits; bit++) {
+		if (a[bit / 8] & (0x80 >> (bit % 8)))
+			return false;
+	}
+	return true;
+}
+
+int config_value_remote(char *s, struct ike_peer_cfg *p, char *msg, size_t msglen)
+{
+	char *slash = strchr(s, '/');
+	uint32_t prefix;
+
+	if (strcmp(s, "%any") == 0) {
+		memset(&p->remote, 0, sizeof(p->remote));
+		p->remote_prefix = 0;
+		p->remote_any = true;
+		return 0;
+	}
+	if (slash != NULL) {
+		*slash = '\0';
+		if (!config_value_addr(s, CONFIG_IKE_PORT, &p->remote) ||
+		    !config_value_u32(slash + 1, 0, config_value_addr_bits(p->remote.ss_family),
+		                      &prefix))
+			return value_error(msg, msglen, "bad remote subnet '%.60s/%.10s'", s,
+			                   slash + 1);
+		/* 10.0.0.1/24 is most likely a typo for a host or for 10.0.0.0/24. */
+		if (!host_bits_clear(&p->remote, prefix))
+			return value_error(msg, msglen,
+			                   "remote subnet '%.60s/%u' has bits set after the prefix",
+			                   s, prefix);
+		p->remote_prefix = (uint8_t)prefix;
+		return 0;
+	}
+	if (!config_value_hostport(s, &p->remote))
+		return value_error(msg, msglen,
+		                   "bad remote '%.80s' (expected ADDR[:PORT], [V6ADDR]:PORT, "
+		                   "ADDR/PREFIX or %%any)",
+		                   s);
+	p->remote_prefix = (uint8_t)config_value_addr_bits(p->remote.ss_family);
+	return 0;
+}
+
+/* "text" with \" and \\ escapes. */
+static int psk_quoted(const char *s, uint8_t *psk, size_t *psk_len, char *msg, size_t msglen)
+{
+	size_t n = 0;
+
+	for (s++; *s != '"'; s++) {
+		if (*s == '\0')
+			return value_error(msg, msglen, "psk lacks its closing quote");
+		if (*s == '\\') {
+			s++;
+			if (*s != '"' && *s != '\\')
+				return value_error(msg, msglen,
+				                   "psk has a bad escape (only \\\" "
+				                   "and \\\\ are known)");
+		}
+		if (n == IKE_PSK_MAX)
+			return value_error(msg, msglen, "psk longer than %d bytes", IKE_PSK_MAX);
+		psk[n++] = (uint8_t)*s;
+	}
+	if (s[1] != '\0')
+		return value_error(msg, msglen, "text after the closing quote of psk");
+	if (n == 0)
+		return value_error(msg, msglen, "psk is empty");
+	*psk_len = n;
+	return 0;
+}
+
+static int hex_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static int psk_hex(const char *s, uint8_t *psk, size_t *psk_len, char *msg, size_t msglen)
+{
+	size_t i, len = strlen(s);
+	int hi, lo;
+
+	if (len == 0 || len % 2 != 0)
+		return value_error(msg, msglen,
+		                   "psk 0x... needs an even, non-zero number of hex digits");
+	if (len / 2 > IKE_PSK_MAX)
+		return value_error(msg, msglen, "psk longer than %d bytes", IKE_PSK_MAX);
+	for (i = 0; i < len / 2; i++) {
+		hi = hex_nibble(s[2 * i]);
+		lo = hex_nibble(s[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return value_error(msg, msglen,
+			                   "psk 0x... holds a character that is not a hex digit");
+		psk[i] = (uint8_t)(hi << 4 | lo);
+	}
+	*psk_len = len / 2;
+	return 0;
+}
+
+/* Read fd into buf until the end of the file or of buf; the length, or -1 (errno). */
+static ssize_t read_all(int fd, uint8_t *buf, size_t size)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < size) {
+		r = read(fd, buf + got, size - got);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return -1;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+/*
+ * file:/path.  The mode is checked on the opened descriptor, not on the name, so that
+ * the file we check is the file we read.
+ */
+static int psk_file(const char *path, uint8_t *psk, size_t *psk_len, char *msg, size_t msglen)
+{
+	uint8_t buf[IKE_PSK_MAX + 3]; /* room to see that a file is too long */
+	struct stat st;
+	ssize_t len;
+	int fd, ret = -1;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1)
+		return value_error(msg, msglen, "cannot open psk file %s: %s", path,
+		                   strerror(errno));
+	if (fstat(fd, &st) == -1) {
+		value_error(msg, msglen, "cannot stat psk file %s: %s", path, strerror(errno));
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		value_error(msg, msglen, "psk file %s is not a regular file", path);
+		goto done;
+	}
+	if (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH)) {
+		value_error(msg, msglen, "psk file %s is %s by group or others (chmod 600)", path,
+		            st.st_mode & (S_IRGRP | S_IROTH) ? "readable" : "writable");
+		goto done;
+	}
+	len = read_all(fd, buf, sizeof(buf));
+	if (len == -1) {
+		value_error(msg, msglen, "cannot read psk file %s: %s", path, strerror(errno));
+		goto done;
+	}
+	if (len > 0 && buf[len - 1] == '\n')
+		len--;
+	if (len > 0 && buf[len - 1] == '\r')
+		len--;
+	if (len == 0) {
+		value_error(msg, msglen, "psk file %s is empty", path);
+		goto done;
+	}
+	if (len > IKE_PSK_MAX) {
+		value_error(msg, msglen, "psk in file %s is longer than %d bytes", path,
+		            IKE_PSK_MAX);
+		goto done;
+	}
+	memcpy(psk, buf, (size_t)len);
+	*psk_len = (size_t)len;
+	ret = 0;
+done:
+	OPENSSL_cleanse(buf, sizeof(buf));
+	close(fd);
+	return ret;
+}
+
+int config_value_psk(const char *s, uint8_t *psk, size_t *psk_len, char *msg, size_t msglen)
+{
+	if (s[0] == '"')
+		return psk_quoted(s, psk, psk_len, msg, msglen);
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
+		return psk_hex(s + 2, psk, psk_len, msg, msglen);
+	if (strncmp(s, "file:", 5) == 0)
+		return psk_file(s + 5, psk, psk_len, msg, msglen);
+	/* The value itself is not quoted back: it may well be the secret. */
+	return value_error(msg, msglen, "psk must be \"text\", 0xHEX or file:/path");
+}
+
+/* The identity's type from its form, when no prefix names it. */
+static uint8_t id_type_of(const char *s)
+{
+	struct in6_addr a;
+
+	if (inet_pton(AF_INET, s, &a) == 1)
+		return IKE_ID_IPV4_ADDR;
+	if (inet_pton(AF_INET6, s, &a) == 1)
+		return IKE_ID_IPV6_ADDR;
+	if (s[0] != '@' && strchr(s, '@') != NULL)
+		return IKE_ID_USER_FQDN;
+	return IKE_ID_FQDN;
+}
+
+/* Addresses are kept in canonical form: the form inet_ntop gives what peers send. */
+static int id_address(const char *s, const char *key, struct ike_id *id, char *msg, size_t msglen)
+{
+	int af = id->type == IKE_ID_IPV4_ADDR ? AF_INET : AF_INET6;
+	struct in6_addr a;
+
+	if (inet_pton(af, s, &a) != 1 || inet_ntop(af, &a, id->value, sizeof(id->value)) == NULL)
+		return value_error(msg, msglen, "bad %s '%.80s' (not an %s address)", key, s,
+		                   af == AF_INET ? "IPv4" : "IPv6");
+	return 0;
+}
+
+/* The type an explicit prefix names, with s moved past it; 0 when there is none. */
+static uint8_t id_prefix(const char **s)
+{
+	static const struct {
+		const char *prefix;
+		uint8_t type;
+	} prefixes[] = {
+	    {"fqdn:", IKE_ID_FQDN},          {"email:", IKE_ID_USER_FQDN},
+	    {"userfqdn:", IKE_ID_USER_FQDN}, {"ipv4:", IKE_ID_IPV4_ADDR},
+	    {"ipv6:", IKE_ID_IPV6_ADDR},
+	};
+	size_t i, len;
+
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		len = strlen(prefixes[i].prefix);
+		if (strncasecmp(*s, prefixes[i].prefix, len) == 0) {
+			*s += len;
+			return prefixes[i].type;
+		}
+	}
+	return 0;
+}
+
+int config_value_id(const char *s, const char *key, struct ike_id *id, char *msg, size_t msglen)
+{
+	const char *c;
+
+	memset(id, 0, sizeof(*id));
+	id->type = id_prefix(&s);
+	if (id->type == 0) {
+		id->type = id_type_of(s);
+		/* strongSwan's "@name": an FQDN that is never taken for an address */
+		if (s[0] == '@')
+			s++;
+	}
+	if (*s == '\0')
+		return value_error(msg, msglen, "%s is empty", key);
+	if (strlen(s) > IKE_ID_MAX)
+		return value_error(msg, msglen, "%s longer than %d characters", key, IKE_ID_MAX);
+	for (c = s; *c != '\0'; c++) {
+		if (iscntrl((unsigned char)*c))
+			return value_error(msg, msglen, "%s holds a control character", key);
+	}
+	if (id->type == IKE_ID_IPV4_ADDR || id->type == IKE_ID_IPV6_ADDR)
+		return id_address(s, key, id, msg, msglen);
+	memcpy(id->value, s, strlen(s) + 1);
+	return 0;
+}

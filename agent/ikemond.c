@@ -1,0 +1,336 @@
+/*
+ * ikemond.c - the daemon: one context, one thread, one poll() loop over the IKE sockets,
+ * the control socket and a self-pipe for signals; the engine's timers set the timeout.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "agent/commands.h"
+#include "agent/config.h"
+#include "agent/control.h"
+#include "agent/log.h"
+#include "agent/net.h"
+#include "ike/engine.h"
+#include "ike/ike.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.1"
+#endif
+
+#define MAX_POLLFDS (NET_MAX_SOCKETS + CONTROL_MAX_POLLFDS + 1)
+#define RECV_BURST  64 /* datagrams taken from one socket per wake-up, so none starves */
+
+/* Everything the daemon owns: the only mutable state of the process (but the log sink). */
+struct ikemond {
+	const char *config_path;
+	struct ikemond_config cfg;
+	struct net net;
+	struct control control;
+	struct ike_engine *engine;
+	struct commands_ops cmd_ops;
+	int sig_pipe[2];
+	bool debug;
+	bool stop;
+};
+
+/* Signal handlers only write the signal number to the self-pipe. */
+static int sig_write_fd = -1;
+
+static void on_signal(int sig)
+{
+	unsigned char c = (unsigned char)sig;
+	int saved = errno;
+
+	if (write(sig_write_fd, &c, 1) < 0) {
+		/* the pipe is full: a signal of each kind is already pending */
+	}
+	errno = saved;
+}
+
+static int setup_signals(struct ikemond *d)
+{
+	struct sigaction sa;
+
+	if (pipe2(d->sig_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+		return -1;
+	sig_write_fd = d->sig_pipe[1];
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0 ||
+	    sigaction(SIGHUP, &sa, NULL) != 0)
+		return -1;
+	signal(SIGPIPE, SIG_IGN);
+	return 0;
+}
+
+/* ---- engine callbacks ---- */
+
+static int engine_send_cb(void *ctx, const struct sockaddr *local, const struct sockaddr *remote,
+			  const uint8_t *buf, size_t len)
+{
+	struct ikemond *d = ctx;
+
+	return net_send(&d->net, local, remote, buf, len);
+}
+
+static int engine_source_cb(void *ctx, const struct sockaddr *remote,
+			    struct sockaddr_storage *local)
+{
+	struct ikemond *d = ctx;
+
+	return net_source_for(&d->net, remote, local);
+}
+
+static void engine_log_cb(void *ctx, enum ike_log_level level, const char *msg)
+{
+	(void)ctx;
+	log_msg((int)level, "%s", msg);
+}
+
+/* ---- reload ---- */
+
+static bool same_listen(const struct ikemond_config *a, const struct ikemond_config *b)
+{
+	return a->n_listen == b->n_listen &&
+	       memcmp(a->listen, b->listen, a->n_listen * sizeof(a->listen[0])) == 0 &&
+	       strcmp(a->control, b->control) == 0;
+}
+
+/* Re-read the config; on any error keep the old one and say why. */
+static int reload(struct ikemond *d, char *msg, size_t len)
+{
+	struct ikemond_config next;
+	char err[512];
+
+	if (ikemond_config_load(d->config_path, &next, err, sizeof(err)) != 0) {
+		snprintf(msg, len, "reload failed, keeping the running configuration: %s", err);
+		log_msg(LOG_ERR, "%s", msg);
+		return -1;
+	}
+	if (!same_listen(&d->cfg, &next))
+		log_msg(LOG_WARNING, "reload: listen and control changes take effect at restart");
+	if (!d->debug)
+		log_set_level(next.log_level);
+	ike_engine_set_settings(d->engine, &next.settings);
+	if (ike_engine_set_peers(d->engine, next.peers, next.n_peers) != 0) {
+		ikemond_config_free(&next);
+		snprintf(msg, len, "reload failed: out of memory");
+		log_msg(LOG_ERR, "%s", msg);
+		return -1;
+	}
+	/* the listen and control settings in force stay those we opened */
+	memcpy(next.listen, d->cfg.listen, sizeof(next.listen));
+	next.n_listen = d->cfg.n_listen;
+	memcpy(next.control, d->cfg.control, sizeof(next.control));
+	ikemond_config_free(&d->cfg);
+	d->cfg = next;
+	snprintf(msg, len, "reloaded %s: %zu peer%s", d->config_path, d->cfg.n_peers,
+		 d->cfg.n_peers == 1 ? "" : "s");
+	log_msg(LOG_NOTICE, "%s", msg);
+	return 0;
+}
+
+static int reload_cmd(void *ctx, struct strbuf *out)
+{
+	char msg[600];
+	int r = reload(ctx, msg, sizeof(msg));
+
+	strbuf_printf(out, "%s\n", msg);
+	return r;
+}
+
+static int control_cb(void *ctx, int argc, char **argv, struct strbuf *out)
+{
+	struct ikemond *d = ctx;
+
+	return commands_dispatch(d->engine, &d->cmd_ops, argc, argv, out);
+}
+
+/* ---- the loop ---- */
+
+static void read_ike(struct ikemond *d, size_t i)
+{
+	static uint8_t buf[IKE_MAX_MSG + 1];
+	struct sockaddr_storage local, remote;
+
+	for (int k = 0; k < RECV_BURST; k++) {
+		ssize_t n = net_recv(&d->net, i, buf, sizeof(buf), &local, &remote);
+
+		if (n < 0)
+			return;
+		ike_engine_input(d->engine, (const struct sockaddr *)&local,
+				 (const struct sockaddr *)&remote, buf, (size_t)n);
+	}
+}
+
+static void read_signals(struct ikemond *d)
+{
+	unsigned char c;
+	char msg[600];
+
+	while (read(d->sig_pipe[0], &c, 1) == 1) {
+		if (c == SIGHUP) {
+			log_msg(LOG_NOTICE, "SIGHUP: reloading %s", d->config_path);
+			reload(d, msg, sizeof(msg));
+		} else {
+			log_msg(LOG_NOTICE, "signal %d: shutting down", c);
+			d->stop = true;
+		}
+	}
+}
+
+static int loop_timeout(struct ikemond *d)
+{
+	struct timespec now;
+	int64_t t = ike_engine_next_timeout_ms(d->engine);
+	int c;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	c = control_next_timeout_ms(&d->control, &now);
+	if (c >= 0 && (t < 0 || c < t))
+		t = c;
+	/* no busy polling: with nothing pending we sleep until a descriptor wakes us */
+	return t > INT32_MAX ? INT32_MAX : (int)t;
+}
+
+static int run(struct ikemond *d)
+{
+	struct pollfd pfd[MAX_POLLFDS];
+	struct timespec now;
+	size_t n, nctl;
+
+	while (!d->stop) {
+		n = 0;
+		for (size_t i = 0; i < d->net.n; i++)
+			pfd[n++] = (struct pollfd){.fd = d->net.s[i].fd, .events = POLLIN};
+		pfd[n++] = (struct pollfd){.fd = d->sig_pipe[0], .events = POLLIN};
+		nctl = control_pollfds(&d->control, &pfd[n], MAX_POLLFDS - n);
+		if (poll(pfd, n + nctl, loop_timeout(d)) < 0 && errno != EINTR) {
+			log_msg(LOG_ERR, "poll: %s", strerror(errno));
+			return -1;
+		}
+		for (size_t i = 0; i < d->net.n; i++)
+			if (pfd[i].revents & POLLIN)
+				read_ike(d, i);
+		if (pfd[d->net.n].revents & POLLIN)
+			read_signals(d);
+		for (size_t i = n; i < n + nctl; i++)
+			if (pfd[i].revents)
+				control_handle(&d->control, pfd[i].fd, pfd[i].revents);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		control_expire(&d->control, &now);
+		ike_engine_run_timers(d->engine);
+	}
+	return 0;
+}
+
+/* SIGTERM: tell peers (DELETE for established SAs), then go. */
+static void shutdown_daemon(struct ikemond *d)
+{
+	if (d->engine != NULL) {
+		ike_engine_delete_all(d->engine, IKE_CAUSE_SHUTDOWN);
+		ike_engine_free(d->engine);
+	}
+	control_close(&d->control);
+	net_close(&d->net);
+	ikemond_config_free(&d->cfg);
+	log_msg(LOG_NOTICE, "stopped");
+	log_close();
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: ikemond [-c FILE] [-f] [-d] [-V]\n"
+		   "  -c FILE  configuration file (default %s)\n"
+		   "  -f       stay in the foreground and log to stderr\n"
+		   "  -d       debug logging (implies -f)\n"
+		   "  -V       print the version and exit\n",
+		   IKEMOND_DEFAULT_CONFIG);
+}
+
+static int start(struct ikemond *d, bool foreground)
+{
+	struct ike_engine_ops ops = {.send = engine_send_cb,
+				     .source_for = engine_source_cb,
+				     .log = engine_log_cb};
+	char err[512];
+
+	if (ikemond_config_load(d->config_path, &d->cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ikemond: %s\n", err);
+		return -1;
+	}
+	log_open("ikemond", !foreground && d->cfg.log_target == IKEMOND_LOG_SYSLOG,
+		 d->debug ? LOG_DEBUG : d->cfg.log_level);
+	if (setup_signals(d) != 0 ||
+	    net_open(&d->net, d->cfg.listen, d->cfg.n_listen, err, sizeof(err)) != 0 ||
+	    control_open(&d->control, d->cfg.control, control_cb, d, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ikemond: %s\n", err[0] ? err : strerror(errno));
+		return -1;
+	}
+	if (!foreground && daemon(0, 0) != 0) {
+		fprintf(stderr, "ikemond: daemon: %s\n", strerror(errno));
+		return -1;
+	}
+	d->engine = ike_engine_new(&ops, d, &d->cfg.settings);
+	if (d->engine == NULL) {
+		log_msg(LOG_ERR, "out of memory");
+		return -1;
+	}
+	d->cmd_ops.reload = reload_cmd;
+	d->cmd_ops.ctx = d;
+	log_msg(LOG_NOTICE, "ikemond %s started: %zu peer%s, control %s", PACKAGE_VERSION,
+		d->cfg.n_peers, d->cfg.n_peers == 1 ? "" : "s", d->cfg.control);
+	return ike_engine_set_peers(d->engine, d->cfg.peers, d->cfg.n_peers);
+}
+
+int main(int argc, char **argv)
+{
+	struct ikemond d;
+	bool foreground = false;
+	int opt, ret;
+
+	memset(&d, 0, sizeof(d));
+	d.config_path = IKEMOND_DEFAULT_CONFIG;
+	d.control.listen_fd = -1;
+	while ((opt = getopt(argc, argv, "c:fdVh")) != -1) {
+		switch (opt) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'd':
+			d.debug = true;
+			foreground = true;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 'V':
+			printf("ikemond %s\n", PACKAGE_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	ret = start(&d, foreground) == 0 ? run(&d) : -1;
+	shutdown_daemon(&d);
+	return ret == 0 ? 0 : 1;
+}

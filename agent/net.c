@@ -1,0 +1,270 @@
+/*
+ * net.c - UDP sockets for IKE with per-datagram local addresses.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "net.h"
+
+static in_port_t port_of(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)sa)->sin_port;
+	if (sa->sa_family == AF_INET6)
+		return ((const struct sockaddr_in6 *)sa)->sin6_port;
+	return 0;
+}
+
+static socklen_t len_of(int family)
+{
+	return family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+const char *net_ntop(const struct sockaddr *sa, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, ntohs(port_of(sa)));
+	} else if (sa->sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(port_of(sa)));
+	} else {
+		snprintf(buf, len, "(none)");
+	}
+	return buf;
+}
+
+static int open_one(struct net_socket *s, const struct sockaddr_storage *addr, char *err,
+		    size_t errlen)
+{
+	int fam = addr->ss_family, one = 1, rcvbuf = 1 << 20, fd;
+	char name[80];
+
+	fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		goto fail;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0)
+		goto fail;
+	/* a hub sees bursts (every spoke after an outage): room for them (best effort) */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (fam == AF_INET6) {
+		/* v4 goes to its own socket; a v6 wildcard must not swallow it */
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0 ||
+		    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) != 0)
+			goto fail;
+	} else if (setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) != 0) {
+		goto fail;
+	}
+	if (bind(fd, (const struct sockaddr *)addr, len_of(fam)) != 0)
+		goto fail;
+	s->fd = fd;
+	s->bound = *addr;
+	return 0;
+fail:
+	snprintf(err, errlen, "cannot listen on %s: %s",
+		 net_ntop((const struct sockaddr *)addr, name, sizeof(name)), strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+int net_open(struct net *n, const struct sockaddr_storage *addrs, size_t count, char *err,
+	     size_t errlen)
+{
+	memset(n, 0, sizeof(*n));
+	if (count > NET_MAX_SOCKETS) {
+		snprintf(err, errlen, "too many listen addresses");
+		return -1;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (open_one(&n->s[i], &addrs[i], err, errlen) != 0) {
+			net_close(n);
+			return -1;
+		}
+		n->n++;
+	}
+	return 0;
+}
+
+void net_close(struct net *n)
+{
+	for (size_t i = 0; i < n->n; i++)
+		close(n->s[i].fd);
+	n->n = 0;
+}
+
+/* The destination address from the control messages, with the socket's port. */
+static void local_from_cmsg(struct msghdr *mh, const struct net_socket *s,
+			    struct sockaddr_storage *local)
+{
+	*local = s->bound;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			((struct sockaddr_in *)local)->sin_addr = pi.ipi_addr;
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			((struct sockaddr_in6 *)local)->sin6_addr = pi.ipi6_addr;
+		}
+	}
+}
+
+ssize_t net_recv(struct net *n, size_t i, uint8_t *buf, size_t cap, struct sockaddr_storage *local,
+		 struct sockaddr_storage *remote)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+			 CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {.iov_base = buf, .iov_len = cap};
+	struct msghdr mh;
+	ssize_t r;
+
+	memset(&mh, 0, sizeof(mh));
+	memset(remote, 0, sizeof(*remote));
+	mh.msg_name = remote;
+	mh.msg_namelen = sizeof(*remote);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = ctl.buf;
+	mh.msg_controllen = sizeof(ctl.buf);
+	r = recvmsg(n->s[i].fd, &mh, MSG_DONTWAIT);
+	if (r < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? NET_AGAIN : -1;
+	/* a datagram larger than any IKE message is cut: the codec rejects its length */
+	local_from_cmsg(&mh, &n->s[i], local);
+	return r;
+}
+
+static bool is_wildcard(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)ss)->sin_addr.s_addr == htonl(INADDR_ANY);
+	if (ss->ss_family == AF_INET6)
+		return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
+	return true;
+}
+
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+	if (b->sa_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+}
+
+/* The socket to send from: same family and port, bound to local or to the wildcard. */
+static struct net_socket *pick(struct net *n, const struct sockaddr *local, int family)
+{
+	struct net_socket *wild = NULL, *any = NULL;
+	in_port_t port = local != NULL ? port_of(local) : 0;
+
+	for (size_t i = 0; i < n->n; i++) {
+		struct net_socket *s = &n->s[i];
+
+		if (s->bound.ss_family != family)
+			continue;
+		if (any == NULL)
+			any = s;
+		if (port != 0 && port_of((const struct sockaddr *)&s->bound) != port)
+			continue;
+		if (local != NULL && local->sa_family == family && !is_wildcard(&s->bound) &&
+		    same_addr(&s->bound, local))
+			return s;
+		if (is_wildcard(&s->bound) && wild == NULL)
+			wild = s;
+	}
+	return wild != NULL ? wild : any;
+}
+
+int net_send(struct net *n, const struct sockaddr *local, const struct sockaddr *remote,
+	     const uint8_t *buf, size_t len)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct net_socket *s = pick(n, local, remote->sa_family);
+	struct msghdr mh;
+	struct cmsghdr *c;
+
+	if (s == NULL)
+		return -1;
+	memset(&mh, 0, sizeof(mh));
+	memset(&ctl, 0, sizeof(ctl));
+	mh.msg_name = (void *)remote;
+	mh.msg_namelen = len_of(remote->sa_family);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	/* on a wildcard socket, choose the source address ourselves */
+	if (is_wildcard(&s->bound) && local != NULL && local->sa_family == remote->sa_family &&
+	    !is_wildcard((const struct sockaddr_storage *)local)) {
+		mh.msg_control = ctl.buf;
+		c = (struct cmsghdr *)ctl.buf;
+		if (remote->sa_family == AF_INET) {
+			struct in_pktinfo pi = {0};
+
+			pi.ipi_spec_dst = ((const struct sockaddr_in *)local)->sin_addr;
+			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+			c->cmsg_level = IPPROTO_IP;
+			c->cmsg_type = IP_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		} else {
+			struct in6_pktinfo pi = {0};
+
+			pi.ipi6_addr = ((const struct sockaddr_in6 *)local)->sin6_addr;
+			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
+			c->cmsg_level = IPPROTO_IPV6;
+			c->cmsg_type = IPV6_PKTINFO;
+			c->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+		}
+	}
+	return sendmsg(s->fd, &mh, MSG_DONTWAIT) == (ssize_t)len ? 0 : -1;
+}
+
+int net_source_for(struct net *n, const struct sockaddr *remote, struct sockaddr_storage *local)
+{
+	struct net_socket *s = pick(n, NULL, remote->sa_family);
+	socklen_t sl = sizeof(*local);
+	int fd, ret = -1;
+
+	if (s == NULL)
+		return -1;
+	if (!is_wildcard(&s->bound)) {
+		*local = s->bound;
+		return 0;
+	}
+	/* ask the routing table: a connected UDP socket gets the source address */
+	fd = socket(remote->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if (connect(fd, remote, len_of(remote->sa_family)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)local, &sl) == 0) {
+		if (local->ss_family == AF_INET)
+			((struct sockaddr_in *)local)->sin_port =
+				port_of((const struct sockaddr *)&s->bound);
+		else
+			((struct sockaddr_in6 *)local)->sin6_port =
+				port_of((const struct sockaddr *)&s->bound);
+		ret = 0;
+	}
+	close(fd);
+	return ret;
+}

@@ -1,0 +1,50 @@
+/*
+ * net.h - ikemond's IKE sockets: one UDP socket per listen address, which learns the
+ * local address each datagram arrived on (IP_PKTINFO / IPV6_RECVPKTINFO) and replies
+ * from it, so a daemon bound to a wildcard answers from the address the peer used.
+ */
+#ifndef AGENT_NET_H
+#define AGENT_NET_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define NET_MAX_SOCKETS 16
+#define NET_AGAIN       (-2)
+
+struct net_socket {
+	int fd;
+	struct sockaddr_storage bound; /* as bound (port included; address may be wildcard) */
+};
+
+struct net {
+	struct net_socket s[NET_MAX_SOCKETS];
+	size_t n;
+};
+
+/* Open and bind a socket per address. Returns 0, or -1 with a message in err. */
+int net_open(struct net *n, const struct sockaddr_storage *addrs, size_t count, char *err,
+	     size_t errlen);
+void net_close(struct net *n);
+
+/*
+ * Receive one datagram from socket i: fills remote and local (the address it arrived
+ * on, with the socket's port).  Returns its length (an empty datagram is 0), NET_AGAIN
+ * when nothing is waiting, -1 on error.
+ */
+ssize_t net_recv(struct net *n, size_t i, uint8_t *buf, size_t cap, struct sockaddr_storage *local,
+		 struct sockaddr_storage *remote);
+
+/* Send from local (address and port; a wildcard or family 0 lets the kernel choose). */
+int net_send(struct net *n, const struct sockaddr *local, const struct sockaddr *remote,
+	     const uint8_t *buf, size_t len);
+
+/* The local address and port to reach remote from. Returns 0 or -1. */
+int net_source_for(struct net *n, const struct sockaddr *remote, struct sockaddr_storage *local);
+
+/* "192.0.2.1:500", "[2001:db8::1]:500" */
+const char *net_ntop(const struct sockaddr *sa, char *buf, size_t len);
+
+#endif /* AGENT_NET_H */

@@ -1,0 +1,69 @@
+/*
+ * engine.h - the IKE engine as the agent sees it.
+ *
+ * The engine owns the SA table and the peers' configuration.  It does no I/O of its own:
+ * the agent hands it datagrams (with the local address they arrived on), it hands back
+ * datagrams to send through the send callback, and the agent runs its timers.  It knows
+ * nothing of SNMP, HTTP or the CLI.  Single-threaded: call it from the event loop only.
+ */
+#ifndef IKE_ENGINE_H
+#define IKE_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "peer.h"
+#include "sa.h"
+
+struct ike_engine;
+
+enum ike_log_level { IKE_LOG_ERR = 3, IKE_LOG_WARNING = 4, IKE_LOG_NOTICE = 5,
+		     IKE_LOG_INFO = 6, IKE_LOG_DEBUG = 7 };
+
+struct ike_engine_ops {
+	/* Send a datagram from local (address and port) to remote. Returns 0 or -1. */
+	int (*send)(void *ctx, const struct sockaddr *local, const struct sockaddr *remote,
+		    const uint8_t *buf, size_t len);
+	/* The local address (port included) to initiate to remote from. Returns 0 or -1. */
+	int (*source_for)(void *ctx, const struct sockaddr *remote, struct sockaddr_storage *local);
+	/* Log a line (no newline). Never passed a secret. May be NULL. */
+	void (*log)(void *ctx, enum ike_log_level level, const char *msg);
+};
+
+struct ike_engine *ike_engine_new(const struct ike_engine_ops *ops, void *ctx,
+				  const struct ike_settings *settings);
+void ike_engine_free(struct ike_engine *e);
+
+/* The SA table, for views (read through the const API in sa.h) and event subscription. */
+struct ike_sa_table *ike_engine_sas(struct ike_engine *e);
+
+/*
+ * Replace the configured peers (at start and on reload).  SAs of peers whose config did
+ * not change are kept; SAs of removed or changed peers are deleted (DELETE sent), and
+ * auto=start peers without a live SA are initiated.  The engine copies what it needs.
+ */
+int ike_engine_set_peers(struct ike_engine *e, const struct ike_peer_cfg *peers, size_t n);
+void ike_engine_set_settings(struct ike_engine *e, const struct ike_settings *s);
+
+/* Configured peers (the engine's copy). */
+const struct ike_peer_cfg *ike_engine_peers(const struct ike_engine *e, size_t *n);
+
+/* A datagram arrived on local from remote. */
+void ike_engine_input(struct ike_engine *e, const struct sockaddr *local,
+		      const struct sockaddr *remote, const uint8_t *buf, size_t len);
+
+/* Milliseconds until the next timer is due (0 = now), or -1 when none is pending. */
+int64_t ike_engine_next_timeout_ms(struct ike_engine *e);
+/* Run the timers that are due. */
+void ike_engine_run_timers(struct ike_engine *e);
+
+/* Start Main Mode with a configured peer. Returns conn-id, or -1 (no such peer / no address). */
+long ike_engine_initiate(struct ike_engine *e, const char *peer);
+
+/* Delete an SA (sends DELETE when established). Returns 0, -1 when no such SA. */
+int ike_engine_delete(struct ike_engine *e, uint32_t conn_id, enum ike_cause reason);
+/* Delete every SA (clear crypto isakmp; shutdown). */
+void ike_engine_delete_all(struct ike_engine *e, enum ike_cause reason);
+
+#endif /* IKE_ENGINE_H */

@@ -1,0 +1,506 @@
+/*
+ * main_mode.c - IKEv1 Main Mode with pre-shared keys (RFC 2409 5.4).
+ *
+ *   Initiator                          Responder
+ *   HDR, SA                   -->                      MM1
+ *                             <--      HDR, SA         MM2
+ *   HDR, KE, Ni               -->                      MM3
+ *                             <--      HDR, KE, Nr     MM4
+ *   HDR*, IDii, HASH_I        -->                      MM5
+ *                             <--      HDR*, IDir, HASH_R   MM6
+ *
+ * Each handler is named after the message it takes and the one it sends (Libreswan's
+ * habit) and runs only after the dispatcher has checked the message against its state's
+ * row: exchange type, encryption, required payloads.  Encrypted messages arrive
+ * decrypted; the IV that follows them is in x->rx_iv until the message is accepted.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "crypto.h"
+#include "exchange.h"
+#include "ike.h"
+
+#define MSG_BUF 4096 /* largest phase-1 message we build: SA with 16 transforms, KE 512 */
+
+static void main_hdr(const struct ike_sa *sa, struct isakmp_hdr *h, uint8_t flags)
+{
+	memset(h, 0, sizeof(*h));
+	memcpy(h->icookie, sa->icookie, 8);
+	memcpy(h->rcookie, sa->rcookie, 8);
+	h->version = ISAKMP_VERSION;
+	h->exchange = ISAKMP_XCHG_IDPROT;
+	h->flags = flags;
+}
+
+/* Initiators retransmit on a timer; responders answer retransmissions and wait. */
+static int send_msg(struct ike_engine *e, struct ike_sa *sa, uint8_t *buf, size_t len)
+{
+	if (len == 0)
+		return -1;
+	if (sa->role == IKE_ROLE_INITIATOR)
+		return engine_send(e, sa, buf, len, true);
+	if (engine_send(e, sa, buf, len, false) != 0)
+		return -1;
+	engine_wait_peer(e, sa);
+	return 0;
+}
+
+/* Encrypt everything after the header with the phase-1 IV chain, then send. */
+static int send_encrypted(struct ike_engine *e, struct ike_sa *sa, struct msg_builder *b)
+{
+	struct ike_exchange *x = sa->x;
+	size_t len = msg_finish(b), enc_len;
+
+	if (len == 0 || len + x->keys.block_len > b->cap)
+		return -1;
+	if (ike_encrypt(&x->keys, x->keys.iv, b->buf + ISAKMP_HDR_LEN, len - ISAKMP_HDR_LEN,
+			&enc_len, x->keys.iv) != 0)
+		return -1;
+	len = ISAKMP_HDR_LEN + enc_len;
+	b->buf[24] = (uint8_t)(len >> 24);
+	b->buf[25] = (uint8_t)(len >> 16);
+	b->buf[26] = (uint8_t)(len >> 8);
+	b->buf[27] = (uint8_t)len;
+	return send_msg(e, sa, b->buf, len);
+}
+
+static int keep_sai(struct ike_exchange *x, const uint8_t *body, size_t len)
+{
+	free(x->sai_b);
+	x->sai_b = malloc(len);
+	if (x->sai_b == NULL)
+		return -1;
+	memcpy(x->sai_b, body, len);
+	x->sai_len = len;
+	return 0;
+}
+
+int main_outI1(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cfg *p)
+{
+	struct ike_exchange *x = engine_exchange(sa);
+	uint8_t buf[MSG_BUF];
+	struct msg_builder b;
+	struct isakmp_hdr h;
+	size_t off, len;
+
+	if (x == NULL || phase1_cookie(sa->icookie) != 0)
+		return -1;
+	main_hdr(sa, &h, 0);
+	msg_init(&b, buf, sizeof(buf), &h);
+	if (phase1_put_sa(&b, p, p->ike_lifetime, &off, &len) != 0)
+		return -1;
+	if (keep_sai(x, buf + off, len) != 0)
+		return -1;
+	return send_msg(e, sa, buf, msg_finish(&b));
+}
+
+/* HDR, SA --> HDR, SA */
+enum ike_handler_result main_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
+					const struct isakmp_msg *m)
+{
+	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
+	const struct isakmp_payload *sap = isakmp_msg_find(m, ISAKMP_NP_SA, NULL);
+	struct ike_exchange *x = engine_exchange(sa);
+	struct ike_sa_transform xf;
+	uint8_t buf[MSG_BUF], num = 0;
+	struct msg_builder b;
+	struct isakmp_hdr h;
+	int r;
+
+	if (p == NULL || x == NULL) {
+		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "no peer or memory for MM1");
+		return IKE_R_FAIL;
+	}
+	r = phase1_choose(sap->body, sap->len, p, &xf, &num);
+	if (r == -2) {
+		sa->ctr.malformed++;
+		info_send_notify_plain(e, (const struct sockaddr *)&sa->local,
+				       (const struct sockaddr *)&sa->remote, sa->icookie,
+				       sa->rcookie, ISAKMP_N_PAYLOAD_MALFORMED);
+		engine_fail(e, sa, IKE_CAUSE_MALFORMED, "in the peer's MM1 SA payload");
+		return IKE_R_FAIL;
+	}
+	if (r == -1) {
+		info_send_notify_plain(e, (const struct sockaddr *)&sa->local,
+				       (const struct sockaddr *)&sa->remote, sa->icookie,
+				       sa->rcookie, ISAKMP_N_NO_PROPOSAL_CHOSEN);
+		engine_fail(e, sa, IKE_CAUSE_NO_PROPOSAL_CHOSEN,
+			    "refused by us: no proposal of the peer matches our ike =");
+		return IKE_R_FAIL;
+	}
+	if (keep_sai(x, sap->body, sap->len) != 0 || phase1_cookie(sa->rcookie) != 0) {
+		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "answering MM1");
+		return IKE_R_FAIL;
+	}
+	sa->xf = xf;
+	main_hdr(sa, &h, 0);
+	msg_init(&b, buf, sizeof(buf), &h);
+	if (phase1_put_sa_reply(&b, &xf, num) != 0 || send_msg(e, sa, buf, msg_finish(&b)) != 0) {
+		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending MM2");
+		return IKE_R_FAIL;
+	}
+	ike_sa_set_state(e->sas, sa, IKE_ST_MAIN_R1);
+	return IKE_R_OK;
+}
+
+/* Our KE and nonce for the SA's group: g^x into mine, a fresh nonce into nonce. */
+static int make_ke_nonce(struct ike_sa *sa, uint8_t *mine, uint8_t *nonce, size_t *nonce_len)
+{
+	struct ike_exchange *x = sa->x;
+
+	x->g_len = ike_dh_public_len(sa->xf.group);
+	if (x->g_len == 0 || x->g_len > IKE_DH_MAX_LEN)
+		return -1;
+	x->dh = ike_dh_new(sa->xf.group);
+	if (x->dh == NULL || ike_dh_public(x->dh, mine, x->g_len) != 0)
+		return -1;
+	*nonce_len = IKE_NONCE_LEN;
+	return ike_random(nonce, IKE_NONCE_LEN);
+}
+
+/* Take the peer's KE and nonce; 0, or the cause that rejects them. */
+static enum ike_cause take_ke_nonce(struct ike_sa *sa, const struct isakmp_msg *m,
+				    uint8_t *theirs, uint8_t *nonce, size_t *nonce_len)
+{
+	const struct isakmp_payload *ke = isakmp_msg_find(m, ISAKMP_NP_KE, NULL);
+	const struct isakmp_payload *no = isakmp_msg_find(m, ISAKMP_NP_NONCE, NULL);
+	size_t want = ike_dh_public_len(sa->xf.group);
+
+	/* a KE of the wrong length is the other group's, or a missed zero pad */
+	if (want == 0 || ke->len != want)
+		return IKE_CAUSE_INVALID_KE;
+	if (no->len < IKE_NONCE_MIN || no->len > IKE_NONCE_MAX)
+		return IKE_CAUSE_MALFORMED;
+	memcpy(theirs, ke->body, want);
+	memcpy(nonce, no->body, no->len);
+	*nonce_len = no->len;
+	return IKE_CAUSE_NONE;
+}
+
+/*
+ * g^xy, then SKEYID = prf(pre-shared-key, Ni_b | Nr_b) and the rest of the keys.
+ * The shared secret is wiped here; the DH private key is freed.
+ */
+static int derive_keys(struct ike_engine *e, struct ike_sa *sa)
+{
+	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
+	struct ike_exchange *x = sa->x;
+	const uint8_t *peer_pub = sa->role == IKE_ROLE_INITIATOR ? x->gxr : x->gxi;
+	uint8_t gxy[IKE_DH_MAX_LEN];
+	size_t gxy_len = ike_dh_secret_len(sa->xf.group);
+	int ret = -1;
+
+	if (p == NULL || gxy_len == 0 || gxy_len > sizeof(gxy))
+		goto done;
+	if (ike_dh_derive(x->dh, peer_pub, x->g_len, gxy, gxy_len) != 0)
+		goto done;
+	x->keys.hash = sa->xf.hash;
+	x->keys.encr = sa->xf.encr;
+	if (ike_skeyid_psk(sa->xf.hash, p->psk, p->psk_len, x->ni, x->ni_len, x->nr, x->nr_len,
+			   x->keys.skeyid) != 0)
+		goto done;
+	if (ike_p1_keys_derive(&x->keys, sa->xf.keylen, gxy, gxy_len, sa->icookie, sa->rcookie,
+			       x->gxi, x->g_len, x->gxr, x->g_len) != 0)
+		goto done;
+	x->have_keys = true;
+	ret = 0;
+done:
+	OPENSSL_cleanse(gxy, sizeof(gxy));
+	ike_dh_free(x->dh);
+	x->dh = NULL;
+	return ret;
+}
+
+/* Fail the SA for a KE/nonce problem, telling the peer where the RFC has a notify. */
+static enum ike_handler_result reject_ke(struct ike_engine *e, struct ike_sa *sa,
+					 enum ike_cause c, const char *msg)
+{
+	if (c == IKE_CAUSE_INVALID_KE)
+		info_send_notify_plain(e, (const struct sockaddr *)&sa->local,
+				       (const struct sockaddr *)&sa->remote, sa->icookie,
+				       sa->rcookie, ISAKMP_N_INVALID_KEY_INFORMATION);
+	else
+		sa->ctr.malformed++;
+	engine_fail(e, sa, c, msg);
+	return IKE_R_FAIL;
+}
+
+/* HDR, SA <-- HDR, SA; then HDR, KE, Ni --> */
+enum ike_handler_result main_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
+					const struct isakmp_msg *m)
+{
+	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
+	const struct isakmp_payload *sap = isakmp_msg_find(m, ISAKMP_NP_SA, NULL);
+	struct ike_exchange *x = sa->x;
+	uint8_t buf[MSG_BUF];
+	struct msg_builder b;
+	struct isakmp_hdr h;
+	int r;
+
+	if (p == NULL) {
+		engine_fail(e, sa, IKE_CAUSE_CONFIG_REMOVED, "peer gone while negotiating");
+		return IKE_R_FAIL;
+	}
+	r = phase1_check_reply(sap->body, sap->len, p, &sa->xf);
+	if (r == -2) {
+		sa->ctr.malformed++;
+		engine_suspect(sa, IKE_CAUSE_MALFORMED, "in the peer's MM2");
+		return IKE_R_IGNORE;
+	}
+	if (r == -1) {
+		engine_fail(e, sa, IKE_CAUSE_NO_PROPOSAL_CHOSEN,
+			    "the peer chose a transform we did not offer");
+		return IKE_R_FAIL;
+	}
+	memcpy(sa->rcookie, m->hdr.rcookie, 8);
+	if (make_ke_nonce(sa, x->gxi, x->ni, &x->ni_len) != 0) {
+		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "making our key exchange");
+		return IKE_R_FAIL;
+	}
+	main_hdr(sa, &h, 0);
+	msg_init(&b, buf, sizeof(buf), &h);
+	msg_payload(&b, ISAKMP_NP_KE, x->gxi, x->g_len);
+	msg_payload(&b, ISAKMP_NP_NONCE, x->ni, x->ni_len);
+	if (send_msg(e, sa, buf, msg_finish(&b)) != 0) {
+		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending MM3");
+		return IKE_R_FAIL;
+	}
+	ike_sa_set_state(e->sas, sa, IKE_ST_MAIN_I2);
+	return IKE_R_OK;
+}
+
+/* HDR, KE, Ni --> HDR, KE, Nr */
+enum ike_handler_result main_inI2_outR2(struct ike_engine *e, struct ike_sa *sa,
+					const struct isakmp_msg *m)
+{
+	struct ike_exchange *x = sa->x;
+	uint8_t buf[MSG_BUF];
+	struct msg_builder b;
+	struct isakmp_hdr h;
+	enum ike_cause c;
+
+	c = take_ke_nonce(sa, m, x->gxi, x->ni, &x->ni_len);
+	if (c != IKE_CAUSE_NONE)
+		return reject_ke(e, sa, c, "in the peer's MM3");
+	if (make_ke_nonce(sa, x->gxr, x->nr, &x->nr_len) != 0) {
+		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "making our key exchange");
+		return IKE_R_FAIL;
+	}
+	if (derive_keys(e, sa) != 0)
+		return reject_ke(e, sa, IKE_CAUSE_INVALID_KE, "the peer's MM3 KE is not usable");
+	main_hdr(sa, &h, 0);
+	msg_init(&b, buf, sizeof(buf), &h);
+	msg_payload(&b, ISAKMP_NP_KE, x->gxr, x->g_len);
+	msg_payload(&b, ISAKMP_NP_NONCE, x->nr, x->nr_len);
+	if (send_msg(e, sa, buf, msg_finish(&b)) != 0) {
+		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending MM4");
+		return IKE_R_FAIL;
+	}
+	ike_sa_set_state(e->sas, sa, IKE_ST_MAIN_R2);
+	return IKE_R_OK;
+}
+
+/*
+ * Our ID payload and its HASH:
+ * HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b)
+ * HASH_R = prf(SKEYID, g^xr | g^xi | CKY-R | CKY-I | SAi_b | IDir_b)
+ */
+static int send_id_hash(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cfg *p)
+{
+	struct ike_exchange *x = sa->x;
+	bool init = sa->role == IKE_ROLE_INITIATOR;
+	uint8_t idb[4 + IKE_ID_MAX], hash[IKE_MAX_HASH_LEN], buf[MSG_BUF];
+	struct msg_builder b;
+	struct isakmp_hdr h;
+	size_t idb_len = phase1_id_body(sa, p, true, idb, sizeof(idb));
+
+	if (idb_len == 0 || phase1_id_decode(idb, idb_len, &sa->local_id) != 0)
+		return -1;
+	if (ike_p1_hash(&x->keys, init ? x->gxi : x->gxr, x->g_len, init ? x->gxr : x->gxi,
+			x->g_len, init ? sa->icookie : sa->rcookie,
+			init ? sa->rcookie : sa->icookie, x->sai_b, x->sai_len, idb, idb_len,
+			hash) != 0)
+		return -1;
+	main_hdr(sa, &h, ISAKMP_FLAG_ENC);
+	msg_init(&b, buf, sizeof(buf), &h);
+	msg_payload(&b, ISAKMP_NP_ID, idb, idb_len);
+	msg_payload(&b, ISAKMP_NP_HASH, hash, x->keys.prf_len);
+	return send_encrypted(e, sa, &b);
+}
+
+/* HDR, KE, Nr <-- HDR, KE, Nr; then HDR*, IDii, HASH_I --> */
+enum ike_handler_result main_inR2_outI3(struct ike_engine *e, struct ike_sa *sa,
+					const struct isakmp_msg *m)
+{
+	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
+	struct ike_exchange *x = sa->x;
+	enum ike_cause c;
+
+	c = take_ke_nonce(sa, m, x->gxr, x->nr, &x->nr_len);
+	if (c != IKE_CAUSE_NONE)
+		return reject_ke(e, sa, c, "in the peer's MM4");
+	if (p == NULL || derive_keys(e, sa) != 0)
+		return reject_ke(e, sa, IKE_CAUSE_INVALID_KE, "the peer's MM4 KE is not usable");
+	if (send_id_hash(e, sa, p) != 0) {
+		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending MM5");
+		return IKE_R_FAIL;
+	}
+	ike_sa_set_state(e->sas, sa, IKE_ST_MAIN_I3);
+	return IKE_R_OK;
+}
+
+/*
+ * Check the peer's ID and HASH (HASH_I when we respond, HASH_R when we initiate).
+ * Returns NONE, KEY_MISMATCH (HASH wrong: the keys differ) or ID_MISMATCH.
+ */
+static enum ike_cause check_id_hash(struct ike_sa *sa, const struct ike_peer_cfg *p,
+				    const struct isakmp_msg *m, struct ike_id *got)
+{
+	const struct isakmp_payload *id = isakmp_msg_find(m, ISAKMP_NP_ID, NULL);
+	const struct isakmp_payload *hp = isakmp_msg_find(m, ISAKMP_NP_HASH, NULL);
+	struct ike_exchange *x = sa->x;
+	bool init = sa->role == IKE_ROLE_INITIATOR;
+	uint8_t want[IKE_MAX_HASH_LEN];
+
+	if (hp->len != x->keys.prf_len || phase1_id_decode(id->body, id->len, got) != 0)
+		return IKE_CAUSE_KEY_MISMATCH;
+	/* the peer's hash: its own g^x and cookie come first */
+	if (ike_p1_hash(&x->keys, init ? x->gxr : x->gxi, x->g_len, init ? x->gxi : x->gxr,
+			x->g_len, init ? sa->rcookie : sa->icookie,
+			init ? sa->icookie : sa->rcookie, x->sai_b, x->sai_len, id->body, id->len,
+			want) != 0)
+		return IKE_CAUSE_INTERNAL;
+	if (ike_memeq_ct(want, hp->body, hp->len) != 0)
+		return IKE_CAUSE_KEY_MISMATCH;
+	if (!phase1_id_acceptable(sa, p, got))
+		return IKE_CAUSE_ID_MISMATCH;
+	return IKE_CAUSE_NONE;
+}
+
+/*
+ * A verified MM5 or MM6 that fails: a wrong HASH leaves the SA waiting (the peer may
+ * still send the right message; the timeout ends it with key-mismatch); a wrong
+ * identity is final and the peer is told.
+ */
+static enum ike_handler_result auth_failed(struct ike_engine *e, struct ike_sa *sa,
+					   enum ike_cause c, const struct ike_id *got,
+					   const char *which)
+{
+	char detail[sizeof(sa->cause_detail)];
+
+	if (c == IKE_CAUSE_KEY_MISMATCH) {
+		sa->ctr.undecryptable++;
+		ike_sa_table_counters_mut(e->sas)->dropped_undecryptable++;
+		sa->x->saw_undecryptable = true;
+		snprintf(detail, sizeof(detail), "the peer's %s fails to authenticate", which);
+		engine_suspect(sa, IKE_CAUSE_KEY_MISMATCH, detail);
+		engine_log(e, IKE_LOG_NOTICE,
+			   "conn-id %u peer %s: %s does not authenticate: probable pre-shared "
+			   "key mismatch",
+			   sa->conn_id, sa->peer, which);
+		return IKE_R_IGNORE;
+	}
+	if (c == IKE_CAUSE_ID_MISMATCH) {
+		memcpy(sa->x->keys.iv, sa->x->rx_iv, sa->x->keys.block_len);
+		info_send_notify(e, sa, ISAKMP_N_INVALID_ID_INFORMATION);
+		snprintf(detail, sizeof(detail), "refused by us: peer sent %.36s", got->value);
+		engine_fail(e, sa, IKE_CAUSE_ID_MISMATCH, detail);
+		return IKE_R_FAIL;
+	}
+	engine_fail(e, sa, c, which);
+	return IKE_R_FAIL;
+}
+
+/* Authenticated: MM_KEY_AUTH, then QM_IDLE. */
+static void established(struct ike_engine *e, struct ike_sa *sa, enum ike_state auth)
+{
+	engine_disarm(sa);
+	ike_sa_set_state(e->sas, sa, auth);
+	ike_sa_set_state(e->sas, sa, IKE_ST_ESTABLISHED);
+	sa->last_cause = IKE_CAUSE_NONE;
+	sa->cause_detail[0] = '\0';
+	engine_log(e, IKE_LOG_NOTICE, "conn-id %u peer %s: ISAKMP SA established (%s)",
+		   sa->conn_id, sa->peer, sa->role == IKE_ROLE_INITIATOR ? "initiator" : "responder");
+}
+
+/* HDR*, IDii, HASH_I --> HDR*, IDir, HASH_R */
+enum ike_handler_result main_inI3_outR3(struct ike_engine *e, struct ike_sa *sa,
+					const struct isakmp_msg *m)
+{
+	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
+	struct ike_id got;
+	enum ike_cause c;
+
+	if (p == NULL) {
+		engine_fail(e, sa, IKE_CAUSE_CONFIG_REMOVED, "peer gone while negotiating");
+		return IKE_R_FAIL;
+	}
+	c = check_id_hash(sa, p, m, &got);
+	if (c != IKE_CAUSE_NONE)
+		return auth_failed(e, sa, c, &got, "MM5");
+	sa->remote_id = got;
+	memcpy(sa->x->keys.iv, sa->x->rx_iv, sa->x->keys.block_len);
+	if (send_id_hash(e, sa, p) != 0) {
+		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending MM6");
+		return IKE_R_FAIL;
+	}
+	established(e, sa, IKE_ST_MAIN_R3);
+	return IKE_R_OK;
+}
+
+/* HDR*, IDir, HASH_R <-- */
+enum ike_handler_result main_inR3(struct ike_engine *e, struct ike_sa *sa,
+				  const struct isakmp_msg *m)
+{
+	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
+	struct ike_id got;
+	enum ike_cause c;
+
+	if (p == NULL) {
+		engine_fail(e, sa, IKE_CAUSE_CONFIG_REMOVED, "peer gone while negotiating");
+		return IKE_R_FAIL;
+	}
+	c = check_id_hash(sa, p, m, &got);
+	if (c != IKE_CAUSE_NONE)
+		return auth_failed(e, sa, c, &got, "MM6");
+	sa->remote_id = got;
+	memcpy(sa->x->keys.iv, sa->x->rx_iv, sa->x->keys.block_len);
+	established(e, sa, IKE_ST_MAIN_I4);
+	return IKE_R_OK;
+}
+
+enum ike_cause main_timeout_cause(const struct ike_sa *sa, char *detail, size_t len)
+{
+	bool undecryptable = sa->x != NULL && sa->x->saw_undecryptable;
+
+	switch (sa->state) {
+	case IKE_ST_MAIN_I1:
+		snprintf(detail, len, "no reply to MM1");
+		return IKE_CAUSE_PEER_SILENT;
+	case IKE_ST_MAIN_I2:
+		snprintf(detail, len, "no reply to MM3");
+		return IKE_CAUSE_PEER_SILENT;
+	case IKE_ST_MAIN_I3:
+		/* after the key exchange, silence is what a responder with another key shows */
+		snprintf(detail, len, undecryptable ? "the peer's answers to MM5 do not decrypt"
+						    : "no reply to MM5 after the key exchange");
+		return IKE_CAUSE_KEY_MISMATCH;
+	case IKE_ST_MAIN_R1:
+		snprintf(detail, len, "no MM3 after our MM2");
+		return IKE_CAUSE_PEER_SILENT;
+	case IKE_ST_MAIN_R2:
+		if (undecryptable) {
+			snprintf(detail, len, "the peer's MM5 does not decrypt or authenticate");
+			return IKE_CAUSE_KEY_MISMATCH;
+		}
+		snprintf(detail, len, "no MM5 after our MM4");
+		return IKE_CAUSE_PEER_SILENT;
+	default:
+		snprintf(detail, len, "in %s", ike_state_row(sa->state)->name);
+		return IKE_CAUSE_RETRY_LIMIT;
+	}
+}

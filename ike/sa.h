@@ -1,0 +1,154 @@
+/*
+ * sa.h - the SA table: the single source of truth every view reads.
+ *
+ * Views (CLI, MIB, metrics, stall detector) get const pointers through the iteration and
+ * lookup calls below and subscribe to events; only the engine changes a record, and every
+ * state change goes through ike_sa_set_state().
+ */
+#ifndef IKE_SA_H
+#define IKE_SA_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "causes.h"
+#include "peer.h"
+#include "state.h"
+
+#define IKE_CONN_ID_FIRST 1001 /* as IOS 15 and later */
+
+struct ike_sa_counters {
+	uint64_t msgs_in, msgs_out;
+	uint64_t bytes_in, bytes_out;
+	uint64_t retransmits;   /* our retransmissions */
+	uint64_t dup_in;        /* retransmissions from the peer answered from the stored reply */
+	uint64_t malformed;     /* messages we could not parse */
+	uint64_t undecryptable; /* messages that failed to decrypt or authenticate */
+};
+
+/* The negotiated phase-1 transform. */
+struct ike_sa_transform {
+	uint16_t encr, keylen, hash, auth, group;
+	uint32_t lifetime_s;
+};
+
+struct ike_exchange; /* exchange-private state (keys, nonces, DH); engine only */
+
+struct ike_sa {
+	uint32_t conn_id; /* allocated in increasing order, never reused while running */
+	uint8_t ike_version;  /* 1 */
+	uint8_t exchange;     /* ISAKMP_XCHG_IDPROT (Main) or ISAKMP_XCHG_AGGR */
+	enum ike_role role;
+	char peer[IKE_PEER_NAME_MAX + 1]; /* configured peer name; "" when unknown */
+	struct sockaddr_storage local, remote;
+	struct ike_id local_id, remote_id; /* remote_id.type 0 until received */
+	uint8_t icookie[8], rcookie[8];
+	struct ike_sa_transform xf; /* zero until chosen */
+
+	enum ike_state state;
+	struct timespec state_entered; /* CLOCK_MONOTONIC */
+	struct timespec created_mono;  /* CLOCK_MONOTONIC */
+	time_t created_wall;           /* wall clock, for views that export timestamps */
+	time_t established_wall;       /* 0 until QM_IDLE */
+	time_t expires_wall;           /* 0 until established */
+	struct timespec deleted_mono;  /* when it went to DELETED */
+
+	struct ike_sa_counters ctr;
+	enum ike_cause last_cause;  /* last failure seen on this SA */
+	char cause_detail[64];      /* "after MM5", "refused by peer", notify name */
+	enum ike_cause delete_reason; /* why it was deleted; NONE while alive */
+
+	struct ike_exchange *x; /* engine-private (keys, retransmission); freed with the SA */
+	struct ike_sa *next;    /* table chain, conn-id order */
+};
+
+/* ---- events: every view learns about changes through these ---- */
+enum ike_event_type {
+	IKE_EV_SA_CREATED = 1,
+	IKE_EV_STATE_CHANGED, /* old -> new Cisco and internal state */
+	IKE_EV_SA_DELETED,    /* sa->delete_reason says why */
+	IKE_EV_NEGOTIATION_FAILED, /* sa->last_cause, sa->cause_detail */
+	IKE_EV_SA_REMOVED,    /* about to be freed (linger over): drop references */
+};
+
+struct ike_event {
+	enum ike_event_type type;
+	const struct ike_sa *sa;
+	enum ike_state old_state, new_state;
+	enum cisco_state old_cisco, new_cisco;
+	enum ike_cause cause;
+};
+
+typedef void (*ike_event_fn)(void *ctx, const struct ike_event *ev);
+
+/* ---- the table ---- */
+struct ike_sa_table;
+
+struct ike_sa_table *ike_sa_table_new(void);
+void ike_sa_table_free(struct ike_sa_table *t);
+
+/* Subscribe to events (up to 8 subscribers). Returns 0 or -1. */
+int ike_sa_table_subscribe(struct ike_sa_table *t, ike_event_fn fn, void *ctx);
+
+/* Where the choke point logs state changes (level as syslog; msg without newline). */
+typedef void (*ike_sa_log_fn)(void *ctx, int level, const char *msg);
+void ike_sa_table_set_log(struct ike_sa_table *t, ike_sa_log_fn fn, void *ctx);
+
+/* Hook the engine uses to free its private exchange state with the SA. */
+void ike_sa_table_set_free_exchange(struct ike_sa_table *t, void (*fn)(struct ike_exchange *x));
+
+/* Read-only iteration in conn-id order: for (sa = first(t); sa; sa = sa->next) */
+const struct ike_sa *ike_sa_first(const struct ike_sa_table *t);
+const struct ike_sa *ike_sa_by_conn_id(const struct ike_sa_table *t, uint32_t conn_id);
+size_t ike_sa_count(const struct ike_sa_table *t);
+
+/* Global counters, owned by the engine. */
+struct ike_global_counters {
+	uint64_t msgs_in, msgs_out, bytes_in, bytes_out;
+	uint64_t dropped_short;       /* shorter than an ISAKMP header */
+	uint64_t dropped_bad_length;  /* header or payload length inconsistent */
+	uint64_t dropped_bad_version;
+	uint64_t dropped_bad_payload; /* unknown critical / disallowed payload */
+	uint64_t dropped_unknown_sa;  /* cookies match no SA */
+	uint64_t dropped_unexpected;  /* valid but not what the state waits for */
+	uint64_t dropped_undecryptable;
+	uint64_t dropped_no_config;   /* first message from an address no peer matches */
+	uint64_t sas_created, sas_established, sas_failed, sas_deleted;
+	uint64_t causes[IKE_CAUSE_COUNT]; /* failures by cause */
+};
+const struct ike_global_counters *ike_sa_table_counters(const struct ike_sa_table *t);
+
+/* ---- engine-only mutation ---- */
+struct ike_global_counters *ike_sa_table_counters_mut(struct ike_sa_table *t);
+/* Allocate and link an SA with the next conn-id; the engine fills it in, then announces
+ * it (IKE_EV_SA_CREATED) with ike_sa_announce(). */
+struct ike_sa *ike_sa_create(struct ike_sa_table *t, enum ike_role role, uint8_t exchange);
+void ike_sa_announce(struct ike_sa_table *t, struct ike_sa *sa);
+struct ike_sa *ike_sa_find_cookies(struct ike_sa_table *t, const uint8_t icookie[8],
+				   const uint8_t rcookie[8]);
+struct ike_sa *ike_sa_find_mut(struct ike_sa_table *t, uint32_t conn_id);
+struct ike_sa *ike_sa_first_mut(struct ike_sa_table *t);
+
+/*
+ * The one choke point for state changes: checks the transition against the state table,
+ * stamps the monotonic time, logs old -> new, bumps counters and emits events.
+ * Returns 0, or -1 (and changes nothing) for a transition the table does not allow.
+ */
+int ike_sa_set_state(struct ike_sa_table *t, struct ike_sa *sa, enum ike_state to);
+
+/* Record a failure cause on an SA and emit IKE_EV_NEGOTIATION_FAILED. */
+void ike_sa_fail(struct ike_sa_table *t, struct ike_sa *sa, enum ike_cause cause,
+		 const char *detail);
+
+/* Move to DELETED with a reason (emits IKE_EV_SA_DELETED). Idempotent. */
+void ike_sa_mark_deleted(struct ike_sa_table *t, struct ike_sa *sa, enum ike_cause reason);
+
+/* Unlink and free (emits IKE_EV_SA_REMOVED first). */
+void ike_sa_remove(struct ike_sa_table *t, struct ike_sa *sa);
+
+/* Seconds an SA has spent in its current state. */
+double ike_sa_seconds_in_state(const struct ike_sa *sa, const struct timespec *now);
+
+#endif /* IKE_SA_H */

@@ -1,0 +1,123 @@
+# lib.sh - shared by the integration tests: runs real ikemond instances on loopback
+# addresses of the test's own (each test uses its own 127.x.y.0/24, so tests can run
+# in parallel), drives them with ikemonctl and counts checks.
+#
+# Every loop here is bounded in time; every daemon is killed on exit.
+
+set -u
+
+: "${IKEMOND:?IKEMOND must name the ikemond binary}"
+: "${IKEMONCTL:?IKEMONCTL must name the ikemonctl binary}"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/ikemon-test.XXXXXX")
+declare -A PID
+CHECKS=0
+FAILS=0
+
+skip() {
+	echo "SKIP: $*" >&2
+	echo "##### SKIPPED: $* #####"
+	exit 77
+}
+
+cleanup() {
+	local n
+	for n in "${!PID[@]}"; do
+		kill "${PID[$n]}" 2>/dev/null
+	done
+	wait 2>/dev/null
+	if [ "$FAILS" -gt 0 ] || [ -n "${KEEP_LOGS:-}" ]; then
+		for n in "$T"/*.log; do
+			[ -f "$n" ] && { echo "---- $n"; tail -n 40 "$n"; }
+		done
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+[ "$(id -u)" = 0 ] || skip "ikemond needs root to bind UDP port 500 on loopback"
+
+ok() {
+	CHECKS=$((CHECKS + 1))
+	echo "ok $CHECKS - $*"
+}
+
+not_ok() {
+	CHECKS=$((CHECKS + 1))
+	FAILS=$((FAILS + 1))
+	echo "not ok $CHECKS - $*"
+}
+
+# check DESCRIPTION COMMAND...: passes when the command succeeds
+check() {
+	local d=$1
+	shift
+	if "$@"; then ok "$d"; else not_ok "$d"; fi
+}
+
+# wait_for SECONDS COMMAND...: poll every 0.1 s until the command succeeds
+wait_for() {
+	local limit=$(($1 * 10)) i=0
+	shift
+	while [ $i -lt "$limit" ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# write_conf NAME: the [ikemond] section for an instance (stdin appends the peers)
+write_conf() {
+	local name=$1 addr=$2
+	{
+		echo "[ikemond]"
+		echo "listen = $addr:500"
+		echo "control = $T/$name.sock"
+		echo "log_level = debug"
+		echo "retransmit_timeout = ${RETRANSMIT_TIMEOUT:-0.2}"
+		echo "retransmit_tries = ${RETRANSMIT_TRIES:-3}"
+		echo "restart_delay = ${RESTART_DELAY:-1}"
+		cat
+	} >"$T/$name.conf"
+}
+
+# start NAME: run ikemond in the foreground (in the background of this shell)
+start() {
+	local name=$1
+	"$IKEMOND" -c "$T/$name.conf" -f 2>>"$T/$name.log" &
+	PID[$name]=$!
+	wait_for 5 test -S "$T/$name.sock" || { not_ok "ikemond $name did not start"; finish; }
+}
+
+stop() {
+	local name=$1
+	kill "${PID[$name]}" 2>/dev/null
+	wait "${PID[$name]}" 2>/dev/null
+	unset "PID[$name]"
+}
+
+ctl() {
+	local name=$1
+	shift
+	"$IKEMONCTL" -s "$T/$name.sock" "$@"
+}
+
+# sa_json NAME PYEXPR: evaluate a Python expression over the SA list `sas` (JSON of
+# show crypto isakmp sa --json) and the global counters `g`; prints the result
+sa_query() {
+	local name=$1 expr=$2
+	ctl "$name" show crypto isakmp sa --json |
+		python3 -c "import json,sys; d=json.load(sys.stdin); sas=d['sas']; g=d.get('counters',{}); print($expr)"
+}
+
+# sa_is NAME PYEXPR: succeeds when the expression is true
+sa_is() {
+	[ "$(sa_query "$1" "$2")" = "True" ]
+}
+
+finish() {
+	echo "# $(basename "$0"): $CHECKS checks, $FAILS failed"
+	[ "$FAILS" -eq 0 ] && [ "$CHECKS" -gt 0 ]
+	exit $?
+}
