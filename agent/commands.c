@@ -112,13 +112,11 @@ static int cmd_show(struct cmd *c)
 
 static const struct ike_peer_cfg *find_peer(struct cmd *c, const char *name)
 {
-	const struct ike_peer_cfg *peers;
-	size_t n;
+	const struct ike_peer_cfg *p;
 
-	peers = ike_engine_peers(c->e, &n);
-	for (size_t i = 0; peers != NULL && i < n; i++)
-		if (strcmp(peers[i].name, name) == 0)
-			return &peers[i];
+	for (size_t i = 0; (p = ike_engine_peer(c->e, i)) != NULL; i++)
+		if (strcmp(p->name, name) == 0)
+			return p;
 	return NULL;
 }
 

@@ -200,6 +200,7 @@ int control_open(struct control *c, const char *path, control_handler_fn fn, voi
 		unlink(path);
 		goto fail;
 	}
+	c->open = true;
 	c->listen_fd = fd;
 	memcpy(c->path, sun.sun_path, sizeof(c->path));
 	c->dev = st.st_dev;
@@ -216,10 +217,13 @@ void control_close(struct control *c)
 {
 	struct stat st;
 
-	for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
-		client_close(&c->clients[i]);
-	if (c->listen_fd < 0)
+	/* a zeroed struct holds fd 0 everywhere: never "close" what was not opened */
+	if (!c->open)
 		return;
+	c->open = false;
+	for (size_t i = 0; i < CONTROL_MAX_CLIENTS; i++)
+		if (c->clients[i].state != CONTROL_CLIENT_FREE)
+			client_close(&c->clients[i]);
 	close(c->listen_fd);
 	c->listen_fd = -1;
 	/* unlink only the socket we made: a successor may already have replaced it */

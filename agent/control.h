@@ -67,6 +67,7 @@ struct control_client {
 };
 
 struct control {
+	bool open;     /* control_open succeeded and control_close has not run */
 	int listen_fd; /* -1 when closed */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	dev_t dev; /* identity of the socket file we created, so close unlinks only ours */
@@ -86,7 +87,10 @@ struct control {
 int control_open(struct control *c, const char *path, control_handler_fn fn, void *ctx, char *err,
                  size_t errlen);
 
-/* Close every client and the listening socket, and unlink the socket file. */
+/*
+ * Close every client and the listening socket, and unlink the socket file.  Safe on a
+ * zeroed struct, after a failed control_open and twice.
+ */
 void control_close(struct control *c);
 
 /*

@@ -403,7 +403,11 @@ static unsigned long engine_conn(const struct ike_sa *sa)
 	return (unsigned long)sa->conn_id;
 }
 
-/* Trailing blanks of empty columns (lifetime, Cap.) are dropped, as in the captures. */
+/*
+ * Trailing blanks of empty columns (lifetime, Cap.) are dropped, as in the reference
+ * output of CISCO-CLI.md.  Some device captures keep the Cap. padding; the parsers in
+ * use split on whitespace and accept both.
+ */
 static void append_rtrimmed_line(struct strbuf *out, const char *line)
 {
 	size_t n = strlen(line);
@@ -414,6 +418,11 @@ static void append_rtrimmed_line(struct strbuf *out, const char *line)
 	strbuf_append(out, "\n", 1);
 }
 
+/*
+ * One SA: the row, then its engine connection.  IPv6 SAs use the same row (the layout
+ * Cisco's Genie parser expects under the IPv6 title).  The Status column has no room for
+ * "ACTIVE (deleted)", so a deleted SA says DELETED: one word keeps the row parseable.
+ */
 static void detail_row(struct strbuf *out, const struct ike_sa *sa, time_t now_wall)
 {
 	char local[INET6_ADDRSTRLEN], remote[INET6_ADDRSTRLEN], line[256];

@@ -333,10 +333,14 @@ int ike_engine_set_peers(struct ike_engine *e, const struct ike_peer_cfg *peers,
 	return 0;
 }
 
-const struct ike_peer_cfg *ike_engine_peers(const struct ike_engine *e, size_t *n)
+size_t ike_engine_peer_count(const struct ike_engine *e)
 {
-	*n = e->n_peers;
-	return e->n_peers ? &e->peers[0].cfg : NULL;
+	return e->n_peers;
+}
+
+const struct ike_peer_cfg *ike_engine_peer(const struct ike_engine *e, size_t i)
+{
+	return i < e->n_peers ? &e->peers[i].cfg : NULL;
 }
 
 void ike_engine_set_settings(struct ike_engine *e, const struct ike_settings *s)

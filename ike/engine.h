@@ -46,8 +46,9 @@ struct ike_sa_table *ike_engine_sas(struct ike_engine *e);
 int ike_engine_set_peers(struct ike_engine *e, const struct ike_peer_cfg *peers, size_t n);
 void ike_engine_set_settings(struct ike_engine *e, const struct ike_settings *s);
 
-/* Configured peers (the engine's copy). */
-const struct ike_peer_cfg *ike_engine_peers(const struct ike_engine *e, size_t *n);
+/* Configured peers (the engine's copy): how many, and the i-th (NULL past the end). */
+size_t ike_engine_peer_count(const struct ike_engine *e);
+const struct ike_peer_cfg *ike_engine_peer(const struct ike_engine *e, size_t i);
 
 /* A datagram arrived on local from remote. */
 void ike_engine_input(struct ike_engine *e, const struct sockaddr *local,

@@ -421,6 +421,22 @@ START_TEST(test_header)
 }
 END_TEST
 
+/* A datagram longer than IKE_MAX_MSG is refused even when its length field agrees. */
+START_TEST(test_header_too_long)
+{
+	uint8_t *big = calloc(1, IKE_MAX_MSG + 1);
+	struct isakmp_hdr h;
+
+	ck_assert_ptr_nonnull(big);
+	big[17] = ISAKMP_VERSION;
+	wr32(big + 24, IKE_MAX_MSG);
+	ck_assert_int_eq(isakmp_hdr_parse(big, IKE_MAX_MSG, &h), CODEC_OK);
+	wr32(big + 24, IKE_MAX_MSG + 1);
+	ck_assert_int_eq(isakmp_hdr_parse(big, IKE_MAX_MSG + 1, &h), CODEC_BAD_LENGTH);
+	free(big);
+}
+END_TEST
+
 /* ---- truncation ---- */
 
 /* Every prefix of a valid message is refused, whether the header length is patched to the
@@ -1011,6 +1027,7 @@ static Suite *codec_suite(void)
 	tcase_add_test(tc, test_roundtrip_full);
 	tcase_add_test(tc, test_find_count);
 	tcase_add_test(tc, test_header);
+	tcase_add_test(tc, test_header_too_long);
 	tcase_add_test(tc, test_truncated_prefixes);
 	tcase_add_test(tc, test_truncated_bodies);
 	tcase_add_test(tc, test_payload_length_oversized);

@@ -191,6 +191,24 @@ START_TEST(test_mode_0600_and_unlink)
 	control_close(&c);
 	ck_assert_int_ne(lstat(fx.path, &st), 0);
 	ck_assert_int_eq(errno, ENOENT);
+	control_close(&c); /* twice is harmless */
+}
+END_TEST
+
+START_TEST(test_close_unopened)
+{
+	struct control zeroed, failed;
+	char err[256];
+	struct stat st;
+
+	/* a daemon that fails before control_open still calls control_close: stdin (fd 0
+	 * in a zeroed struct) must survive it */
+	memset(&zeroed, 0, sizeof(zeroed));
+	control_close(&zeroed);
+	ck_assert_int_eq(fstat(0, &st), 0);
+	ck_assert_int_eq(control_open(&failed, "", echo_handler, NULL, err, sizeof(err)), -1);
+	control_close(&failed);
+	ck_assert_int_eq(fstat(0, &st), 0);
 }
 END_TEST
 
@@ -696,6 +714,7 @@ static Suite *control_suite(void)
 
 	tcase_add_checked_fixture(file, setup, teardown);
 	tcase_add_test(file, test_mode_0600_and_unlink);
+	tcase_add_test(file, test_close_unopened);
 	tcase_add_test(file, test_second_instance_refused);
 	tcase_add_test(file, test_stale_socket_removed);
 	tcase_add_test(file, test_not_a_socket);
