@@ -47,7 +47,22 @@ IOP_LAST_PID=
 # Plugins for charon as an IKEv1 peer.  kernel-netlink provides the kernel
 # interfaces charon needs even for IKE alone (addresses, routes, and the IPsec
 # interface that Quick Mode installs into).
-IOP_CHARON_PLUGINS=${IOP_CHARON_PLUGINS:-"random nonce aes sha1 sha2 md5 hmac pem pkcs1 x509 revocation constraints pubkey openssl gmp kernel-netlink socket-default vici updown"}
+#
+# Seen here (strongSwan 5.9.8):
+# - Without any kernel plugin charon does not start ("unmet dependency:
+#   CUSTOM:kernel-ipsec"); with kernel-libipsec alone neither ("CUSTOM:kernel-net").
+# - With kernel-netlink, `swanctl --initiate --ike NAME` runs Main Mode only and the
+#   IKE_SA is ESTABLISHED on both sides.  `--initiate --child NAME` adds Quick Mode,
+#   but this kernel has no ESP: the initiator fails to install the CHILD_SA ("unable to
+#   add SAD entry"), sends NO_PROPOSAL_CHOSEN, and the IKE_SA stays ESTABLISHED.
+# - For a CHILD_SA that installs, set IOP_CHARON_PLUGINS=$IOP_CHARON_PLUGINS_QM before
+#   iop_charon_start: kernel-libipsec (userspace ESP) forces UDP encapsulation (both
+#   ends float to port 4500), and the traffic selectors must be subnets other than the
+#   veth addresses, with an address of the local one on the namespace's lo
+#   (e.g. iop_exec a ip addr add 10.98.1.1/24 dev lo; local_ts = 10.98.1.0/24).
+IOP_CHARON_PLUGINS_BASE="random nonce aes sha1 sha2 md5 hmac pem pkcs1 x509 revocation constraints pubkey openssl gmp"
+IOP_CHARON_PLUGINS_QM="$IOP_CHARON_PLUGINS_BASE kernel-libipsec kernel-netlink socket-default vici updown"
+IOP_CHARON_PLUGINS=${IOP_CHARON_PLUGINS:-"$IOP_CHARON_PLUGINS_BASE kernel-netlink socket-default vici updown"}
 
 iop_log()
 {

@@ -1,0 +1,182 @@
+/*
+ * test_sa.c - the SA table and its choke point: conn-ids, the transitions it refuses,
+ * the events it emits, timestamps and counters.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ike/ike.h"
+#include "ike/sa.h"
+
+#define MAX_EV 32
+
+struct recorder {
+	struct ike_event ev[MAX_EV];
+	size_t n;
+};
+
+static void record(void *ctx, const struct ike_event *ev)
+{
+	struct recorder *r = ctx;
+
+	if (r->n < MAX_EV)
+		r->ev[r->n++] = *ev;
+}
+
+START_TEST(test_conn_ids_grow_and_are_never_reused)
+{
+	struct ike_sa_table *t = ike_sa_table_new();
+	struct ike_sa *a = ike_sa_create(t, IKE_ROLE_INITIATOR, ISAKMP_XCHG_IDPROT);
+	struct ike_sa *b = ike_sa_create(t, IKE_ROLE_RESPONDER, ISAKMP_XCHG_IDPROT);
+	struct ike_sa *c;
+
+	ck_assert_uint_eq(a->conn_id, IKE_CONN_ID_FIRST);
+	ck_assert_uint_eq(b->conn_id, IKE_CONN_ID_FIRST + 1);
+	ck_assert_int_eq(a->state, IKE_ST_MAIN_I1);
+	ck_assert_int_eq(b->state, IKE_ST_MAIN_R0);
+	ike_sa_remove(t, b);
+	c = ike_sa_create(t, IKE_ROLE_RESPONDER, ISAKMP_XCHG_IDPROT);
+	ck_assert_uint_eq(c->conn_id, IKE_CONN_ID_FIRST + 2);
+	ck_assert_uint_eq(ike_sa_count(t), 2);
+	/* iteration in conn-id order, look-up by conn-id */
+	ck_assert_ptr_eq(ike_sa_first(t), a);
+	ck_assert_ptr_eq(ike_sa_first(t)->next, c);
+	ck_assert_ptr_eq(ike_sa_by_conn_id(t, c->conn_id), c);
+	ck_assert_ptr_null(ike_sa_by_conn_id(t, IKE_CONN_ID_FIRST + 1));
+	ck_assert_uint_eq(ike_sa_table_counters(t)->sas_created, 3);
+	ike_sa_table_free(t);
+}
+END_TEST
+
+START_TEST(test_choke_point_checks_stamps_and_emits)
+{
+	struct ike_sa_table *t = ike_sa_table_new();
+	struct recorder r = {0};
+	struct ike_sa *sa;
+	struct timespec before;
+
+	ck_assert_int_eq(ike_sa_table_subscribe(t, record, &r), 0);
+	sa = ike_sa_create(t, IKE_ROLE_INITIATOR, ISAKMP_XCHG_IDPROT);
+	ike_sa_announce(t, sa);
+	ck_assert_uint_eq(r.n, 1);
+	ck_assert_int_eq(r.ev[0].type, IKE_EV_SA_CREATED);
+
+	/* a step the table does not allow changes nothing and emits nothing */
+	ck_assert_int_eq(ike_sa_set_state(t, sa, IKE_ST_MAIN_I3), -1);
+	ck_assert_int_eq(sa->state, IKE_ST_MAIN_I1);
+	ck_assert_uint_eq(r.n, 1);
+
+	clock_gettime(CLOCK_MONOTONIC, &before);
+	ck_assert_int_eq(ike_sa_set_state(t, sa, IKE_ST_MAIN_I2), 0);
+	ck_assert_uint_eq(r.n, 2);
+	ck_assert_int_eq(r.ev[1].type, IKE_EV_STATE_CHANGED);
+	ck_assert_int_eq(r.ev[1].old_state, IKE_ST_MAIN_I1);
+	ck_assert_int_eq(r.ev[1].new_state, IKE_ST_MAIN_I2);
+	ck_assert_int_eq(r.ev[1].old_cisco, CISCO_MM_NO_STATE);
+	ck_assert_int_eq(r.ev[1].new_cisco, CISCO_MM_SA_SETUP);
+	ck_assert(sa->state_entered.tv_sec > before.tv_sec ||
+		  (sa->state_entered.tv_sec == before.tv_sec &&
+		   sa->state_entered.tv_nsec >= before.tv_nsec));
+
+	sa->xf.lifetime_s = 3600;
+	ike_sa_set_state(t, sa, IKE_ST_MAIN_I3);
+	ike_sa_set_state(t, sa, IKE_ST_MAIN_I4);
+	ck_assert_int_eq(ike_sa_set_state(t, sa, IKE_ST_ESTABLISHED), 0);
+	ck_assert(sa->established_wall > 0);
+	ck_assert_int_eq(sa->expires_wall - sa->established_wall, 3600);
+	ck_assert_uint_eq(ike_sa_table_counters(t)->sas_established, 1);
+	ike_sa_table_free(t);
+}
+END_TEST
+
+START_TEST(test_fail_and_delete)
+{
+	struct ike_sa_table *t = ike_sa_table_new();
+	struct recorder r = {0};
+	struct ike_sa *sa;
+
+	ike_sa_table_subscribe(t, record, &r);
+	sa = ike_sa_create(t, IKE_ROLE_RESPONDER, ISAKMP_XCHG_IDPROT);
+	ike_sa_fail(t, sa, IKE_CAUSE_NO_PROPOSAL_CHOSEN, "refused by us");
+	ck_assert_int_eq(sa->last_cause, IKE_CAUSE_NO_PROPOSAL_CHOSEN);
+	ck_assert_str_eq(sa->cause_detail, "refused by us");
+	ck_assert_int_eq(r.ev[0].type, IKE_EV_NEGOTIATION_FAILED);
+	ck_assert_int_eq(r.ev[0].cause, IKE_CAUSE_NO_PROPOSAL_CHOSEN);
+	ck_assert_uint_eq(ike_sa_table_counters(t)->causes[IKE_CAUSE_NO_PROPOSAL_CHOSEN], 1);
+
+	ike_sa_mark_deleted(t, sa, IKE_CAUSE_NO_PROPOSAL_CHOSEN);
+	ck_assert_int_eq(sa->state, IKE_ST_DELETED);
+	ck_assert_int_eq(sa->delete_reason, IKE_CAUSE_NO_PROPOSAL_CHOSEN);
+	ck_assert_int_eq(r.ev[r.n - 1].type, IKE_EV_SA_DELETED);
+	ck_assert_uint_eq(ike_sa_table_counters(t)->sas_failed, 1);
+	ck_assert_uint_eq(ike_sa_table_counters(t)->sas_deleted, 1);
+
+	/* idempotent: a second delete emits nothing and counts nothing */
+	size_t n = r.n;
+	ike_sa_mark_deleted(t, sa, IKE_CAUSE_CLEARED);
+	ck_assert_uint_eq(r.n, n);
+	ck_assert_int_eq(sa->delete_reason, IKE_CAUSE_NO_PROPOSAL_CHOSEN);
+	ck_assert_uint_eq(ike_sa_table_counters(t)->sas_deleted, 1);
+
+	ike_sa_remove(t, sa);
+	ck_assert_int_eq(r.ev[r.n - 1].type, IKE_EV_SA_REMOVED);
+	ck_assert_uint_eq(ike_sa_count(t), 0);
+	ck_assert_ptr_null(ike_sa_first(t));
+	ike_sa_table_free(t);
+}
+END_TEST
+
+START_TEST(test_cookie_lookup)
+{
+	struct ike_sa_table *t = ike_sa_table_new();
+	struct ike_sa *sa = ike_sa_create(t, IKE_ROLE_RESPONDER, ISAKMP_XCHG_IDPROT);
+	uint8_t i[8] = {1, 2, 3, 4, 5, 6, 7, 8}, r[8] = {9, 9, 9, 9, 9, 9, 9, 9}, z[8] = {0};
+
+	memcpy(sa->icookie, i, 8);
+	memcpy(sa->rcookie, r, 8);
+	ck_assert_ptr_eq(ike_sa_find_cookies(t, i, r), sa);
+	ck_assert_ptr_null(ike_sa_find_cookies(t, i, z));
+	ck_assert_ptr_null(ike_sa_find_cookies(t, r, i));
+	ike_sa_table_free(t);
+}
+END_TEST
+
+START_TEST(test_causes_table)
+{
+	for (int c = 0; c < IKE_CAUSE_COUNT; c++) {
+		const struct ike_cause_info *ci = ike_cause_info(c);
+
+		ck_assert_int_eq(ci->cause, c);
+		ck_assert(strlen(ci->id) > 0);
+		ck_assert_int_eq(ike_cause_from_id(ci->id), c);
+		if (c != IKE_CAUSE_NONE)
+			ck_assert(strlen(ci->hint) > 0);
+	}
+	ck_assert_str_eq(ike_cause_id(IKE_CAUSE_KEY_MISMATCH), "key-mismatch");
+	ck_assert_str_eq(ike_cause_info(IKE_CAUSE_KEY_MISMATCH)->hint,
+			 "the pre-shared keys differ; check both ends");
+	ck_assert_str_eq(ike_cause_id(IKE_CAUSE_COUNT + 5), "none");
+	ck_assert_int_eq(ike_cause_from_id("no-such-cause"), -1);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("sa");
+	TCase *tc = tcase_create("table");
+	SRunner *sr;
+	int failed;
+
+	tcase_add_test(tc, test_conn_ids_grow_and_are_never_reused);
+	tcase_add_test(tc, test_choke_point_checks_stamps_and_emits);
+	tcase_add_test(tc, test_fail_and_delete);
+	tcase_add_test(tc, test_cookie_lookup);
+	tcase_add_test(tc, test_causes_table);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
