@@ -17,7 +17,7 @@
 
 #include "ike/peer.h"
 
-#define IKEMOND_MAX_LISTEN 16
+#define IKEMOND_MAX_LISTEN      16
 #define IKEMOND_DEFAULT_CONFIG  "/etc/ikemond.conf"
 #define IKEMOND_DEFAULT_CONTROL "/run/ikemond.sock"
 
@@ -28,7 +28,7 @@ struct ikemond_config {
 	size_t n_listen;
 	char control[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	enum ikemond_log_target log_target; /* log = stderr | syslog */
-	int log_level;                      /* log_level = err|warning|notice|info|debug (syslog numbers) */
+	int log_level; /* log_level = err|warning|notice|info|debug (syslog numbers) */
 	struct ike_settings settings;
 	struct ike_peer_cfg *peers;
 	size_t n_peers;

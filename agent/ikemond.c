@@ -77,7 +77,7 @@ static int setup_signals(struct ikemond *d)
 /* ---- engine callbacks ---- */
 
 static int engine_send_cb(void *ctx, const struct sockaddr *local, const struct sockaddr *remote,
-			  const uint8_t *buf, size_t len)
+                          const uint8_t *buf, size_t len)
 {
 	struct ikemond *d = ctx;
 
@@ -85,7 +85,7 @@ static int engine_send_cb(void *ctx, const struct sockaddr *local, const struct 
 }
 
 static int engine_source_cb(void *ctx, const struct sockaddr *remote,
-			    struct sockaddr_storage *local)
+                            struct sockaddr_storage *local)
 {
 	struct ikemond *d = ctx;
 
@@ -136,7 +136,7 @@ static int reload(struct ikemond *d, char *msg, size_t len)
 	ikemond_config_free(&d->cfg);
 	d->cfg = next;
 	snprintf(msg, len, "reloaded %s: %zu peer%s", d->config_path, d->cfg.n_peers,
-		 d->cfg.n_peers == 1 ? "" : "s");
+	         d->cfg.n_peers == 1 ? "" : "s");
 	log_msg(LOG_NOTICE, "%s", msg);
 	return 0;
 }
@@ -170,7 +170,7 @@ static void read_ike(struct ikemond *d, size_t i)
 		if (n < 0)
 			return;
 		ike_engine_input(d->engine, (const struct sockaddr *)&local,
-				 (const struct sockaddr *)&remote, buf, (size_t)n);
+		                 (const struct sockaddr *)&remote, buf, (size_t)n);
 	}
 }
 
@@ -251,19 +251,19 @@ static void shutdown_daemon(struct ikemond *d)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: ikemond [-c FILE] [-f] [-d] [-V]\n"
-		   "  -c FILE  configuration file (default %s)\n"
-		   "  -f       stay in the foreground and log to stderr\n"
-		   "  -d       debug logging (implies -f)\n"
-		   "  -V       print the version and exit\n",
-		   IKEMOND_DEFAULT_CONFIG);
+	fprintf(f,
+	        "usage: ikemond [-c FILE] [-f] [-d] [-V]\n"
+	        "  -c FILE  configuration file (default %s)\n"
+	        "  -f       stay in the foreground and log to stderr\n"
+	        "  -d       debug logging (implies -f)\n"
+	        "  -V       print the version and exit\n",
+	        IKEMOND_DEFAULT_CONFIG);
 }
 
 static int start(struct ikemond *d, bool foreground)
 {
-	struct ike_engine_ops ops = {.send = engine_send_cb,
-				     .source_for = engine_source_cb,
-				     .log = engine_log_cb};
+	struct ike_engine_ops ops = {
+	    .send = engine_send_cb, .source_for = engine_source_cb, .log = engine_log_cb};
 	char err[512];
 
 	if (ikemond_config_load(d->config_path, &d->cfg, err, sizeof(err)) != 0) {
@@ -271,7 +271,7 @@ static int start(struct ikemond *d, bool foreground)
 		return -1;
 	}
 	log_open("ikemond", !foreground && d->cfg.log_target == IKEMOND_LOG_SYSLOG,
-		 d->debug ? LOG_DEBUG : d->cfg.log_level);
+	         d->debug ? LOG_DEBUG : d->cfg.log_level);
 	if (setup_signals(d) != 0 ||
 	    net_open(&d->net, d->cfg.listen, d->cfg.n_listen, err, sizeof(err)) != 0 ||
 	    control_open(&d->control, d->cfg.control, control_cb, d, err, sizeof(err)) != 0) {
@@ -290,7 +290,7 @@ static int start(struct ikemond *d, bool foreground)
 	d->cmd_ops.reload = reload_cmd;
 	d->cmd_ops.ctx = d;
 	log_msg(LOG_NOTICE, "ikemond %s started: %zu peer%s, control %s", PACKAGE_VERSION,
-		d->cfg.n_peers, d->cfg.n_peers == 1 ? "" : "s", d->cfg.control);
+	        d->cfg.n_peers, d->cfg.n_peers == 1 ? "" : "s", d->cfg.control);
 	return ike_engine_set_peers(d->engine, d->cfg.peers, d->cfg.n_peers);
 }
 

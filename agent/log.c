@@ -19,8 +19,8 @@ static struct {
 
 static const char *level_name(int level)
 {
-	static const char *const names[] = {"emerg", "alert", "crit",   "error",
-					    "warning", "notice", "info", "debug"};
+	static const char *const names[] = {"emerg",   "alert",  "crit", "error",
+	                                    "warning", "notice", "info", "debug"};
 
 	return level >= 0 && level <= LOG_DEBUG ? names[level] : "?";
 }
@@ -59,7 +59,7 @@ void log_msg(int level, const char *fmt, ...)
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 	fprintf(stderr, "%s.%03ldZ %s[%ld]: %s: %s\n", stamp, ts.tv_nsec / 1000000L, logcfg.ident,
-		(long)getpid(), level_name(level), msg);
+	        (long)getpid(), level_name(level), msg);
 }
 
 void log_close(void)

@@ -43,7 +43,7 @@ const char *net_ntop(const struct sockaddr *sa, char *buf, size_t len)
 }
 
 static int open_one(struct net_socket *s, const struct sockaddr_storage *addr, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	int fam = addr->ss_family, one = 1, rcvbuf = 1 << 20, fd;
 	char name[80];
@@ -70,14 +70,14 @@ static int open_one(struct net_socket *s, const struct sockaddr_storage *addr, c
 	return 0;
 fail:
 	snprintf(err, errlen, "cannot listen on %s: %s",
-		 net_ntop((const struct sockaddr *)addr, name, sizeof(name)), strerror(errno));
+	         net_ntop((const struct sockaddr *)addr, name, sizeof(name)), strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	return -1;
 }
 
 int net_open(struct net *n, const struct sockaddr_storage *addrs, size_t count, char *err,
-	     size_t errlen)
+             size_t errlen)
 {
 	memset(n, 0, sizeof(*n));
 	if (count > NET_MAX_SOCKETS) {
@@ -103,7 +103,7 @@ void net_close(struct net *n)
 
 /* The destination address from the control messages, with the socket's port. */
 static void local_from_cmsg(struct msghdr *mh, const struct net_socket *s,
-			    struct sockaddr_storage *local)
+                            struct sockaddr_storage *local)
 {
 	*local = s->bound;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
@@ -122,11 +122,11 @@ static void local_from_cmsg(struct msghdr *mh, const struct net_socket *s,
 }
 
 ssize_t net_recv(struct net *n, size_t i, uint8_t *buf, size_t cap, struct sockaddr_storage *local,
-		 struct sockaddr_storage *remote)
+                 struct sockaddr_storage *remote)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
-			 CMSG_SPACE(sizeof(struct in_pktinfo))];
+		         CMSG_SPACE(sizeof(struct in_pktinfo))];
 		struct cmsghdr align;
 	} ctl;
 	struct iovec iov = {.iov_base = buf, .iov_len = cap};
@@ -164,7 +164,7 @@ static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr *b
 		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
 		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
 	return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+	              &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
 }
 
 /* The socket to send from: same family and port, bound to local or to the wildcard. */
@@ -192,7 +192,7 @@ static struct net_socket *pick(struct net *n, const struct sockaddr *local, int 
 }
 
 int net_send(struct net *n, const struct sockaddr *local, const struct sockaddr *remote,
-	     const uint8_t *buf, size_t len)
+             const uint8_t *buf, size_t len)
 {
 	union {
 		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
@@ -259,10 +259,10 @@ int net_source_for(struct net *n, const struct sockaddr *remote, struct sockaddr
 	    getsockname(fd, (struct sockaddr *)local, &sl) == 0) {
 		if (local->ss_family == AF_INET)
 			((struct sockaddr_in *)local)->sin_port =
-				port_of((const struct sockaddr *)&s->bound);
+			    port_of((const struct sockaddr *)&s->bound);
 		else
 			((struct sockaddr_in6 *)local)->sin6_port =
-				port_of((const struct sockaddr *)&s->bound);
+			    port_of((const struct sockaddr *)&s->bound);
 		ret = 0;
 	}
 	close(fd);

@@ -26,7 +26,7 @@ struct net {
 
 /* Open and bind a socket per address. Returns 0, or -1 with a message in err. */
 int net_open(struct net *n, const struct sockaddr_storage *addrs, size_t count, char *err,
-	     size_t errlen);
+             size_t errlen);
 void net_close(struct net *n);
 
 /*
@@ -35,11 +35,11 @@ void net_close(struct net *n);
  * when nothing is waiting, -1 on error.
  */
 ssize_t net_recv(struct net *n, size_t i, uint8_t *buf, size_t cap, struct sockaddr_storage *local,
-		 struct sockaddr_storage *remote);
+                 struct sockaddr_storage *remote);
 
 /* Send from local (address and port; a wildcard or family 0 lets the kernel choose). */
 int net_send(struct net *n, const struct sockaddr *local, const struct sockaddr *remote,
-	     const uint8_t *buf, size_t len);
+             const uint8_t *buf, size_t len);
 
 /* The local address and port to reach remote from. Returns 0 or -1. */
 int net_source_for(struct net *n, const struct sockaddr *remote, struct sockaddr_storage *local);

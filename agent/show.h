@@ -35,6 +35,6 @@ void show_isakmp_sa_detail(struct strbuf *out, const struct ike_sa *first, time_
 /* `show crypto isakmp sa --json`: every field the SA record holds, plus global counters
  * when g is not NULL.  now_mono gives seconds in state. */
 void show_isakmp_sa_json(struct strbuf *out, const struct ike_sa *first,
-			 const struct ike_global_counters *g, const struct timespec *now_mono);
+                         const struct ike_global_counters *g, const struct timespec *now_mono);
 
 #endif /* AGENT_SHOW_H */

@@ -7,46 +7,46 @@
 #include "causes.h"
 
 static const struct ike_cause_info causes[IKE_CAUSE_COUNT] = {
-	{IKE_CAUSE_NONE, "none", "no failure", ""},
-	{IKE_CAUSE_PEER_SILENT, "peer-silent", "no reply from the peer",
-	 "check that the peer is up, that UDP 500/4500 reach it and that it has a "
-	 "configuration for this address"},
-	{IKE_CAUSE_NO_PROPOSAL_CHOSEN, "no-proposal-chosen", "no acceptable proposal",
-	 "the IKE proposals (encryption, hash, DH group) of both ends share nothing; "
-	 "align them"},
-	{IKE_CAUSE_KEY_MISMATCH, "key-mismatch", "pre-shared key mismatch",
-	 "the pre-shared keys differ; check both ends"},
-	{IKE_CAUSE_ID_MISMATCH, "id-mismatch", "identity mismatch",
-	 "the identities sent do not match what the other end expects; check local_id "
-	 "and remote_id on both ends"},
-	{IKE_CAUSE_INVALID_COOKIE, "invalid-cookie", "message for an unknown SA",
-	 "the peer uses an SA this end no longer has (one side restarted); it should "
-	 "renegotiate"},
-	{IKE_CAUSE_MALFORMED, "malformed", "malformed messages",
-	 "the peer sends messages that cannot be parsed; check for an incompatible "
-	 "implementation or a middlebox that alters UDP 500"},
-	{IKE_CAUSE_DELETED_BY_PEER, "deleted-by-peer", "deleted by the peer",
-	 "the peer sent a DELETE; see its logs for why"},
-	{IKE_CAUSE_RETRY_LIMIT, "retry-limit", "retransmission limit reached",
-	 "the peer stopped answering during the exchange; check reachability and the "
-	 "peer's logs"},
-	{IKE_CAUSE_PEER_NOTIFY, "peer-error-notify", "the peer sent an error notify",
-	 "the peer refused the exchange; the notify type says why"},
-	{IKE_CAUSE_INVALID_KE, "invalid-key-exchange", "unusable key exchange data",
-	 "the peer's Diffie-Hellman value is invalid; check the DH groups of both ends"},
-	{IKE_CAUSE_NO_CONFIG, "no-config", "no configuration for the peer",
-	 "a peer contacted this end from an address no [peer] section matches; add one "
-	 "or check the peer's address"},
-	{IKE_CAUSE_CLEARED, "cleared", "cleared by the operator", "ikemonctl clear was run"},
-	{IKE_CAUSE_SHUTDOWN, "shutdown", "ikemond stopped", "ikemond was stopped"},
-	{IKE_CAUSE_EXPIRED, "expired", "lifetime expired",
-	 "the SA reached its lifetime and was not renewed"},
-	{IKE_CAUSE_CONFIG_REMOVED, "config-removed", "peer removed or changed",
-	 "the peer was removed or changed in the configuration"},
-	{IKE_CAUSE_INTERNAL, "internal-error", "local failure",
-	 "a local error (crypto library, memory); see ikemond's log"},
-	{IKE_CAUSE_REPLACED, "replaced", "replaced by a newer SA",
-	 "a newer SA to the same peer took over"},
+    {IKE_CAUSE_NONE, "none", "no failure", ""},
+    {IKE_CAUSE_PEER_SILENT, "peer-silent", "no reply from the peer",
+     "check that the peer is up, that UDP 500/4500 reach it and that it has a "
+     "configuration for this address"},
+    {IKE_CAUSE_NO_PROPOSAL_CHOSEN, "no-proposal-chosen", "no acceptable proposal",
+     "the IKE proposals (encryption, hash, DH group) of both ends share nothing; "
+     "align them"},
+    {IKE_CAUSE_KEY_MISMATCH, "key-mismatch", "pre-shared key mismatch",
+     "the pre-shared keys differ; check both ends"},
+    {IKE_CAUSE_ID_MISMATCH, "id-mismatch", "identity mismatch",
+     "the identities sent do not match what the other end expects; check local_id "
+     "and remote_id on both ends"},
+    {IKE_CAUSE_INVALID_COOKIE, "invalid-cookie", "message for an unknown SA",
+     "the peer uses an SA this end no longer has (one side restarted); it should "
+     "renegotiate"},
+    {IKE_CAUSE_MALFORMED, "malformed", "malformed messages",
+     "the peer sends messages that cannot be parsed; check for an incompatible "
+     "implementation or a middlebox that alters UDP 500"},
+    {IKE_CAUSE_DELETED_BY_PEER, "deleted-by-peer", "deleted by the peer",
+     "the peer sent a DELETE; see its logs for why"},
+    {IKE_CAUSE_RETRY_LIMIT, "retry-limit", "retransmission limit reached",
+     "the peer stopped answering during the exchange; check reachability and the "
+     "peer's logs"},
+    {IKE_CAUSE_PEER_NOTIFY, "peer-error-notify", "the peer sent an error notify",
+     "the peer refused the exchange; the notify type says why"},
+    {IKE_CAUSE_INVALID_KE, "invalid-key-exchange", "unusable key exchange data",
+     "the peer's Diffie-Hellman value is invalid; check the DH groups of both ends"},
+    {IKE_CAUSE_NO_CONFIG, "no-config", "no configuration for the peer",
+     "a peer contacted this end from an address no [peer] section matches; add one "
+     "or check the peer's address"},
+    {IKE_CAUSE_CLEARED, "cleared", "cleared by the operator", "ikemonctl clear was run"},
+    {IKE_CAUSE_SHUTDOWN, "shutdown", "ikemond stopped", "ikemond was stopped"},
+    {IKE_CAUSE_EXPIRED, "expired", "lifetime expired",
+     "the SA reached its lifetime and was not renewed"},
+    {IKE_CAUSE_CONFIG_REMOVED, "config-removed", "peer removed or changed",
+     "the peer was removed or changed in the configuration"},
+    {IKE_CAUSE_INTERNAL, "internal-error", "local failure",
+     "a local error (crypto library, memory); see ikemond's log"},
+    {IKE_CAUSE_REPLACED, "replaced", "replaced by a newer SA",
+     "a newer SA to the same peer took over"},
 };
 
 const struct ike_cause_info *ike_cause_info(enum ike_cause cause)

@@ -17,12 +17,12 @@
 /* Why a datagram or payload was rejected; each is counted separately by the engine. */
 enum codec_err {
 	CODEC_OK = 0,
-	CODEC_SHORT = -1,         /* shorter than the ISAKMP header or a payload header */
-	CODEC_BAD_LENGTH = -2,    /* a length field disagrees with the data around it */
-	CODEC_BAD_VERSION = -3,   /* major version is not 1 */
-	CODEC_BAD_PAYLOAD = -4,   /* unknown payload type, or one not allowed here */
-	CODEC_TOO_MANY = -5,      /* more payloads/proposals/transforms/attributes than we keep */
-	CODEC_BAD_VALUE = -6,     /* a field holds a value the RFC forbids */
+	CODEC_SHORT = -1,       /* shorter than the ISAKMP header or a payload header */
+	CODEC_BAD_LENGTH = -2,  /* a length field disagrees with the data around it */
+	CODEC_BAD_VERSION = -3, /* major version is not 1 */
+	CODEC_BAD_PAYLOAD = -4, /* unknown payload type, or one not allowed here */
+	CODEC_TOO_MANY = -5,    /* more payloads/proposals/transforms/attributes than we keep */
+	CODEC_BAD_VALUE = -6,   /* a field holds a value the RFC forbids */
 };
 
 /* "short", "bad-length", ...; never NULL. */
@@ -31,12 +31,12 @@ const char *codec_err_name(int err);
 struct isakmp_hdr {
 	uint8_t icookie[8];
 	uint8_t rcookie[8];
-	uint8_t np;       /* first payload */
-	uint8_t version;  /* major << 4 | minor */
+	uint8_t np;      /* first payload */
+	uint8_t version; /* major << 4 | minor */
 	uint8_t exchange;
 	uint8_t flags;
-	uint32_t msgid;   /* host order */
-	uint32_t length;  /* host order */
+	uint32_t msgid;  /* host order */
+	uint32_t length; /* host order */
 };
 
 /*
@@ -70,14 +70,14 @@ struct isakmp_msg {
  * after the last payload are allowed only when allow_trailing (encryption padding).
  */
 int isakmp_payloads_parse(uint8_t first_np, const uint8_t *buf, size_t len, bool allow_trailing,
-			  struct isakmp_msg *m);
+                          struct isakmp_msg *m);
 
 /* Parse a whole datagram (header + plaintext payload chain). */
 int isakmp_msg_parse(const uint8_t *buf, size_t len, struct isakmp_msg *m);
 
 /* First payload of a type at index >= *from (pass NULL to start at 0); sets *from past it. */
 const struct isakmp_payload *isakmp_msg_find(const struct isakmp_msg *m, uint8_t type,
-					     size_t *from);
+                                             size_t *from);
 /* Number of payloads of a type. */
 size_t isakmp_msg_count(const struct isakmp_msg *m, uint8_t type);
 
@@ -89,11 +89,11 @@ size_t isakmp_msg_count(const struct isakmp_msg *m, uint8_t type);
 #define ISAKMP_MAX_SPI        16
 
 struct isakmp_attr {
-	uint16_t type;   /* without the AF bit */
-	bool tv;         /* TV (2-byte value) vs TLV */
-	uint32_t value;  /* TV value, or TLV value when it is 1..4 bytes long */
+	uint16_t type;       /* without the AF bit */
+	bool tv;             /* TV (2-byte value) vs TLV */
+	uint32_t value;      /* TV value, or TLV value when it is 1..4 bytes long */
 	const uint8_t *data; /* TLV value bytes */
-	uint16_t len;    /* TLV length (0 for TV) */
+	uint16_t len;        /* TLV length (0 for TV) */
 };
 
 struct isakmp_transform {
@@ -166,8 +166,8 @@ struct msg_builder {
 	uint8_t *buf;
 	size_t cap;
 	size_t len;
-	size_t np_at;   /* offset of the "next payload" byte to patch for the next payload */
-	bool overflow;  /* sticky */
+	size_t np_at;  /* offset of the "next payload" byte to patch for the next payload */
+	bool overflow; /* sticky */
 };
 
 /* Start a message with a header (np and length patched as payloads are added). */

@@ -28,8 +28,8 @@ size_t ike_hash_len(uint16_t hash);
 int ike_hash(uint16_t hash, const struct ike_chunk *in, size_t n, uint8_t *out);
 
 /* out = prf(key, chunk[0] | ...) where prf is HMAC with the negotiated hash. */
-int ike_prf(uint16_t hash, const uint8_t *key, size_t keylen, const struct ike_chunk *in,
-	    size_t n, uint8_t *out);
+int ike_prf(uint16_t hash, const uint8_t *key, size_t keylen, const struct ike_chunk *in, size_t n,
+            uint8_t *out);
 
 /* Block size of a cipher (8 for 3DES, 16 for AES), 0 when unsupported. */
 size_t ike_cipher_block_len(uint16_t encr);
@@ -46,7 +46,7 @@ size_t ike_cipher_key_len(uint16_t encr, uint16_t keylen_bits);
  * the same buffer.  The IV is not updated: the caller keeps the IV chain (keys.h).
  */
 int ike_cipher(uint16_t encr, const uint8_t *key, size_t keylen, const uint8_t *iv, int encrypt,
-	       const uint8_t *in, size_t len, uint8_t *out);
+               const uint8_t *in, size_t len, uint8_t *out);
 
 /* Fill buf with random bytes (RAND_bytes). */
 int ike_random(uint8_t *buf, size_t len);

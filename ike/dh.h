@@ -39,7 +39,7 @@ int ike_dh_public(const struct ike_dh *dh, uint8_t *out, size_t len);
  * curve) fails.  out receives ike_dh_secret_len() bytes, padded as above.
  */
 int ike_dh_derive(struct ike_dh *dh, const uint8_t *peer, size_t peer_len, uint8_t *out,
-		  size_t out_len);
+                  size_t out_len);
 
 /* Free and wipe the private key. NULL is allowed. */
 void ike_dh_free(struct ike_dh *dh);

@@ -131,7 +131,7 @@ static int raw_send(struct ike_engine *e, struct ike_sa *sa, const uint8_t *buf,
 	struct ike_global_counters *g = ike_sa_table_counters_mut(e->sas);
 
 	if (e->ops.send(e->ctx, (const struct sockaddr *)&sa->local,
-			(const struct sockaddr *)&sa->remote, buf, len) != 0) {
+	                (const struct sockaddr *)&sa->remote, buf, len) != 0) {
 		engine_log(e, IKE_LOG_WARNING, "conn-id %u: send failed", sa->conn_id);
 		return -1;
 	}
@@ -148,7 +148,7 @@ int engine_send_once(struct ike_engine *e, struct ike_sa *sa, const uint8_t *buf
 }
 
 int engine_send(struct ike_engine *e, struct ike_sa *sa, const uint8_t *buf, size_t len,
-		bool retransmit)
+                bool retransmit)
 {
 	struct ike_exchange *x = engine_exchange(sa);
 
@@ -179,8 +179,7 @@ void engine_wait_peer(struct ike_engine *e, struct ike_sa *sa)
 	x->timer_armed = true;
 }
 
-void engine_fail(struct ike_engine *e, struct ike_sa *sa, enum ike_cause cause,
-		 const char *detail)
+void engine_fail(struct ike_engine *e, struct ike_sa *sa, enum ike_cause cause, const char *detail)
 {
 	engine_disarm(sa);
 	ike_sa_fail(e->sas, sa, cause, detail);
@@ -245,11 +244,11 @@ static long initiate(struct ike_engine *e, struct engine_peer *p)
 	if (p->cfg.local.ss_family != 0)
 		sa->local = p->cfg.local;
 	else if (e->ops.source_for == NULL ||
-		 e->ops.source_for(e->ctx, (const struct sockaddr *)&sa->remote, &sa->local) != 0)
+	         e->ops.source_for(e->ctx, (const struct sockaddr *)&sa->remote, &sa->local) != 0)
 		sa->local.ss_family = sa->remote.ss_family;
 	ike_sa_announce(e->sas, sa);
 	engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: initiating Main Mode", sa->conn_id,
-		   p->cfg.name);
+	           p->cfg.name);
 	if (main_outI1(e, sa, &p->cfg) != 0) {
 		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending MM1");
 		return -1;
@@ -319,7 +318,7 @@ int ike_engine_set_peers(struct ike_engine *e, const struct ike_peer_cfg *peers,
 				break;
 		if (j == n || ike_peer_cfg_differs(&was->cfg, &np[j].cfg)) {
 			engine_log(e, IKE_LOG_NOTICE, "conn-id %u: peer %s %s", sa->conn_id,
-				   sa->peer, j == n ? "removed" : "changed");
+			           sa->peer, j == n ? "removed" : "changed");
 			delete_sa(e, sa, IKE_CAUSE_CONFIG_REMOVED);
 		}
 	}
@@ -354,7 +353,7 @@ struct ike_sa_table *ike_engine_sas(struct ike_engine *e)
 }
 
 struct ike_engine *ike_engine_new(const struct ike_engine_ops *ops, void *ctx,
-				  const struct ike_settings *settings)
+                                  const struct ike_settings *settings)
 {
 	struct ike_engine *e = calloc(1, sizeof(*e));
 
@@ -411,7 +410,7 @@ static const uint8_t zero_cookie[8];
  * retransmitted MM1 to an SA we already answered.
  */
 static struct ike_sa *lookup(struct ike_engine *e, const struct isakmp_hdr *h,
-			     const struct sockaddr *remote)
+                             const struct sockaddr *remote)
 {
 	struct ike_sa *sa = ike_sa_find_cookies(e->sas, h->icookie, h->rcookie);
 	bool rzero = memcmp(h->rcookie, zero_cookie, 8) == 0;
@@ -440,13 +439,13 @@ static bool same_host(const struct sockaddr_storage *a, const struct sockaddr *b
 		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
 	if (b->sa_family == AF_INET6)
 		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-			      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+		              &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
 	return false;
 }
 
 /* The most specific peer whose remote covers addr (and whose local, if set, is ours). */
 static struct engine_peer *match_peer(struct ike_engine *e, const struct sockaddr *local,
-				      const struct sockaddr *remote)
+                                      const struct sockaddr *remote)
 {
 	struct engine_peer *best = NULL;
 	int best_len = -1;
@@ -500,11 +499,11 @@ static void undecryptable(struct ike_engine *e, struct ike_sa *sa, const char *w
 		engine_suspect(sa, IKE_CAUSE_KEY_MISMATCH, detail);
 	}
 	engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: %s does not decrypt", sa->conn_id,
-		   sa->peer, what);
+	           sa->peer, what);
 }
 
 static void informational(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_hdr *h,
-			  const uint8_t *buf, size_t len)
+                          const uint8_t *buf, size_t len)
 {
 	struct isakmp_msg *m = malloc(sizeof(*m));
 	uint8_t *plain = malloc(PLAIN_BUF);
@@ -534,7 +533,7 @@ done:
 
 /* Decrypt a phase-1 message with the IV chain; the following IV goes to x->rx_iv. */
 static int open_phase1(struct ike_sa *sa, const struct isakmp_hdr *h, const uint8_t *buf,
-		       size_t len, struct isakmp_msg *m, uint8_t *plain)
+                       size_t len, struct isakmp_msg *m, uint8_t *plain)
 {
 	struct ike_exchange *x = sa->x;
 	size_t n = len - ISAKMP_HDR_LEN;
@@ -560,7 +559,7 @@ static bool has_required(const struct isakmp_msg *m, uint32_t required)
 
 /* Check the message against its state's row, open it, run the handler. */
 static void dispatch(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_hdr *h,
-		     const uint8_t *buf, size_t len)
+                     const uint8_t *buf, size_t len)
 {
 	const struct ike_state_row *row = ike_state_row(sa->state);
 	struct ike_global_counters *g = ike_sa_table_counters_mut(e->sas);
@@ -574,7 +573,7 @@ static void dispatch(struct ike_engine *e, struct ike_sa *sa, const struct isakm
 	if (row->handler == NULL || h->exchange != row->exchange || enc != row->encrypted_in) {
 		g->dropped_unexpected++;
 		engine_log(e, IKE_LOG_DEBUG, "conn-id %u: unexpected message in %s", sa->conn_id,
-			   row->name);
+		           row->name);
 		goto done;
 	}
 	if (enc) {
@@ -594,7 +593,7 @@ static void dispatch(struct ike_engine *e, struct ike_sa *sa, const struct isakm
 		sa->ctr.malformed++;
 		g->dropped_bad_payload++;
 		engine_log(e, IKE_LOG_INFO, "conn-id %u: %s lacks a required payload", sa->conn_id,
-			   row->expects);
+		           row->expects);
 		goto done;
 	}
 	if (row->handler(e, sa, m) == IKE_R_OK && sa->x != NULL)
@@ -606,8 +605,8 @@ done:
 
 /* A first Main Mode message from a new peer: make a responder SA for it. */
 static void new_responder(struct ike_engine *e, const struct sockaddr *local,
-			  const struct sockaddr *remote, const struct isakmp_hdr *h,
-			  const uint8_t *buf, size_t len)
+                          const struct sockaddr *remote, const struct isakmp_hdr *h,
+                          const uint8_t *buf, size_t len)
 {
 	struct ike_global_counters *g = ike_sa_table_counters_mut(e->sas);
 	struct engine_peer *p;
@@ -630,10 +629,10 @@ static void new_responder(struct ike_engine *e, const struct sockaddr *local,
 		g->dropped_no_config++;
 		if (remote->sa_family == AF_INET)
 			inet_ntop(AF_INET, &((const struct sockaddr_in *)remote)->sin_addr, addr,
-				  sizeof(addr));
+			          sizeof(addr));
 		else if (remote->sa_family == AF_INET6)
-			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)remote)->sin6_addr,
-				  addr, sizeof(addr));
+			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)remote)->sin6_addr, addr,
+			          sizeof(addr));
 		engine_log(e, IKE_LOG_INFO, "Main Mode from %s: no [peer] matches; dropped", addr);
 		return;
 	}
@@ -647,13 +646,12 @@ static void new_responder(struct ike_engine *e, const struct sockaddr *local,
 	sa->ctr.msgs_in++;
 	sa->ctr.bytes_in += len;
 	ike_sa_announce(e->sas, sa);
-	engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: Main Mode request", sa->conn_id,
-		   sa->peer);
+	engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: Main Mode request", sa->conn_id, sa->peer);
 	dispatch(e, sa, h, buf, len);
 }
 
 void ike_engine_input(struct ike_engine *e, const struct sockaddr *local,
-		      const struct sockaddr *remote, const uint8_t *buf, size_t len)
+                      const struct sockaddr *remote, const uint8_t *buf, size_t len)
 {
 	struct ike_global_counters *g = ike_sa_table_counters_mut(e->sas);
 	struct isakmp_hdr h;
@@ -718,8 +716,8 @@ static void sa_timeout(struct ike_engine *e, struct ike_sa *sa, const struct tim
 		ts_add_ms(&x->timer, x->wait_ms);
 		engine_suspect(sa, c, detail);
 		engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: retransmitting %s (try %u of %u)",
-			   sa->conn_id, sa->peer, ike_state_row(sa->state)->last_sent, x->tries,
-			   e->settings.retransmit_tries);
+		           sa->conn_id, sa->peer, ike_state_row(sa->state)->last_sent, x->tries,
+		           e->settings.retransmit_tries);
 		raw_send(e, sa, x->last_out, x->last_out_len);
 		return;
 	}

@@ -18,13 +18,18 @@
 
 struct ike_engine;
 
-enum ike_log_level { IKE_LOG_ERR = 3, IKE_LOG_WARNING = 4, IKE_LOG_NOTICE = 5,
-		     IKE_LOG_INFO = 6, IKE_LOG_DEBUG = 7 };
+enum ike_log_level {
+	IKE_LOG_ERR = 3,
+	IKE_LOG_WARNING = 4,
+	IKE_LOG_NOTICE = 5,
+	IKE_LOG_INFO = 6,
+	IKE_LOG_DEBUG = 7
+};
 
 struct ike_engine_ops {
 	/* Send a datagram from local (address and port) to remote. Returns 0 or -1. */
 	int (*send)(void *ctx, const struct sockaddr *local, const struct sockaddr *remote,
-		    const uint8_t *buf, size_t len);
+	            const uint8_t *buf, size_t len);
 	/* The local address (port included) to initiate to remote from. Returns 0 or -1. */
 	int (*source_for)(void *ctx, const struct sockaddr *remote, struct sockaddr_storage *local);
 	/* Log a line (no newline). Never passed a secret. May be NULL. */
@@ -32,7 +37,7 @@ struct ike_engine_ops {
 };
 
 struct ike_engine *ike_engine_new(const struct ike_engine_ops *ops, void *ctx,
-				  const struct ike_settings *settings);
+                                  const struct ike_settings *settings);
 void ike_engine_free(struct ike_engine *e);
 
 /* The SA table, for views (read through the const API in sa.h) and event subscription. */
@@ -52,7 +57,7 @@ const struct ike_peer_cfg *ike_engine_peer(const struct ike_engine *e, size_t i)
 
 /* A datagram arrived on local from remote. */
 void ike_engine_input(struct ike_engine *e, const struct sockaddr *local,
-		      const struct sockaddr *remote, const uint8_t *buf, size_t len);
+                      const struct sockaddr *remote, const uint8_t *buf, size_t len);
 
 /* Milliseconds until the next timer is due (0 = now), or -1 when none is pending. */
 int64_t ike_engine_next_timeout_ms(struct ike_engine *e);

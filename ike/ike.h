@@ -11,7 +11,7 @@
 
 /* RFC 2408 3.1: ISAKMP header */
 #define ISAKMP_HDR_LEN     28
-#define ISAKMP_GEN_HDR_LEN 4 /* generic payload header */
+#define ISAKMP_GEN_HDR_LEN 4    /* generic payload header */
 #define ISAKMP_VERSION     0x10 /* major 1, minor 0 */
 #define ISAKMP_COOKIE_LEN  8
 #define IKE_MAX_MSG        65535 /* largest datagram we build or accept */
@@ -55,10 +55,10 @@ enum isakmp_exchange_type {
 };
 
 /* RFC 2407 4.2 / 2408: DOI and situation */
-#define ISAKMP_DOI_IPSEC          1
-#define IPSEC_SIT_IDENTITY_ONLY   1
-#define ISAKMP_PROTO_ISAKMP       1
-#define ISAKMP_TRANSFORM_KEY_IKE  1
+#define ISAKMP_DOI_IPSEC         1
+#define IPSEC_SIT_IDENTITY_ONLY  1
+#define ISAKMP_PROTO_ISAKMP      1
+#define ISAKMP_TRANSFORM_KEY_IKE 1
 
 /* RFC 2409 appendix A: phase-1 attribute classes (TV when < 0x8000 flag set) */
 #define ISAKMP_ATTR_AF 0x8000 /* attribute format bit: 1 = TV */

@@ -20,7 +20,7 @@
 #define INFO_BUF 1024
 
 static void info_hdr(struct isakmp_hdr *h, const uint8_t icookie[8], const uint8_t rcookie[8],
-		     uint32_t msgid, uint8_t flags)
+                     uint32_t msgid, uint8_t flags)
 {
 	memset(h, 0, sizeof(*h));
 	memcpy(h->icookie, icookie, 8);
@@ -44,8 +44,8 @@ static void put_notify(struct msg_builder *b, uint16_t type)
 }
 
 int info_send_notify_plain(struct ike_engine *e, const struct sockaddr *local,
-			   const struct sockaddr *remote, const uint8_t icookie[8],
-			   const uint8_t rcookie[8], uint16_t type)
+                           const struct sockaddr *remote, const uint8_t icookie[8],
+                           const uint8_t rcookie[8], uint16_t type)
 {
 	uint8_t buf[INFO_BUF];
 	struct msg_builder b;
@@ -70,7 +70,7 @@ int info_send_notify_plain(struct ike_engine *e, const struct sockaddr *local,
  * HASH(1) = prf(SKEYID_a, M-ID | payload) and encrypt with the M-ID's IV.
  */
 static int send_protected(struct ike_engine *e, struct ike_sa *sa, struct msg_builder *b,
-			  size_t hash_off, size_t payload_off)
+                          size_t hash_off, size_t payload_off)
 {
 	struct ike_exchange *x = sa->x;
 	struct ike_p1_keys *k = &x->keys;
@@ -103,7 +103,7 @@ static int send_protected(struct ike_engine *e, struct ike_sa *sa, struct msg_bu
 
 /* Start a protected informational: header with a fresh M-ID and an empty HASH(1). */
 static int begin_protected(struct ike_sa *sa, struct msg_builder *b, uint8_t *buf, size_t cap,
-			   size_t *hash_off)
+                           size_t *hash_off)
 {
 	struct isakmp_hdr h;
 	uint32_t msgid = 0;
@@ -130,14 +130,14 @@ int info_send_notify(struct ike_engine *e, struct ike_sa *sa, uint16_t type)
 
 	if (sa->x == NULL || !sa->x->have_keys)
 		return info_send_notify_plain(e, (const struct sockaddr *)&sa->local,
-					      (const struct sockaddr *)&sa->remote, sa->icookie,
-					      sa->rcookie, type);
+		                              (const struct sockaddr *)&sa->remote, sa->icookie,
+		                              sa->rcookie, type);
 	if (begin_protected(sa, &b, buf, sizeof(buf), &hash_off) != 0)
 		return -1;
 	payload_off = b.len;
 	put_notify(&b, type);
 	engine_log(e, IKE_LOG_INFO, "conn-id %u: sending notify %s", sa->conn_id,
-		   isakmp_notify_name(type));
+	           isakmp_notify_name(type));
 	return send_protected(e, sa, &b, hash_off, payload_off);
 }
 
@@ -166,7 +166,7 @@ int info_send_delete(struct ike_engine *e, struct ike_sa *sa)
 }
 
 int info_open(struct ike_engine *e, struct ike_sa *sa, const uint8_t *dgram, size_t len,
-	      struct isakmp_msg *m, uint8_t *plain, size_t cap)
+              struct isakmp_msg *m, uint8_t *plain, size_t cap)
 {
 	struct ike_exchange *x = sa->x;
 	struct ike_p1_keys *k;
@@ -230,20 +230,20 @@ static enum ike_cause notify_cause(const struct ike_sa *sa, uint16_t type)
 }
 
 static void take_notify(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_notify *n,
-			bool authenticated)
+                        bool authenticated)
 {
 	enum ike_cause c;
 	char detail[64];
 
 	engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: received %s notify %s", sa->conn_id,
-		   sa->peer, authenticated ? "authenticated" : "unauthenticated",
-		   isakmp_notify_name(n->type));
+	           sa->peer, authenticated ? "authenticated" : "unauthenticated",
+	           isakmp_notify_name(n->type));
 	if (n->type > ISAKMP_N_ERROR_MAX || sa->state == IKE_ST_ESTABLISHED)
 		return; /* status notifies; errors about phase 2 come with Quick Mode */
 	c = notify_cause(sa, n->type);
 	snprintf(detail, sizeof(detail), "refused by peer: %s", isakmp_notify_name(n->type));
-	if (authenticated || (n->type == ISAKMP_N_NO_PROPOSAL_CHOSEN &&
-			      sa->state == IKE_ST_MAIN_I1)) {
+	if (authenticated ||
+	    (n->type == ISAKMP_N_NO_PROPOSAL_CHOSEN && sa->state == IKE_ST_MAIN_I1)) {
 		engine_fail(e, sa, c, detail);
 		return;
 	}
@@ -251,16 +251,16 @@ static void take_notify(struct ike_engine *e, struct ike_sa *sa, const struct is
 }
 
 static void take_delete(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_delete *d,
-			bool authenticated)
+                        bool authenticated)
 {
 	if (!authenticated) {
 		engine_log(e, IKE_LOG_INFO, "conn-id %u: ignoring unauthenticated DELETE",
-			   sa->conn_id);
+		           sa->conn_id);
 		return;
 	}
 	if (d->protocol != ISAKMP_PROTO_ISAKMP) {
 		engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: DELETE for %u phase-2 SA(s)",
-			   sa->conn_id, sa->peer, d->n_spis);
+		           sa->conn_id, sa->peer, d->n_spis);
 		return;
 	}
 	for (uint16_t i = 0; i < d->n_spis; i++) {
@@ -270,7 +270,7 @@ static void take_delete(struct ike_engine *e, struct ike_sa *sa, const struct is
 		    memcmp(spi + 8, sa->rcookie, 8) != 0)
 			continue;
 		engine_log(e, IKE_LOG_NOTICE, "conn-id %u peer %s: deleted by the peer",
-			   sa->conn_id, sa->peer);
+		           sa->conn_id, sa->peer);
 		engine_disarm(sa);
 		ike_sa_mark_deleted(e->sas, sa, IKE_CAUSE_DELETED_BY_PEER);
 		return;
@@ -278,7 +278,7 @@ static void take_delete(struct ike_engine *e, struct ike_sa *sa, const struct is
 }
 
 void info_input(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_msg *m,
-		bool authenticated)
+                bool authenticated)
 {
 	for (size_t i = 0; i < m->n && sa->state != IKE_ST_DELETED; i++) {
 		const struct isakmp_payload *p = &m->p[i];

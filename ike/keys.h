@@ -11,7 +11,7 @@
 #include "crypto.h"
 
 struct ike_p1_keys {
-	uint16_t hash;  /* PRF = HMAC(hash) */
+	uint16_t hash; /* PRF = HMAC(hash) */
 	uint16_t encr;
 	size_t prf_len; /* ike_hash_len(hash) */
 	uint8_t skeyid[IKE_MAX_HASH_LEN];
@@ -26,7 +26,7 @@ struct ike_p1_keys {
 
 /* SKEYID = prf(pre-shared-key, Ni_b | Nr_b)  (RFC 2409 5) */
 int ike_skeyid_psk(uint16_t hash, const uint8_t *psk, size_t psk_len, const uint8_t *ni,
-		   size_t ni_len, const uint8_t *nr, size_t nr_len, uint8_t *skeyid);
+                   size_t ni_len, const uint8_t *nr, size_t nr_len, uint8_t *skeyid);
 
 /*
  * SKEYID_d = prf(SKEYID, g^xy | CKY-I | CKY-R | 0)
@@ -37,15 +37,14 @@ int ike_skeyid_psk(uint16_t hash, const uint8_t *psk, size_t psk_len, const uint
  * k->hash, k->encr must be set and skeyid filled; keylen_bits as negotiated (0 = default).
  */
 int ike_p1_keys_derive(struct ike_p1_keys *k, uint16_t keylen_bits, const uint8_t *gxy,
-		       size_t gxy_len, const uint8_t cky_i[8], const uint8_t cky_r[8],
-		       const uint8_t *gxi, size_t gxi_len, const uint8_t *gxr, size_t gxr_len);
+                       size_t gxy_len, const uint8_t cky_i[8], const uint8_t cky_r[8],
+                       const uint8_t *gxi, size_t gxi_len, const uint8_t *gxr, size_t gxr_len);
 
 /*
  * Appendix B key expansion: K = K1 | K2 | ..., K1 = prf(SKEYID_e, 0), Kn = prf(SKEYID_e,
  * Kn-1); out gets need bytes (from SKEYID_e itself when it is long enough).
  */
-int ike_key_expand(uint16_t hash, const uint8_t *skeyid_e, size_t e_len, uint8_t *out,
-		   size_t need);
+int ike_key_expand(uint16_t hash, const uint8_t *skeyid_e, size_t e_len, uint8_t *out, size_t need);
 
 /*
  * HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b)
@@ -54,12 +53,12 @@ int ike_key_expand(uint16_t hash, const uint8_t *skeyid_e, size_t e_len, uint8_t
  * payload body without its generic header.
  */
 int ike_p1_hash(const struct ike_p1_keys *k, const uint8_t *g1, size_t g1_len, const uint8_t *g2,
-		size_t g2_len, const uint8_t c1[8], const uint8_t c2[8], const uint8_t *sai,
-		size_t sai_len, const uint8_t *idb, size_t idb_len, uint8_t *out);
+                size_t g2_len, const uint8_t c1[8], const uint8_t c2[8], const uint8_t *sai,
+                size_t sai_len, const uint8_t *idb, size_t idb_len, uint8_t *out);
 
 /* Per-exchange IV for informational and Quick Mode: hash(last phase-1 IV | M-ID). */
 int ike_msgid_iv(const struct ike_p1_keys *k, const uint8_t *p1_last_iv, uint32_t msgid,
-		 uint8_t *iv_out);
+                 uint8_t *iv_out);
 
 /*
  * Encrypt payloads (plaintext after the ISAKMP header) in place with iv; pads with zero
@@ -69,11 +68,11 @@ int ike_msgid_iv(const struct ike_p1_keys *k, const uint8_t *p1_last_iv, uint32_
  * next_iv.
  */
 int ike_encrypt(const struct ike_p1_keys *k, const uint8_t *iv, uint8_t *buf, size_t len,
-		size_t *out_len, uint8_t *next_iv);
+                size_t *out_len, uint8_t *next_iv);
 
 /* Decrypt in place; len must be a block multiple.  next_iv gets the last ciphertext block. */
 int ike_decrypt(const struct ike_p1_keys *k, const uint8_t *iv, uint8_t *buf, size_t len,
-		uint8_t *next_iv);
+                uint8_t *next_iv);
 
 /* Wipe all key material (OPENSSL_cleanse). */
 void ike_p1_keys_wipe(struct ike_p1_keys *k);

@@ -58,7 +58,7 @@ static int send_encrypted(struct ike_engine *e, struct ike_sa *sa, struct msg_bu
 	if (len == 0 || len + x->keys.block_len > b->cap)
 		return -1;
 	if (ike_encrypt(&x->keys, x->keys.iv, b->buf + ISAKMP_HDR_LEN, len - ISAKMP_HDR_LEN,
-			&enc_len, x->keys.iv) != 0)
+	                &enc_len, x->keys.iv) != 0)
 		return -1;
 	len = ISAKMP_HDR_LEN + enc_len;
 	b->buf[24] = (uint8_t)(len >> 24);
@@ -100,7 +100,7 @@ int main_outI1(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cf
 
 /* HDR, SA --> HDR, SA */
 enum ike_handler_result main_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
-					const struct isakmp_msg *m)
+                                        const struct isakmp_msg *m)
 {
 	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	const struct isakmp_payload *sap = isakmp_msg_find(m, ISAKMP_NP_SA, NULL);
@@ -119,17 +119,17 @@ enum ike_handler_result main_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
 	if (r == -2) {
 		sa->ctr.malformed++;
 		info_send_notify_plain(e, (const struct sockaddr *)&sa->local,
-				       (const struct sockaddr *)&sa->remote, sa->icookie,
-				       sa->rcookie, ISAKMP_N_PAYLOAD_MALFORMED);
+		                       (const struct sockaddr *)&sa->remote, sa->icookie,
+		                       sa->rcookie, ISAKMP_N_PAYLOAD_MALFORMED);
 		engine_fail(e, sa, IKE_CAUSE_MALFORMED, "in the peer's MM1 SA payload");
 		return IKE_R_FAIL;
 	}
 	if (r == -1) {
 		info_send_notify_plain(e, (const struct sockaddr *)&sa->local,
-				       (const struct sockaddr *)&sa->remote, sa->icookie,
-				       sa->rcookie, ISAKMP_N_NO_PROPOSAL_CHOSEN);
+		                       (const struct sockaddr *)&sa->remote, sa->icookie,
+		                       sa->rcookie, ISAKMP_N_NO_PROPOSAL_CHOSEN);
 		engine_fail(e, sa, IKE_CAUSE_NO_PROPOSAL_CHOSEN,
-			    "refused by us: no proposal of the peer matches our ike =");
+		            "refused by us: no proposal of the peer matches our ike =");
 		return IKE_R_FAIL;
 	}
 	if (keep_sai(x, sap->body, sap->len) != 0 || phase1_cookie(sa->rcookie) != 0) {
@@ -163,8 +163,8 @@ static int make_ke_nonce(struct ike_sa *sa, uint8_t *mine, uint8_t *nonce, size_
 }
 
 /* Take the peer's KE and nonce; 0, or the cause that rejects them. */
-static enum ike_cause take_ke_nonce(struct ike_sa *sa, const struct isakmp_msg *m,
-				    uint8_t *theirs, uint8_t *nonce, size_t *nonce_len)
+static enum ike_cause take_ke_nonce(struct ike_sa *sa, const struct isakmp_msg *m, uint8_t *theirs,
+                                    uint8_t *nonce, size_t *nonce_len)
 {
 	const struct isakmp_payload *ke = isakmp_msg_find(m, ISAKMP_NP_KE, NULL);
 	const struct isakmp_payload *no = isakmp_msg_find(m, ISAKMP_NP_NONCE, NULL);
@@ -201,10 +201,10 @@ static int derive_keys(struct ike_engine *e, struct ike_sa *sa)
 	x->keys.hash = sa->xf.hash;
 	x->keys.encr = sa->xf.encr;
 	if (ike_skeyid_psk(sa->xf.hash, p->psk, p->psk_len, x->ni, x->ni_len, x->nr, x->nr_len,
-			   x->keys.skeyid) != 0)
+	                   x->keys.skeyid) != 0)
 		goto done;
 	if (ike_p1_keys_derive(&x->keys, sa->xf.keylen, gxy, gxy_len, sa->icookie, sa->rcookie,
-			       x->gxi, x->g_len, x->gxr, x->g_len) != 0)
+	                       x->gxi, x->g_len, x->gxr, x->g_len) != 0)
 		goto done;
 	x->have_keys = true;
 	ret = 0;
@@ -216,13 +216,13 @@ done:
 }
 
 /* Fail the SA for a KE/nonce problem, telling the peer where the RFC has a notify. */
-static enum ike_handler_result reject_ke(struct ike_engine *e, struct ike_sa *sa,
-					 enum ike_cause c, const char *msg)
+static enum ike_handler_result reject_ke(struct ike_engine *e, struct ike_sa *sa, enum ike_cause c,
+                                         const char *msg)
 {
 	if (c == IKE_CAUSE_INVALID_KE)
 		info_send_notify_plain(e, (const struct sockaddr *)&sa->local,
-				       (const struct sockaddr *)&sa->remote, sa->icookie,
-				       sa->rcookie, ISAKMP_N_INVALID_KEY_INFORMATION);
+		                       (const struct sockaddr *)&sa->remote, sa->icookie,
+		                       sa->rcookie, ISAKMP_N_INVALID_KEY_INFORMATION);
 	else
 		sa->ctr.malformed++;
 	engine_fail(e, sa, c, msg);
@@ -231,7 +231,7 @@ static enum ike_handler_result reject_ke(struct ike_engine *e, struct ike_sa *sa
 
 /* HDR, SA <-- HDR, SA; then HDR, KE, Ni --> */
 enum ike_handler_result main_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
-					const struct isakmp_msg *m)
+                                        const struct isakmp_msg *m)
 {
 	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	const struct isakmp_payload *sap = isakmp_msg_find(m, ISAKMP_NP_SA, NULL);
@@ -253,7 +253,7 @@ enum ike_handler_result main_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
 	}
 	if (r == -1) {
 		engine_fail(e, sa, IKE_CAUSE_NO_PROPOSAL_CHOSEN,
-			    "the peer chose a transform we did not offer");
+		            "the peer chose a transform we did not offer");
 		return IKE_R_FAIL;
 	}
 	memcpy(sa->rcookie, m->hdr.rcookie, 8);
@@ -275,7 +275,7 @@ enum ike_handler_result main_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
 
 /* HDR, KE, Ni --> HDR, KE, Nr */
 enum ike_handler_result main_inI2_outR2(struct ike_engine *e, struct ike_sa *sa,
-					const struct isakmp_msg *m)
+                                        const struct isakmp_msg *m)
 {
 	struct ike_exchange *x = sa->x;
 	uint8_t buf[MSG_BUF];
@@ -321,9 +321,9 @@ static int send_id_hash(struct ike_engine *e, struct ike_sa *sa, const struct ik
 	if (idb_len == 0 || phase1_id_decode(idb, idb_len, &sa->local_id) != 0)
 		return -1;
 	if (ike_p1_hash(&x->keys, init ? x->gxi : x->gxr, x->g_len, init ? x->gxr : x->gxi,
-			x->g_len, init ? sa->icookie : sa->rcookie,
-			init ? sa->rcookie : sa->icookie, x->sai_b, x->sai_len, idb, idb_len,
-			hash) != 0)
+	                x->g_len, init ? sa->icookie : sa->rcookie,
+	                init ? sa->rcookie : sa->icookie, x->sai_b, x->sai_len, idb, idb_len,
+	                hash) != 0)
 		return -1;
 	main_hdr(sa, &h, ISAKMP_FLAG_ENC);
 	msg_init(&b, buf, sizeof(buf), &h);
@@ -334,7 +334,7 @@ static int send_id_hash(struct ike_engine *e, struct ike_sa *sa, const struct ik
 
 /* HDR, KE, Nr <-- HDR, KE, Nr; then HDR*, IDii, HASH_I --> */
 enum ike_handler_result main_inR2_outI3(struct ike_engine *e, struct ike_sa *sa,
-					const struct isakmp_msg *m)
+                                        const struct isakmp_msg *m)
 {
 	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	struct ike_exchange *x = sa->x;
@@ -358,7 +358,7 @@ enum ike_handler_result main_inR2_outI3(struct ike_engine *e, struct ike_sa *sa,
  * Returns NONE, KEY_MISMATCH (HASH wrong: the keys differ) or ID_MISMATCH.
  */
 static enum ike_cause check_id_hash(struct ike_sa *sa, const struct ike_peer_cfg *p,
-				    const struct isakmp_msg *m, struct ike_id *got)
+                                    const struct isakmp_msg *m, struct ike_id *got)
 {
 	const struct isakmp_payload *id = isakmp_msg_find(m, ISAKMP_NP_ID, NULL);
 	const struct isakmp_payload *hp = isakmp_msg_find(m, ISAKMP_NP_HASH, NULL);
@@ -370,9 +370,9 @@ static enum ike_cause check_id_hash(struct ike_sa *sa, const struct ike_peer_cfg
 		return IKE_CAUSE_KEY_MISMATCH;
 	/* the peer's hash: its own g^x and cookie come first */
 	if (ike_p1_hash(&x->keys, init ? x->gxr : x->gxi, x->g_len, init ? x->gxi : x->gxr,
-			x->g_len, init ? sa->rcookie : sa->icookie,
-			init ? sa->icookie : sa->rcookie, x->sai_b, x->sai_len, id->body, id->len,
-			want) != 0)
+	                x->g_len, init ? sa->rcookie : sa->icookie,
+	                init ? sa->icookie : sa->rcookie, x->sai_b, x->sai_len, id->body, id->len,
+	                want) != 0)
 		return IKE_CAUSE_INTERNAL;
 	if (ike_memeq_ct(want, hp->body, hp->len) != 0)
 		return IKE_CAUSE_KEY_MISMATCH;
@@ -387,8 +387,8 @@ static enum ike_cause check_id_hash(struct ike_sa *sa, const struct ike_peer_cfg
  * identity is final and the peer is told.
  */
 static enum ike_handler_result auth_failed(struct ike_engine *e, struct ike_sa *sa,
-					   enum ike_cause c, const struct ike_id *got,
-					   const char *which)
+                                           enum ike_cause c, const struct ike_id *got,
+                                           const char *which)
 {
 	char detail[sizeof(sa->cause_detail)];
 
@@ -399,9 +399,9 @@ static enum ike_handler_result auth_failed(struct ike_engine *e, struct ike_sa *
 		snprintf(detail, sizeof(detail), "the peer's %s fails to authenticate", which);
 		engine_suspect(sa, IKE_CAUSE_KEY_MISMATCH, detail);
 		engine_log(e, IKE_LOG_NOTICE,
-			   "conn-id %u peer %s: %s does not authenticate: probable pre-shared "
-			   "key mismatch",
-			   sa->conn_id, sa->peer, which);
+		           "conn-id %u peer %s: %s does not authenticate: probable pre-shared "
+		           "key mismatch",
+		           sa->conn_id, sa->peer, which);
 		return IKE_R_IGNORE;
 	}
 	if (c == IKE_CAUSE_ID_MISMATCH) {
@@ -423,13 +423,13 @@ static void established(struct ike_engine *e, struct ike_sa *sa, enum ike_state 
 	ike_sa_set_state(e->sas, sa, IKE_ST_ESTABLISHED);
 	sa->last_cause = IKE_CAUSE_NONE;
 	sa->cause_detail[0] = '\0';
-	engine_log(e, IKE_LOG_NOTICE, "conn-id %u peer %s: ISAKMP SA established (%s)",
-		   sa->conn_id, sa->peer, sa->role == IKE_ROLE_INITIATOR ? "initiator" : "responder");
+	engine_log(e, IKE_LOG_NOTICE, "conn-id %u peer %s: ISAKMP SA established (%s)", sa->conn_id,
+	           sa->peer, sa->role == IKE_ROLE_INITIATOR ? "initiator" : "responder");
 }
 
 /* HDR*, IDii, HASH_I --> HDR*, IDir, HASH_R */
 enum ike_handler_result main_inI3_outR3(struct ike_engine *e, struct ike_sa *sa,
-					const struct isakmp_msg *m)
+                                        const struct isakmp_msg *m)
 {
 	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	struct ike_id got;
@@ -454,7 +454,7 @@ enum ike_handler_result main_inI3_outR3(struct ike_engine *e, struct ike_sa *sa,
 
 /* HDR*, IDir, HASH_R <-- */
 enum ike_handler_result main_inR3(struct ike_engine *e, struct ike_sa *sa,
-				  const struct isakmp_msg *m)
+                                  const struct isakmp_msg *m)
 {
 	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	struct ike_id got;
@@ -486,8 +486,9 @@ enum ike_cause main_timeout_cause(const struct ike_sa *sa, char *detail, size_t 
 		return IKE_CAUSE_PEER_SILENT;
 	case IKE_ST_MAIN_I3:
 		/* after the key exchange, silence is what a responder with another key shows */
-		snprintf(detail, len, undecryptable ? "the peer's answers to MM5 do not decrypt"
-						    : "no reply to MM5 after the key exchange");
+		snprintf(detail, len,
+		         undecryptable ? "the peer's answers to MM5 do not decrypt"
+		                       : "no reply to MM5 after the key exchange");
 		return IKE_CAUSE_KEY_MISMATCH;
 	case IKE_ST_MAIN_R1:
 		snprintf(detail, len, "no MM3 after our MM2");

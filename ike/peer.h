@@ -12,10 +12,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#define IKE_PEER_NAME_MAX  32  /* SnmpAdminString (SIZE(1..32)) in the MIB */
-#define IKE_ID_MAX         255
-#define IKE_PSK_MAX        512
-#define IKE_MAX_PROPOSALS  16
+#define IKE_PEER_NAME_MAX 32 /* SnmpAdminString (SIZE(1..32)) in the MIB */
+#define IKE_ID_MAX        255
+#define IKE_PSK_MAX       512
+#define IKE_MAX_PROPOSALS 16
 
 /* One phase-1 proposal: "aes128-sha256-modp2048". */
 struct ike_proposal {
@@ -29,8 +29,8 @@ enum ike_auto { IKE_AUTO_ADD = 0, IKE_AUTO_START = 1 };
 
 /* An identity as configured or received: type plus printable value. */
 struct ike_id {
-	uint8_t type;                /* enum ike_id_type; 0 = default (our/their address) */
-	char value[IKE_ID_MAX + 1];  /* "192.0.2.1", "gw.example.net", "user@example.net" */
+	uint8_t type;               /* enum ike_id_type; 0 = default (our/their address) */
+	char value[IKE_ID_MAX + 1]; /* "192.0.2.1", "gw.example.net", "user@example.net" */
 };
 
 struct ike_peer_cfg {
@@ -79,6 +79,6 @@ char *ike_proposal_format(const struct ike_proposal *p, char *buf, size_t len);
  * message in err ("unknown algorithm 'aes99'").
  */
 int ike_proposals_parse(const char *text, struct ike_proposal *out, size_t max, size_t *n,
-			char *err, size_t errlen);
+                        char *err, size_t errlen);
 
 #endif /* IKE_PEER_H */

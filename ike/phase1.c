@@ -36,7 +36,7 @@ static void put_transform_attrs(struct msg_builder *b, const struct ike_sa_trans
 
 /* One transform payload (RFC 2408 3.6): NP, reserved, length, number, id, reserved2. */
 static void put_transform(struct msg_builder *b, bool last, uint8_t num,
-			  const struct ike_sa_transform *xf)
+                          const struct ike_sa_transform *xf)
 {
 	size_t start = b->len;
 
@@ -52,7 +52,7 @@ static void put_transform(struct msg_builder *b, bool last, uint8_t num,
 
 /* SA payload with one ISAKMP proposal holding n transforms (xfs[i] numbered nums[i]). */
 static int put_sa(struct msg_builder *b, const struct ike_sa_transform *xfs, const uint8_t *nums,
-		  size_t n, size_t *body_off, size_t *body_len)
+                  size_t n, size_t *body_off, size_t *body_len)
 {
 	size_t off = msg_payload_begin(b, ISAKMP_NP_SA);
 	size_t prop;
@@ -82,7 +82,7 @@ static int put_sa(struct msg_builder *b, const struct ike_sa_transform *xfs, con
 }
 
 int phase1_put_sa(struct msg_builder *b, const struct ike_peer_cfg *p, uint32_t lifetime,
-		  size_t *body_off, size_t *body_len)
+                  size_t *body_off, size_t *body_len)
 {
 	struct ike_sa_transform xfs[IKE_MAX_PROPOSALS];
 	uint8_t nums[IKE_MAX_PROPOSALS];
@@ -103,7 +103,7 @@ int phase1_put_sa(struct msg_builder *b, const struct ike_peer_cfg *p, uint32_t 
 }
 
 int phase1_put_sa_reply(struct msg_builder *b, const struct ike_sa_transform *xf,
-			uint8_t transform_num)
+                        uint8_t transform_num)
 {
 	return put_sa(b, xf, &transform_num, 1, NULL, NULL);
 }
@@ -191,7 +191,7 @@ static uint32_t agree_lifetime(uint32_t theirs, uint32_t ours)
 }
 
 int phase1_choose(const uint8_t *sa_body, size_t len, const struct ike_peer_cfg *p,
-		  struct ike_sa_transform *xf, uint8_t *num)
+                  struct ike_sa_transform *xf, uint8_t *num)
 {
 	struct isakmp_sa *sa = malloc(sizeof(*sa));
 	int ret = -1;
@@ -227,7 +227,7 @@ done:
 }
 
 int phase1_check_reply(const uint8_t *sa_body, size_t len, const struct ike_peer_cfg *p,
-		       struct ike_sa_transform *xf)
+                       struct ike_sa_transform *xf)
 {
 	struct isakmp_sa *sa = malloc(sizeof(*sa));
 	struct ike_sa_transform got;
@@ -290,7 +290,7 @@ static size_t cfg_id(const struct ike_id *id, uint8_t *type, uint8_t *out, size_
 }
 
 size_t phase1_id_body(const struct ike_sa *sa, const struct ike_peer_cfg *p, bool local,
-		      uint8_t *out, size_t cap)
+                      uint8_t *out, size_t cap)
 {
 	const struct ike_id *id = local ? &p->local_id : &p->remote_id;
 	const struct sockaddr_storage *addr = local ? &sa->local : &sa->remote;
@@ -346,21 +346,22 @@ int phase1_id_decode(const uint8_t *body, size_t len, struct ike_id *id)
 }
 
 bool phase1_id_acceptable(const struct ike_sa *sa, const struct ike_peer_cfg *p,
-			  const struct ike_id *got)
+                          const struct ike_id *got)
 {
 	char addr[64];
 
 	if (p->remote_id.type != 0)
-		return got->type == p->remote_id.type && strcmp(got->value, p->remote_id.value) == 0;
+		return got->type == p->remote_id.type &&
+		       strcmp(got->value, p->remote_id.value) == 0;
 	/* default: the peer identifies itself by its address */
 	if (sa->remote.ss_family == AF_INET) {
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)&sa->remote)->sin_addr, addr,
-			  sizeof(addr));
+		          sizeof(addr));
 		return got->type == IKE_ID_IPV4_ADDR && strcmp(got->value, addr) == 0;
 	}
 	if (sa->remote.ss_family == AF_INET6) {
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)&sa->remote)->sin6_addr, addr,
-			  sizeof(addr));
+		          sizeof(addr));
 		return got->type == IKE_ID_IPV6_ADDR && strcmp(got->value, addr) == 0;
 	}
 	return false;

@@ -91,7 +91,7 @@ static void emit(struct ike_sa_table *t, const struct ike_event *ev)
 }
 
 static void tlog(struct ike_sa_table *t, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void tlog(struct ike_sa_table *t, int level, const char *fmt, ...)
 {
@@ -188,7 +188,7 @@ void ike_sa_announce(struct ike_sa_table *t, struct ike_sa *sa)
 }
 
 struct ike_sa *ike_sa_find_cookies(struct ike_sa_table *t, const uint8_t icookie[8],
-				   const uint8_t rcookie[8])
+                                   const uint8_t rcookie[8])
 {
 	for (struct ike_sa *sa = t->head; sa != NULL; sa = sa->next)
 		if (memcmp(sa->icookie, icookie, 8) == 0 && memcmp(sa->rcookie, rcookie, 8) == 0)
@@ -240,7 +240,7 @@ int ike_sa_set_state(struct ike_sa_table *t, struct ike_sa *sa, enum ike_state t
 }
 
 void ike_sa_fail(struct ike_sa_table *t, struct ike_sa *sa, enum ike_cause cause,
-		 const char *detail)
+                 const char *detail)
 {
 	struct ike_event ev;
 
@@ -312,7 +312,7 @@ void ike_sa_remove(struct ike_sa_table *t, struct ike_sa *sa)
 double ike_sa_seconds_in_state(const struct ike_sa *sa, const struct timespec *now)
 {
 	double s = (double)(now->tv_sec - sa->state_entered.tv_sec) +
-		   (double)(now->tv_nsec - sa->state_entered.tv_nsec) / 1e9;
+	           (double)(now->tv_nsec - sa->state_entered.tv_nsec) / 1e9;
 
 	return s < 0 ? 0 : s;
 }

@@ -37,9 +37,9 @@ struct ike_sa_transform {
 struct ike_exchange; /* exchange-private state (keys, nonces, DH); engine only */
 
 struct ike_sa {
-	uint32_t conn_id; /* allocated in increasing order, never reused while running */
-	uint8_t ike_version;  /* 1 */
-	uint8_t exchange;     /* ISAKMP_XCHG_IDPROT (Main) or ISAKMP_XCHG_AGGR */
+	uint32_t conn_id;    /* allocated in increasing order, never reused while running */
+	uint8_t ike_version; /* 1 */
+	uint8_t exchange;    /* ISAKMP_XCHG_IDPROT (Main) or ISAKMP_XCHG_AGGR */
 	enum ike_role role;
 	char peer[IKE_PEER_NAME_MAX + 1]; /* configured peer name; "" when unknown */
 	struct sockaddr_storage local, remote;
@@ -56,8 +56,8 @@ struct ike_sa {
 	struct timespec deleted_mono;  /* when it went to DELETED */
 
 	struct ike_sa_counters ctr;
-	enum ike_cause last_cause;  /* last failure seen on this SA */
-	char cause_detail[64];      /* "after MM5", "refused by peer", notify name */
+	enum ike_cause last_cause;    /* last failure seen on this SA */
+	char cause_detail[64];        /* "after MM5", "refused by peer", notify name */
 	enum ike_cause delete_reason; /* why it was deleted; NONE while alive */
 
 	struct ike_exchange *x; /* engine-private (keys, retransmission); freed with the SA */
@@ -67,10 +67,10 @@ struct ike_sa {
 /* ---- events: every view learns about changes through these ---- */
 enum ike_event_type {
 	IKE_EV_SA_CREATED = 1,
-	IKE_EV_STATE_CHANGED, /* old -> new Cisco and internal state */
-	IKE_EV_SA_DELETED,    /* sa->delete_reason says why */
+	IKE_EV_STATE_CHANGED,      /* old -> new Cisco and internal state */
+	IKE_EV_SA_DELETED,         /* sa->delete_reason says why */
 	IKE_EV_NEGOTIATION_FAILED, /* sa->last_cause, sa->cause_detail */
-	IKE_EV_SA_REMOVED,    /* about to be freed (linger over): drop references */
+	IKE_EV_SA_REMOVED,         /* about to be freed (linger over): drop references */
 };
 
 struct ike_event {
@@ -107,14 +107,14 @@ size_t ike_sa_count(const struct ike_sa_table *t);
 /* Global counters, owned by the engine. */
 struct ike_global_counters {
 	uint64_t msgs_in, msgs_out, bytes_in, bytes_out;
-	uint64_t dropped_short;       /* shorter than an ISAKMP header */
-	uint64_t dropped_bad_length;  /* header or payload length inconsistent */
+	uint64_t dropped_short;      /* shorter than an ISAKMP header */
+	uint64_t dropped_bad_length; /* header or payload length inconsistent */
 	uint64_t dropped_bad_version;
 	uint64_t dropped_bad_payload; /* unknown critical / disallowed payload */
 	uint64_t dropped_unknown_sa;  /* cookies match no SA */
 	uint64_t dropped_unexpected;  /* valid but not what the state waits for */
 	uint64_t dropped_undecryptable;
-	uint64_t dropped_no_config;   /* first message from an address no peer matches */
+	uint64_t dropped_no_config; /* first message from an address no peer matches */
 	uint64_t sas_created, sas_established, sas_failed, sas_deleted;
 	uint64_t causes[IKE_CAUSE_COUNT]; /* failures by cause */
 };
@@ -127,7 +127,7 @@ struct ike_global_counters *ike_sa_table_counters_mut(struct ike_sa_table *t);
 struct ike_sa *ike_sa_create(struct ike_sa_table *t, enum ike_role role, uint8_t exchange);
 void ike_sa_announce(struct ike_sa_table *t, struct ike_sa *sa);
 struct ike_sa *ike_sa_find_cookies(struct ike_sa_table *t, const uint8_t icookie[8],
-				   const uint8_t rcookie[8]);
+                                   const uint8_t rcookie[8]);
 struct ike_sa *ike_sa_find_mut(struct ike_sa_table *t, uint32_t conn_id);
 struct ike_sa *ike_sa_first_mut(struct ike_sa_table *t);
 
@@ -140,7 +140,7 @@ int ike_sa_set_state(struct ike_sa_table *t, struct ike_sa *sa, enum ike_state t
 
 /* Record a failure cause on an SA and emit IKE_EV_NEGOTIATION_FAILED. */
 void ike_sa_fail(struct ike_sa_table *t, struct ike_sa *sa, enum ike_cause cause,
-		 const char *detail);
+                 const char *detail);
 
 /* Move to DELETED with a reason (emits IKE_EV_SA_DELETED). Idempotent. */
 void ike_sa_mark_deleted(struct ike_sa_table *t, struct ike_sa *sa, enum ike_cause reason);

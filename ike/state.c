@@ -12,47 +12,47 @@
 #define P(t) (1u << (t))
 
 static const struct ike_state_row rows[IKE_ST_COUNT] = {
-	/* HDR, SA --> HDR, SA */
-	[IKE_ST_MAIN_R0] = {IKE_ST_MAIN_R0, "MAIN_R0", CISCO_MM_NO_STATE, IKE_ROLE_RESPONDER,
-			    ISAKMP_XCHG_IDPROT, true, false, P(ISAKMP_NP_SA), "MM1", "",
-			    main_inI1_outR1},
-	/* HDR, SA <-- answered by HDR, KE, Ni */
-	[IKE_ST_MAIN_I1] = {IKE_ST_MAIN_I1, "MAIN_I1", CISCO_MM_NO_STATE, IKE_ROLE_INITIATOR,
-			    ISAKMP_XCHG_IDPROT, true, false, P(ISAKMP_NP_SA), "MM2", "MM1",
-			    main_inR1_outI2},
-	/* HDR, KE, Ni --> HDR, KE, Nr */
-	[IKE_ST_MAIN_R1] = {IKE_ST_MAIN_R1, "MAIN_R1", CISCO_MM_SA_SETUP, IKE_ROLE_RESPONDER,
-			    ISAKMP_XCHG_IDPROT, true, false, P(ISAKMP_NP_KE) | P(ISAKMP_NP_NONCE),
-			    "MM3", "MM2", main_inI2_outR2},
-	/* HDR, KE, Nr <-- answered by HDR*, IDii, HASH_I */
-	[IKE_ST_MAIN_I2] = {IKE_ST_MAIN_I2, "MAIN_I2", CISCO_MM_SA_SETUP, IKE_ROLE_INITIATOR,
-			    ISAKMP_XCHG_IDPROT, true, false, P(ISAKMP_NP_KE) | P(ISAKMP_NP_NONCE),
-			    "MM4", "MM3", main_inR2_outI3},
-	/* HDR*, IDii, HASH_I --> HDR*, IDir, HASH_R */
-	[IKE_ST_MAIN_R2] = {IKE_ST_MAIN_R2, "MAIN_R2", CISCO_MM_KEY_EXCH, IKE_ROLE_RESPONDER,
-			    ISAKMP_XCHG_IDPROT, true, true, P(ISAKMP_NP_ID) | P(ISAKMP_NP_HASH),
-			    "MM5", "MM4", main_inI3_outR3},
-	/* HDR*, IDir, HASH_R <-- */
-	[IKE_ST_MAIN_I3] = {IKE_ST_MAIN_I3, "MAIN_I3", CISCO_MM_KEY_EXCH, IKE_ROLE_INITIATOR,
-			    ISAKMP_XCHG_IDPROT, true, true, P(ISAKMP_NP_ID) | P(ISAKMP_NP_HASH),
-			    "MM6", "MM5", main_inR3},
-	/* authenticated; becomes QM_IDLE at once */
-	[IKE_ST_MAIN_R3] = {IKE_ST_MAIN_R3, "MAIN_R3", CISCO_MM_KEY_AUTH, IKE_ROLE_RESPONDER,
-			    ISAKMP_XCHG_IDPROT, false, true, 0, "", "MM6", NULL},
-	[IKE_ST_MAIN_I4] = {IKE_ST_MAIN_I4, "MAIN_I4", CISCO_MM_KEY_AUTH, IKE_ROLE_INITIATOR,
-			    ISAKMP_XCHG_IDPROT, false, true, 0, "", "MM5", NULL},
-	/* phase 1 up: only informational (and later Quick Mode) exchanges */
-	[IKE_ST_ESTABLISHED] = {IKE_ST_ESTABLISHED, "ESTABLISHED", CISCO_QM_IDLE, 0,
-				ISAKMP_XCHG_INFO, false, true, 0, "", "", NULL},
-	[IKE_ST_DELETED] = {IKE_ST_DELETED, "DELETED", CISCO_MM_NO_STATE, 0, ISAKMP_XCHG_NONE,
-			    false, false, 0, "", "", NULL},
+    /* HDR, SA --> HDR, SA */
+    [IKE_ST_MAIN_R0] = {IKE_ST_MAIN_R0, "MAIN_R0", CISCO_MM_NO_STATE, IKE_ROLE_RESPONDER,
+                        ISAKMP_XCHG_IDPROT, true, false, P(ISAKMP_NP_SA), "MM1", "",
+                        main_inI1_outR1},
+    /* HDR, SA <-- answered by HDR, KE, Ni */
+    [IKE_ST_MAIN_I1] = {IKE_ST_MAIN_I1, "MAIN_I1", CISCO_MM_NO_STATE, IKE_ROLE_INITIATOR,
+                        ISAKMP_XCHG_IDPROT, true, false, P(ISAKMP_NP_SA), "MM2", "MM1",
+                        main_inR1_outI2},
+    /* HDR, KE, Ni --> HDR, KE, Nr */
+    [IKE_ST_MAIN_R1] = {IKE_ST_MAIN_R1, "MAIN_R1", CISCO_MM_SA_SETUP, IKE_ROLE_RESPONDER,
+                        ISAKMP_XCHG_IDPROT, true, false, P(ISAKMP_NP_KE) | P(ISAKMP_NP_NONCE),
+                        "MM3", "MM2", main_inI2_outR2},
+    /* HDR, KE, Nr <-- answered by HDR*, IDii, HASH_I */
+    [IKE_ST_MAIN_I2] = {IKE_ST_MAIN_I2, "MAIN_I2", CISCO_MM_SA_SETUP, IKE_ROLE_INITIATOR,
+                        ISAKMP_XCHG_IDPROT, true, false, P(ISAKMP_NP_KE) | P(ISAKMP_NP_NONCE),
+                        "MM4", "MM3", main_inR2_outI3},
+    /* HDR*, IDii, HASH_I --> HDR*, IDir, HASH_R */
+    [IKE_ST_MAIN_R2] = {IKE_ST_MAIN_R2, "MAIN_R2", CISCO_MM_KEY_EXCH, IKE_ROLE_RESPONDER,
+                        ISAKMP_XCHG_IDPROT, true, true, P(ISAKMP_NP_ID) | P(ISAKMP_NP_HASH), "MM5",
+                        "MM4", main_inI3_outR3},
+    /* HDR*, IDir, HASH_R <-- */
+    [IKE_ST_MAIN_I3] = {IKE_ST_MAIN_I3, "MAIN_I3", CISCO_MM_KEY_EXCH, IKE_ROLE_INITIATOR,
+                        ISAKMP_XCHG_IDPROT, true, true, P(ISAKMP_NP_ID) | P(ISAKMP_NP_HASH), "MM6",
+                        "MM5", main_inR3},
+    /* authenticated; becomes QM_IDLE at once */
+    [IKE_ST_MAIN_R3] = {IKE_ST_MAIN_R3, "MAIN_R3", CISCO_MM_KEY_AUTH, IKE_ROLE_RESPONDER,
+                        ISAKMP_XCHG_IDPROT, false, true, 0, "", "MM6", NULL},
+    [IKE_ST_MAIN_I4] = {IKE_ST_MAIN_I4, "MAIN_I4", CISCO_MM_KEY_AUTH, IKE_ROLE_INITIATOR,
+                        ISAKMP_XCHG_IDPROT, false, true, 0, "", "MM5", NULL},
+    /* phase 1 up: only informational (and later Quick Mode) exchanges */
+    [IKE_ST_ESTABLISHED] = {IKE_ST_ESTABLISHED, "ESTABLISHED", CISCO_QM_IDLE, 0, ISAKMP_XCHG_INFO,
+                            false, true, 0, "", "", NULL},
+    [IKE_ST_DELETED] = {IKE_ST_DELETED, "DELETED", CISCO_MM_NO_STATE, 0, ISAKMP_XCHG_NONE, false,
+                        false, 0, "", "", NULL},
 };
 
 static const char *const cisco_names[] = {
-	[CISCO_MM_NO_STATE] = "MM_NO_STATE", [CISCO_MM_SA_SETUP] = "MM_SA_SETUP",
-	[CISCO_MM_KEY_EXCH] = "MM_KEY_EXCH", [CISCO_MM_KEY_AUTH] = "MM_KEY_AUTH",
-	[CISCO_AG_NO_STATE] = "AG_NO_STATE", [CISCO_AG_INIT_EXCH] = "AG_INIT_EXCH",
-	[CISCO_AG_AUTH] = "AG_AUTH",         [CISCO_QM_IDLE] = "QM_IDLE",
+    [CISCO_MM_NO_STATE] = "MM_NO_STATE", [CISCO_MM_SA_SETUP] = "MM_SA_SETUP",
+    [CISCO_MM_KEY_EXCH] = "MM_KEY_EXCH", [CISCO_MM_KEY_AUTH] = "MM_KEY_AUTH",
+    [CISCO_AG_NO_STATE] = "AG_NO_STATE", [CISCO_AG_INIT_EXCH] = "AG_INIT_EXCH",
+    [CISCO_AG_AUTH] = "AG_AUTH",         [CISCO_QM_IDLE] = "QM_IDLE",
 };
 
 const char *cisco_state_name(enum cisco_state s)

@@ -54,26 +54,26 @@ struct isakmp_msg;
 
 /* What a handler tells the dispatcher. */
 enum ike_handler_result {
-	IKE_R_OK = 0,      /* handled: reply sent, state moved on */
-	IKE_R_IGNORE = 1,  /* dropped; the SA is unchanged (counted by the dispatcher) */
-	IKE_R_FAIL = 2,    /* the negotiation failed; cause recorded; the SA is deleted */
+	IKE_R_OK = 0,     /* handled: reply sent, state moved on */
+	IKE_R_IGNORE = 1, /* dropped; the SA is unchanged (counted by the dispatcher) */
+	IKE_R_FAIL = 2,   /* the negotiation failed; cause recorded; the SA is deleted */
 };
 
 /* Handles the message a state waits for; m's payloads are already decrypted. */
 typedef enum ike_handler_result (*ike_state_handler)(struct ike_engine *e, struct ike_sa *sa,
-						     const struct isakmp_msg *m);
+                                                     const struct isakmp_msg *m);
 
 struct ike_state_row {
 	enum ike_state state;
-	const char *name;          /* "MAIN_I1" */
-	enum cisco_state cisco;    /* what `show crypto isakmp sa` prints */
-	enum ike_role role;        /* 0 for both */
-	uint8_t exchange;          /* ISAKMP exchange type this state belongs to */
-	bool waits;                /* a reply or request from the peer is outstanding */
-	bool encrypted_in;         /* the next message from the peer must be encrypted */
-	uint32_t required_in;      /* bit (1 << payload type) per payload the next message must carry */
-	const char *expects;       /* the message it waits for, for causes: "MM2" */
-	const char *last_sent;     /* the message it sent last: "MM1" */
+	const char *name;       /* "MAIN_I1" */
+	enum cisco_state cisco; /* what `show crypto isakmp sa` prints */
+	enum ike_role role;     /* 0 for both */
+	uint8_t exchange;       /* ISAKMP exchange type this state belongs to */
+	bool waits;             /* a reply or request from the peer is outstanding */
+	bool encrypted_in;      /* the next message from the peer must be encrypted */
+	uint32_t required_in;  /* bit (1 << payload type) per payload the next message must carry */
+	const char *expects;   /* the message it waits for, for causes: "MM2" */
+	const char *last_sent; /* the message it sent last: "MM1" */
 	ike_state_handler handler; /* runs on the message it waits for; NULL when none */
 };
 

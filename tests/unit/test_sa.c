@@ -76,8 +76,8 @@ START_TEST(test_choke_point_checks_stamps_and_emits)
 	ck_assert_int_eq(r.ev[1].old_cisco, CISCO_MM_NO_STATE);
 	ck_assert_int_eq(r.ev[1].new_cisco, CISCO_MM_SA_SETUP);
 	ck_assert(sa->state_entered.tv_sec > before.tv_sec ||
-		  (sa->state_entered.tv_sec == before.tv_sec &&
-		   sa->state_entered.tv_nsec >= before.tv_nsec));
+	          (sa->state_entered.tv_sec == before.tv_sec &&
+	           sa->state_entered.tv_nsec >= before.tv_nsec));
 
 	sa->xf.lifetime_s = 3600;
 	ike_sa_set_state(t, sa, IKE_ST_MAIN_I3);
@@ -155,7 +155,7 @@ START_TEST(test_causes_table)
 	}
 	ck_assert_str_eq(ike_cause_id(IKE_CAUSE_KEY_MISMATCH), "key-mismatch");
 	ck_assert_str_eq(ike_cause_info(IKE_CAUSE_KEY_MISMATCH)->hint,
-			 "the pre-shared keys differ; check both ends");
+	                 "the pre-shared keys differ; check both ends");
 	ck_assert_str_eq(ike_cause_id(IKE_CAUSE_COUNT + 5), "none");
 	ck_assert_int_eq(ike_cause_from_id("no-such-cause"), -1);
 }

@@ -14,11 +14,11 @@ static const struct {
 	enum ike_state s;
 	const char *cisco;
 } expected[] = {
-	{IKE_ST_MAIN_R0, "MM_NO_STATE"}, {IKE_ST_MAIN_I1, "MM_NO_STATE"},
-	{IKE_ST_MAIN_R1, "MM_SA_SETUP"}, {IKE_ST_MAIN_I2, "MM_SA_SETUP"},
-	{IKE_ST_MAIN_R2, "MM_KEY_EXCH"}, {IKE_ST_MAIN_I3, "MM_KEY_EXCH"},
-	{IKE_ST_MAIN_R3, "MM_KEY_AUTH"}, {IKE_ST_MAIN_I4, "MM_KEY_AUTH"},
-	{IKE_ST_ESTABLISHED, "QM_IDLE"}, {IKE_ST_DELETED, "MM_NO_STATE"},
+    {IKE_ST_MAIN_R0, "MM_NO_STATE"}, {IKE_ST_MAIN_I1, "MM_NO_STATE"},
+    {IKE_ST_MAIN_R1, "MM_SA_SETUP"}, {IKE_ST_MAIN_I2, "MM_SA_SETUP"},
+    {IKE_ST_MAIN_R2, "MM_KEY_EXCH"}, {IKE_ST_MAIN_I3, "MM_KEY_EXCH"},
+    {IKE_ST_MAIN_R3, "MM_KEY_AUTH"}, {IKE_ST_MAIN_I4, "MM_KEY_AUTH"},
+    {IKE_ST_ESTABLISHED, "QM_IDLE"}, {IKE_ST_DELETED, "MM_NO_STATE"},
 };
 
 START_TEST(test_every_state_has_its_row)
@@ -40,7 +40,8 @@ START_TEST(test_cisco_mapping)
 {
 	ck_assert_int_eq(sizeof(expected) / sizeof(expected[0]), IKE_ST_COUNT);
 	for (size_t i = 0; i < sizeof(expected) / sizeof(expected[0]); i++)
-		ck_assert_str_eq(cisco_state_name(ike_state_cisco(expected[i].s)), expected[i].cisco);
+		ck_assert_str_eq(cisco_state_name(ike_state_cisco(expected[i].s)),
+		                 expected[i].cisco);
 }
 END_TEST
 
@@ -62,9 +63,9 @@ END_TEST
 START_TEST(test_main_mode_path)
 {
 	static const enum ike_state init[] = {IKE_ST_MAIN_I1, IKE_ST_MAIN_I2, IKE_ST_MAIN_I3,
-					      IKE_ST_MAIN_I4, IKE_ST_ESTABLISHED};
+	                                      IKE_ST_MAIN_I4, IKE_ST_ESTABLISHED};
 	static const enum ike_state resp[] = {IKE_ST_MAIN_R0, IKE_ST_MAIN_R1, IKE_ST_MAIN_R2,
-					      IKE_ST_MAIN_R3, IKE_ST_ESTABLISHED};
+	                                      IKE_ST_MAIN_R3, IKE_ST_ESTABLISHED};
 
 	for (size_t i = 0; i + 1 < 5; i++) {
 		ck_assert(ike_state_transition_ok(init[i], init[i + 1]));
@@ -113,9 +114,9 @@ START_TEST(test_rows_for_the_dispatcher)
 	/* what Main Mode carries, message by message (RFC 2409 5.4) */
 	ck_assert_uint_eq(ike_state_row(IKE_ST_MAIN_R0)->required_in, 1u << ISAKMP_NP_SA);
 	ck_assert_uint_eq(ike_state_row(IKE_ST_MAIN_R1)->required_in,
-			  (1u << ISAKMP_NP_KE) | (1u << ISAKMP_NP_NONCE));
+	                  (1u << ISAKMP_NP_KE) | (1u << ISAKMP_NP_NONCE));
 	ck_assert_uint_eq(ike_state_row(IKE_ST_MAIN_R2)->required_in,
-			  (1u << ISAKMP_NP_ID) | (1u << ISAKMP_NP_HASH));
+	                  (1u << ISAKMP_NP_ID) | (1u << ISAKMP_NP_HASH));
 	/* MM5 and MM6 must be encrypted, MM1-MM4 must not */
 	ck_assert(!ike_state_row(IKE_ST_MAIN_I1)->encrypted_in);
 	ck_assert(!ike_state_row(IKE_ST_MAIN_I2)->encrypted_in);
