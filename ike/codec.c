@@ -112,6 +112,11 @@ void isakmp_hdr_write(uint8_t *buf, const struct isakmp_hdr *h)
 	put32(buf + HDR_LENGTH_AT, h->length);
 }
 
+void isakmp_hdr_set_length(uint8_t *buf, size_t len)
+{
+	put32(buf + HDR_LENGTH_AT, (uint32_t)len);
+}
+
 /* ---- payload chain ---- */
 
 /*

@@ -49,6 +49,9 @@ int isakmp_hdr_parse(const uint8_t *buf, size_t len, struct isakmp_hdr *h);
 /* Write a header (length filled in later by msg_finish). */
 void isakmp_hdr_write(uint8_t *buf, const struct isakmp_hdr *h);
 
+/* Set the length field of a built header (after encryption changed the length). */
+void isakmp_hdr_set_length(uint8_t *buf, size_t len);
+
 #define ISAKMP_MAX_PAYLOADS 24
 
 struct isakmp_payload {

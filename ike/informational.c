@@ -94,10 +94,7 @@ static int send_protected(struct ike_engine *e, struct ike_sa *sa, struct msg_bu
 	if (ike_encrypt(k, iv, b->buf + ISAKMP_HDR_LEN, len - ISAKMP_HDR_LEN, &enc_len, iv) != 0)
 		return -1;
 	len = ISAKMP_HDR_LEN + enc_len;
-	b->buf[24] = (uint8_t)(len >> 24);
-	b->buf[25] = (uint8_t)(len >> 16);
-	b->buf[26] = (uint8_t)(len >> 8);
-	b->buf[27] = (uint8_t)len;
+	isakmp_hdr_set_length(b->buf, len);
 	return engine_send_once(e, sa, b->buf, len);
 }
 

@@ -61,10 +61,7 @@ static int send_encrypted(struct ike_engine *e, struct ike_sa *sa, struct msg_bu
 	                &enc_len, x->keys.iv) != 0)
 		return -1;
 	len = ISAKMP_HDR_LEN + enc_len;
-	b->buf[24] = (uint8_t)(len >> 24);
-	b->buf[25] = (uint8_t)(len >> 16);
-	b->buf[26] = (uint8_t)(len >> 8);
-	b->buf[27] = (uint8_t)len;
+	isakmp_hdr_set_length(b->buf, len);
 	return send_msg(e, sa, b->buf, len);
 }
 
@@ -427,9 +424,13 @@ static void established(struct ike_engine *e, struct ike_sa *sa, enum ike_state 
 	           sa->peer, sa->role == IKE_ROLE_INITIATOR ? "initiator" : "responder");
 }
 
-/* HDR*, IDii, HASH_I --> HDR*, IDir, HASH_R */
-enum ike_handler_result main_inI3_outR3(struct ike_engine *e, struct ike_sa *sa,
-                                        const struct isakmp_msg *m)
+/*
+ * The peer's MM5 or MM6 (which): verify its HASH and identity.  IKE_R_OK when it
+ * holds (the identity is taken and the IV chain moves on); otherwise what to return.
+ */
+static enum ike_handler_result take_peer_auth(struct ike_engine *e, struct ike_sa *sa,
+                                              const struct isakmp_msg *m, const char *which,
+                                              const struct ike_peer_cfg **pp)
 {
 	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	struct ike_id got;
@@ -441,9 +442,22 @@ enum ike_handler_result main_inI3_outR3(struct ike_engine *e, struct ike_sa *sa,
 	}
 	c = check_id_hash(sa, p, m, &got);
 	if (c != IKE_CAUSE_NONE)
-		return auth_failed(e, sa, c, &got, "MM5");
+		return auth_failed(e, sa, c, &got, which);
 	sa->remote_id = got;
 	memcpy(sa->x->keys.iv, sa->x->rx_iv, sa->x->keys.block_len);
+	*pp = p;
+	return IKE_R_OK;
+}
+
+/* HDR*, IDii, HASH_I --> HDR*, IDir, HASH_R */
+enum ike_handler_result main_inI3_outR3(struct ike_engine *e, struct ike_sa *sa,
+                                        const struct isakmp_msg *m)
+{
+	const struct ike_peer_cfg *p = NULL;
+	enum ike_handler_result r = take_peer_auth(e, sa, m, "MM5", &p);
+
+	if (r != IKE_R_OK)
+		return r;
 	if (send_id_hash(e, sa, p) != 0) {
 		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending MM6");
 		return IKE_R_FAIL;
@@ -456,19 +470,11 @@ enum ike_handler_result main_inI3_outR3(struct ike_engine *e, struct ike_sa *sa,
 enum ike_handler_result main_inR3(struct ike_engine *e, struct ike_sa *sa,
                                   const struct isakmp_msg *m)
 {
-	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
-	struct ike_id got;
-	enum ike_cause c;
+	const struct ike_peer_cfg *p = NULL;
+	enum ike_handler_result r = take_peer_auth(e, sa, m, "MM6", &p);
 
-	if (p == NULL) {
-		engine_fail(e, sa, IKE_CAUSE_CONFIG_REMOVED, "peer gone while negotiating");
-		return IKE_R_FAIL;
-	}
-	c = check_id_hash(sa, p, m, &got);
-	if (c != IKE_CAUSE_NONE)
-		return auth_failed(e, sa, c, &got, "MM6");
-	sa->remote_id = got;
-	memcpy(sa->x->keys.iv, sa->x->rx_iv, sa->x->keys.block_len);
+	if (r != IKE_R_OK)
+		return r;
 	established(e, sa, IKE_ST_MAIN_I4);
 	return IKE_R_OK;
 }
