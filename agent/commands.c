@@ -76,18 +76,47 @@ static int no_more_words(struct cmd *c, int from)
 	return 0;
 }
 
+/*
+ * Word w[at] must name one of choices[0..n-1]: an exact match, else the one choice it
+ * abbreviates.  Returns its index, or -1 (message written) when missing, unknown or
+ * ambiguous ("i" after "crypto" could be isakmp or ipsec).
+ */
+static int choose_keyword(struct cmd *c, int at, const char *const *choices, int n)
+{
+	int found = -1;
+
+	if (at >= c->n)
+		return fail(c, "incomplete command: '%s' or '%s' missing; " HINT, choices[0],
+		            choices[n - 1]);
+	for (int i = 0; i < n; i++)
+		if (strcmp(c->w[at], choices[i]) == 0)
+			return i;
+	for (int i = 0; i < n; i++) {
+		if (!is_abbrev(c->w[at], choices[i]))
+			continue;
+		if (found >= 0)
+			return fail(c, "ambiguous word '%.64s': %s or %s; " HINT, c->w[at],
+			            choices[found], choices[i]);
+		found = i;
+	}
+	if (found < 0)
+		return fail(c, "unknown word '%.64s' where '%s' or '%s' was expected; " HINT,
+		            c->w[at], choices[0], choices[n - 1]);
+	return found;
+}
+
 /* ---------------------------------------------------------------- show */
 
 /* show crypto isakmp sa [detail] [--json] */
-static int cmd_show(struct cmd *c)
+static int show_isakmp(struct cmd *c)
 {
-	static const char *const kw[] = {"crypto", "isakmp", "sa"};
+	static const char *const kw[] = {"sa"};
 	struct ike_sa_table *t;
 	struct timespec now;
 	bool detail = false;
 	int next = 4;
 
-	if (expect_keywords(c, 1, kw, 3) != 0)
+	if (expect_keywords(c, 3, kw, 1) != 0)
 		return -1;
 	if (next < c->n && is_abbrev(c->w[next], "detail")) {
 		detail = true;
@@ -106,6 +135,79 @@ static int cmd_show(struct cmd *c)
 		show_isakmp_sa(c->out, ike_sa_first(t));
 	}
 	return 0;
+}
+
+/* show crypto ipsec sa [--json] */
+static int show_ipsec(struct cmd *c)
+{
+	static const char *const kw[] = {"sa"};
+	struct ike_sa_table *t;
+	struct timespec now;
+
+	if (expect_keywords(c, 3, kw, 1) != 0 || no_more_words(c, 4) != 0)
+		return -1;
+	t = ike_engine_sas(c->e);
+	if (c->json) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		show_ipsec_sa_json(c->out, ike_sa_first(t), &now);
+	} else {
+		show_ipsec_sa(c->out, ike_sa_first(t), time(NULL));
+	}
+	return 0;
+}
+
+/* show crypto {isakmp|ipsec} ... */
+static int show_crypto(struct cmd *c)
+{
+	static const char *const kw[] = {"isakmp", "ipsec"};
+
+	switch (choose_keyword(c, 2, kw, 2)) {
+	case 0:
+		return show_isakmp(c);
+	case 1:
+		return show_ipsec(c);
+	}
+	return -1;
+}
+
+/*
+ * show ikemon peers [--json].  The statuses are collected here, so that the view is a
+ * pure formatter of an array (and testable without an engine).
+ */
+static int show_ikemon(struct cmd *c)
+{
+	static const char *const kw[] = {"peers"};
+	struct ike_peer_status *st;
+	size_t n, got = 0;
+
+	if (expect_keywords(c, 2, kw, 1) != 0 || no_more_words(c, 3) != 0)
+		return -1;
+	n = ike_engine_peer_count(c->e);
+	st = calloc(n > 0 ? n : 1, sizeof(*st));
+	if (st == NULL)
+		return fail(c, "out of memory");
+	while (got < n && ike_engine_peer_status(c->e, got, &st[got]) == 0)
+		got++;
+	if (c->json)
+		show_peers_json(c->out, st, got);
+	else
+		show_peers(c->out, st, got);
+	free(st);
+	return 0;
+}
+
+/* show {crypto|ikemon} ... */
+static int cmd_show(struct cmd *c)
+{
+	static const char *const kw[] = {"crypto", "ikemon"};
+
+	switch (choose_keyword(c, 1, kw, 2)) {
+	case 0:
+		return show_crypto(c);
+	case 1:
+		return show_ikemon(c);
+	}
+	return -1;
 }
 
 /* ---------------------------------------------------------------- initiate */
@@ -213,11 +315,14 @@ static int cmd_help(struct cmd *c)
 {
 	strbuf_printf(c->out, "commands:\n"
 	                      "  show crypto isakmp sa [detail] [--json]\n"
+	                      "  show crypto ipsec sa [--json]\n"
+	                      "  show ikemon peers [--json]\n"
 	                      "  initiate PEER\n"
 	                      "  clear crypto isakmp [CONN-ID]\n"
 	                      "  reload\n"
 	                      "  version\n"
-	                      "keywords may be abbreviated: sh cry isa sa\n");
+	                      "keywords may be abbreviated: sh cry isa sa, sh cry ips sa, "
+	                      "sh ike pe\n");
 	return 0;
 }
 

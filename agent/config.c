@@ -8,7 +8,7 @@
  * Pre-shared keys pass through two buffers here besides their final home in the peer:
  * stdio's buffer and the line buffer.  Both are ours and are wiped (config_value.c wipes
  * its psk file buffer); no error message ever quotes a psk value.  Single values are
- * parsed in config_value.c.
+ * parsed in config_value.c, proposals and selectors in ike/peer.c.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -27,9 +27,12 @@
 
 #define CONFIG_LINE_MAX      4096 /* characters, without the newline */
 #define CONFIG_MAX_PEERS     1024
-#define CONFIG_MAX_KEYS      16  /* bound of key_rules, checked below */
+#define CONFIG_MAX_KEYS      32  /* bound of key_rules, checked below */
 #define CONFIG_MSG_MAX       256 /* a value parser's message */
 #define DEFAULT_IKE_LIFETIME 28800
+#define CONFIG_MAX_CHILDREN  16 /* local_ts x remote_ts pairs of one peer */
+#define DEFAULT_ESP          "aes128-sha256"
+#define DEFAULT_IPSEC_LIFE   3600
 /* Preference order; MODP-2048 and ECP-256 for interop, no MODP-1024. */
 #define DEFAULT_IKE_PROPOSALS                                                                      \
 	"aes128-sha256-modp2048,aes256-sha256-modp2048,aes128-sha256-ecp256,"                      \
@@ -306,6 +309,60 @@ static int set_ike_lifetime(struct parser *ps, char *val)
 	return set_u32(ps, val, 60, 86400, &ps->peer->ike_lifetime);
 }
 
+static int set_esp(struct parser *ps, char *val)
+{
+	char msg[CONFIG_MSG_MAX];
+
+	if (ike_esp_proposals_parse(val, ps->peer->esp, IKE_MAX_PROPOSALS, &ps->peer->n_esp, msg,
+	                            sizeof(msg)) == -1)
+		return fail(ps, "esp: %s", msg);
+	ps->peer->has_children = true;
+	return 0;
+}
+
+static int set_ts(struct parser *ps, char *val, struct ike_ts *ts, size_t *n)
+{
+	char msg[CONFIG_MSG_MAX];
+
+	if (ike_ts_parse(val, ts, IKE_MAX_TS, n, msg, sizeof(msg)) == -1)
+		return fail(ps, "%s: %s", ps->key, msg);
+	ps->peer->has_children = true;
+	return 0;
+}
+
+static int set_local_ts(struct parser *ps, char *val)
+{
+	return set_ts(ps, val, ps->peer->local_ts, &ps->peer->n_local_ts);
+}
+
+static int set_remote_ts(struct parser *ps, char *val)
+{
+	return set_ts(ps, val, ps->peer->remote_ts, &ps->peer->n_remote_ts);
+}
+
+/* mode alone gives a peer no children: it only shapes them. */
+static int set_mode(struct parser *ps, char *val)
+{
+	if (strcmp(val, "tunnel") == 0)
+		ps->peer->mode = IPSEC_MODE_TUNNEL;
+	else if (strcmp(val, "transport") == 0)
+		ps->peer->mode = IPSEC_MODE_TRANSPORT;
+	else
+		return fail(ps, "bad mode '%.40s' (expected tunnel or transport)", val);
+	return 0;
+}
+
+static int set_ipsec_lifetime(struct parser *ps, char *val)
+{
+	return set_u32(ps, val, 60, 86400, &ps->peer->ipsec_lifetime_s);
+}
+
+/* 0 = no kilobyte limit; 4194304 KiB = 4 GiB. */
+static int set_ipsec_lifetime_kb(struct parser *ps, char *val)
+{
+	return set_u32(ps, val, 0, 4194304, &ps->peer->ipsec_lifetime_kb);
+}
+
 static const struct key_rule key_rules[] = {
     {"listen", SEC_IKEMOND, set_listen},
     {"control", SEC_IKEMOND, set_control},
@@ -323,6 +380,12 @@ static const struct key_rule key_rules[] = {
     {"remote_id", SEC_PEER, set_remote_id},
     {"auto", SEC_PEER, set_auto},
     {"ike_lifetime", SEC_PEER, set_ike_lifetime},
+    {"esp", SEC_PEER, set_esp},
+    {"local_ts", SEC_PEER, set_local_ts},
+    {"remote_ts", SEC_PEER, set_remote_ts},
+    {"mode", SEC_PEER, set_mode},
+    {"ipsec_lifetime", SEC_PEER, set_ipsec_lifetime},
+    {"ipsec_lifetime_kb", SEC_PEER, set_ipsec_lifetime_kb},
 };
 
 #define N_KEY_RULES (sizeof(key_rules) / sizeof(key_rules[0]))
@@ -417,24 +480,86 @@ static int parse_key_value(struct parser *ps, char *line)
 	return r->set(ps, val);
 }
 
+static bool remote_is_single(const struct ike_peer_cfg *p)
+{
+	return !p->remote_any && p->remote_prefix == config_value_addr_bits(p->remote.ss_family);
+}
+
+/* The line of the first of esp, local_ts and remote_ts: the one that made children. */
+static unsigned children_line(const struct parser *ps)
+{
+	static const char *const keys[] = {"esp", "local_ts", "remote_ts"};
+	unsigned line, first = 0;
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		line = key_set_on(ps, keys[i]);
+		if (line != 0 && (first == 0 || line < first))
+			first = line;
+	}
+	return first;
+}
+
+/*
+ * Phase-2 defaults, once the whole section is known: esp DEFAULT_ESP, remote_ts the
+ * remote host, local_ts the local host.  Our address is known here only when `local`
+ * names it; without it n_local_ts stays 0 and the engine takes the local address of the
+ * IKE SA when it starts a Quick Mode (one local host selector, as if it had been set).
+ */
+static int finish_children(struct parser *ps)
+{
+	struct ike_peer_cfg *p = ps->peer;
+	unsigned local_line = key_set_on(ps, "local_ts");
+	unsigned remote_line = key_set_on(ps, "remote_ts");
+	char msg[CONFIG_MSG_MAX];
+
+	if (!p->has_children)
+		return 0;
+	if (p->n_esp == 0 && ike_esp_proposals_parse(DEFAULT_ESP, p->esp, IKE_MAX_PROPOSALS,
+	                                             &p->n_esp, msg, sizeof(msg)) == -1)
+		return fail_at(ps, ps->section_line, "default esp proposals: %s", msg);
+	if (p->n_remote_ts == 0 && !remote_is_single(p))
+		return fail_at(ps, children_line(ps),
+		               "peer '%s': no default remote_ts can be derived from remote = %s "
+		               "(line %u); set remote_ts",
+		               p->name, p->remote_any ? "%any" : "a subnet",
+		               key_set_on(ps, "remote"));
+	if (p->n_remote_ts == 0) {
+		ike_ts_from_addr(&p->remote_ts[0], (const struct sockaddr *)&p->remote);
+		p->n_remote_ts = 1;
+	}
+	if (p->n_local_ts == 0 && p->local.ss_family != AF_UNSPEC) {
+		ike_ts_from_addr(&p->local_ts[0], (const struct sockaddr *)&p->local);
+		p->n_local_ts = 1;
+	}
+	/* Each pair is a Quick Mode of its own: the product bounds one peer's children. */
+	if (p->n_local_ts * p->n_remote_ts > CONFIG_MAX_CHILDREN)
+		return fail_at(ps, local_line > remote_line ? local_line : remote_line,
+		               "peer '%s': %zu local_ts x %zu remote_ts make %zu children "
+		               "(at most %d)",
+		               p->name, p->n_local_ts, p->n_remote_ts,
+		               p->n_local_ts * p->n_remote_ts, CONFIG_MAX_CHILDREN);
+	return 0;
+}
+
 /* Checks that need the whole [peer] section, then the peer counts. */
 static int finish_peer(struct parser *ps)
 {
 	struct ike_peer_cfg *p = ps->peer;
 	unsigned auto_line = key_set_on(ps, "auto");
 	unsigned remote_line = key_set_on(ps, "remote");
-	bool single;
 
 	if (remote_line == 0)
 		return fail_at(ps, ps->section_line, "peer '%s' has no remote", p->name);
 	if (key_set_on(ps, "psk") == 0)
 		return fail_at(ps, ps->section_line, "peer '%s' has no psk", p->name);
-	single = !p->remote_any && p->remote_prefix == config_value_addr_bits(p->remote.ss_family);
-	if (p->autostart == IKE_AUTO_START && !single)
+	if (p->autostart == IKE_AUTO_START && !remote_is_single(p))
 		return fail_at(ps, auto_line,
 		               "peer '%s': auto = start needs a single remote address, "
 		               "not %s (remote on line %u); use auto = add",
 		               p->name, p->remote_any ? "%any" : "a subnet", remote_line);
+	if (finish_children(ps) == -1)
+		return -1;
 	ps->cfg->n_peers++;
 	ps->peer = NULL;
 	return 0;
@@ -514,6 +639,8 @@ static int begin_peer(struct parser *ps, const char *name)
 	strcpy(p->name, name);
 	p->autostart = IKE_AUTO_ADD;
 	p->ike_lifetime = DEFAULT_IKE_LIFETIME;
+	p->mode = IPSEC_MODE_TUNNEL;
+	p->ipsec_lifetime_s = DEFAULT_IPSEC_LIFE;
 	if (ike_proposals_parse(DEFAULT_IKE_PROPOSALS, p->ike, IKE_MAX_PROPOSALS, &p->n_ike, msg,
 	                        sizeof(msg)) == -1)
 		return fail(ps, "default ike proposals: %s", msg);

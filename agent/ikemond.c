@@ -92,6 +92,13 @@ static int engine_source_cb(void *ctx, const struct sockaddr *remote,
 	return net_source_for(&d->net, remote, local);
 }
 
+static uint16_t engine_natt_port_cb(void *ctx, const struct sockaddr *local)
+{
+	struct ikemond *d = ctx;
+
+	return net_natt_port(&d->net, local);
+}
+
 static void engine_log_cb(void *ctx, enum ike_log_level level, const char *msg)
 {
 	(void)ctx;
@@ -167,6 +174,8 @@ static void read_ike(struct ikemond *d, size_t i)
 	for (int k = 0; k < RECV_BURST; k++) {
 		ssize_t n = net_recv(&d->net, i, buf, sizeof(buf), &local, &remote);
 
+		if (n == NET_IGNORED)
+			continue;
 		if (n < 0)
 			return;
 		ike_engine_input(d->engine, (const struct sockaddr *)&local,
@@ -262,8 +271,10 @@ static void usage(FILE *f)
 
 static int start(struct ikemond *d, bool foreground)
 {
-	struct ike_engine_ops ops = {
-	    .send = engine_send_cb, .source_for = engine_source_cb, .log = engine_log_cb};
+	struct ike_engine_ops ops = {.send = engine_send_cb,
+	                             .source_for = engine_source_cb,
+	                             .natt_port = engine_natt_port_cb,
+	                             .log = engine_log_cb};
 	char err[512];
 
 	if (ikemond_config_load(d->config_path, &d->cfg, err, sizeof(err)) != 0) {

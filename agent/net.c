@@ -10,7 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ike/ike.h"
 #include "net.h"
+
+static bool is_wildcard(const struct sockaddr_storage *ss);
+static bool same_addr(const struct sockaddr_storage *a, const struct sockaddr *b);
 
 static in_port_t port_of(const struct sockaddr *sa)
 {
@@ -80,16 +84,42 @@ int net_open(struct net *n, const struct sockaddr_storage *addrs, size_t count, 
              size_t errlen)
 {
 	memset(n, 0, sizeof(*n));
-	if (count > NET_MAX_SOCKETS) {
+	if (2 * count > NET_MAX_SOCKETS) {
 		snprintf(err, errlen, "too many listen addresses");
 		return -1;
 	}
 	for (size_t i = 0; i < count; i++) {
-		if (open_one(&n->s[i], &addrs[i], err, errlen) != 0) {
-			net_close(n);
-			return -1;
-		}
+		struct sockaddr_storage twin = addrs[i];
+
+		if (open_one(&n->s[n->n], &addrs[i], err, errlen) != 0)
+			goto fail;
 		n->n++;
+		if (port_of((const struct sockaddr *)&twin) != htons(IKE_PORT))
+			continue;
+		if (twin.ss_family == AF_INET)
+			((struct sockaddr_in *)&twin)->sin_port = htons(IKE_NATT_PORT);
+		else
+			((struct sockaddr_in6 *)&twin)->sin6_port = htons(IKE_NATT_PORT);
+		if (open_one(&n->s[n->n], &twin, err, errlen) != 0)
+			goto fail;
+		n->s[n->n].natt = true;
+		n->n++;
+	}
+	return 0;
+fail:
+	net_close(n);
+	return -1;
+}
+
+uint16_t net_natt_port(struct net *n, const struct sockaddr *local)
+{
+	for (size_t i = 0; i < n->n; i++) {
+		const struct net_socket *s = &n->s[i];
+
+		if (!s->natt || s->bound.ss_family != local->sa_family)
+			continue;
+		if (is_wildcard(&s->bound) || same_addr(&s->bound, local))
+			return ntohs(port_of((const struct sockaddr *)&s->bound));
 	}
 	return 0;
 }
@@ -146,7 +176,13 @@ ssize_t net_recv(struct net *n, size_t i, uint8_t *buf, size_t cap, struct socka
 		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? NET_AGAIN : -1;
 	/* a datagram larger than any IKE message is cut: the codec rejects its length */
 	local_from_cmsg(&mh, &n->s[i], local);
-	return r;
+	if (!n->s[i].natt)
+		return r;
+	/* RFC 3948 2.2: IKE behind a zero marker; 0xff alone is a keepalive; else ESP */
+	if (r < NON_ESP_MARKER_LEN || memcmp(buf, "\0\0\0\0", NON_ESP_MARKER_LEN) != 0)
+		return NET_IGNORED;
+	memmove(buf, buf + NON_ESP_MARKER_LEN, (size_t)r - NON_ESP_MARKER_LEN);
+	return r - NON_ESP_MARKER_LEN;
 }
 
 static bool is_wildcard(const struct sockaddr_storage *ss)
@@ -198,8 +234,10 @@ int net_send(struct net *n, const struct sockaddr *local, const struct sockaddr 
 		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 		struct cmsghdr align;
 	} ctl;
-	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	static const uint8_t marker[NON_ESP_MARKER_LEN];
+	struct iovec iov[2];
 	struct net_socket *s = pick(n, local, remote->sa_family);
+	size_t niov = 0, total = len;
 	struct msghdr mh;
 	struct cmsghdr *c;
 
@@ -209,8 +247,14 @@ int net_send(struct net *n, const struct sockaddr *local, const struct sockaddr 
 	memset(&ctl, 0, sizeof(ctl));
 	mh.msg_name = (void *)remote;
 	mh.msg_namelen = len_of(remote->sa_family);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
+	/* on port 4500 an IKE message goes behind the marker; a keepalive (0xff) does not */
+	if (s->natt && !(len == 1 && buf[0] == 0xff)) {
+		iov[niov++] = (struct iovec){.iov_base = (void *)marker, .iov_len = sizeof(marker)};
+		total += sizeof(marker);
+	}
+	iov[niov++] = (struct iovec){.iov_base = (void *)buf, .iov_len = len};
+	mh.msg_iov = iov;
+	mh.msg_iovlen = niov;
 	/* on a wildcard socket, choose the source address ourselves */
 	if (is_wildcard(&s->bound) && local != NULL && local->sa_family == remote->sa_family &&
 	    !is_wildcard((const struct sockaddr_storage *)local)) {
@@ -236,7 +280,7 @@ int net_send(struct net *n, const struct sockaddr *local, const struct sockaddr 
 			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
 		}
 	}
-	return sendmsg(s->fd, &mh, MSG_DONTWAIT) == (ssize_t)len ? 0 : -1;
+	return sendmsg(s->fd, &mh, MSG_DONTWAIT) == (ssize_t)total ? 0 : -1;
 }
 
 int net_source_for(struct net *n, const struct sockaddr *remote, struct sockaddr_storage *local)

@@ -17,6 +17,7 @@
 
 #include "agent/show.h"
 #include "ike/ike.h"
+#include "ike/natt.h"
 
 /* Largest output we build: far above any real table, low enough to bound a request. */
 #define STRBUF_MAX ((size_t)64 << 20)
@@ -470,13 +471,11 @@ void show_isakmp_sa_detail(struct strbuf *out, const struct ike_sa *first, time_
 
 /* ---------------------------------------------------------------- JSON */
 
-/* A small writer that places the commas, so the emitters below read like the schema. */
-struct jw {
-	struct strbuf *b;
-	bool comma;
-};
-
-static void jw_key(struct jw *w, const char *key)
+/*
+ * A small writer that places the commas, so the emitters below read like the schema.
+ * Shared with the other views through show.h.
+ */
+void jw_key(struct jw *w, const char *key)
 {
 	if (w->comma)
 		strbuf_append(w->b, ",", 1);
@@ -487,39 +486,45 @@ static void jw_key(struct jw *w, const char *key)
 	strbuf_append(w->b, ":", 1);
 }
 
-static void jw_open(struct jw *w, const char *key, char bracket)
+void jw_open(struct jw *w, const char *key, char bracket)
 {
 	jw_key(w, key);
 	strbuf_append(w->b, &bracket, 1);
 	w->comma = false;
 }
 
-static void jw_close(struct jw *w, char bracket)
+void jw_close(struct jw *w, char bracket)
 {
 	strbuf_append(w->b, &bracket, 1);
 	w->comma = true;
 }
 
-static void jw_str(struct jw *w, const char *key, const char *val)
+void jw_str(struct jw *w, const char *key, const char *val)
 {
 	jw_key(w, key);
 	strbuf_json_string(w->b, val);
 }
 
-static void jw_u64(struct jw *w, const char *key, uint64_t val)
+void jw_u64(struct jw *w, const char *key, uint64_t val)
 {
 	jw_key(w, key);
 	strbuf_printf(w->b, "%llu", (unsigned long long)val);
 }
 
-static void jw_null(struct jw *w, const char *key)
+void jw_bool(struct jw *w, const char *key, bool val)
+{
+	jw_key(w, key);
+	strbuf_puts(w->b, val ? "true" : "false");
+}
+
+void jw_null(struct jw *w, const char *key)
 {
 	jw_key(w, key);
 	strbuf_append(w->b, "null", 4);
 }
 
 /* Wall-clock times leave the process as ISO 8601 UTC; 0 (not yet) is null. */
-static void jw_time(struct jw *w, const char *key, time_t t)
+void jw_time(struct jw *w, const char *key, time_t t)
 {
 	struct tm tm;
 	char buf[32];
@@ -541,7 +546,7 @@ static void jw_name(struct jw *w, const char *key, const struct name_row *r)
 	jw_str(w, key, r->name);
 }
 
-static void jw_endpoint(struct jw *w, const char *key, const struct sockaddr_storage *ss)
+void jw_endpoint(struct jw *w, const char *key, const struct sockaddr_storage *ss)
 {
 	char buf[INET6_ADDRSTRLEN];
 
@@ -612,6 +617,46 @@ static const char *exchange_name(uint8_t x)
 	return "unknown";
 }
 
+static const char *natt_version_name(uint8_t v)
+{
+	if (v == NATT_NONE)
+		return "none";
+	if (v == NATT_RFC3947)
+		return "rfc3947";
+	if (v == NATT_DRAFT_02)
+		return "draft-02";
+	return "unknown";
+}
+
+/* NAT traversal as negotiated: which version, where the NATs are, whether on 4500. */
+static void jw_natt(struct jw *w, const struct ike_sa *sa)
+{
+	jw_open(w, "natt", '{');
+	jw_u64(w, "version", sa->natt_version);
+	jw_str(w, "version_name", natt_version_name(sa->natt_version));
+	jw_bool(w, "nat_local", sa->nat_local);
+	jw_bool(w, "nat_remote", sa->nat_remote);
+	jw_bool(w, "floated", sa->floated);
+	jw_close(w, '}');
+}
+
+/* Phase-2 SAs under this IKE SA: how many are installed of how many records (show
+ * crypto ipsec sa --json has the records themselves). */
+static void jw_children_count(struct jw *w, const struct ike_sa *sa)
+{
+	uint64_t installed = 0, total = 0;
+
+	for (const struct ike_child *c = sa->children; c != NULL; c = c->next) {
+		total++;
+		if (c->state == IKE_CHILD_INSTALLED)
+			installed++;
+	}
+	jw_open(w, "children", '{');
+	jw_u64(w, "installed", installed);
+	jw_u64(w, "total", total);
+	jw_close(w, '}');
+}
+
 static const char *role_name(enum ike_role r)
 {
 	if (r == IKE_ROLE_INITIATOR)
@@ -633,6 +678,7 @@ static void jw_sa(struct jw *w, const struct ike_sa *sa, const struct timespec *
 	jw_str(w, "peer", sa->peer);
 	jw_endpoint(w, "local", &sa->local);
 	jw_endpoint(w, "remote", &sa->remote);
+	jw_natt(w, sa);
 	jw_id(w, "local_id", &sa->local_id);
 	jw_id(w, "remote_id", &sa->remote_id);
 	jw_cookie(w, "icookie", sa->icookie);
@@ -647,6 +693,7 @@ static void jw_sa(struct jw *w, const struct ike_sa *sa, const struct timespec *
 	jw_time(w, "expires", sa->expires_wall);
 	jw_str(w, "status", sa_status(sa));
 	jw_sa_counters(w, &sa->ctr);
+	jw_children_count(w, sa);
 	jw_str(w, "last_cause", ike_cause_id(sa->last_cause));
 	jw_str(w, "cause_detail", sa->cause_detail);
 	jw_str(w, "delete_reason", ike_cause_id(sa->delete_reason));
@@ -672,6 +719,10 @@ static void jw_global_counters(struct jw *w, const struct ike_global_counters *g
 	jw_u64(w, "sas_established", g->sas_established);
 	jw_u64(w, "sas_failed", g->sas_failed);
 	jw_u64(w, "sas_deleted", g->sas_deleted);
+	jw_u64(w, "children_created", g->children_created);
+	jw_u64(w, "children_installed", g->children_installed);
+	jw_u64(w, "children_failed", g->children_failed);
+	jw_u64(w, "children_deleted", g->children_deleted);
 	jw_open(w, "causes", '{');
 	for (int c = IKE_CAUSE_NONE + 1; c < IKE_CAUSE_COUNT; c++)
 		jw_u64(w, ike_cause_id((enum ike_cause)c), g->causes[c]);

@@ -47,6 +47,18 @@ static const struct ike_cause_info causes[IKE_CAUSE_COUNT] = {
      "a local error (crypto library, memory); see ikemond's log"},
     {IKE_CAUSE_REPLACED, "replaced", "replaced by a newer SA",
      "a newer SA to the same peer took over"},
+    {IKE_CAUSE_P2_NO_PROPOSAL, "p2-no-proposal-chosen", "no acceptable phase-2 proposal",
+     "the ESP transforms (encryption, integrity, mode) of both ends share nothing; align "
+     "the transform sets"},
+    {IKE_CAUSE_PFS_MISMATCH, "pfs-mismatch", "PFS mismatch",
+     "one end requires PFS (or another DH group for it) and the other does not; align the "
+     "PFS setting (esp = ...-modpNNNN)"},
+    {IKE_CAUSE_PROXY_ID_MISMATCH, "proxy-id-mismatch", "proxy identities refused",
+     "the protected networks (local_ts/remote_ts, the crypto ACL) of both ends do not "
+     "mirror each other"},
+    {IKE_CAUSE_QM_SILENT, "qm-peer-silent", "no reply in Quick Mode",
+     "the peer's IKE SA is up but it does not answer Quick Mode; check its phase-2 "
+     "configuration and logs"},
 };
 
 const struct ike_cause_info *ike_cause_info(enum ike_cause cause)

@@ -27,6 +27,10 @@ enum ike_cause {
 	IKE_CAUSE_CONFIG_REMOVED = 15,    /* the peer left the configuration on reload */
 	IKE_CAUSE_INTERNAL = 16,          /* a local failure (crypto library, memory) */
 	IKE_CAUSE_REPLACED = 17,          /* superseded by a newer SA to the same peer */
+	IKE_CAUSE_P2_NO_PROPOSAL = 18,    /* Quick Mode: no ESP proposal in common */
+	IKE_CAUSE_PFS_MISMATCH = 19,      /* Quick Mode: one side wants PFS (or another group) */
+	IKE_CAUSE_PROXY_ID_MISMATCH = 20, /* Quick Mode: selectors refused (INVALID-ID-INFO) */
+	IKE_CAUSE_QM_SILENT = 21,         /* Quick Mode: no reply from the peer */
 	IKE_CAUSE_COUNT
 };
 

@@ -32,6 +32,8 @@ struct ike_engine_ops {
 	            const uint8_t *buf, size_t len);
 	/* The local address (port included) to initiate to remote from. Returns 0 or -1. */
 	int (*source_for)(void *ctx, const struct sockaddr *remote, struct sockaddr_storage *local);
+	/* The NAT-T port (4500) paired with a local address's IKE socket, 0 when none. */
+	uint16_t (*natt_port)(void *ctx, const struct sockaddr *local);
 	/* Log a line (no newline). Never passed a secret. May be NULL. */
 	void (*log)(void *ctx, enum ike_log_level level, const char *msg);
 };
@@ -55,6 +57,17 @@ void ike_engine_set_settings(struct ike_engine *e, const struct ike_settings *s)
 size_t ike_engine_peer_count(const struct ike_engine *e);
 const struct ike_peer_cfg *ike_engine_peer(const struct ike_engine *e, size_t i);
 
+/* What a configured peer looks like now, for the views. */
+struct ike_peer_status {
+	const struct ike_peer_cfg *cfg;
+	const struct ike_sa *ike; /* its newest live IKE SA, or NULL */
+	size_t children_wanted;   /* configured (local_ts x remote_ts) */
+	size_t children_up;       /* of those, with an INSTALLED phase-2 SA */
+	bool up;                  /* ike at QM_IDLE and every wanted child up */
+};
+/* Status of the i-th configured peer; returns -1 past the end. */
+int ike_engine_peer_status(struct ike_engine *e, size_t i, struct ike_peer_status *st);
+
 /* A datagram arrived on local from remote. */
 void ike_engine_input(struct ike_engine *e, const struct sockaddr *local,
                       const struct sockaddr *remote, const uint8_t *buf, size_t len);
@@ -64,7 +77,11 @@ int64_t ike_engine_next_timeout_ms(struct ike_engine *e);
 /* Run the timers that are due. */
 void ike_engine_run_timers(struct ike_engine *e);
 
-/* Start Main Mode with a configured peer. Returns conn-id, or -1 (no such peer / no address). */
+/*
+ * Start Main Mode with a configured peer, or, when it has an IKE SA at QM_IDLE already,
+ * the Quick Modes of its missing children.  Returns the conn-id, or -1 (no such peer /
+ * no address).
+ */
 long ike_engine_initiate(struct ike_engine *e, const char *peer);
 
 /* Delete an SA (sends DELETE when established). Returns 0, -1 when no such SA. */

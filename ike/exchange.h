@@ -14,11 +14,40 @@
 #include "dh.h"
 #include "engine.h"
 #include "keys.h"
+#include "natt.h"
 #include "sa.h"
 
 #define IKE_NONCE_LEN 32 /* what we send */
 #define IKE_NONCE_MIN 8  /* RFC 2409 5: 8..256 bytes */
 #define IKE_NONCE_MAX 256
+
+/* Retransmission state of one exchange (retx.c). */
+struct ike_retx {
+	uint8_t *last_out; /* the last message we sent */
+	size_t last_out_len;
+	uint8_t *last_in; /* the last message we answered */
+	size_t last_in_len;
+	uint32_t tries;   /* retransmissions so far */
+	uint32_t wait_ms; /* current back-off */
+	bool armed;
+	bool retransmits;   /* we retransmit on the timer (else we only wait) */
+	struct timespec at; /* CLOCK_MONOTONIC deadline */
+};
+
+void ts_add_ms(struct timespec *ts, uint64_t ms);
+int64_t ts_diff_ms(const struct timespec *a, const struct timespec *b);
+void retx_free(struct ike_retx *r);
+int retx_keep_out(struct ike_retx *r, const uint8_t *buf, size_t len);
+int retx_keep_in(struct ike_retx *r, const uint8_t *buf, size_t len);
+/* Whether buf is the message we answered last (the peer retransmitted it). */
+bool retx_is_dup(const struct ike_retx *r, const uint8_t *buf, size_t len);
+/* Retransmit on a timer: first after first_ms, doubling. */
+void retx_arm(struct ike_retx *r, uint32_t first_ms);
+/* Only wait span_ms for the peer. */
+void retx_wait(struct ike_retx *r, uint64_t span_ms);
+/* The deadline passed: true (and the next deadline set) when one more retransmission
+ * is due, false when the exchange has timed out. */
+bool retx_next(struct ike_retx *r, uint32_t max_tries, const struct timespec *now);
 
 /* Per-SA private state: key exchange, keys, retransmission. */
 struct ike_exchange {
@@ -35,22 +64,29 @@ struct ike_exchange {
 	bool saw_undecryptable;           /* evidence of a key mismatch */
 	uint8_t rx_iv[IKE_MAX_BLOCK_LEN]; /* IV after the message being handled, if it holds */
 
-	/* retransmission: the last message we sent and the last one we answered */
-	uint8_t *last_out;
-	size_t last_out_len;
-	uint8_t *last_in;
-	size_t last_in_len;
-	uint32_t tries;   /* retransmissions so far */
-	uint32_t wait_ms; /* current back-off */
-	bool timer_armed;
-	struct timespec timer; /* CLOCK_MONOTONIC deadline */
-	bool retransmits;      /* we retransmit on the timer (else we only wait) */
+	struct ike_retx rt;
+};
+
+#define IKE_KEYMAT_MAX (IKE_MAX_KEY_LEN + IKE_MAX_HASH_LEN)
+
+/* Per-Quick-Mode private state. */
+struct ike_child_exchange {
+	struct ike_dh *dh; /* PFS; freed once the secret is known */
+	uint8_t gi[IKE_DH_MAX_LEN], gr[IKE_DH_MAX_LEN];
+	size_t g_len;
+	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	size_t ni_len, nr_len;
+	uint8_t iv[IKE_MAX_BLOCK_LEN]; /* this exchange's IV chain */
+	uint8_t keymat_in[IKE_KEYMAT_MAX], keymat_out[IKE_KEYMAT_MAX]; /* secret */
+	size_t keymat_len;
+	struct ike_retx rt;
 };
 
 struct engine_peer {
 	struct ike_peer_cfg cfg;
 	bool restart_pending; /* auto=start: negotiate again at restart_at */
 	struct timespec restart_at;
+	struct timespec qm_retry_at; /* auto=start: missing children tried again then */
 };
 
 struct ike_engine {
@@ -69,6 +105,9 @@ const struct ike_peer_cfg *engine_peer_cfg(struct ike_engine *e, const char *nam
 /* Send buf as sa's message, store it for retransmission; arm the timer when retransmit. */
 int engine_send(struct ike_engine *e, struct ike_sa *sa, const uint8_t *buf, size_t len,
                 bool retransmit);
+/* The same for a Quick Mode: stored in the child's retransmission state. */
+int engine_send_child(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
+                      const uint8_t *buf, size_t len, bool retransmit);
 /* Send without storing (notifies, informational). */
 int engine_send_once(struct ike_engine *e, struct ike_sa *sa, const uint8_t *buf, size_t len);
 /* Wait for the peer for the retransmission span without retransmitting (responder). */
@@ -79,6 +118,17 @@ void engine_free_exchange(struct ike_exchange *x);
 /* Fail the SA with a cause and delete it. */
 void engine_fail(struct ike_engine *e, struct ike_sa *sa, enum ike_cause cause, const char *detail);
 void engine_now(struct timespec *ts);
+bool engine_sa_alive(const struct ike_sa *sa);
+/* The peer's newest SA at QM_IDLE, or NULL. */
+struct ike_sa *engine_peer_established_sa(struct ike_engine *e, const char *name);
+/* Whether an established peer lacks some of its configured children. */
+bool engine_peer_missing_children(struct ike_engine *e, const struct engine_peer *p);
+long engine_initiate_peer(struct ike_engine *e, struct engine_peer *p);
+/* Delete an SA (DELETE sent when established). */
+void engine_delete_sa(struct ike_engine *e, struct ike_sa *sa, enum ike_cause reason);
+void engine_copy_addr(struct sockaddr_storage *dst, const struct sockaddr *src);
+/* Move an SA to the NAT-T ports (RFC 3947: after MM4 when a NAT was found). 0 or -1. */
+int engine_float(struct ike_engine *e, struct ike_sa *sa);
 /* Record the likely cause of a stall on the SA while it still negotiates (no event). */
 void engine_suspect(struct ike_sa *sa, enum ike_cause cause, const char *detail);
 
@@ -106,6 +156,38 @@ bool phase1_id_acceptable(const struct ike_sa *sa, const struct ike_peer_cfg *p,
                           const struct ike_id *got);
 /* New random cookie. */
 int phase1_cookie(uint8_t cookie[8]);
+/* NAT-T vendor IDs: all we know (only = NATT_NONE, initiator) or the one answered. */
+void phase1_put_natt_vids(struct msg_builder *b, enum natt_version only);
+/* The best NAT-T version the peer's vendor IDs announce. */
+enum natt_version phase1_natt_version(const struct isakmp_msg *m);
+/* Our NAT-D payloads (MM3, MM4). */
+int phase1_put_nat_d(struct msg_builder *b, const struct ike_sa *sa);
+/* Set sa->nat_local / nat_remote from the peer's NAT-D payloads; 0, or -1 if unusable. */
+int phase1_detect_nat(struct ike_sa *sa, const struct isakmp_msg *m);
+
+/* ---- phase2.c: Quick Mode payloads ---- */
+/* The PFS group our Quick Modes use: the first ESP proposal's (0 = none). */
+uint16_t phase2_pfs_group(const struct ike_peer_cfg *p);
+/* Our SA payload: the ESP proposals with the PFS group, our SPI, the mode to ask for. */
+int phase2_put_sa(struct msg_builder *b, const struct ike_peer_cfg *p, uint16_t mode, uint32_t spi);
+int phase2_put_sa_reply(struct msg_builder *b, const struct ike_child_transform *xf, uint8_t num,
+                        uint32_t spi);
+uint16_t phase2_base_mode(uint16_t mode);
+/* Choose from an initiator's ESP offer. 0 (xf, transform number, its SPI), -1 refused
+ * (*why: P2_NO_PROPOSAL or PFS_MISMATCH), -2 malformed. */
+int phase2_choose(const uint8_t *sa_body, size_t len, const struct ike_peer_cfg *p, bool has_ke,
+                  struct ike_child_transform *xf, uint8_t *num, uint32_t *peer_spi,
+                  enum ike_cause *why);
+/* Check a responder's answer; same returns. */
+int phase2_check_reply(const uint8_t *sa_body, size_t len, const struct ike_peer_cfg *p,
+                       bool has_ke, struct ike_child_transform *xf, uint32_t *peer_spi,
+                       enum ike_cause *why);
+/* Client identity payload body for a selector; returns its length (0: no room). */
+size_t phase2_id_body(const struct ike_ts *ts, uint8_t *out, size_t cap);
+/* Selector from a client identity payload body. 0 or -1. */
+int phase2_id_decode(const uint8_t *body, size_t len, struct ike_ts *ts);
+/* Encryption and integrity key lengths (bytes) of an ESP transform. 0 or -1. */
+int phase2_key_lengths(const struct ike_child_transform *xf, size_t *enc, size_t *integ);
 
 /* ---- main_mode.c ---- */
 /* Start Main Mode as initiator on a new SA (MM1). */
@@ -125,6 +207,29 @@ enum ike_handler_result main_inR3(struct ike_engine *e, struct ike_sa *sa,
 /* What a timeout in the SA's state means (peer silent after MMn, key mismatch ...). */
 enum ike_cause main_timeout_cause(const struct ike_sa *sa, char *detail, size_t len);
 
+/* ---- quick_mode.c ---- */
+/* Children a peer wants: one per (local_ts, remote_ts) pair; 0 without phase 2. */
+size_t quick_children_wanted(const struct ike_peer_cfg *p);
+/* Start Quick Mode for configured child cfg_index on an established SA. */
+struct ike_child *quick_outI1(struct ike_engine *e, struct ike_sa *sa, size_t cfg_index);
+/* Start every configured child that has no live phase-2 SA; returns how many. */
+size_t quick_start_missing(struct ike_engine *e, struct ike_sa *sa);
+/* A Quick Mode message (exchange 32) for an established SA. */
+void quick_input(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_hdr *h,
+                 const uint8_t *buf, size_t len);
+/* A child's timer ran out: retransmit, or fail it. */
+void quick_timeout(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
+                   const struct timespec *now);
+/* Delete a child (DELETE sent when installed). */
+void quick_delete(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
+                  enum ike_cause reason);
+/* An authenticated notify or DELETE about phase 2. */
+void quick_notify(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_notify *n);
+void quick_peer_delete(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_delete *d);
+void quick_free_exchange(struct ike_child_exchange *x);
+/* The child's next deadline, if it has one. */
+bool quick_deadline(struct ike_engine *e, const struct ike_child *c, struct timespec *at);
+
 /* ---- informational.c ---- */
 /* Handle an informational exchange for sa (decrypted when keys exist). */
 void info_input(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_msg *m,
@@ -137,6 +242,11 @@ int info_send_notify_plain(struct ike_engine *e, const struct sockaddr *local,
                            const uint8_t rcookie[8], uint16_t type);
 /* Send DELETE for an established ISAKMP SA. */
 int info_send_delete(struct ike_engine *e, struct ike_sa *sa);
+/* Send DELETE for an IPsec SA (protocol, our inbound SPI). */
+int info_send_delete_ipsec(struct ike_engine *e, struct ike_sa *sa, uint8_t protocol, uint32_t spi);
+/* Send a notify about a phase-2 SA (protocol, SPI) under the ISAKMP SA's protection. */
+int info_send_notify_ipsec(struct ike_engine *e, struct ike_sa *sa, uint16_t type, uint8_t protocol,
+                           uint32_t spi);
 /* Decrypt an informational (IV from msgid) and check HASH(1). 0 ok, -1 undecryptable. */
 int info_open(struct ike_engine *e, struct ike_sa *sa, const uint8_t *dgram, size_t len,
               struct isakmp_msg *m, uint8_t *plain, size_t cap);

@@ -168,6 +168,59 @@ enum isakmp_notify_type {
 	IPSEC_N_INITIAL_CONTACT = 24578,
 };
 
+/* RFC 2407 4.4.1: protocol identifiers (phase 2) */
+enum ipsec_proto {
+	IPSEC_PROTO_AH = 2,
+	IPSEC_PROTO_ESP = 3,
+	IPSEC_PROTO_IPCOMP = 4,
+};
+
+/* RFC 2407 4.4.4: ESP transform identifiers */
+enum ipsec_esp_id {
+	ESP_DES = 2,
+	ESP_3DES = 3,
+	ESP_NULL = 11,
+	ESP_AES = 12, /* AES-CBC, RFC 3602; key length attribute required */
+};
+
+/* RFC 2407 4.5: IPsec SA attribute classes */
+enum ipsec_attr_class {
+	IPSEC_ATTR_SA_LIFE_TYPE = 1,
+	IPSEC_ATTR_SA_LIFE_DURATION = 2,
+	IPSEC_ATTR_GROUP_DESCRIPTION = 3,
+	IPSEC_ATTR_ENCAPSULATION_MODE = 4,
+	IPSEC_ATTR_AUTH_ALGORITHM = 5,
+	IPSEC_ATTR_KEY_LENGTH = 6,
+};
+
+/* RFC 2407 4.5, RFC 3947 (and the draft values older peers send) */
+enum ipsec_encap_mode {
+	IPSEC_MODE_TUNNEL = 1,
+	IPSEC_MODE_TRANSPORT = 2,
+	IPSEC_MODE_UDP_TUNNEL = 3,
+	IPSEC_MODE_UDP_TRANSPORT = 4,
+	IPSEC_MODE_UDP_TUNNEL_DRAFT = 61443,
+	IPSEC_MODE_UDP_TRANSPORT_DRAFT = 61444,
+};
+
+/* RFC 2407 4.5 and IANA: IPsec authentication algorithms */
+enum ipsec_auth_alg {
+	IPSEC_AUTH_NONE = 0,
+	IPSEC_AUTH_HMAC_MD5 = 1,
+	IPSEC_AUTH_HMAC_SHA1 = 2,
+	IPSEC_AUTH_HMAC_SHA2_256 = 5,
+	IPSEC_AUTH_HMAC_SHA2_384 = 6,
+	IPSEC_AUTH_HMAC_SHA2_512 = 7,
+};
+
+#define IPSEC_LIFE_TYPE_SECONDS   1
+#define IPSEC_LIFE_TYPE_KILOBYTES 2
+
+/* RFC 3947: NAT traversal ports and the non-ESP marker on port 4500 */
+#define IKE_PORT           500
+#define IKE_NATT_PORT      4500
+#define NON_ESP_MARKER_LEN 4
+
 /* Name of a notify type for logs and the CLI ("NO-PROPOSAL-CHOSEN"); never NULL. */
 const char *isakmp_notify_name(uint16_t type);
 

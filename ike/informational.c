@@ -138,7 +138,9 @@ int info_send_notify(struct ike_engine *e, struct ike_sa *sa, uint16_t type)
 	return send_protected(e, sa, &b, hash_off, payload_off);
 }
 
-int info_send_delete(struct ike_engine *e, struct ike_sa *sa)
+/* DELETE (RFC 2408 3.15) for n SPIs of spi_len bytes each, protected by HASH(1). */
+static int send_delete(struct ike_engine *e, struct ike_sa *sa, uint8_t protocol,
+                       const uint8_t *spis, uint8_t spi_len)
 {
 	uint8_t buf[INFO_BUF];
 	struct msg_builder b;
@@ -149,16 +151,58 @@ int info_send_delete(struct ike_engine *e, struct ike_sa *sa)
 	if (begin_protected(sa, &b, buf, sizeof(buf), &hash_off) != 0)
 		return -1;
 	payload_off = b.len;
-	/* RFC 2408 3.15: the ISAKMP SA's SPI is its cookie pair */
 	off = msg_payload_begin(&b, ISAKMP_NP_D);
 	msg_put_u32(&b, ISAKMP_DOI_IPSEC);
-	msg_put_u8(&b, ISAKMP_PROTO_ISAKMP);
-	msg_put_u8(&b, 16);
+	msg_put_u8(&b, protocol);
+	msg_put_u8(&b, spi_len);
 	msg_put_u16(&b, 1);
-	msg_put(&b, sa->icookie, 8);
-	msg_put(&b, sa->rcookie, 8);
+	msg_put(&b, spis, spi_len);
 	msg_payload_end(&b, off);
+	return send_protected(e, sa, &b, hash_off, payload_off);
+}
+
+int info_send_delete(struct ike_engine *e, struct ike_sa *sa)
+{
+	uint8_t spi[16];
+
+	/* the ISAKMP SA's SPI is its cookie pair */
+	memcpy(spi, sa->icookie, 8);
+	memcpy(spi + 8, sa->rcookie, 8);
 	engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: sending DELETE", sa->conn_id, sa->peer);
+	return send_delete(e, sa, ISAKMP_PROTO_ISAKMP, spi, 16);
+}
+
+int info_send_delete_ipsec(struct ike_engine *e, struct ike_sa *sa, uint8_t protocol, uint32_t spi)
+{
+	uint8_t be[4] = {(uint8_t)(spi >> 24), (uint8_t)(spi >> 16), (uint8_t)(spi >> 8),
+	                 (uint8_t)spi};
+
+	engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: sending DELETE for SPI %08x", sa->conn_id,
+	           sa->peer, spi);
+	return send_delete(e, sa, protocol, be, 4);
+}
+
+int info_send_notify_ipsec(struct ike_engine *e, struct ike_sa *sa, uint16_t type, uint8_t protocol,
+                           uint32_t spi)
+{
+	uint8_t buf[INFO_BUF];
+	struct msg_builder b;
+	size_t hash_off, payload_off, off;
+
+	if (sa->x == NULL || !sa->x->have_keys ||
+	    begin_protected(sa, &b, buf, sizeof(buf), &hash_off) != 0)
+		return -1;
+	payload_off = b.len;
+	off = msg_payload_begin(&b, ISAKMP_NP_N);
+	msg_put_u32(&b, ISAKMP_DOI_IPSEC);
+	msg_put_u8(&b, protocol);
+	msg_put_u8(&b, spi != 0 ? 4 : 0);
+	msg_put_u16(&b, type);
+	if (spi != 0)
+		msg_put_u32(&b, spi);
+	msg_payload_end(&b, off);
+	engine_log(e, IKE_LOG_INFO, "conn-id %u: sending notify %s (phase 2)", sa->conn_id,
+	           isakmp_notify_name(type));
 	return send_protected(e, sa, &b, hash_off, payload_off);
 }
 
@@ -235,8 +279,14 @@ static void take_notify(struct ike_engine *e, struct ike_sa *sa, const struct is
 	engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: received %s notify %s", sa->conn_id,
 	           sa->peer, authenticated ? "authenticated" : "unauthenticated",
 	           isakmp_notify_name(n->type));
-	if (n->type > ISAKMP_N_ERROR_MAX || sa->state == IKE_ST_ESTABLISHED)
-		return; /* status notifies; errors about phase 2 come with Quick Mode */
+	if (n->type > ISAKMP_N_ERROR_MAX)
+		return; /* status notifies */
+	if (sa->state == IKE_ST_ESTABLISHED) {
+		/* errors on an established ISAKMP SA are about phase 2 */
+		if (authenticated)
+			quick_notify(e, sa, n);
+		return;
+	}
 	c = notify_cause(sa, n->type);
 	snprintf(detail, sizeof(detail), "refused by peer: %s", isakmp_notify_name(n->type));
 	if (authenticated ||
@@ -256,8 +306,7 @@ static void take_delete(struct ike_engine *e, struct ike_sa *sa, const struct is
 		return;
 	}
 	if (d->protocol != ISAKMP_PROTO_ISAKMP) {
-		engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: DELETE for %u phase-2 SA(s)",
-		           sa->conn_id, sa->peer, d->n_spis);
+		quick_peer_delete(e, sa, d);
 		return;
 	}
 	for (uint16_t i = 0; i < d->n_spis; i++) {

@@ -37,6 +37,44 @@ static int skeyid_step(const struct ike_p1_keys *k, const uint8_t *prev, const u
 	return ike_prf(k->hash, k->skeyid, k->prf_len, in, 5, out);
 }
 
+int ike_keymat(const struct ike_p1_keys *k, const uint8_t *gxy, size_t gxy_len, uint8_t protocol,
+               uint32_t spi, const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len,
+               uint8_t *out, size_t need)
+{
+	uint8_t kn[IKE_MAX_HASH_LEN], spi_be[4] = {(uint8_t)(spi >> 24), (uint8_t)(spi >> 16),
+	                                           (uint8_t)(spi >> 8), (uint8_t)spi};
+	struct ike_chunk in[6];
+	size_t done_len, n, nin, first;
+	int ret = 0;
+
+	if (k->prf_len == 0 || out == NULL)
+		return -1;
+	/* in[0] is Kn-1, absent for K1 */
+	in[1] = (struct ike_chunk){gxy, gxy != NULL ? gxy_len : 0};
+	in[2] = (struct ike_chunk){&protocol, 1};
+	in[3] = (struct ike_chunk){spi_be, 4};
+	in[4] = (struct ike_chunk){ni, ni_len};
+	in[5] = (struct ike_chunk){nr, nr_len};
+	first = 1;
+	nin = 5;
+	for (done_len = 0; done_len < need; done_len += n) {
+		if (ike_prf(k->hash, k->skeyid_d, k->prf_len, &in[first], nin, kn) != 0) {
+			ret = -1;
+			goto done;
+		}
+		n = need - done_len < k->prf_len ? need - done_len : k->prf_len;
+		memcpy(out + done_len, kn, n);
+		in[0] = (struct ike_chunk){kn, k->prf_len};
+		first = 0;
+		nin = 6;
+	}
+done:
+	OPENSSL_cleanse(kn, sizeof(kn));
+	if (ret != 0)
+		OPENSSL_cleanse(out, need);
+	return ret;
+}
+
 int ike_key_expand(uint16_t hash, const uint8_t *skeyid_e, size_t e_len, uint8_t *out, size_t need)
 {
 	static const uint8_t zero = 0;

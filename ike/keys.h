@@ -74,6 +74,18 @@ int ike_encrypt(const struct ike_p1_keys *k, const uint8_t *iv, uint8_t *buf, si
 int ike_decrypt(const struct ike_p1_keys *k, const uint8_t *iv, uint8_t *buf, size_t len,
                 uint8_t *next_iv);
 
+/*
+ * Quick Mode keying material for one direction (RFC 2409 5.5):
+ *   KEYMAT = K1 | K2 | K3 | ...
+ *   K1 = prf(SKEYID_d, [ g(qm)^xy | ] protocol | SPI | Ni_b | Nr_b)
+ *   Kn = prf(SKEYID_d, Kn-1 | [ g(qm)^xy | ] protocol | SPI | Ni_b | Nr_b)
+ * gxy is the Quick Mode DH secret with PFS (NULL/0 without); spi in host order is
+ * written in network order; out gets need bytes.
+ */
+int ike_keymat(const struct ike_p1_keys *k, const uint8_t *gxy, size_t gxy_len, uint8_t protocol,
+               uint32_t spi, const uint8_t *ni, size_t ni_len, const uint8_t *nr, size_t nr_len,
+               uint8_t *out, size_t need);
+
 /* Wipe all key material (OPENSSL_cleanse). */
 void ike_p1_keys_wipe(struct ike_p1_keys *k);
 

@@ -92,6 +92,7 @@ int main_outI1(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cf
 		return -1;
 	if (keep_sai(x, buf + off, len) != 0)
 		return -1;
+	phase1_put_natt_vids(&b, NATT_NONE);
 	return send_msg(e, sa, buf, msg_finish(&b));
 }
 
@@ -134,8 +135,11 @@ enum ike_handler_result main_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
 		return IKE_R_FAIL;
 	}
 	sa->xf = xf;
+	sa->natt_version = phase1_natt_version(m);
 	main_hdr(sa, &h, 0);
 	msg_init(&b, buf, sizeof(buf), &h);
+	if (sa->natt_version != NATT_NONE)
+		phase1_put_natt_vids(&b, sa->natt_version);
 	if (phase1_put_sa_reply(&b, &xf, num) != 0 || send_msg(e, sa, buf, msg_finish(&b)) != 0) {
 		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending MM2");
 		return IKE_R_FAIL;
@@ -254,6 +258,7 @@ enum ike_handler_result main_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
 		return IKE_R_FAIL;
 	}
 	memcpy(sa->rcookie, m->hdr.rcookie, 8);
+	sa->natt_version = phase1_natt_version(m);
 	if (make_ke_nonce(sa, x->gxi, x->ni, &x->ni_len) != 0) {
 		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "making our key exchange");
 		return IKE_R_FAIL;
@@ -262,12 +267,32 @@ enum ike_handler_result main_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
 	msg_init(&b, buf, sizeof(buf), &h);
 	msg_payload(&b, ISAKMP_NP_KE, x->gxi, x->g_len);
 	msg_payload(&b, ISAKMP_NP_NONCE, x->ni, x->ni_len);
+	if (sa->natt_version != NATT_NONE)
+		phase1_put_nat_d(&b, sa);
 	if (send_msg(e, sa, buf, msg_finish(&b)) != 0) {
 		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending MM3");
 		return IKE_R_FAIL;
 	}
 	ike_sa_set_state(e->sas, sa, IKE_ST_MAIN_I2);
 	return IKE_R_OK;
+}
+
+/* NAT-D of MM3 or MM4: what a NAT did to the addresses (RFC 3947 3.2). */
+static void take_nat_d(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_msg *m)
+{
+	if (sa->natt_version == NATT_NONE)
+		return;
+	if (phase1_detect_nat(sa, m) != 0) {
+		/* a peer that announced NAT-T and sent no NAT-D: assume none */
+		engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: no usable NAT-D payloads",
+		           sa->conn_id, sa->peer);
+		return;
+	}
+	if (sa->nat_local || sa->nat_remote)
+		engine_log(e, IKE_LOG_NOTICE, "conn-id %u peer %s: NAT detected (%s%s%s)",
+		           sa->conn_id, sa->peer, sa->nat_local ? "in front of us" : "",
+		           sa->nat_local && sa->nat_remote ? ", " : "",
+		           sa->nat_remote ? "in front of the peer" : "");
 }
 
 /* HDR, KE, Ni --> HDR, KE, Nr */
@@ -289,10 +314,13 @@ enum ike_handler_result main_inI2_outR2(struct ike_engine *e, struct ike_sa *sa,
 	}
 	if (derive_keys(e, sa) != 0)
 		return reject_ke(e, sa, IKE_CAUSE_INVALID_KE, "the peer's MM3 KE is not usable");
+	take_nat_d(e, sa, m);
 	main_hdr(sa, &h, 0);
 	msg_init(&b, buf, sizeof(buf), &h);
 	msg_payload(&b, ISAKMP_NP_KE, x->gxr, x->g_len);
 	msg_payload(&b, ISAKMP_NP_NONCE, x->nr, x->nr_len);
+	if (sa->natt_version != NATT_NONE)
+		phase1_put_nat_d(&b, sa);
 	if (send_msg(e, sa, buf, msg_finish(&b)) != 0) {
 		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending MM4");
 		return IKE_R_FAIL;
@@ -342,6 +370,10 @@ enum ike_handler_result main_inR2_outI3(struct ike_engine *e, struct ike_sa *sa,
 		return reject_ke(e, sa, c, "in the peer's MM4");
 	if (p == NULL || derive_keys(e, sa) != 0)
 		return reject_ke(e, sa, IKE_CAUSE_INVALID_KE, "the peer's MM4 KE is not usable");
+	take_nat_d(e, sa, m);
+	/* RFC 3947 4: behind a NAT the initiator moves to port 4500 for MM5 */
+	if (sa->nat_local || sa->nat_remote)
+		engine_float(e, sa);
 	if (send_id_hash(e, sa, p) != 0) {
 		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending MM5");
 		return IKE_R_FAIL;
@@ -422,6 +454,9 @@ static void established(struct ike_engine *e, struct ike_sa *sa, enum ike_state 
 	sa->cause_detail[0] = '\0';
 	engine_log(e, IKE_LOG_NOTICE, "conn-id %u peer %s: ISAKMP SA established (%s)", sa->conn_id,
 	           sa->peer, sa->role == IKE_ROLE_INITIATOR ? "initiator" : "responder");
+	/* the phase-1 initiator starts phase 2 (both ends starting would make pairs) */
+	if (sa->role == IKE_ROLE_INITIATOR)
+		quick_start_missing(e, sa);
 }
 
 /*

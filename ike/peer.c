@@ -1,7 +1,8 @@
 /*
  * peer.c - peer configuration helpers: settings defaults, comparison, address matching,
- * and the strongSwan-style phase-1 proposal syntax.
+ * and strongSwan's syntax for phase-1 and ESP proposals and for traffic selectors.
  */
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -148,6 +149,52 @@ static bool proposals_equal(const struct ike_peer_cfg *a, const struct ike_peer_
 	return true;
 }
 
+static bool esp_equal(const struct ike_peer_cfg *a, const struct ike_peer_cfg *b)
+{
+	size_t i, n = a->n_esp;
+
+	if (a->n_esp != b->n_esp)
+		return false;
+	if (n > IKE_MAX_PROPOSALS)
+		n = IKE_MAX_PROPOSALS;
+	for (i = 0; i < n; i++) {
+		if (a->esp[i].encr != b->esp[i].encr || a->esp[i].keylen != b->esp[i].keylen ||
+		    a->esp[i].auth != b->esp[i].auth || a->esp[i].group != b->esp[i].group)
+			return false;
+	}
+	return true;
+}
+
+static bool ts_list_equal(const struct ike_ts *a, size_t na, const struct ike_ts *b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return false;
+	for (i = 0; i < na && i < IKE_MAX_TS; i++) {
+		if (!ike_ts_equal(&a[i], &b[i]))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Phase-2 settings matter only to a peer with children: changing the lifetime of a peer
+ * monitored in phase 1 only must not tear its IKE SA down on reload.
+ */
+static bool children_equal(const struct ike_peer_cfg *a, const struct ike_peer_cfg *b)
+{
+	if (a->has_children != b->has_children)
+		return false;
+	if (!a->has_children)
+		return true;
+	if (a->mode != b->mode || a->ipsec_lifetime_s != b->ipsec_lifetime_s ||
+	    a->ipsec_lifetime_kb != b->ipsec_lifetime_kb || !esp_equal(a, b))
+		return false;
+	return ts_list_equal(a->local_ts, a->n_local_ts, b->local_ts, b->n_local_ts) &&
+	       ts_list_equal(a->remote_ts, a->n_remote_ts, b->remote_ts, b->n_remote_ts);
+}
+
 bool ike_peer_cfg_differs(const struct ike_peer_cfg *a, const struct ike_peer_cfg *b)
 {
 	if (strncmp(a->name, b->name, sizeof(a->name)) != 0)
@@ -160,6 +207,8 @@ bool ike_peer_cfg_differs(const struct ike_peer_cfg *a, const struct ike_peer_cf
 	    !id_equal(&a->remote_id, &b->remote_id))
 		return true;
 	if (a->autostart != b->autostart || a->ike_lifetime != b->ike_lifetime)
+		return true;
+	if (!children_equal(a, b))
 		return true;
 	/* Lengths are not secret; the bytes are compared in constant time. */
 	if (a->psk_len != b->psk_len || a->psk_len > IKE_PSK_MAX)
@@ -215,33 +264,34 @@ static const char *alg_name_of(enum alg_kind kind, uint16_t value, uint16_t keyl
 	return NULL;
 }
 
+/*
+ * The name of an algorithm, by its phase-1 value.  Values the table does not know still
+ * print, as "encr99" (with the number on the wire), rather than vanish.
+ */
+static const char *alg_label(enum alg_kind kind, uint16_t value, uint16_t keylen,
+                             const char *unknown, uint16_t wire, char *buf, size_t len)
+{
+	const char *name = alg_name_of(kind, value, keylen);
+
+	if (name != NULL)
+		return name;
+	if (kind == ALG_ENCR && value == IKE_ENCR_AES_CBC)
+		snprintf(buf, len, "aes%u", (unsigned)keylen);
+	else
+		snprintf(buf, len, "%s%u", unknown, (unsigned)wire);
+	return buf;
+}
+
 char *ike_proposal_format(const struct ike_proposal *p, char *buf, size_t len)
 {
-	const char *encr, *hash, *group;
-	char encr_buf[16], hash_buf[16], group_buf[16];
+	char encr[16], hash[16], group[16];
 
 	if (len == 0)
 		return buf;
-	/* Values the table does not know still print, as "encr99", rather than vanish. */
-	encr = alg_name_of(ALG_ENCR, p->encr, p->keylen);
-	if (encr == NULL && p->encr == IKE_ENCR_AES_CBC) {
-		snprintf(encr_buf, sizeof(encr_buf), "aes%u", (unsigned)p->keylen);
-		encr = encr_buf;
-	} else if (encr == NULL) {
-		snprintf(encr_buf, sizeof(encr_buf), "encr%u", (unsigned)p->encr);
-		encr = encr_buf;
-	}
-	hash = alg_name_of(ALG_HASH, p->hash, 0);
-	if (hash == NULL) {
-		snprintf(hash_buf, sizeof(hash_buf), "hash%u", (unsigned)p->hash);
-		hash = hash_buf;
-	}
-	group = alg_name_of(ALG_GROUP, p->group, 0);
-	if (group == NULL) {
-		snprintf(group_buf, sizeof(group_buf), "group%u", (unsigned)p->group);
-		group = group_buf;
-	}
-	snprintf(buf, len, "%s-%s-%s", encr, hash, group);
+	snprintf(buf, len, "%s-%s-%s",
+	         alg_label(ALG_ENCR, p->encr, p->keylen, "encr", p->encr, encr, sizeof(encr)),
+	         alg_label(ALG_HASH, p->hash, 0, "hash", p->hash, hash, sizeof(hash)),
+	         alg_label(ALG_GROUP, p->group, 0, "group", p->group, group, sizeof(group)));
 	return buf;
 }
 
@@ -330,50 +380,35 @@ static int proposal_tokens(const char *s, size_t len, struct alg_sets *sets, cha
 	}
 }
 
-/* One '-'-separated proposal, expanded to the cross product of what it names. */
-static int proposal_parse_one(const char *s, size_t len, struct ike_proposal *out, size_t max,
-                              size_t *n, char *err, size_t errlen)
+/* The length of a message quote: at most ERR_TOKEN_MAX, so a typo cannot flood the log. */
+static int quote_len(size_t len)
 {
-	struct alg_sets sets;
-	const char *lacks = NULL;
-	size_t e, h, g;
-	int plen = (int)(len > ERR_TOKEN_MAX ? ERR_TOKEN_MAX : len);
-
-	if (proposal_tokens(s, len, &sets, err, errlen) == -1)
-		return -1;
-	if (sets.n_encr == 0)
-		lacks = "an encryption algorithm";
-	else if (sets.n_hash == 0)
-		lacks = "an integrity algorithm";
-	else if (sets.n_group == 0)
-		lacks = "a DH group";
-	if (lacks != NULL)
-		return proposal_error(err, errlen, "proposal '%.*s' lacks %s", plen, s, lacks);
-	if (sets.n_encr * sets.n_hash * sets.n_group > max - *n)
-		return proposal_error(err, errlen, "too many proposals (at most %zu)", max);
-	for (e = 0; e < sets.n_encr; e++) {
-		for (h = 0; h < sets.n_hash; h++) {
-			for (g = 0; g < sets.n_group; g++) {
-				out[*n].encr = sets.encr[e]->value;
-				out[*n].keylen = sets.encr[e]->keylen;
-				out[*n].hash = sets.hash[h]->value;
-				out[*n].group = sets.group[g]->value;
-				(*n)++;
-			}
-		}
-	}
-	return 0;
+	return (int)(len > ERR_TOKEN_MAX ? ERR_TOKEN_MAX : len);
 }
 
-int ike_proposals_parse(const char *text, struct ike_proposal *out, size_t max, size_t *n,
-                        char *err, size_t errlen)
+/* Where the items of a comma-separated list go. */
+struct list_out {
+	void *out;
+	size_t max;
+	size_t *n;
+};
+
+/* Parses one trimmed, non-empty item of s[0..len) into o; 0 or -1 with err. */
+typedef int (*item_parser)(const char *s, size_t len, struct list_out *o, char *err, size_t errlen);
+
+/*
+ * A comma-separated list, items trimmed of blanks; what names an item in messages.  On
+ * error *n is 0: the caller never sees half a list.
+ */
+static int list_parse(const char *text, const char *what, item_parser one, struct list_out *o,
+                      char *err, size_t errlen)
 {
 	const char *p = text;
 	size_t len, start, end;
 
-	*n = 0;
+	*o->n = 0;
 	if (text == NULL)
-		return proposal_error(err, errlen, "empty proposal list");
+		return proposal_error(err, errlen, "empty %s list", what);
 	for (;;) {
 		len = strcspn(p, ",");
 		start = 0;
@@ -383,15 +418,436 @@ int ike_proposals_parse(const char *text, struct ike_proposal *out, size_t max, 
 		while (end > start && (p[end - 1] == ' ' || p[end - 1] == '\t'))
 			end--;
 		if (end == start) {
-			*n = 0;
-			return proposal_error(err, errlen, "empty proposal in list");
+			*o->n = 0;
+			return proposal_error(err, errlen, "empty %s in list", what);
 		}
-		if (proposal_parse_one(p + start, end - start, out, max, n, err, errlen) == -1) {
-			*n = 0;
+		if (one(p + start, end - start, o, err, errlen) == -1) {
+			*o->n = 0;
 			return -1;
 		}
 		if (p[len] == '\0')
 			return 0;
 		p += len + 1;
 	}
+}
+
+/*
+ * The algorithm sets of one proposal, checked complete and within the room left.  An
+ * ESP proposal may lack a group: it then gets one "no PFS" group of value 0.
+ */
+static int proposal_sets(const char *s, size_t len, bool need_group, const struct list_out *o,
+                         struct alg_sets *sets, char *err, size_t errlen)
+{
+	static const struct alg_name no_pfs = {"", ALG_GROUP, 0, 0};
+	const char *lacks = NULL;
+
+	if (proposal_tokens(s, len, sets, err, errlen) == -1)
+		return -1;
+	if (sets->n_encr == 0)
+		lacks = "an encryption algorithm";
+	else if (sets->n_hash == 0)
+		lacks = "an integrity algorithm";
+	else if (sets->n_group == 0 && need_group)
+		lacks = "a DH group";
+	if (lacks != NULL)
+		return proposal_error(err, errlen, "proposal '%.*s' lacks %s", quote_len(len), s,
+		                      lacks);
+	if (sets->n_group == 0)
+		sets->group[sets->n_group++] = &no_pfs;
+	if (sets->n_encr * sets->n_hash * sets->n_group > o->max - *o->n)
+		return proposal_error(err, errlen, "too many proposals (at most %zu)", o->max);
+	return 0;
+}
+
+/* One '-'-separated phase-1 proposal, expanded to the cross product of what it names. */
+static int ike_proposal_one(const char *s, size_t len, struct list_out *o, char *err, size_t errlen)
+{
+	struct ike_proposal *p, *out = o->out;
+	struct alg_sets sets;
+	size_t e, h, g;
+
+	if (proposal_sets(s, len, true, o, &sets, err, errlen) == -1)
+		return -1;
+	for (e = 0; e < sets.n_encr; e++) {
+		for (h = 0; h < sets.n_hash; h++) {
+			for (g = 0; g < sets.n_group; g++) {
+				p = &out[(*o->n)++];
+				p->encr = sets.encr[e]->value;
+				p->keylen = sets.encr[e]->keylen;
+				p->hash = sets.hash[h]->value;
+				p->group = sets.group[g]->value;
+			}
+		}
+	}
+	return 0;
+}
+
+int ike_proposals_parse(const char *text, struct ike_proposal *out, size_t max, size_t *n,
+                        char *err, size_t errlen)
+{
+	struct list_out o = {out, max, n};
+
+	return list_parse(text, "proposal", ike_proposal_one, &o, err, errlen);
+}
+
+/*
+ * ESP numbers the same algorithms differently from phase 1 (RFC 2407 4.4.4 and 4.5).
+ * ESP proposals are read with alg_names and then mapped, so that each name is spelled
+ * once; every ALG_ENCR and ALG_HASH value of alg_names has its row here.
+ */
+static const struct {
+	enum alg_kind kind;
+	uint16_t ike;
+	uint16_t esp;
+} esp_values[] = {
+    {ALG_ENCR, IKE_ENCR_AES_CBC, ESP_AES},
+    {ALG_ENCR, IKE_ENCR_3DES_CBC, ESP_3DES},
+    {ALG_HASH, IKE_HASH_MD5, IPSEC_AUTH_HMAC_MD5},
+    {ALG_HASH, IKE_HASH_SHA1, IPSEC_AUTH_HMAC_SHA1},
+    {ALG_HASH, IKE_HASH_SHA2_256, IPSEC_AUTH_HMAC_SHA2_256},
+    {ALG_HASH, IKE_HASH_SHA2_384, IPSEC_AUTH_HMAC_SHA2_384},
+    {ALG_HASH, IKE_HASH_SHA2_512, IPSEC_AUTH_HMAC_SHA2_512},
+};
+
+/* The ESP value of a phase-1 value (to_esp) or the reverse; 0 when there is none. */
+static uint16_t esp_value(enum alg_kind kind, uint16_t v, bool to_esp)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(esp_values) / sizeof(esp_values[0]); i++) {
+		if (esp_values[i].kind == kind &&
+		    (to_esp ? esp_values[i].ike : esp_values[i].esp) == v)
+			return to_esp ? esp_values[i].esp : esp_values[i].ike;
+	}
+	return 0;
+}
+
+/* One ESP proposal, expanded as a phase-1 one; a group, if any, asks for PFS. */
+static int esp_proposal_one(const char *s, size_t len, struct list_out *o, char *err, size_t errlen)
+{
+	struct ike_esp_proposal *p, *out = o->out;
+	struct alg_sets sets;
+	size_t e, h, g;
+
+	if (proposal_sets(s, len, false, o, &sets, err, errlen) == -1)
+		return -1;
+	for (e = 0; e < sets.n_encr; e++) {
+		for (h = 0; h < sets.n_hash; h++) {
+			for (g = 0; g < sets.n_group; g++) {
+				p = &out[(*o->n)++];
+				p->encr = esp_value(ALG_ENCR, sets.encr[e]->value, true);
+				p->keylen = sets.encr[e]->keylen;
+				p->auth = esp_value(ALG_HASH, sets.hash[h]->value, true);
+				p->group = sets.group[g]->value;
+			}
+		}
+	}
+	return 0;
+}
+
+int ike_esp_proposals_parse(const char *text, struct ike_esp_proposal *out, size_t max, size_t *n,
+                            char *err, size_t errlen)
+{
+	struct list_out o = {out, max, n};
+
+	return list_parse(text, "proposal", esp_proposal_one, &o, err, errlen);
+}
+
+char *ike_esp_proposal_format(const struct ike_esp_proposal *p, char *buf, size_t len)
+{
+	char encr_buf[16], auth_buf[16], group_buf[16];
+	const char *encr, *auth;
+
+	if (len == 0)
+		return buf;
+	encr = alg_label(ALG_ENCR, esp_value(ALG_ENCR, p->encr, false), p->keylen, "encr", p->encr,
+	                 encr_buf, sizeof(encr_buf));
+	auth = alg_label(ALG_HASH, esp_value(ALG_HASH, p->auth, false), 0, "auth", p->auth,
+	                 auth_buf, sizeof(auth_buf));
+	if (p->group == 0)
+		snprintf(buf, len, "%s-%s", encr, auth);
+	else
+		snprintf(buf, len, "%s-%s-%s", encr, auth,
+		         alg_label(ALG_GROUP, p->group, 0, "group", p->group, group_buf,
+		                   sizeof(group_buf)));
+	return buf;
+}
+
+/* IP protocols by name in selectors, as strongSwan names them. */
+static const struct {
+	const char *name;
+	uint8_t proto;
+} ts_protos[] = {
+    {"any", 0}, {"icmp", 1}, {"tcp", 6}, {"udp", 17}, {"gre", 47}, {"icmpv6", 58}, {"sctp", 132},
+};
+
+#define N_TS_PROTOS (sizeof(ts_protos) / sizeof(ts_protos[0]))
+
+/* Longest selector text: two IPv6 addresses (with a dotted quad), '-', "[icmpv6/65535]". */
+#define TS_TEXT_MAX 128
+
+/* Decimal digits only, no sign or blanks, at most max. */
+static bool parse_decimal(const char *s, uint32_t max, uint32_t *out)
+{
+	uint32_t v = 0;
+
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' || (uint32_t)(*s - '0') > max ||
+		    v > (max - (uint32_t)(*s - '0')) / 10)
+			return false;
+		v = v * 10 + (uint32_t)(*s - '0');
+	}
+	*out = v;
+	return true;
+}
+
+static bool ts_proto_lookup(const char *s, uint8_t *proto)
+{
+	uint32_t v;
+	size_t i;
+
+	for (i = 0; i < N_TS_PROTOS; i++) {
+		if (strcasecmp(s, ts_protos[i].name) == 0) {
+			*proto = ts_protos[i].proto;
+			return true;
+		}
+	}
+	if (!parse_decimal(s, 255, &v))
+		return false;
+	*proto = (uint8_t)v;
+	return true;
+}
+
+/* "PROTO/PORT", "PROTO", "/PORT" or "" (the inside of the brackets). */
+static int ts_suffix(char *s, struct ike_ts *ts, char *err, size_t errlen)
+{
+	char *slash = strchr(s, '/');
+	uint32_t port = 0;
+
+	if (slash != NULL)
+		*slash = '\0';
+	if (*s != '\0' && !ts_proto_lookup(s, &ts->proto))
+		return proposal_error(err, errlen,
+		                      "bad protocol '%.*s' (expected tcp, udp, icmp, icmpv6, gre, "
+		                      "sctp, any or 0 to 255)",
+		                      quote_len(strlen(s)), s);
+	if (slash != NULL && slash[1] != '\0' && !parse_decimal(slash + 1, 65535, &port))
+		return proposal_error(err, errlen, "bad port '%.*s' (expected 0 to 65535)",
+		                      quote_len(strlen(slash + 1)), slash + 1);
+	ts->port = (uint16_t)port;
+	return 0;
+}
+
+/* A numeric address of either family into bytes (16 bytes of room); its family or 0. */
+static int ts_addr(const char *s, uint8_t *bytes)
+{
+	if (inet_pton(AF_INET, s, bytes) == 1)
+		return AF_INET;
+	if (inet_pton(AF_INET6, s, bytes) == 1)
+		return AF_INET6;
+	return 0;
+}
+
+static unsigned family_bits(int family)
+{
+	return family == AF_INET ? 32 : 128;
+}
+
+/* Whether every bit of a after the first prefix bits (of bits) is zero. */
+static bool bits_clear_after(const uint8_t *a, unsigned prefix, unsigned bits)
+{
+	unsigned bit;
+
+	for (bit = prefix; bit < bits; bit++) {
+		if (a[bit / 8] & (0x80 >> (bit % 8)))
+			return false;
+	}
+	return true;
+}
+
+/* "FROM-TO", dash pointing at the '-': same family, FROM not after TO. */
+static int ts_range(char *s, char *dash, struct ike_ts *ts, char *err, size_t errlen)
+{
+	int from_af, to_af;
+
+	*dash = '\0';
+	from_af = ts_addr(s, ts->from);
+	to_af = ts_addr(dash + 1, ts->to);
+	if (from_af == 0 || to_af == 0)
+		return proposal_error(err, errlen, "bad selector range '%.*s-%.*s'",
+		                      quote_len(strlen(s)), s, quote_len(strlen(dash + 1)),
+		                      dash + 1);
+	if (from_af != to_af)
+		return proposal_error(err, errlen, "selector range '%s-%s' mixes IPv4 and IPv6", s,
+		                      dash + 1);
+	if (memcmp(ts->from, ts->to, family_bits(from_af) / 8) > 0)
+		return proposal_error(err, errlen, "selector range '%s-%s' ends before it starts",
+		                      s, dash + 1);
+	ts->family = (uint8_t)from_af;
+	ts->kind = IKE_TS_RANGE;
+	return 0;
+}
+
+/* "ADDR/PREFIX", slash pointing at the '/'; host bits must be clear. */
+static int ts_subnet(char *s, char *slash, struct ike_ts *ts, char *err, size_t errlen)
+{
+	uint32_t prefix;
+	int af;
+
+	*slash = '\0';
+	af = ts_addr(s, ts->from);
+	if (af == 0 || !parse_decimal(slash + 1, family_bits(af), &prefix))
+		return proposal_error(err, errlen, "bad selector subnet '%.*s/%.*s'",
+		                      quote_len(strlen(s)), s, quote_len(strlen(slash + 1)),
+		                      slash + 1);
+	/* 10.0.0.1/24 is most likely a typo for a host or for 10.0.0.0/24. */
+	if (!bits_clear_after(ts->from, prefix, family_bits(af)))
+		return proposal_error(err, errlen, "selector '%s/%u' has bits set after the prefix",
+		                      s, (unsigned)prefix);
+	ts->family = (uint8_t)af;
+	ts->kind = IKE_TS_SUBNET;
+	ts->prefix = (uint8_t)prefix;
+	return 0;
+}
+
+/* A host, a subnet or a range (without the bracketed suffix). */
+static int ts_address(char *s, struct ike_ts *ts, char *err, size_t errlen)
+{
+	char *dash = strchr(s, '-');
+	char *slash = strchr(s, '/');
+	int af;
+
+	if (dash != NULL)
+		return ts_range(s, dash, ts, err, errlen);
+	if (slash != NULL)
+		return ts_subnet(s, slash, ts, err, errlen);
+	af = ts_addr(s, ts->from);
+	if (af == 0)
+		return proposal_error(err, errlen,
+		                      "bad selector '%.*s' (expected ADDR, ADDR/PREFIX or "
+		                      "ADDR-ADDR, then optionally [PROTO/PORT])",
+		                      quote_len(strlen(s)), s);
+	ts->family = (uint8_t)af;
+	ts->kind = IKE_TS_SUBNET;
+	ts->prefix = (uint8_t)family_bits(af);
+	return 0;
+}
+
+/* One selector with its optional "[PROTO/PORT]", parsed from a copy it may cut up. */
+static int ts_one(const char *s, size_t len, struct list_out *o, char *err, size_t errlen)
+{
+	struct ike_ts *ts = (struct ike_ts *)o->out + *o->n;
+	char buf[TS_TEXT_MAX + 1];
+	char *open, *close;
+
+	if (*o->n >= o->max)
+		return proposal_error(err, errlen, "too many selectors (at most %zu)", o->max);
+	if (len > TS_TEXT_MAX)
+		return proposal_error(err, errlen, "selector '%.*s...' is too long", ERR_TOKEN_MAX,
+		                      s);
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	memset(ts, 0, sizeof(*ts));
+	open = strchr(buf, '[');
+	if (open != NULL) {
+		close = strchr(open, ']');
+		if (close == NULL)
+			return proposal_error(err, errlen, "selector '%s' lacks its closing ']'",
+			                      buf);
+		if (close[1] != '\0')
+			return proposal_error(err, errlen, "text after ']' in selector '%s'", buf);
+		*open = '\0';
+		*close = '\0';
+		if (ts_suffix(open + 1, ts, err, errlen) == -1)
+			return -1;
+	}
+	if (buf[0] == '\0')
+		return proposal_error(err, errlen, "selector '%.*s' lacks an address",
+		                      quote_len(len), s);
+	if (ts_address(buf, ts, err, errlen) == -1)
+		return -1;
+	(*o->n)++;
+	return 0;
+}
+
+int ike_ts_parse(const char *text, struct ike_ts *out, size_t max, size_t *n, char *err,
+                 size_t errlen)
+{
+	struct list_out o = {out, max, n};
+
+	return list_parse(text, "selector", ts_one, &o, err, errlen);
+}
+
+/* "[tcp/80]", "[udp]", "[/53]", "[99]", or "" for any protocol and port. */
+static void ts_suffix_format(const struct ike_ts *ts, char *buf, size_t len)
+{
+	char proto[8] = "", port[8] = "";
+	size_t i;
+
+	if (ts->proto != 0)
+		snprintf(proto, sizeof(proto), "%u", (unsigned)ts->proto);
+	for (i = 1; i < N_TS_PROTOS; i++) {
+		if (ts_protos[i].proto == ts->proto)
+			snprintf(proto, sizeof(proto), "%s", ts_protos[i].name);
+	}
+	if (ts->port != 0)
+		snprintf(port, sizeof(port), "/%u", (unsigned)ts->port);
+	if (ts->proto == 0 && ts->port == 0)
+		buf[0] = '\0';
+	else
+		snprintf(buf, len, "[%s%s]", proto, port);
+}
+
+char *ike_ts_format(const struct ike_ts *ts, char *buf, size_t len)
+{
+	char from[INET6_ADDRSTRLEN], to[INET6_ADDRSTRLEN], suffix[24];
+	int af = ts->family;
+
+	if (len == 0)
+		return buf;
+	/* A selector the engine has not filled yet prints, rather than garbage. */
+	if ((af != AF_INET && af != AF_INET6) ||
+	    inet_ntop(af, ts->from, from, sizeof(from)) == NULL ||
+	    inet_ntop(af, ts->to, to, sizeof(to)) == NULL) {
+		snprintf(buf, len, "none");
+		return buf;
+	}
+	ts_suffix_format(ts, suffix, sizeof(suffix));
+	if (ts->kind == IKE_TS_RANGE)
+		snprintf(buf, len, "%s-%s%s", from, to, suffix);
+	else
+		snprintf(buf, len, "%s/%u%s", from, (unsigned)ts->prefix, suffix);
+	return buf;
+}
+
+void ike_ts_from_addr(struct ike_ts *ts, const struct sockaddr *addr)
+{
+	const uint8_t *bytes;
+	size_t len;
+
+	memset(ts, 0, sizeof(*ts));
+	bytes = addr == NULL ? NULL : sa_addr_bytes(addr, &len);
+	if (bytes == NULL)
+		return;
+	ts->family = (uint8_t)addr->sa_family;
+	ts->kind = IKE_TS_SUBNET;
+	ts->prefix = (uint8_t)(len * 8);
+	memcpy(ts->from, bytes, len);
+}
+
+bool ike_ts_equal(const struct ike_ts *a, const struct ike_ts *b)
+{
+	size_t alen = a->family == AF_INET ? 4 : sizeof(a->from);
+
+	if (a->family != b->family || a->kind != b->kind || a->proto != b->proto ||
+	    a->port != b->port)
+		return false;
+	if (memcmp(a->from, b->from, alen) != 0)
+		return false;
+	/* A subnet's to[] is unused: only a range compares it, only a subnet its prefix. */
+	if (a->kind == IKE_TS_RANGE)
+		return memcmp(a->to, b->to, alen) == 0;
+	return a->prefix == b->prefix;
 }

@@ -27,6 +27,31 @@ struct ike_proposal {
 
 enum ike_auto { IKE_AUTO_ADD = 0, IKE_AUTO_START = 1 };
 
+#define IKE_MAX_TS 8 /* selectors per side; children = local_ts x remote_ts */
+
+/* One ESP proposal: "aes128-sha256" or, with PFS, "aes128-sha256-modp2048". */
+struct ike_esp_proposal {
+	uint16_t encr;   /* enum ipsec_esp_id */
+	uint16_t keylen; /* bits; 0 for 3DES */
+	uint16_t auth;   /* enum ipsec_auth_alg */
+	uint16_t group;  /* enum ike_group for PFS; 0 = no PFS */
+};
+
+/*
+ * A traffic selector (a Quick Mode client identity): a host, a subnet or a range of
+ * addresses, with an optional IP protocol and port.  Addresses in network order.
+ */
+enum ike_ts_kind { IKE_TS_SUBNET = 0, IKE_TS_RANGE = 1 };
+struct ike_ts {
+	uint8_t family;   /* AF_INET or AF_INET6 */
+	uint8_t kind;     /* enum ike_ts_kind; a host is a subnet of full length */
+	uint8_t prefix;   /* subnet prefix length */
+	uint8_t proto;    /* IP protocol, 0 = any */
+	uint16_t port;    /* 0 = any */
+	uint8_t from[16]; /* subnet address, or first of a range */
+	uint8_t to[16];   /* last of a range (unused for a subnet) */
+};
+
 /* An identity as configured or received: type plus printable value. */
 struct ike_id {
 	uint8_t type;               /* enum ike_id_type; 0 = default (our/their address) */
@@ -48,6 +73,23 @@ struct ike_peer_cfg {
 	struct ike_id remote_id;
 	enum ike_auto autostart;
 	uint32_t ike_lifetime; /* seconds */
+
+	/*
+	 * Phase 2.  A peer has children when any of esp, local_ts, remote_ts is set; then
+	 * one child per (local_ts, remote_ts) pair, each a Quick Mode of its own.  Absent
+	 * values default to: esp "aes128-sha256", selectors the two addresses, tunnel,
+	 * 3600 s, no kilobyte limit.  A peer without children is monitored in phase 1 only.
+	 */
+	bool has_children;
+	struct ike_esp_proposal esp[IKE_MAX_PROPOSALS];
+	size_t n_esp;
+	struct ike_ts local_ts[IKE_MAX_TS];
+	size_t n_local_ts;
+	struct ike_ts remote_ts[IKE_MAX_TS];
+	size_t n_remote_ts;
+	uint8_t mode;               /* IPSEC_MODE_TUNNEL or IPSEC_MODE_TRANSPORT */
+	uint32_t ipsec_lifetime_s;  /* seconds */
+	uint32_t ipsec_lifetime_kb; /* kilobytes; 0 = none */
 };
 
 /* Engine-wide settings from the [ikemond] section. */
@@ -80,5 +122,29 @@ char *ike_proposal_format(const struct ike_proposal *p, char *buf, size_t len);
  */
 int ike_proposals_parse(const char *text, struct ike_proposal *out, size_t max, size_t *n,
                         char *err, size_t errlen);
+
+/*
+ * Parse ESP proposals: "aes128-sha256, aes256-sha1-modp2048, 3des-sha1".  Encryption
+ * aes128|aes192|aes256|aes|3des; integrity sha1|sha256|sha384|sha512|md5; optional DH
+ * group for PFS as in ike_proposals_parse.  Returns 0, or -1 with a message in err.
+ */
+int ike_esp_proposals_parse(const char *text, struct ike_esp_proposal *out, size_t max, size_t *n,
+                            char *err, size_t errlen);
+char *ike_esp_proposal_format(const struct ike_esp_proposal *p, char *buf, size_t len);
+
+/*
+ * Parse a selector list: "10.1.0.0/24, 192.0.2.7, 10.9.0.1-10.9.0.20, 2001:db8::/64",
+ * each optionally followed by "[PROTO/PORT]" (strongSwan's syntax: "10.1.0.0/24[tcp/80]",
+ * proto by name or number, port by number; either may be empty).  Returns 0, or -1
+ * with a message in err.
+ */
+int ike_ts_parse(const char *text, struct ike_ts *out, size_t max, size_t *n, char *err,
+                 size_t errlen);
+/* "10.1.0.0/24", "10.9.0.1-10.9.0.20", "192.0.2.7/32[udp/500]" */
+char *ike_ts_format(const struct ike_ts *ts, char *buf, size_t len);
+/* A host selector for an address (port ignored). */
+void ike_ts_from_addr(struct ike_ts *ts, const struct sockaddr *addr);
+/* Whether two selectors are identical. */
+bool ike_ts_equal(const struct ike_ts *a, const struct ike_ts *b);
 
 #endif /* IKE_PEER_H */

@@ -12,6 +12,7 @@
 #include "crypto.h"
 #include "exchange.h"
 #include "ike.h"
+#include "natt.h"
 
 /* Patch a 16-bit length written earlier; the builder's overflow flag covers bounds. */
 static void patch_u16(struct msg_builder *b, size_t at, size_t v)
@@ -377,4 +378,73 @@ int phase1_cookie(uint8_t cookie[8])
 			return -1;
 	} while (memcmp(cookie, zero, 8) == 0);
 	return 0;
+}
+
+/* ---- NAT traversal (RFC 3947) in phase 1 ---- */
+
+void phase1_put_natt_vids(struct msg_builder *b, enum natt_version only)
+{
+	const struct natt_vid *v;
+	size_t n;
+
+	v = natt_vids(&n);
+	for (size_t i = 0; i < n; i++) {
+		if (only != NATT_NONE && v[i].version != only)
+			continue;
+		msg_payload(b, ISAKMP_NP_VID, v[i].hash, sizeof(v[i].hash));
+		/* answering, one vendor ID of the version says it */
+		if (only != NATT_NONE)
+			return;
+	}
+}
+
+enum natt_version phase1_natt_version(const struct isakmp_msg *m)
+{
+	const struct isakmp_payload *vid;
+	enum natt_version best = NATT_NONE, v;
+	size_t from = 0;
+
+	while ((vid = isakmp_msg_find(m, ISAKMP_NP_VID, &from)) != NULL) {
+		v = natt_vid_version(vid->body, vid->len);
+		/* the RFC beats the drafts */
+		if (v != NATT_NONE && (best == NATT_NONE || v < best))
+			best = v;
+	}
+	return best;
+}
+
+/* NAT-D payloads: first the peer's address as we send to it, then our own. */
+int phase1_put_nat_d(struct msg_builder *b, const struct ike_sa *sa)
+{
+	uint8_t d[IKE_MAX_HASH_LEN];
+	uint8_t type = natt_nat_d_type((enum natt_version)sa->natt_version);
+	size_t len = ike_hash_len(sa->xf.hash);
+
+	if (type == 0 || len == 0)
+		return -1;
+	if (natt_nat_d(sa->xf.hash, sa->icookie, sa->rcookie, (const struct sockaddr *)&sa->remote,
+	               d) != 0)
+		return -1;
+	msg_payload(b, type, d, len);
+	if (natt_nat_d(sa->xf.hash, sa->icookie, sa->rcookie, (const struct sockaddr *)&sa->local,
+	               d) != 0)
+		return -1;
+	msg_payload(b, type, d, len);
+	return b->overflow ? -1 : 0;
+}
+
+int phase1_detect_nat(struct ike_sa *sa, const struct isakmp_msg *m)
+{
+	const uint8_t *d[ISAKMP_MAX_PAYLOADS];
+	size_t d_len[ISAKMP_MAX_PAYLOADS], n = 0, from = 0;
+	uint8_t type = natt_nat_d_type((enum natt_version)sa->natt_version);
+	const struct isakmp_payload *p;
+
+	while (n < ISAKMP_MAX_PAYLOADS && (p = isakmp_msg_find(m, type, &from)) != NULL) {
+		d[n] = p->body;
+		d_len[n++] = p->len;
+	}
+	return natt_detect(
+	    sa->xf.hash, sa->icookie, sa->rcookie, (const struct sockaddr *)&sa->local,
+	    (const struct sockaddr *)&sa->remote, d, d_len, n, &sa->nat_local, &sa->nat_remote);
 }

@@ -30,6 +30,7 @@ struct ike_sa_table {
 	ike_sa_log_fn log;
 	void *log_ctx;
 	void (*free_exchange)(struct ike_exchange *x);
+	void (*free_child_exchange)(struct ike_child_exchange *x);
 	struct ike_global_counters ctr;
 };
 
@@ -45,6 +46,7 @@ struct ike_sa_table *ike_sa_table_new(void)
 
 static void sa_free(struct ike_sa_table *t, struct ike_sa *sa)
 {
+	ike_child_free_all(t, sa);
 	if (sa->x != NULL && t->free_exchange != NULL)
 		t->free_exchange(sa->x);
 	free(sa);
@@ -79,12 +81,26 @@ void ike_sa_table_set_log(struct ike_sa_table *t, ike_sa_log_fn fn, void *ctx)
 	t->log_ctx = ctx;
 }
 
-void ike_sa_table_set_free_exchange(struct ike_sa_table *t, void (*fn)(struct ike_exchange *x))
+void ike_sa_table_set_free_exchange(struct ike_sa_table *t, void (*fn)(struct ike_exchange *x),
+                                    void (*child_fn)(struct ike_child_exchange *x))
 {
 	t->free_exchange = fn;
+	t->free_child_exchange = child_fn;
 }
 
-static void emit(struct ike_sa_table *t, const struct ike_event *ev)
+void ike_sa_table_free_child_exchange(struct ike_sa_table *t, struct ike_child_exchange *x)
+{
+	if (x != NULL && t->free_child_exchange != NULL)
+		t->free_child_exchange(x);
+}
+
+void ike_sa_table_log(struct ike_sa_table *t, int level, const char *msg)
+{
+	if (t->log != NULL)
+		t->log(t->log_ctx, level, msg);
+}
+
+void ike_sa_table_emit(struct ike_sa_table *t, const struct ike_event *ev)
 {
 	for (size_t i = 0; i < t->n_subs; i++)
 		t->subs[i].fn(t->subs[i].ctx, ev);
@@ -184,7 +200,7 @@ void ike_sa_announce(struct ike_sa_table *t, struct ike_sa *sa)
 	ev.sa = sa;
 	ev.new_state = sa->state;
 	ev.new_cisco = ike_state_cisco(sa->state);
-	emit(t, &ev);
+	ike_sa_table_emit(t, &ev);
 }
 
 struct ike_sa *ike_sa_find_cookies(struct ike_sa_table *t, const uint8_t icookie[8],
@@ -235,7 +251,7 @@ int ike_sa_set_state(struct ike_sa_table *t, struct ike_sa *sa, enum ike_state t
 	else
 		tlog(t, LOG_DEBUG, "conn-id %u: %s -> %s", sa->conn_id, ike_state_row(from)->name,
 		     ike_state_row(to)->name);
-	emit(t, &ev);
+	ike_sa_table_emit(t, &ev);
 	return 0;
 }
 
@@ -259,7 +275,7 @@ void ike_sa_fail(struct ike_sa_table *t, struct ike_sa *sa, enum ike_cause cause
 	ev.old_state = ev.new_state = sa->state;
 	ev.old_cisco = ev.new_cisco = ike_state_cisco(sa->state);
 	ev.cause = cause;
-	emit(t, &ev);
+	ike_sa_table_emit(t, &ev);
 }
 
 void ike_sa_mark_deleted(struct ike_sa_table *t, struct ike_sa *sa, enum ike_cause reason)
@@ -272,6 +288,9 @@ void ike_sa_mark_deleted(struct ike_sa_table *t, struct ike_sa *sa, enum ike_cau
 	if (sa->state != IKE_ST_ESTABLISHED && reason != IKE_CAUSE_CLEARED &&
 	    reason != IKE_CAUSE_SHUTDOWN && reason != IKE_CAUSE_CONFIG_REMOVED)
 		t->ctr.sas_failed++;
+	/* its phase-2 SAs go with it: nothing is left to rekey or delete them */
+	for (struct ike_child *c = sa->children; c != NULL; c = c->next)
+		ike_child_mark_deleted(t, sa, c, reason);
 	if (ike_sa_set_state(t, sa, IKE_ST_DELETED) != 0)
 		return;
 	memset(&ev, 0, sizeof(ev));
@@ -280,7 +299,7 @@ void ike_sa_mark_deleted(struct ike_sa_table *t, struct ike_sa *sa, enum ike_cau
 	ev.new_state = IKE_ST_DELETED;
 	ev.new_cisco = ike_state_cisco(IKE_ST_DELETED);
 	ev.cause = reason;
-	emit(t, &ev);
+	ike_sa_table_emit(t, &ev);
 }
 
 void ike_sa_remove(struct ike_sa_table *t, struct ike_sa *sa)
@@ -292,7 +311,7 @@ void ike_sa_remove(struct ike_sa_table *t, struct ike_sa *sa)
 	ev.type = IKE_EV_SA_REMOVED;
 	ev.sa = sa;
 	ev.old_state = ev.new_state = sa->state;
-	emit(t, &ev);
+	ike_sa_table_emit(t, &ev);
 
 	for (struct ike_sa *p = t->head; p != NULL; prev = p, p = p->next) {
 		if (p != sa)

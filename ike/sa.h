@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "causes.h"
+#include "child.h"
 #include "peer.h"
 #include "state.h"
 
@@ -60,6 +61,15 @@ struct ike_sa {
 	char cause_detail[64];        /* "after MM5", "refused by peer", notify name */
 	enum ike_cause delete_reason; /* why it was deleted; NONE while alive */
 
+	/* NAT traversal (RFC 3947) */
+	uint8_t natt_version; /* 0 none; 1 RFC 3947; 2 draft-02/03 */
+	bool nat_local;       /* a NAT in front of us (our NAT-D did not match) */
+	bool nat_remote;      /* a NAT in front of the peer */
+	bool floated;         /* moved to port 4500 */
+
+	struct ike_child *children; /* phase-2 SAs, in index order */
+	uint32_t next_child_index;
+
 	struct ike_exchange *x; /* engine-private (keys, retransmission); freed with the SA */
 	struct ike_sa *next;    /* table chain, conn-id order */
 };
@@ -71,11 +81,17 @@ enum ike_event_type {
 	IKE_EV_SA_DELETED,         /* sa->delete_reason says why */
 	IKE_EV_NEGOTIATION_FAILED, /* sa->last_cause, sa->cause_detail */
 	IKE_EV_SA_REMOVED,         /* about to be freed (linger over): drop references */
+	IKE_EV_CHILD_CREATED,      /* ev->child set for the CHILD events */
+	IKE_EV_CHILD_STATE_CHANGED,
+	IKE_EV_CHILD_FAILED,
+	IKE_EV_CHILD_DELETED,
+	IKE_EV_CHILD_REMOVED,
 };
 
 struct ike_event {
 	enum ike_event_type type;
 	const struct ike_sa *sa;
+	const struct ike_child *child; /* for the CHILD events */
 	enum ike_state old_state, new_state;
 	enum cisco_state old_cisco, new_cisco;
 	enum ike_cause cause;
@@ -96,8 +112,15 @@ int ike_sa_table_subscribe(struct ike_sa_table *t, ike_event_fn fn, void *ctx);
 typedef void (*ike_sa_log_fn)(void *ctx, int level, const char *msg);
 void ike_sa_table_set_log(struct ike_sa_table *t, ike_sa_log_fn fn, void *ctx);
 
-/* Hook the engine uses to free its private exchange state with the SA. */
-void ike_sa_table_set_free_exchange(struct ike_sa_table *t, void (*fn)(struct ike_exchange *x));
+/* Hooks the engine uses to free its private exchange state with an SA or a child. */
+void ike_sa_table_set_free_exchange(struct ike_sa_table *t, void (*fn)(struct ike_exchange *x),
+                                    void (*child_fn)(struct ike_child_exchange *x));
+
+/* For child.c: log through the table's sink, emit to its subscribers, free a child's
+ * private state. */
+void ike_sa_table_log(struct ike_sa_table *t, int level, const char *msg);
+void ike_sa_table_emit(struct ike_sa_table *t, const struct ike_event *ev);
+void ike_sa_table_free_child_exchange(struct ike_sa_table *t, struct ike_child_exchange *x);
 
 /* Read-only iteration in conn-id order: for (sa = first(t); sa; sa = sa->next) */
 const struct ike_sa *ike_sa_first(const struct ike_sa_table *t);
@@ -116,6 +139,7 @@ struct ike_global_counters {
 	uint64_t dropped_undecryptable;
 	uint64_t dropped_no_config; /* first message from an address no peer matches */
 	uint64_t sas_created, sas_established, sas_failed, sas_deleted;
+	uint64_t children_created, children_installed, children_failed, children_deleted;
 	uint64_t causes[IKE_CAUSE_COUNT]; /* failures by cause */
 };
 const struct ike_global_counters *ike_sa_table_counters(const struct ike_sa_table *t);

@@ -41,7 +41,16 @@ ctl a clear crypto isakmp 1001 >/dev/null
 check "a shows 1001 as MM_NO_STATE ACTIVE (deleted)" grep -q "MM_NO_STATE       1001 ACTIVE (deleted)" <(ctl a show crypto isakmp sa)
 check "b marks its SA deleted-by-peer after a's DELETE" wait_for 5 sa_is b "any(s['delete_reason']=='deleted-by-peer' and s['role']=='responder' for s in sas)"
 check "a (auto = start) negotiates again after the clear" wait_for 10 sa_is a "any(s['cisco_state']=='QM_IDLE' and s['role']=='initiator' and s['conn_id']>1001 for s in sas)"
-# the other direction: b initiates to a
+# initiate on a peer that is up starts nothing new
+n=$(sa_query a "len(sas)")
+out=$(ctl a initiate b)
+check "initiate on an established peer reuses its SA ($out)" sa_is a "len(sas)==$n"
+
+# the other direction: a answers only (reload with auto = add: a's SA goes, with a
+# DELETE, since the peer's configuration changed), then b initiates to a
+sed -i 's/^auto = start$/auto = add/' "$T/a.conf"
+check "reload of a with auto = add" ctl a reload
+check "the changed peer's SA is deleted on both sides" wait_for 5 sa_is b "not any(s['cisco_state']=='QM_IDLE' for s in sas)"
 out=$(ctl b initiate a)
 check "b initiate a answers with a conn-id ($out)" grep -q "conn-id 100[0-9]" <<<"$out"
 check "a sees an SA with b as initiator (dst=$A src=$B)" wait_for 10 bash -c "$IKEMONCTL -s $T/a.sock show crypto isakmp sa | grep -Eq '^$A +$B +QM_IDLE +[0-9]+ ACTIVE\$'"

@@ -21,9 +21,35 @@
 #   iop_charon_initiate C ARGS...  swanctl --initiate ARGS (e.g. --child NAME), bounded
 #   iop_charon_sas C               swanctl --list-sas
 #   iop_charon_ike_state C CONN    print the state of CONN's IKE_SA (ESTABLISHED ...) or nothing
+#
+# For Quick Mode (a CHILD_SA that installs; see IOP_CHARON_PLUGINS_QM below):
+#
+#   iop_lo_addr A 10.1.0.1/24      an address on A's lo (the local traffic selector's subnet
+#                                  must have one, or kernel-libipsec fails to install)
+#   iop_charon_start_qm C A [CONF] iop_charon_start with the kernel-libipsec plugin list
+#   iop_charon_child_state C CHILD print the state of CHILD's first CHILD_SA (INSTALLED ...)
+#   iop_charon_child_installed C CHILD   whether it is INSTALLED (for iop_wait)
+#   iop_charon_child_spis C CHILD  print "IN OUT": its SPIs as swanctl shows them (8 hex digits)
+#   iop_charon_child_line C CHILD  print its line ("CHILD: #1, reqid 1, INSTALLED, TUNNEL-in-UDP, ESP:...")
+#   iop_charon_ike_port C CONN     print the remote port of CONN's first IKE_SA (500, 4500)
+#
+# Packet captures, for a look at what went over the wire (tshark, optional):
+#
+#   iop_capture_start A IFACE NAME tshark on IFACE in A, UDP 500 and 4500, into
+#                                  $IOP_DIR/NAME.pcap (nothing but a message without tshark)
+#   iop_capture_stop NAME          stop it (the file is complete then)
+#   iop_charon_ikev1_keys C        print "ICOOKIE,KA" for each IKEv1 SA charon C keyed, from
+#                                  its log: needs IOP_CHARON_KEYLOG=1 when C was started
+#   iop_capture_decode FILE C [ARGS]  tshark -r FILE with C's keys, so that MM5/MM6, Quick
+#                                  Mode and informationals decrypt; ARGS default: -O isakmp
 #   iop_wait SECONDS DESC CMD...   poll CMD every 0.2 s until it succeeds; 1 on timeout
+#   iop_on_exit CMD...             run CMD at the end (before the cleanup), however it ends
 #   iop_fail MSG                   print MSG and the daemons' logs, exit 1
 #   iop_skip MSG                   print MSG loudly, exit 77
+#
+# IOP_CHARON_KEYLOG=1 makes charon log at "ike = 4", which includes SKEYID_* and the
+# encryption key Ka of every IKE SA (test keys only, in $IOP_DIR, for the decoder above).
+# Keep the captures and logs with IOP_KEEP=1.
 #
 # Everything started through the harness is killed, and the namespaces deleted, when
 # the script exits (normally, on error, on a signal or by the watchdog).  Keep the
@@ -55,11 +81,20 @@ IOP_LAST_PID=
 #   IKE_SA is ESTABLISHED on both sides.  `--initiate --child NAME` adds Quick Mode,
 #   but this kernel has no ESP: the initiator fails to install the CHILD_SA ("unable to
 #   add SAD entry"), sends NO_PROPOSAL_CHOSEN, and the IKE_SA stays ESTABLISHED.
-# - For a CHILD_SA that installs, set IOP_CHARON_PLUGINS=$IOP_CHARON_PLUGINS_QM before
-#   iop_charon_start: kernel-libipsec (userspace ESP) forces UDP encapsulation (both
-#   ends float to port 4500), and the traffic selectors must be subnets other than the
-#   veth addresses, with an address of the local one on the namespace's lo
-#   (e.g. iop_exec a ip addr add 10.98.1.1/24 dev lo; local_ts = 10.98.1.0/24).
+# - For a CHILD_SA that installs, use iop_charon_start_qm (IOP_CHARON_PLUGINS_QM):
+#   kernel-libipsec (userspace ESP) forces UDP encapsulation (both ends float to port
+#   4500), and the traffic selectors must be subnets other than the veth addresses, with
+#   an address of the local one on the namespace's lo (iop_lo_addr a 10.98.1.1/24;
+#   local_ts = 10.98.1.0/24).
+# - Seen here in detail (charon to charon, tshark; tests/interop/charon_qm_selftest.sh):
+#   kernel-libipsec must come BEFORE kernel-netlink in `load` (after it, kernel-netlink
+#   handles the SAs and the install fails as without libipsec).  `encap = yes` is not
+#   needed: kernel-libipsec alone makes charon fake its own NAT-D (the second NAT-D it
+#   sends, its source, is random: "remote host is behind NAT" on the other side), so both
+#   ends float from MM5 on.  Without an address of the local subnet on lo, charon fails
+#   with "error installing route with policy ... unable to install IPsec policies (SPD)".
+#   Quick Mode then proposes Encapsulation-Mode UDP-Encapsulated-Tunnel (3), IDci/IDcr of
+#   type IPV4_ADDR_SUBNET (4), SA-Life-Type seconds, SA-Life-Duration 3960.
 IOP_CHARON_PLUGINS_BASE="random nonce aes sha1 sha2 md5 hmac pem pkcs1 x509 revocation constraints pubkey openssl gmp"
 IOP_CHARON_PLUGINS_QM="$IOP_CHARON_PLUGINS_BASE kernel-libipsec kernel-netlink socket-default vici updown"
 IOP_CHARON_PLUGINS=${IOP_CHARON_PLUGINS:-"$IOP_CHARON_PLUGINS_BASE kernel-netlink socket-default vici updown"}
@@ -115,10 +150,21 @@ iop_require()
 	ip netns del "$probe"
 }
 
+# iop_on_exit CMD...: run CMD (e.g. to print a capture) when the test ends, however it
+# ends, before the harness stops its processes.
+IOP_EXIT_HOOKS=()
+iop_on_exit()
+{
+	IOP_EXIT_HOOKS+=("$*")
+}
+
 iop_cleanup()
 {
 	local rc=$? pid i
 	trap - EXIT INT TERM HUP
+	for i in "${IOP_EXIT_HOOKS[@]}"; do
+		eval "$i"
+	done
 	if [ -n "$IOP_WATCHDOG" ]; then
 		kill "$IOP_WATCHDOG" 2>/dev/null
 		wait "$IOP_WATCHDOG" 2>/dev/null
@@ -281,7 +327,7 @@ charon {
 			append = no
 			flush_line = yes
 			default = 1
-			ike = 2
+			ike = ${IOP_CHARON_IKE_LOG:-$([ "${IOP_CHARON_KEYLOG:-0}" = 1 ] && echo 4 || echo 2)}
 			cfg = 2
 			knl = 1
 		}
@@ -348,4 +394,155 @@ iop_charon_ike_state()
 iop_charon_established()
 {
 	[ "$(iop_charon_ike_state "$1" "$2")" = ESTABLISHED ]
+}
+
+# ---- Quick Mode: kernel-libipsec, addresses on lo, CHILD_SA state ----
+
+# iop_lo_addr A ADDR/LEN: an address on A's lo (for the local traffic selector's subnet).
+iop_lo_addr()
+{
+	iop_exec "$1" ip addr add "$2" dev lo || iop_fail "address $2 on lo in $(iop_ns "$1")"
+}
+
+# iop_charon_start_qm C A [CONF]: charon C in A with kernel-libipsec before kernel-netlink.
+iop_charon_start_qm()
+{
+	local IOP_CHARON_PLUGINS="$IOP_CHARON_PLUGINS_QM"
+	[ -f /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so ] ||
+		[ -n "${IOP_SKIP_PLUGIN_CHECK:-}" ] ||
+		iop_skip "needs charon's kernel-libipsec plugin (libcharon-extra-plugins)"
+	iop_charon_start "$@"
+}
+
+# iop_charon_child_block C CHILD: the lines of CHILD's first CHILD_SA in swanctl --list-sas:
+#   "  CHILD: #1, reqid 1, INSTALLED, TUNNEL-in-UDP, ESP:AES_CBC-128/HMAC_SHA2_256_128"
+#   "    installed 1s ago, rekeying in 3371s, expires in 3959s"
+#   "    in  339955fa,      0 bytes,     0 packets"
+#   "    out 7a04ad58,      0 bytes,     0 packets"
+#   "    local  10.1.0.0/24"
+#   "    remote 10.2.0.0/24"
+iop_charon_child_block()
+{
+	iop_charon_sas "$1" | awk -v c="$2" '
+		found && /^  [^ ]/ { exit }
+		found && /^[^ ]/ { exit }
+		found { print; next }
+		index($0, "  " c ": #") == 1 { found = 1; print }'
+}
+
+# iop_charon_child_line C CHILD: the first line of that block.
+iop_charon_child_line()
+{
+	iop_charon_child_block "$1" "$2" | head -n 1
+}
+
+# iop_charon_child_state C CHILD: INSTALLED, INSTALLING, REKEYED ... or nothing.
+iop_charon_child_state()
+{
+	iop_charon_child_line "$1" "$2" | sed -n 's/^  [^ ]*: #[0-9]*, reqid [0-9]*, \([A-Z_]*\),.*/\1/p'
+}
+
+iop_charon_child_installed()
+{
+	[ "$(iop_charon_child_state "$1" "$2")" = INSTALLED ]
+}
+
+# iop_charon_child_spis C CHILD: "IN OUT", e.g. "339955fa 7a04ad58" (IN: charon's inbound
+# SPI, which its peer sends to; OUT: the peer's inbound SPI).
+iop_charon_child_spis()
+{
+	iop_charon_child_block "$1" "$2" | awk '
+		$1 == "in" { i = $2; sub(/,.*/, "", i) }
+		$1 == "out" { o = $2; sub(/,.*/, "", o) }
+		END { if (i != "" && o != "") print i, o }'
+}
+
+# iop_charon_ike_port C CONN: the remote port of CONN's first IKE_SA ("  remote 'ID' @ ADDR[PORT]").
+iop_charon_ike_port()
+{
+	iop_charon_sas "$1" | awk -v c="$2" '
+		index($0, c ": #") == 1 { found = 1; next }
+		found && /^[^ ]/ { exit }
+		found && $1 == "remote" && /@/ { p = $NF; sub(/.*\[/, "", p); sub(/\].*/, "", p); print p; exit }'
+}
+
+# ---- captures (optional: tshark) ----
+
+declare -A IOP_CAPTURE_PID=()
+
+# iop_capture_start A IFACE NAME: capture IKE (UDP 500 and 4500) on IFACE in A.
+iop_capture_start()
+{
+	local nsl=$1 ifn=$2 name=$3 log i
+	if ! command -v tshark >/dev/null 2>&1; then
+		iop_log "no tshark here: no capture $name (apt-get install -y tshark)"
+		return 0
+	fi
+	log="$IOP_DIR/$name.tshark.log"
+	iop_bg "$nsl" "$log" tshark -n -i "$ifn" -w "$IOP_DIR/$name.pcap" -f 'udp port 500 or udp port 4500'
+	IOP_CAPTURE_PID[$name]=$IOP_LAST_PID
+	# tshark says "Capturing on 'v0'" once dumpcap listens (about 1 s here).
+	for i in $(seq 1 50); do
+		grep -q "Capturing on" "$log" 2>/dev/null && break
+		sleep 0.1
+	done
+	iop_log "capturing $ifn in $(iop_ns "$nsl") into $IOP_DIR/$name.pcap"
+}
+
+# iop_capture_stop NAME: stop the capture; the pcap file is complete afterwards.
+iop_capture_stop()
+{
+	local pid=${IOP_CAPTURE_PID[$1]:-} i
+	[ -n "$pid" ] || return 0
+	# dumpcap hands packets over in batches: give the last ones time to reach the file.
+	sleep 0.5
+	kill -INT "$pid" 2>/dev/null
+	for i in $(seq 1 30); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	unset "IOP_CAPTURE_PID[$1]"
+}
+
+# iop_charon_ikev1_keys C: "icookie,Ka" (hex) of each IKEv1 SA in charon C's log, in the
+# form of Wireshark's ikev1_decryption_table.  charon (at "ike = 4", IOP_CHARON_KEYLOG=1)
+# logs "encryption key Ka => N bytes" and the hex dump; the next "natd_chunk" the same
+# thread logs starts with CKY-I.
+iop_charon_ikev1_keys()
+{
+	local log
+	log="$(iop_charon_dir "$1")/charon.log"
+	[ -f "$log" ] || return 1
+	awk '
+	function thr(t) { t = $2; sub(/\[.*/, "", t); return t }
+	function hexof(h) {
+		if (!match($0, /\[IKE\] +[0-9]+: /)) return ""
+		h = substr($0, RSTART + RLENGTH, 48); gsub(/ /, "", h); return h
+	}
+	/\[IKE\] encryption key Ka => [0-9]+ bytes/ {
+		t = thr(); n = $0; sub(/.*=> /, "", n); need[t] = (n + 0) * 2; ka[t] = ""; st[t] = "ka"; next
+	}
+	/\[IKE\] natd_chunk => / { t = thr(); if (st[t] == "cookie") st[t] = "chunk"; next }
+	/\[IKE\] +[0-9]+: / {
+		t = thr()
+		if (st[t] == "ka") {
+			ka[t] = ka[t] hexof()
+			if (length(ka[t]) >= need[t]) { ka[t] = substr(ka[t], 1, need[t]); st[t] = "cookie" }
+		} else if (st[t] == "chunk") {
+			print tolower(substr(hexof(), 1, 16)) "," tolower(ka[t]); st[t] = ""
+		}
+	}' "$log" | sort -u
+}
+
+# iop_capture_decode FILE C [TSHARK ARGS...]: decode FILE with charon C's IKEv1 keys.
+iop_capture_decode()
+{
+	local file=$1 c=$2 k opts=()
+	shift 2
+	command -v tshark >/dev/null 2>&1 || { echo "no tshark" >&2; return 1; }
+	while IFS= read -r k; do
+		opts+=(-o "uat:ikev1_decryption_table:$k")
+	done < <(iop_charon_ikev1_keys "$c")
+	[ $# -gt 0 ] || set -- -O isakmp
+	tshark -n -r "$file" "${opts[@]}" "$@" 2>/dev/null
 }
