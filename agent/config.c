@@ -306,7 +306,7 @@ static int set_auto(struct parser *ps, char *val)
 
 static int set_ike_lifetime(struct parser *ps, char *val)
 {
-	return set_u32(ps, val, 60, 86400, &ps->peer->ike_lifetime);
+	return set_u32(ps, val, 10, 86400, &ps->peer->ike_lifetime);
 }
 
 static int set_esp(struct parser *ps, char *val)
@@ -354,7 +354,7 @@ static int set_mode(struct parser *ps, char *val)
 
 static int set_ipsec_lifetime(struct parser *ps, char *val)
 {
-	return set_u32(ps, val, 60, 86400, &ps->peer->ipsec_lifetime_s);
+	return set_u32(ps, val, 10, 86400, &ps->peer->ipsec_lifetime_s);
 }
 
 /* 0 = no kilobyte limit; 4194304 KiB = 4 GiB. */

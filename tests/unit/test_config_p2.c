@@ -295,8 +295,8 @@ START_TEST(errors)
 	             "remote_ts: empty selector in list");
 	expect_error(PEER_A "mode = tunel\n", 5, "bad mode 'tunel' (expected tunnel or transport)");
 	expect_error(PEER_A "mode = TUNNEL\n", 5, "bad mode 'TUNNEL'");
-	expect_error(PEER_A "ipsec_lifetime = 59\n", 5,
-	             "bad ipsec_lifetime '59' (expected 60 to 86400)");
+	expect_error(PEER_A "ipsec_lifetime = 9\n", 5,
+	             "bad ipsec_lifetime '9' (expected 10 to 86400)");
 	expect_error(PEER_A "ipsec_lifetime = 86401\n", 5, "bad ipsec_lifetime '86401'");
 	expect_error(PEER_A "ipsec_lifetime = 1h\n", 5, "bad ipsec_lifetime '1h'");
 	expect_error(PEER_A "ipsec_lifetime_kb = 4194305\n", 5,
