@@ -113,6 +113,41 @@ static int derive_all(struct ike_p1_keys *k, const struct p1_inputs *in, uint16_
 	                          sizeof(in->gxi), in->gxr, sizeof(in->gxr));
 }
 
+/*
+ * KEYMAT (RFC 2409 5.5) for 52 bytes with HMAC-SHA-256, so K2 = prf(SKEYID_d, K1 | ...)
+ * is exercised, without and with a PFS secret.  Expected values from Python:
+ *   d=bytes(range(32)); ni=bytes(0xa0+i for i in range(16)); nr=bytes(0xb0+i ...)
+ *   seed=[gxy]+b'\x03'+bytes.fromhex('11223344')+ni+nr; Kn=hmac(d, Kn-1+seed, sha256)
+ */
+START_TEST(test_keymat)
+{
+	struct ike_p1_keys k;
+	uint8_t ni[16], nr[16], gxy[32], out[52];
+	size_t i;
+
+	memset(&k, 0, sizeof(k));
+	k.hash = IKE_HASH_SHA2_256;
+	k.prf_len = 32;
+	for (i = 0; i < 32; i++)
+		k.skeyid_d[i] = (uint8_t)i;
+	for (i = 0; i < 16; i++) {
+		ni[i] = (uint8_t)(0xa0 + i);
+		nr[i] = (uint8_t)(0xb0 + i);
+	}
+	memset(gxy, 0x55, sizeof(gxy));
+	ck_assert_int_eq(ike_keymat(&k, NULL, 0, 3, 0x11223344, ni, 16, nr, 16, out, sizeof(out)),
+	                 0);
+	assert_hex(out, sizeof(out),
+	           "8a75c3887897b7161450edcd4fe96eef72351838147a1880d98eca1015b12ee0a78c5d02"
+	           "14c988c422d14f539e7483cc1974b9ee");
+	ck_assert_int_eq(
+	    ike_keymat(&k, gxy, sizeof(gxy), 3, 0x11223344, ni, 16, nr, 16, out, sizeof(out)), 0);
+	assert_hex(out, sizeof(out),
+	           "a667c4c61b62c9f7293941c43405fc9fc7eefd441d70890842a9e0ee5450c4b6a7f3db53"
+	           "c67b72373d96f45b012db7fe537c165b");
+}
+END_TEST
+
 START_TEST(test_skeyid_vectors)
 {
 	const struct kdf_vector *v = &vectors[_i];
@@ -339,6 +374,7 @@ static Suite *keys_suite(void)
 	tcase_add_test(tc, test_p1_hash);
 	tcase_add_test(tc, test_derive_rejects);
 	tcase_add_test(tc, test_wipe);
+	tcase_add_test(tc, test_keymat);
 	suite_add_tcase(s, tc);
 	return s;
 }
