@@ -3,7 +3,8 @@
  *
  *   [ikemond]  listen, control, log, log_level, retransmit_timeout, retransmit_tries,
  *              deleted_linger, restart_delay
- *   [peer NAME] remote, local, psk, ike, local_id, remote_id, auto, ike_lifetime
+ *   [peer NAME] remote, local, psk, ike, local_id, remote_id, auto, ike_lifetime,
+ *               esp, local_ts, remote_ts, mode, ipsec_lifetime, ipsec_lifetime_kb
  *
  * Errors are reported as "FILE:LINE: what is wrong"; unknown sections and keys are
  * errors.  Secrets (psk) are wiped by ikemond_config_free().
