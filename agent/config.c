@@ -231,6 +231,11 @@ static int set_deleted_linger(struct parser *ps, char *val)
 	return set_u32(ps, val, 0, 86400, &ps->cfg->settings.deleted_linger_s);
 }
 
+static int set_natt_keepalive(struct parser *ps, char *val)
+{
+	return set_u32(ps, val, 0, 3600, &ps->cfg->settings.natt_keepalive_s);
+}
+
 static int set_restart_delay(struct parser *ps, char *val)
 {
 	return set_u32(ps, val, 1, 3600, &ps->cfg->settings.restart_delay_s);
@@ -372,6 +377,7 @@ static const struct key_rule key_rules[] = {
     {"retransmit_tries", SEC_IKEMOND, set_retransmit_tries},
     {"deleted_linger", SEC_IKEMOND, set_deleted_linger},
     {"restart_delay", SEC_IKEMOND, set_restart_delay},
+    {"natt_keepalive", SEC_IKEMOND, set_natt_keepalive},
     {"remote", SEC_PEER, set_remote},
     {"local", SEC_PEER, set_local},
     {"psk", SEC_PEER, set_psk},

@@ -2,7 +2,7 @@
  * config.h - ikemond.conf, INI style.
  *
  *   [ikemond]  listen, control, log, log_level, retransmit_timeout, retransmit_tries,
- *              deleted_linger, restart_delay
+ *              deleted_linger, restart_delay, natt_keepalive
  *   [peer NAME] remote, local, psk, ike, local_id, remote_id, auto, ike_lifetime,
  *               esp, local_ts, remote_ts, mode, ipsec_lifetime, ipsec_lifetime_kb
  *

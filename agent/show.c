@@ -723,6 +723,7 @@ static void jw_global_counters(struct jw *w, const struct ike_global_counters *g
 	jw_u64(w, "children_installed", g->children_installed);
 	jw_u64(w, "children_failed", g->children_failed);
 	jw_u64(w, "children_deleted", g->children_deleted);
+	jw_u64(w, "natt_keepalives_out", g->natt_keepalives_out);
 	jw_open(w, "causes", '{');
 	for (int c = IKE_CAUSE_NONE + 1; c < IKE_CAUSE_COUNT; c++)
 		jw_u64(w, ike_cause_id((enum ike_cause)c), g->causes[c]);

@@ -65,6 +65,8 @@ struct ike_exchange {
 	uint8_t rx_iv[IKE_MAX_BLOCK_LEN]; /* IV after the message being handled, if it holds */
 
 	struct ike_retx rt;
+	bool keepalive_armed; /* behind a NAT: NAT-T keepalives while established */
+	struct timespec keepalive_at;
 };
 
 #define IKE_KEYMAT_MAX (IKE_MAX_KEY_LEN + IKE_MAX_HASH_LEN)
@@ -186,6 +188,9 @@ int phase2_check_reply(const uint8_t *sa_body, size_t len, const struct ike_peer
 size_t phase2_id_body(const struct ike_ts *ts, uint8_t *out, size_t cap);
 /* Selector from a client identity payload body. 0 or -1. */
 int phase2_id_decode(const uint8_t *body, size_t len, struct ike_ts *ts);
+/* NAT-OAi and NAT-OAr payloads (transport mode behind a NAT). */
+void phase2_put_nat_oa(struct msg_builder *b, uint8_t natt_version, const struct sockaddr *oai,
+                       const struct sockaddr *oar);
 /* Encryption and integrity key lengths (bytes) of an ESP transform. 0 or -1. */
 int phase2_key_lengths(const struct ike_child_transform *xf, size_t *enc, size_t *integ);
 

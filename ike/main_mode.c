@@ -454,6 +454,11 @@ static void established(struct ike_engine *e, struct ike_sa *sa, enum ike_state 
 	sa->cause_detail[0] = '\0';
 	engine_log(e, IKE_LOG_NOTICE, "conn-id %u peer %s: ISAKMP SA established (%s)", sa->conn_id,
 	           sa->peer, sa->role == IKE_ROLE_INITIATOR ? "initiator" : "responder");
+	if (sa->nat_local && sa->floated && e->settings.natt_keepalive_s != 0) {
+		engine_now(&sa->x->keepalive_at);
+		ts_add_ms(&sa->x->keepalive_at, (uint64_t)e->settings.natt_keepalive_s * 1000);
+		sa->x->keepalive_armed = true;
+	}
 	/* the phase-1 initiator starts phase 2 (both ends starting would make pairs) */
 	if (sa->role == IKE_ROLE_INITIATOR)
 		quick_start_missing(e, sa);

@@ -62,6 +62,7 @@ void ike_settings_default(struct ike_settings *s)
 	s->retransmit_tries = 5;
 	s->deleted_linger_s = 60;
 	s->restart_delay_s = 5;
+	s->natt_keepalive_s = 20;
 }
 
 uint64_t ike_settings_retransmit_span_ms(const struct ike_settings *s)

@@ -9,6 +9,7 @@
 
 #include "exchange.h"
 #include "ike.h"
+#include "natt.h"
 
 static void patch_u16(struct msg_builder *b, size_t at, size_t v)
 {
@@ -400,6 +401,32 @@ int phase2_id_decode(const uint8_t *body, size_t len, struct ike_ts *ts)
 	for (size_t i = 0; i < alen; i++)
 		ts->from[i] &= id.data[alen + i];
 	return 0;
+}
+
+/*
+ * NAT-OA (RFC 3947 5.1): in transport mode behind a NAT, the original addresses of the
+ * initiator and the responder, so the receiver can fix transport checksums.  Body: ID
+ * type (IPv4 or IPv6 address), three reserved bytes, the address.
+ */
+void phase2_put_nat_oa(struct msg_builder *b, uint8_t natt_version, const struct sockaddr *oai,
+                       const struct sockaddr *oar)
+{
+	/* NAT-OA follows NAT-D in both numberings: 21 after 20, 131 after 130 */
+	uint8_t type = (uint8_t)(natt_nat_d_type((enum natt_version)natt_version) + 1);
+	const struct sockaddr *addrs[2] = {oai, oar};
+
+	for (size_t i = 0; i < 2; i++) {
+		size_t off = msg_payload_begin(b, type);
+
+		if (addrs[i]->sa_family == AF_INET6) {
+			msg_put_u32(b, (uint32_t)IKE_ID_IPV6_ADDR << 24);
+			msg_put(b, &((const struct sockaddr_in6 *)addrs[i])->sin6_addr, 16);
+		} else {
+			msg_put_u32(b, (uint32_t)IKE_ID_IPV4_ADDR << 24);
+			msg_put(b, &((const struct sockaddr_in *)addrs[i])->sin_addr, 4);
+		}
+		msg_payload_end(b, off);
+	}
 }
 
 /* Key lengths of an ESP transform: encryption, then integrity. */

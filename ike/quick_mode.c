@@ -103,6 +103,13 @@ static uint16_t wire_mode(const struct ike_sa *sa, uint16_t mode)
 	return mode;
 }
 
+/* RFC 3947 5.1: transport mode behind a NAT carries the original addresses. */
+static bool needs_nat_oa(const struct ike_sa *sa, uint16_t base_mode)
+{
+	return base_mode == IPSEC_MODE_TRANSPORT && sa->natt_version != NATT_NONE &&
+	       (sa->nat_local || sa->nat_remote);
+}
+
 /* M-ID in network order, for the HASHes. */
 static void msgid_be(uint32_t msgid, uint8_t out[4])
 {
@@ -311,6 +318,9 @@ struct ike_child *quick_outI1(struct ike_engine *e, struct ike_sa *sa, size_t cf
 	msg_payload(&b, ISAKMP_NP_ID, idb, n);
 	n = phase2_id_body(&c->remote_ts, idb, sizeof(idb));
 	msg_payload(&b, ISAKMP_NP_ID, idb, n);
+	if (needs_nat_oa(sa, p->mode))
+		phase2_put_nat_oa(&b, sa->natt_version, (const struct sockaddr *)&sa->local,
+		                  (const struct sockaddr *)&sa->remote);
 	if (b.overflow || qm_hash12(sa, c->msgid, NULL, 0, buf + rest, b.len - rest, hash) != 0)
 		goto fail;
 	memcpy(buf + hash_off, hash, sa->x->keys.prf_len);
@@ -516,6 +526,9 @@ static int send_qm2(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c
 		msg_payload(&b, ISAKMP_NP_KE, x->gr, x->g_len);
 	while ((id = isakmp_msg_find(m, ISAKMP_NP_ID, &from)) != NULL)
 		msg_payload(&b, ISAKMP_NP_ID, id->body, id->len);
+	if (needs_nat_oa(sa, phase2_base_mode(c->xf.mode)))
+		phase2_put_nat_oa(&b, sa->natt_version, (const struct sockaddr *)&sa->remote,
+		                  (const struct sockaddr *)&sa->local);
 	if (b.overflow ||
 	    qm_hash12(sa, c->msgid, x->ni, x->ni_len, buf + rest, b.len - rest, hash) != 0)
 		return -1;

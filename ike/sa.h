@@ -140,6 +140,7 @@ struct ike_global_counters {
 	uint64_t dropped_no_config; /* first message from an address no peer matches */
 	uint64_t sas_created, sas_established, sas_failed, sas_deleted;
 	uint64_t children_created, children_installed, children_failed, children_deleted;
+	uint64_t natt_keepalives_out;
 	uint64_t causes[IKE_CAUSE_COUNT]; /* failures by cause */
 };
 const struct ike_global_counters *ike_sa_table_counters(const struct ike_sa_table *t);

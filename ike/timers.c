@@ -32,6 +32,30 @@ static void sa_timeout(struct ike_engine *e, struct ike_sa *sa, const struct tim
 	engine_fail(e, sa, c, detail);
 }
 
+/*
+ * An established SA's deadline: a NAT keepalive (RFC 3948 2.3: one 0xff byte to the
+ * peer's port 4500, so that the NAT in front of us keeps the mapping), or its lifetime.
+ */
+static void established_timeout(struct ike_engine *e, struct ike_sa *sa, const struct timespec *now)
+{
+	static const uint8_t keepalive = 0xff;
+	struct ike_exchange *x = sa->x;
+	struct timespec expiry = sa->state_entered;
+
+	ts_add_ms(&expiry, (uint64_t)sa->xf.lifetime_s * 1000);
+	if (ts_diff_ms(&expiry, now) <= 0) {
+		engine_delete_sa(e, sa, IKE_CAUSE_EXPIRED);
+		return;
+	}
+	if (x == NULL || !x->keepalive_armed || ts_diff_ms(&x->keepalive_at, now) > 0)
+		return;
+	if (e->ops.send(e->ctx, (const struct sockaddr *)&sa->local,
+	                (const struct sockaddr *)&sa->remote, &keepalive, 1) == 0)
+		ike_sa_table_counters_mut(e->sas)->natt_keepalives_out++;
+	x->keepalive_at = *now;
+	ts_add_ms(&x->keepalive_at, (uint64_t)e->settings.natt_keepalive_s * 1000);
+}
+
 /* The SA's next deadline, if it has one. */
 static bool sa_deadline(struct ike_engine *e, const struct ike_sa *sa, struct timespec *at)
 {
@@ -43,6 +67,9 @@ static bool sa_deadline(struct ike_engine *e, const struct ike_sa *sa, struct ti
 	if (sa->state == IKE_ST_ESTABLISHED) {
 		*at = sa->state_entered;
 		ts_add_ms(at, (uint64_t)sa->xf.lifetime_s * 1000);
+		if (sa->x != NULL && sa->x->keepalive_armed &&
+		    ts_diff_ms(&sa->x->keepalive_at, at) < 0)
+			*at = sa->x->keepalive_at;
 		return true;
 	}
 	if (sa->x != NULL && sa->x->rt.armed) {
@@ -139,7 +166,7 @@ void ike_engine_run_timers(struct ike_engine *e)
 		if (sa->state == IKE_ST_DELETED)
 			ike_sa_remove(e->sas, sa);
 		else if (sa->state == IKE_ST_ESTABLISHED)
-			engine_delete_sa(e, sa, IKE_CAUSE_EXPIRED);
+			established_timeout(e, sa, &now);
 		else
 			sa_timeout(e, sa, &now);
 	}

@@ -19,6 +19,7 @@ PID[relay]=$!
 wait_for 5 grep -q "nat_relay: ready" "$T/relay.log" || { not_ok "the relay did not start"; finish; }
 
 write_conf client $CLIENT <<EOF2
+natt_keepalive = 1
 [peer server]
 remote = $NAT_IN
 remote_id = $SERVER
@@ -51,6 +52,13 @@ check "the relay mapped the client's port 500 and, after the float, its port 450
 check "the client installs its phase-2 SA in UDP-encapsulated tunnel mode (3)" wait_for 10 bash -c "[ \"\$($IKEMONCTL -s $T/client.sock show crypto ipsec sa --json | python3 -c \"import json,sys; cs=json.load(sys.stdin)['children']; print(any(c['state']=='INSTALLED' and c['transform']['mode']==3 for c in cs))\")\" = True ]"
 check "the server too" bash -c "[ \"\$($IKEMONCTL -s $T/server.sock show crypto ipsec sa --json | python3 -c \"import json,sys; cs=json.load(sys.stdin)['children']; print(any(c['state']=='INSTALLED' and c['transform']['mode']==3 for c in cs))\")\" = True ]"
 check "show crypto ipsec sa says Tunnel UDP-Encaps on port 4500" bash -c "$IKEMONCTL -s $T/client.sock show crypto ipsec sa | grep -q 'current_peer $NAT_IN port 4500'"
+check "the client, behind the NAT, sends NAT-T keepalives (1 s here)" wait_for 5 sa_is client "g['natt_keepalives_out']>=2"
+
+# transport mode through the NAT: UDP-encapsulated transport, with NAT-OA payloads
+sed -i 's/^esp = aes128-sha256$/esp = aes128-sha256\nmode = transport/' "$T/client.conf" "$T/server.conf"
+ctl server reload >/dev/null
+ctl client reload >/dev/null
+check "transport mode behind the NAT: UDP-encapsulated transport (4) on both sides" wait_for 15 bash -c "for n in client server; do $IKEMONCTL -s $T/\$n.sock show crypto ipsec sa --json | python3 -c \"import json,sys; cs=json.load(sys.stdin)['children']; sys.exit(0 if any(c['state']=='INSTALLED' and c['transform']['mode']==4 for c in cs) else 1)\" || exit 1; done"
 ctl client clear crypto isakmp >/dev/null
-check "a DELETE through the NAT on port 4500 reaches the server" wait_for 5 sa_is server "sas[0]['delete_reason']=='deleted-by-peer'"
+check "a DELETE through the NAT on port 4500 reaches the server" wait_for 5 sa_is server "max(sas, key=lambda s: s['conn_id'])['delete_reason']=='deleted-by-peer'"
 finish

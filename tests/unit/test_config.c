@@ -362,8 +362,7 @@ START_TEST(errors_values)
 	expect_error("[ikemond]\nrestart_delay = 0\n", 2,
 	             "bad restart_delay '0' (expected 1 to 3600)");
 	expect_error("[ikemond]\nrestart_delay = 0x10\n", 2, "bad restart_delay");
-	expect_error(PEER_A "ike_lifetime = 9\n", 4,
-	             "bad ike_lifetime '9' (expected 10 to 86400)");
+	expect_error(PEER_A "ike_lifetime = 9\n", 4, "bad ike_lifetime '9' (expected 10 to 86400)");
 	expect_error(PEER_A "auto = route\n", 4, "bad auto 'route'");
 	expect_error("[peer a]\npsk = \"" SECRET "\"\nremote = 10.0.0.1/24\n", 3,
 	             "remote subnet '10.0.0.1/24' has bits set after the prefix");

@@ -554,8 +554,10 @@ START_TEST(test_isakmp_json_phase2)
 	ASSERT_HAS(out, "\"natt\":{\"version\":0,\"version_name\":\"none\",\"nat_local\":false,"
 	                "\"nat_remote\":false,\"floated\":false}");
 	ASSERT_HAS(out, "\"children\":{\"installed\":0,\"total\":0}");
-	ASSERT_HAS(out, "\"sas_deleted\":0,\"children_created\":7,\"children_installed\":5,"
-	                "\"children_failed\":2,\"children_deleted\":4,\"causes\":{");
+	ASSERT_HAS(
+	    out,
+	    "\"sas_deleted\":0,\"children_created\":7,\"children_installed\":5,"
+	    "\"children_failed\":2,\"children_deleted\":4,\"natt_keepalives_out\":0,\"causes\":{");
 	strbuf_free(&out);
 }
 END_TEST
