@@ -16,6 +16,7 @@
 #define AGENT_COMMANDS_H
 
 #include "agent/show.h"
+#include "agent/stall.h"
 #include "ike/engine.h"
 
 /* Services only ikemond can provide. */
@@ -27,6 +28,8 @@ struct commands_ops {
 	 */
 	int (*reload)(void *ctx, struct strbuf *out);
 	void *ctx;
+	/* The stall detector, for show alarms / clear alarm / peer health; may be NULL. */
+	struct stall_detector *stall;
 };
 
 /*

@@ -769,6 +769,7 @@ void ikemond_config_defaults(struct ikemond_config *cfg)
 	cfg->log_target = IKEMOND_LOG_STDERR;
 	cfg->log_level = LOG_INFO;
 	ike_settings_default(&cfg->settings);
+	stall_settings_default(&cfg->stall);
 }
 
 int ikemond_config_load(const char *path, struct ikemond_config *cfg, char *err, size_t errlen)

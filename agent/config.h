@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include "agent/stall.h"
 #include "ike/peer.h"
 
 #define IKEMOND_MAX_LISTEN      16
@@ -31,6 +32,7 @@ struct ikemond_config {
 	enum ikemond_log_target log_target; /* log = stderr | syslog */
 	int log_level; /* log_level = err|warning|notice|info|debug (syslog numbers) */
 	struct ike_settings settings;
+	struct stall_settings stall; /* stall_after, stall_after.STATE, qm_stall_after ... */
 	struct ike_peer_cfg *peers;
 	size_t n_peers;
 };

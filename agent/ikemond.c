@@ -19,6 +19,7 @@
 #include "agent/control.h"
 #include "agent/log.h"
 #include "agent/net.h"
+#include "agent/stall.h"
 #include "ike/engine.h"
 #include "ike/ike.h"
 
@@ -36,6 +37,7 @@ struct ikemond {
 	struct net net;
 	struct control control;
 	struct ike_engine *engine;
+	struct stall_detector *stall;
 	struct commands_ops cmd_ops;
 	int sig_pipe[2];
 	bool debug;
@@ -136,6 +138,7 @@ static int reload(struct ikemond *d, char *msg, size_t len)
 		log_msg(LOG_ERR, "%s", msg);
 		return -1;
 	}
+	stall_reconfigure(d->stall, &next.stall);
 	/* the listen and control settings in force stay those we opened */
 	memcpy(next.listen, d->cfg.listen, sizeof(next.listen));
 	next.n_listen = d->cfg.n_listen;
@@ -202,13 +205,16 @@ static void read_signals(struct ikemond *d)
 static int loop_timeout(struct ikemond *d)
 {
 	struct timespec now;
-	int64_t t = ike_engine_next_timeout_ms(d->engine);
+	int64_t t = ike_engine_next_timeout_ms(d->engine), s;
 	int c;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	c = control_next_timeout_ms(&d->control, &now);
 	if (c >= 0 && (t < 0 || c < t))
 		t = c;
+	s = stall_next_timeout_ms(d->stall);
+	if (s >= 0 && (t < 0 || s < t))
+		t = s;
 	/* no busy polling: with nothing pending we sleep until a descriptor wakes us */
 	return t > INT32_MAX ? INT32_MAX : (int)t;
 }
@@ -240,6 +246,7 @@ static int run(struct ikemond *d)
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		control_expire(&d->control, &now);
 		ike_engine_run_timers(d->engine);
+		stall_run(d->stall);
 	}
 	return 0;
 }
@@ -249,6 +256,7 @@ static void shutdown_daemon(struct ikemond *d)
 {
 	if (d->engine != NULL) {
 		ike_engine_delete_all(d->engine, IKE_CAUSE_SHUTDOWN);
+		stall_free(d->stall);
 		ike_engine_free(d->engine);
 	}
 	control_close(&d->control);
@@ -298,11 +306,20 @@ static int start(struct ikemond *d, bool foreground)
 		log_msg(LOG_ERR, "out of memory");
 		return -1;
 	}
+	d->stall = stall_new(d->engine, &d->cfg.stall);
+	if (d->stall == NULL) {
+		log_msg(LOG_ERR, "out of memory");
+		return -1;
+	}
 	d->cmd_ops.reload = reload_cmd;
 	d->cmd_ops.ctx = d;
+	d->cmd_ops.stall = d->stall;
 	log_msg(LOG_NOTICE, "ikemond %s started: %zu peer%s, control %s", PACKAGE_VERSION,
 	        d->cfg.n_peers, d->cfg.n_peers == 1 ? "" : "s", d->cfg.control);
-	return ike_engine_set_peers(d->engine, d->cfg.peers, d->cfg.n_peers);
+	if (ike_engine_set_peers(d->engine, d->cfg.peers, d->cfg.n_peers) != 0)
+		return -1;
+	stall_reconfigure(d->stall, &d->cfg.stall);
+	return 0;
 }
 
 int main(int argc, char **argv)

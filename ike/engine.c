@@ -269,6 +269,11 @@ long ike_engine_initiate(struct ike_engine *e, const char *peer)
 	return engine_initiate_peer(e, p);
 }
 
+size_t ike_peer_children_wanted(const struct ike_peer_cfg *p)
+{
+	return quick_children_wanted(p);
+}
+
 struct ike_sa *engine_peer_established_sa(struct ike_engine *e, const char *name)
 {
 	struct ike_sa *best = NULL;

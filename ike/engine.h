@@ -65,6 +65,9 @@ struct ike_peer_status {
 	size_t children_up;       /* of those, with an INSTALLED phase-2 SA */
 	bool up;                  /* ike at QM_IDLE and every wanted child up */
 };
+/* Phase-2 SAs a peer's configuration asks for (local_ts x remote_ts; 0 without). */
+size_t ike_peer_children_wanted(const struct ike_peer_cfg *p);
+
 /* Status of the i-th configured peer; returns -1 past the end. */
 int ike_engine_peer_status(struct ike_engine *e, size_t i, struct ike_peer_status *st);
 

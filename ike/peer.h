@@ -58,6 +58,17 @@ struct ike_id {
 	char value[IKE_ID_MAX + 1]; /* "192.0.2.1", "gw.example.net", "user@example.net" */
 };
 
+/*
+ * A peer's own stall thresholds (ms; 0 = the global value): stall_after, per Cisco
+ * state (stall_after.MM_KEY_EXCH, indexed by enum cisco_state), qm_stall_after.  The
+ * engine ignores them; the agent's stall detector reads them.
+ */
+struct ike_stall_override {
+	uint32_t stall_after_ms;
+	uint32_t state_ms[9]; /* [CISCO_MM_NO_STATE .. CISCO_QM_IDLE] */
+	uint32_t qm_stall_after_ms;
+};
+
 struct ike_peer_cfg {
 	char name[IKE_PEER_NAME_MAX + 1];
 	/* remote: an address (port optional), a subnet, or any (%any) */
@@ -90,6 +101,8 @@ struct ike_peer_cfg {
 	uint8_t mode;               /* IPSEC_MODE_TUNNEL or IPSEC_MODE_TRANSPORT */
 	uint32_t ipsec_lifetime_s;  /* seconds */
 	uint32_t ipsec_lifetime_kb; /* kilobytes; 0 = none */
+
+	struct ike_stall_override stall;
 };
 
 /* Engine-wide settings from the [ikemond] section. */

@@ -1,0 +1,655 @@
+/*
+ * stall.c - the stall detector (see stall.h for what an alarm means).
+ *
+ * Each configured peer has a track: its current episode (a negotiation under way while
+ * the peer is not up), the furthest state reached in it and since when, the last cause
+ * seen, and its alarm.  Engine events only mark the detector dirty (and keep the last
+ * failure cause); stall_run() then re-reads the SA table once, in one pass bucketing SAs
+ * by peer, so its cost is O(SAs + peers) however many events came in between.  Deadlines
+ * (threshold crossings, hold-downs) feed the loop's poll timeout: nothing polls.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "agent/log.h"
+#include "agent/stall.h"
+#include "ike/sa.h"
+
+#define MAX_SUBSCRIBERS 8
+
+/* Ranks of progress, shared by Main and Aggressive Mode; phase 2 pending is last. */
+enum { RANK_NONE = 0, RANK_NO_STATE, RANK_SA_SETUP, RANK_KEY_EXCH, RANK_KEY_AUTH, RANK_PHASE2 };
+
+struct track {
+	char name[IKE_PEER_NAME_MAX + 1];
+	bool seen_up; /* has been up since the detector started */
+	bool up;
+	struct timespec up_since;   /* while up */
+	struct timespec down_since; /* while not up: since when (start, or losing up) */
+	bool open;                  /* an episode is under way */
+	int rank;                   /* furthest rank in the episode */
+	enum cisco_state state;
+	struct timespec since; /* rank first reached */
+	time_t since_wall;
+	uint32_t conn_id, child_index;
+	struct sockaddr_storage local, remote;
+	enum ike_cause cause;
+	char detail[64];
+	struct stall_alarm *alarm; /* active alarm, or NULL */
+
+	/* scratch of one run */
+	const struct ike_sa *live; /* newest SA not deleted */
+	const struct ike_sa *est;  /* newest SA at QM_IDLE */
+};
+
+struct subscriber {
+	stall_event_fn fn;
+	void *ctx;
+};
+
+struct stall_detector {
+	struct ike_engine *e;
+	struct stall_settings s;
+	struct track *tracks;
+	size_t n_tracks;
+	struct stall_alarm *active, *active_tail;
+	size_t n_active;
+	struct stall_alarm *history;
+	size_t n_history;
+	uint64_t seq;
+	uint64_t raised[IKE_CAUSE_COUNT];
+	struct subscriber subs[MAX_SUBSCRIBERS];
+	size_t n_subs;
+	bool dirty;
+};
+
+void stall_settings_default(struct stall_settings *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->stall_after_ms = 30000;
+	s->qm_stall_after_ms = 30000;
+	s->peer_down_after_ms = 120000;
+	s->holddown_ms = 10000;
+	s->history_max = 1000;
+}
+
+uint32_t stall_threshold_ms(const struct stall_settings *s, const struct ike_peer_cfg *p,
+                            enum cisco_state state)
+{
+	bool qm = state == CISCO_QM_IDLE;
+
+	if (state < CISCO_STATE_MIN || state > CISCO_STATE_MAX)
+		state = CISCO_MM_NO_STATE;
+	if (p != NULL && p->stall.state_ms[state] != 0)
+		return p->stall.state_ms[state];
+	if (p != NULL && qm && p->stall.qm_stall_after_ms != 0)
+		return p->stall.qm_stall_after_ms;
+	if (p != NULL && !qm && p->stall.stall_after_ms != 0)
+		return p->stall.stall_after_ms;
+	if (s->state_ms[state] != 0)
+		return s->state_ms[state];
+	return qm ? s->qm_stall_after_ms : s->stall_after_ms;
+}
+
+uint32_t stall_max_threshold_ms(const struct stall_settings *s, const struct ike_peer_cfg *peers,
+                                size_t n)
+{
+	uint32_t max = 0, t;
+
+	for (int st = CISCO_STATE_MIN; st <= CISCO_STATE_MAX; st++) {
+		t = stall_threshold_ms(s, NULL, st);
+		max = t > max ? t : max;
+		for (size_t i = 0; i < n; i++) {
+			t = stall_threshold_ms(s, &peers[i], st);
+			max = t > max ? t : max;
+		}
+	}
+	return max;
+}
+
+const char *alarm_clear_reason_name(enum alarm_clear_reason r)
+{
+	switch (r) {
+	case ALARM_ACTIVE:
+		return "active";
+	case ALARM_CLEAR_ESTABLISHED:
+		return "established";
+	case ALARM_CLEAR_REMOVED:
+		return "peer-removed";
+	case ALARM_CLEAR_OPERATOR:
+		return "operator";
+	}
+	return "unknown";
+}
+
+const char *peer_health_name(enum peer_health h)
+{
+	static const char *const names[] = {"idle", "negotiating", "up", "down"};
+
+	return (unsigned)h < 4 ? names[h] : "unknown";
+}
+
+static double ts_seconds(const struct timespec *a, const struct timespec *b)
+{
+	double s = (double)(a->tv_sec - b->tv_sec) + (double)(a->tv_nsec - b->tv_nsec) / 1e9;
+
+	return s < 0 ? 0 : s;
+}
+
+static int64_t ts_ms(const struct timespec *a, const struct timespec *b)
+{
+	return (int64_t)(a->tv_sec - b->tv_sec) * 1000 + (a->tv_nsec - b->tv_nsec) / 1000000L;
+}
+
+static void ts_plus(struct timespec *t, uint32_t ms)
+{
+	t->tv_sec += ms / 1000;
+	t->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t->tv_nsec >= 1000000000L) {
+		t->tv_sec++;
+		t->tv_nsec -= 1000000000L;
+	}
+}
+
+double stall_alarm_seconds(const struct stall_alarm *a, const struct timespec *now_mono)
+{
+	return ts_seconds(a->clear_seq != 0 ? &a->cleared_mono : now_mono, &a->state_since);
+}
+
+/* ---- tracks ---- */
+
+static struct track *track_of(struct stall_detector *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_tracks; i++)
+		if (strcmp(d->tracks[i].name, name) == 0)
+			return &d->tracks[i];
+	return NULL;
+}
+
+/* Tracks follow the engine's peers (same order); kept ones keep their state. */
+static int sync_tracks(struct stall_detector *d, const struct timespec *now)
+{
+	size_t n = ike_engine_peer_count(d->e);
+	struct track *t = calloc(n ? n : 1, sizeof(*t)), *old;
+
+	if (t == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct ike_peer_cfg *p = ike_engine_peer(d->e, i);
+
+		old = track_of(d, p->name);
+		if (old != NULL) {
+			t[i] = *old;
+			old->alarm = NULL; /* moved */
+			continue;
+		}
+		snprintf(t[i].name, sizeof(t[i].name), "%s", p->name);
+		t[i].down_since = *now;
+	}
+	free(d->tracks);
+	d->tracks = t;
+	d->n_tracks = n;
+	return 0;
+}
+
+/* ---- alarms ---- */
+
+static void notify(struct stall_detector *d, enum stall_event_type type,
+                   const struct stall_alarm *a)
+{
+	struct stall_event ev = {type, a};
+
+	for (size_t i = 0; i < d->n_subs; i++)
+		d->subs[i].fn(d->subs[i].ctx, &ev);
+}
+
+static const char *addr_text(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "-";
+
+	if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, a, sizeof(a));
+	else if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, a, sizeof(a));
+	snprintf(buf, len, "%s", a);
+	return buf;
+}
+
+static void raise_alarm(struct stall_detector *d, struct track *t, const struct ike_peer_cfg *p,
+                        const struct timespec *now)
+{
+	struct stall_alarm *a = calloc(1, sizeof(*a));
+	char remote[INET6_ADDRSTRLEN];
+
+	if (a == NULL)
+		return;
+	a->raise_seq = ++d->seq;
+	snprintf(a->peer, sizeof(a->peer), "%s", t->name);
+	a->local = t->local;
+	a->remote = t->remote;
+	a->state = t->state;
+	a->phase2 = t->rank == RANK_PHASE2;
+	a->state_since = t->since;
+	a->state_since_wall = t->since_wall;
+	a->conn_id = t->conn_id;
+	a->child_index = t->child_index;
+	a->cause = t->cause != IKE_CAUSE_NONE ? t->cause : IKE_CAUSE_PEER_SILENT;
+	snprintf(a->cause_detail, sizeof(a->cause_detail), "%s", t->detail);
+	a->threshold_ms = stall_threshold_ms(&d->s, p, t->state);
+	a->raised_wall = time(NULL);
+	a->raised_mono = *now;
+	if (d->active_tail != NULL)
+		d->active_tail->next = a;
+	else
+		d->active = a;
+	d->active_tail = a;
+	d->n_active++;
+	d->raised[a->cause]++;
+	t->alarm = a;
+	log_msg(LOG_WARNING,
+	        "ALARM raised #%llu peer %s (%s): %s%s for %.0f s on conn-id %u: %s%s%s; hint: %s",
+	        (unsigned long long)a->raise_seq, a->peer,
+	        addr_text(&a->remote, remote, sizeof(remote)), cisco_state_name(a->state),
+	        a->phase2 ? " (phase 2 pending)" : "", stall_alarm_seconds(a, now), a->conn_id,
+	        ike_cause_info(a->cause)->text, a->cause_detail[0] ? ": " : "", a->cause_detail,
+	        ike_cause_info(a->cause)->hint);
+	notify(d, STALL_RAISED, a);
+}
+
+/* Move an active alarm to the history (newest first, bounded). */
+static void retire(struct stall_detector *d, struct stall_alarm *a)
+{
+	struct stall_alarm **pp, *prev = NULL, *h;
+	size_t n = 0;
+
+	for (pp = &d->active; *pp != NULL; prev = *pp, pp = &(*pp)->next) {
+		if (*pp != a)
+			continue;
+		*pp = a->next;
+		if (d->active_tail == a)
+			d->active_tail = prev;
+		d->n_active--;
+		break;
+	}
+	a->next = d->history;
+	d->history = a;
+	d->n_history++;
+	if (d->n_history <= d->s.history_max)
+		return;
+	/* drop the oldest beyond the bound */
+	for (h = d->history; h != NULL && ++n < d->s.history_max; h = h->next)
+		;
+	while (h != NULL && h->next != NULL) {
+		struct stall_alarm *gone = h->next;
+
+		h->next = gone->next;
+		free(gone);
+		d->n_history--;
+	}
+	if (d->s.history_max == 0) {
+		d->history = a->next;
+		free(a);
+		d->n_history = 0;
+	}
+}
+
+static void clear_alarm(struct stall_detector *d, struct track *t, enum alarm_clear_reason why,
+                        const struct timespec *now)
+{
+	struct stall_alarm *a = t->alarm;
+
+	if (a == NULL)
+		return;
+	t->alarm = NULL;
+	a->clear_seq = ++d->seq;
+	a->clear_reason = why;
+	a->cleared_wall = time(NULL);
+	a->cleared_mono = *now;
+	log_msg(LOG_NOTICE, "ALARM cleared #%llu peer %s: %s (raised #%llu, %.0f s earlier)",
+	        (unsigned long long)a->clear_seq, a->peer, alarm_clear_reason_name(why),
+	        (unsigned long long)a->raise_seq, ts_seconds(now, &a->raised_mono));
+	notify(d, STALL_CLEARED, a);
+	retire(d, a);
+}
+
+/* ---- the run ---- */
+
+static int rank_of(enum cisco_state s)
+{
+	switch (s) {
+	case CISCO_MM_NO_STATE:
+	case CISCO_AG_NO_STATE:
+		return RANK_NO_STATE;
+	case CISCO_MM_SA_SETUP:
+	case CISCO_AG_INIT_EXCH:
+		return RANK_SA_SETUP;
+	case CISCO_MM_KEY_EXCH:
+		return RANK_KEY_EXCH;
+	case CISCO_MM_KEY_AUTH:
+	case CISCO_AG_AUTH:
+		return RANK_KEY_AUTH;
+	case CISCO_QM_IDLE:
+		return RANK_PHASE2;
+	}
+	return RANK_NONE;
+}
+
+/* Installed children of sa, one per configured pair. */
+static size_t children_up(const struct ike_sa *sa, size_t wanted)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < wanted; i++)
+		for (const struct ike_child *c = sa->children; c != NULL; c = c->next)
+			if (c->cfg_index == i && c->state == IKE_CHILD_INSTALLED) {
+				n++;
+				break;
+			}
+	return n;
+}
+
+/* The pending (or last failed) Quick Mode of sa, for a phase-2 stall. */
+static const struct ike_child *worst_child(const struct ike_sa *sa)
+{
+	const struct ike_child *best = NULL;
+
+	for (const struct ike_child *c = sa->children; c != NULL; c = c->next)
+		if (c->state != IKE_CHILD_INSTALLED &&
+		    (best == NULL || c->last_cause != IKE_CAUSE_NONE))
+			best = c;
+	return best;
+}
+
+/* Where the peer's negotiation is now: rank, state, the SA and the cause it shows. */
+static void observe(struct track *t, const struct ike_sa *sa, size_t wanted,
+                    const struct timespec *now)
+{
+	const struct ike_child *c = NULL;
+	struct timespec entered = sa->state_entered;
+	enum cisco_state state = ike_state_cisco(sa->state);
+	int rank = rank_of(state);
+
+	if (sa->state == IKE_ST_ESTABLISHED) {
+		if (children_up(sa, wanted) == wanted)
+			return;
+		c = worst_child(sa);
+	}
+	if (!t->open) {
+		t->open = true;
+		t->rank = RANK_NONE;
+	}
+	if (rank > t->rank) {
+		t->rank = rank;
+		t->state = state;
+		/* the SA's own clock, not ours: a state may have been entered before we ran */
+		t->since = entered;
+		t->since_wall = time(NULL) - (time_t)ts_seconds(now, &entered);
+	}
+	t->conn_id = sa->conn_id;
+	t->child_index = c != NULL ? c->index : 0;
+	t->local = sa->local;
+	t->remote = sa->remote;
+	if (c != NULL && c->last_cause != IKE_CAUSE_NONE) {
+		t->cause = c->last_cause;
+		snprintf(t->detail, sizeof(t->detail), "%s", c->cause_detail);
+	} else if (sa->last_cause != IKE_CAUSE_NONE) {
+		t->cause = sa->last_cause;
+		snprintf(t->detail, sizeof(t->detail), "%s", sa->cause_detail);
+	}
+}
+
+static void bucket_sas(struct stall_detector *d)
+{
+	for (size_t i = 0; i < d->n_tracks; i++)
+		d->tracks[i].live = d->tracks[i].est = NULL;
+	for (const struct ike_sa *sa = ike_sa_first(ike_engine_sas(d->e)); sa; sa = sa->next) {
+		struct track *t;
+
+		if (sa->state == IKE_ST_DELETED || sa->peer[0] == '\0')
+			continue;
+		t = track_of(d, sa->peer);
+		if (t == NULL)
+			continue;
+		t->live = sa; /* conn-id order: the last one is the newest */
+		if (sa->state == IKE_ST_ESTABLISHED)
+			t->est = sa;
+	}
+}
+
+static void run_track(struct stall_detector *d, struct track *t, const struct ike_peer_cfg *p,
+                      const struct timespec *now)
+{
+	size_t wanted = ike_peer_children_wanted(p);
+	bool up = t->est != NULL && children_up(t->est, wanted) == wanted;
+
+	if (up) {
+		if (!t->up)
+			t->up_since = *now;
+		t->up = t->seen_up = true;
+		t->open = false;
+		t->cause = IKE_CAUSE_NONE;
+		t->detail[0] = '\0';
+		if (t->alarm != NULL && ts_ms(now, &t->up_since) >= d->s.holddown_ms)
+			clear_alarm(d, t, ALARM_CLEAR_ESTABLISHED, now);
+		return;
+	}
+	if (t->up)
+		t->down_since = *now;
+	t->up = false;
+	if (t->est != NULL)
+		observe(t, t->est, wanted, now);
+	else if (t->live != NULL)
+		observe(t, t->live, wanted, now);
+	if (t->open && t->alarm == NULL &&
+	    ts_ms(now, &t->since) >= stall_threshold_ms(&d->s, p, t->state))
+		raise_alarm(d, t, p, now);
+}
+
+void stall_run(struct stall_detector *d)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (d->n_tracks != ike_engine_peer_count(d->e))
+		sync_tracks(d, &now);
+	bucket_sas(d);
+	for (size_t i = 0; i < d->n_tracks; i++)
+		run_track(d, &d->tracks[i], ike_engine_peer(d->e, i), &now);
+	d->dirty = false;
+}
+
+int64_t stall_next_timeout_ms(struct stall_detector *d)
+{
+	struct timespec now, at;
+	int64_t best = -1, ms;
+
+	if (d->dirty)
+		return 0;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	for (size_t i = 0; i < d->n_tracks; i++) {
+		struct track *t = &d->tracks[i];
+
+		if (t->up && t->alarm != NULL) {
+			at = t->up_since;
+			ts_plus(&at, d->s.holddown_ms);
+		} else if (!t->up && t->open && t->alarm == NULL) {
+			at = t->since;
+			ts_plus(&at, stall_threshold_ms(&d->s, ike_engine_peer(d->e, i), t->state));
+		} else {
+			continue;
+		}
+		ms = ts_ms(&at, &now);
+		ms = ms < 0 ? 0 : ms;
+		if (best < 0 || ms < best)
+			best = ms;
+	}
+	return best;
+}
+
+/* Engine events: a failure's cause is kept (the SA may be gone by the next run). */
+static void on_engine_event(void *ctx, const struct ike_event *ev)
+{
+	struct stall_detector *d = ctx;
+	struct track *t;
+
+	d->dirty = true;
+	if (ev->type != IKE_EV_NEGOTIATION_FAILED && ev->type != IKE_EV_CHILD_FAILED)
+		return;
+	t = track_of(d, ev->sa->peer);
+	if (t == NULL || t->up)
+		return;
+	t->cause = ev->cause;
+	snprintf(t->detail, sizeof(t->detail), "%s",
+	         ev->child != NULL ? ev->child->cause_detail : ev->sa->cause_detail);
+	if (!t->open) {
+		/* a negotiation that failed at once (NO-PROPOSAL-CHOSEN) still opens one */
+		observe(t, ev->sa, 0, &ev->sa->state_entered);
+	}
+}
+
+/* ---- API ---- */
+
+struct stall_detector *stall_new(struct ike_engine *e, const struct stall_settings *s)
+{
+	struct stall_detector *d = calloc(1, sizeof(*d));
+	struct timespec now;
+
+	if (d == NULL)
+		return NULL;
+	d->e = e;
+	d->s = *s;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (sync_tracks(d, &now) != 0 ||
+	    ike_sa_table_subscribe(ike_engine_sas(e), on_engine_event, d) != 0) {
+		free(d->tracks);
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+static void free_list(struct stall_alarm *a)
+{
+	while (a != NULL) {
+		struct stall_alarm *next = a->next;
+
+		free(a);
+		a = next;
+	}
+}
+
+void stall_free(struct stall_detector *d)
+{
+	if (d == NULL)
+		return;
+	free_list(d->active);
+	free_list(d->history);
+	free(d->tracks);
+	free(d);
+}
+
+int stall_subscribe(struct stall_detector *d, stall_event_fn fn, void *ctx)
+{
+	if (d->n_subs >= MAX_SUBSCRIBERS)
+		return -1;
+	d->subs[d->n_subs++] = (struct subscriber){fn, ctx};
+	return 0;
+}
+
+void stall_reconfigure(struct stall_detector *d, const struct stall_settings *s)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	d->s = *s;
+	/* alarms of peers that left the configuration clear now */
+	for (size_t i = 0; i < d->n_tracks; i++) {
+		struct track *t = &d->tracks[i];
+		bool kept = false;
+
+		for (size_t j = 0; j < ike_engine_peer_count(d->e) && !kept; j++)
+			kept = strcmp(ike_engine_peer(d->e, j)->name, t->name) == 0;
+		if (!kept)
+			clear_alarm(d, t, ALARM_CLEAR_REMOVED, &now);
+	}
+	sync_tracks(d, &now);
+	d->dirty = true;
+}
+
+const struct stall_alarm *stall_active(const struct stall_detector *d)
+{
+	return d->active;
+}
+
+const struct stall_alarm *stall_history(const struct stall_detector *d)
+{
+	return d->history;
+}
+
+size_t stall_active_count(const struct stall_detector *d)
+{
+	return d->n_active;
+}
+
+const struct stall_alarm *stall_alarm_of(const struct stall_detector *d, const char *peer)
+{
+	for (const struct stall_alarm *a = d->active; a != NULL; a = a->next)
+		if (strcmp(a->peer, peer) == 0)
+			return a;
+	return NULL;
+}
+
+uint64_t stall_last_seq(const struct stall_detector *d)
+{
+	return d->seq;
+}
+
+uint64_t stall_raised_total(const struct stall_detector *d, enum ike_cause cause)
+{
+	return (unsigned)cause < IKE_CAUSE_COUNT ? d->raised[cause] : 0;
+}
+
+int stall_clear(struct stall_detector *d, const char *peer)
+{
+	struct track *t = track_of(d, peer);
+	struct timespec now;
+
+	if (t == NULL || t->alarm == NULL)
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	clear_alarm(d, t, ALARM_CLEAR_OPERATOR, &now);
+	/* a still-stalled peer starts a new episode: it is raised again after a threshold */
+	t->open = false;
+	t->cause = IKE_CAUSE_NONE;
+	t->detail[0] = '\0';
+	d->dirty = true;
+	return 0;
+}
+
+enum peer_health stall_peer_health(struct stall_detector *d, size_t i, enum ike_cause *cause,
+                                   const char **detail)
+{
+	const struct ike_peer_cfg *p = ike_engine_peer(d->e, i);
+	struct track *t = i < d->n_tracks ? &d->tracks[i] : NULL;
+	struct timespec now;
+
+	*cause = IKE_CAUSE_NONE;
+	if (detail != NULL)
+		*detail = "";
+	if (p == NULL || t == NULL)
+		return PEER_IDLE;
+	if (t->up)
+		return PEER_UP;
+	*cause = t->cause;
+	if (detail != NULL)
+		*detail = t->detail;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (p->autostart == IKE_AUTO_START)
+		return ts_ms(&now, &t->down_since) >= d->s.peer_down_after_ms ? PEER_DOWN
+		                                                              : PEER_NEGOTIATING;
+	return t->open ? PEER_NEGOTIATING : PEER_IDLE;
+}
