@@ -170,42 +170,96 @@ static int show_crypto(struct cmd *c)
 	return -1;
 }
 
+/* The stall detector's view of peer i: its health, cause and active alarm. */
+static void peer_health(struct cmd *c, size_t i, struct show_peer_row *r)
+{
+	struct stall_detector *d = c->ops != NULL ? c->ops->stall : NULL;
+	const struct stall_alarm *a;
+
+	r->health = r->st.up ? PEER_UP : PEER_DOWN;
+	r->cause = IKE_CAUSE_NONE;
+	r->cause_detail = NULL;
+	r->alarm_seq = 0;
+	if (d == NULL)
+		return;
+	r->health = stall_peer_health(d, i, &r->cause, &r->cause_detail);
+	a = stall_alarm_of(d, r->st.cfg->name);
+	if (a != NULL)
+		r->alarm_seq = a->raise_seq;
+}
+
 /*
- * show ikemon peers [--json].  The statuses are collected here, so that the view is a
- * pure formatter of an array (and testable without an engine).
+ * show ikemon peers [--json].  The rows are collected here, so that the view is a pure
+ * formatter of an array (and testable without an engine).
  */
 static int show_ikemon(struct cmd *c)
 {
 	static const char *const kw[] = {"peers"};
-	struct ike_peer_status *st;
+	struct show_peer_row *rows;
 	size_t n, got = 0;
 
 	if (expect_keywords(c, 2, kw, 1) != 0 || no_more_words(c, 3) != 0)
 		return -1;
 	n = ike_engine_peer_count(c->e);
-	st = calloc(n > 0 ? n : 1, sizeof(*st));
-	if (st == NULL)
+	rows = calloc(n > 0 ? n : 1, sizeof(*rows));
+	if (rows == NULL)
 		return fail(c, "out of memory");
-	while (got < n && ike_engine_peer_status(c->e, got, &st[got]) == 0)
-		got++;
+	for (; got < n && ike_engine_peer_status(c->e, got, &rows[got].st) == 0; got++)
+		peer_health(c, got, &rows[got]);
 	if (c->json)
-		show_peers_json(c->out, st, got);
+		show_peer_rows_json(c->out, rows, got);
 	else
-		show_peers(c->out, st, got);
-	free(st);
+		show_peer_rows(c->out, rows, got);
+	free(rows);
 	return 0;
 }
 
-/* show {crypto|ikemon} ... */
+/* The stall detector, or NULL with the message written. */
+static struct stall_detector *alarms_of(struct cmd *c)
+{
+	if (c->ops == NULL || c->ops->stall == NULL) {
+		fail(c, "alarms are not available");
+		return NULL;
+	}
+	return c->ops->stall;
+}
+
+/* show alarms [history] [--json] */
+static int show_alarms_cmd(struct cmd *c)
+{
+	struct stall_detector *d;
+	const struct stall_alarm *list;
+	struct timespec now;
+	bool history = false;
+	int next = 2;
+
+	if (next < c->n && is_abbrev(c->w[next], "history")) {
+		history = true;
+		next++;
+	}
+	if (no_more_words(c, next) != 0 || (d = alarms_of(c)) == NULL)
+		return -1;
+	list = history ? stall_history(d) : stall_active(d);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (c->json)
+		show_alarms_json(c->out, list, stall_last_seq(d), &now);
+	else
+		show_alarms(c->out, list, stall_last_seq(d), &now, history);
+	return 0;
+}
+
+/* show {crypto|ikemon|alarms} ... */
 static int cmd_show(struct cmd *c)
 {
-	static const char *const kw[] = {"crypto", "ikemon"};
+	static const char *const kw[] = {"crypto", "ikemon", "alarms"};
 
-	switch (choose_keyword(c, 1, kw, 2)) {
+	switch (choose_keyword(c, 1, kw, 3)) {
 	case 0:
 		return show_crypto(c);
 	case 1:
 		return show_ikemon(c);
+	case 2:
+		return show_alarms_cmd(c);
 	}
 	return -1;
 }
@@ -271,12 +325,12 @@ static int parse_conn_id(const char *s, uint32_t *id)
 }
 
 /* clear crypto isakmp [CONN-ID]: silent on success, as IOS is */
-static int cmd_clear(struct cmd *c)
+static int clear_isakmp(struct cmd *c)
 {
-	static const char *const kw[] = {"crypto", "isakmp"};
+	static const char *const kw[] = {"isakmp"};
 	uint32_t id;
 
-	if (expect_keywords(c, 1, kw, 2) != 0)
+	if (expect_keywords(c, 2, kw, 1) != 0)
 		return -1;
 	if (c->n == 3) {
 		ike_engine_delete_all(c->e, IKE_CAUSE_CLEARED);
@@ -290,6 +344,40 @@ static int cmd_clear(struct cmd *c)
 	if (ike_engine_delete(c->e, id, IKE_CAUSE_CLEARED) != 0)
 		return fail(c, "no ISAKMP SA with conn-id %lu", (unsigned long)id);
 	return 0;
+}
+
+/*
+ * clear alarm PEER: the operator has seen it.  A peer still stalled starts a new episode
+ * and is raised again after its threshold (see stall_clear()).
+ */
+static int clear_alarm(struct cmd *c)
+{
+	struct stall_detector *d;
+	const char *name;
+
+	if (c->n < 3)
+		return fail(c, "incomplete command: the peer's name is missing; " HINT);
+	if (no_more_words(c, 3) != 0 || (d = alarms_of(c)) == NULL)
+		return -1;
+	name = c->w[2];
+	if (stall_clear(d, name) != 0)
+		return fail(c, "peer %.64s has no active alarm", name);
+	strbuf_printf(c->out, "cleared alarm of %s\n", name);
+	return 0;
+}
+
+/* clear {crypto isakmp|alarm} ... */
+static int cmd_clear(struct cmd *c)
+{
+	static const char *const kw[] = {"crypto", "alarm"};
+
+	switch (choose_keyword(c, 1, kw, 2)) {
+	case 0:
+		return clear_isakmp(c);
+	case 1:
+		return clear_alarm(c);
+	}
+	return -1;
 }
 
 /* ---------------------------------------------------------------- reload, version, help */
@@ -317,12 +405,14 @@ static int cmd_help(struct cmd *c)
 	                      "  show crypto isakmp sa [detail] [--json]\n"
 	                      "  show crypto ipsec sa [--json]\n"
 	                      "  show ikemon peers [--json]\n"
+	                      "  show alarms [history] [--json]\n"
 	                      "  initiate PEER\n"
 	                      "  clear crypto isakmp [CONN-ID]\n"
+	                      "  clear alarm PEER\n"
 	                      "  reload\n"
 	                      "  version\n"
 	                      "keywords may be abbreviated: sh cry isa sa, sh cry ips sa, "
-	                      "sh ike pe\n");
+	                      "sh ike pe, sh al hi\n");
 	return 0;
 }
 

@@ -2,8 +2,11 @@
  * config.c - the ikemond.conf parser.
  *
  * One pass over the file, one line at a time, into a fixed line buffer: memory stays
- * bounded whatever the file holds.  Keys are described once in key_rules (name, section,
- * setter); the dispatcher checks section and duplicates before any setter runs.
+ * bounded whatever the file holds.  Keys are described once in key_rules (name, sections,
+ * setter, and for a family such as stall_after.STATE the parser of its member names); the
+ * dispatcher checks section, member and duplicates before any setter runs.  Checks that
+ * need the whole file (the stall thresholds against the retransmission span) run at the
+ * end.
  *
  * Pre-shared keys pass through two buffers here besides their final home in the peer:
  * stdio's buffer and the line buffer.  Both are ours and are wiped (config_value.c wipes
@@ -27,8 +30,9 @@
 
 #define CONFIG_LINE_MAX      4096 /* characters, without the newline */
 #define CONFIG_MAX_PEERS     1024
-#define CONFIG_MAX_KEYS      32  /* bound of key_rules, checked below */
-#define CONFIG_MSG_MAX       256 /* a value parser's message */
+#define CONFIG_MAX_KEYS      40                    /* bound of key_rules, checked below */
+#define CONFIG_MEMBERS       (CISCO_STATE_MAX + 1) /* members of a key family, 0 unused */
+#define CONFIG_MSG_MAX       256                   /* a value parser's message */
 #define DEFAULT_IKE_LIFETIME 28800
 #define CONFIG_MAX_CHILDREN  16 /* local_ts x remote_ts pairs of one peer */
 #define DEFAULT_ESP          "aes128-sha256"
@@ -38,7 +42,15 @@
 	"aes128-sha256-modp2048,aes256-sha256-modp2048,aes128-sha256-ecp256,"                      \
 	"aes256-sha384-ecp384,aes128-sha1-modp2048"
 
-enum section { SEC_NONE, SEC_IKEMOND, SEC_PEER };
+/* Bits: a key may belong to both sections. */
+enum section { SEC_NONE = 0, SEC_IKEMOND = 1, SEC_PEER = 2, SEC_BOTH = 3 };
+
+/* Where a stall threshold came from, for the span check's message. */
+struct threshold_origin {
+	uint32_t ms;
+	unsigned line; /* 0: the default */
+	char what[80]; /* "stall_after.MM_KEY_EXCH of [peer b1]" */
+};
 
 struct parser {
 	const char *path;
@@ -46,10 +58,14 @@ struct parser {
 	struct ikemond_config *cfg;
 	enum section section;
 	unsigned section_line;
-	unsigned ikemond_line;              /* line of [ikemond]; 0 before one */
-	unsigned key_line[CONFIG_MAX_KEYS]; /* line each key was set on in this section */
-	const char *key;                    /* key being set, for messages */
-	struct ike_peer_cfg *peer;          /* peer being parsed (not yet counted) */
+	unsigned ikemond_line; /* line of [ikemond]; 0 before one */
+	/* line each key (and family member) was set on in this section; [ikemond]'s kept */
+	unsigned key_line[CONFIG_MAX_KEYS][CONFIG_MEMBERS];
+	unsigned ikemond_key_line[CONFIG_MAX_KEYS][CONFIG_MEMBERS];
+	const char *key;                   /* key being set, as written, for messages */
+	size_t member;                     /* its family member; 0 for a plain key */
+	struct threshold_origin peer_most; /* the largest threshold a peer set itself */
+	struct ike_peer_cfg *peer;         /* peer being parsed (not yet counted) */
 	size_t peers_cap;
 	char *err;
 	size_t errlen;
@@ -60,13 +76,21 @@ struct parser {
 
 typedef int (*key_setter)(struct parser *, char *);
 
-struct key_rule {
-	const char *name;
-	enum section section;
-	key_setter set;
+/* A family of keys: a prefix and a member name ("stall_after." + "MM_KEY_EXCH"). */
+struct key_family {
+	/* the member's index (1 to CONFIG_MEMBERS - 1) from its name, or -1 (failed) */
+	int (*member)(struct parser *, const char *key, const char *name);
+	const char *shown; /* a member in lists of keys: "STATE" */
 };
 
-static int vfail_at(struct parser *ps, unsigned line, const char *fmt, va_list ap)
+struct key_rule {
+	const char *name;  /* the key, or a family's prefix */
+	unsigned sections; /* enum section bits */
+	key_setter set;
+	const struct key_family *family; /* NULL for a plain key */
+};
+
+static int vfail_at(const struct parser *ps, unsigned line, const char *fmt, va_list ap)
 {
 	int n;
 
@@ -79,12 +103,13 @@ static int vfail_at(struct parser *ps, unsigned line, const char *fmt, va_list a
 	return -1;
 }
 
-static int fail_at(struct parser *ps, unsigned line, const char *fmt, ...)
+static int fail_at(const struct parser *ps, unsigned line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-static int fail(struct parser *ps, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(const struct parser *ps, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 /* Report "FILE:LINE: message"; returns -1 so that callers can return it. */
-static int fail_at(struct parser *ps, unsigned line, const char *fmt, ...)
+static int fail_at(const struct parser *ps, unsigned line, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -95,7 +120,7 @@ static int fail_at(struct parser *ps, unsigned line, const char *fmt, ...)
 }
 
 /* The same, for the line being parsed. */
-static int fail(struct parser *ps, const char *fmt, ...)
+static int fail(const struct parser *ps, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -105,60 +130,15 @@ static int fail(struct parser *ps, const char *fmt, ...)
 	return -1;
 }
 
-static char *trim(char *s)
-{
-	size_t len;
-
-	while (isspace((unsigned char)*s))
-		s++;
-	len = strlen(s);
-	while (len > 0 && isspace((unsigned char)s[len - 1]))
-		s[--len] = '\0';
-	return s;
-}
-
-/* Next comma-separated item, trimmed; NULL when the list is used up. */
-static char *split_next(char **rest)
-{
-	char *item = *rest;
-	char *comma;
-
-	if (item == NULL)
-		return NULL;
-	comma = strchr(item, ',');
-	if (comma != NULL) {
-		*comma = '\0';
-		*rest = comma + 1;
-	} else {
-		*rest = NULL;
-	}
-	return trim(item);
-}
-
 /* [ikemond] */
 
 static int set_listen(struct parser *ps, char *val)
 {
-	struct ikemond_config *cfg = ps->cfg;
-	char *rest = val, *item;
-	size_t i, n = 0;
+	char msg[CONFIG_MSG_MAX];
 
-	while ((item = split_next(&rest)) != NULL) {
-		if (n == IKEMOND_MAX_LISTEN)
-			return fail(ps, "more than %d listen addresses", IKEMOND_MAX_LISTEN);
-		if (!config_value_hostport(item, &cfg->listen[n]))
-			return fail(ps,
-			            "bad listen address '%.80s' (expected ADDR[:PORT] or "
-			            "[V6ADDR][:PORT])",
-			            item);
-		/* Both sides were built from zeroed storage, so bytes compare exactly. */
-		for (i = 0; i < n; i++) {
-			if (memcmp(&cfg->listen[i], &cfg->listen[n], sizeof(cfg->listen[i])) == 0)
-				return fail(ps, "listen address '%.80s' given twice", item);
-		}
-		n++;
-	}
-	cfg->n_listen = n;
+	if (config_value_listen(val, ps->cfg->listen, IKEMOND_MAX_LISTEN, &ps->cfg->n_listen, msg,
+	                        sizeof(msg)) == -1)
+		return fail(ps, "%s", msg);
 	return 0;
 }
 
@@ -183,33 +163,10 @@ static int set_log(struct parser *ps, char *val)
 
 static int set_log_level(struct parser *ps, char *val)
 {
-	static const struct {
-		const char *name;
-		int level;
-	} levels[] = {
-	    {"err", LOG_ERR},   {"warning", LOG_WARNING}, {"notice", LOG_NOTICE},
-	    {"info", LOG_INFO}, {"debug", LOG_DEBUG},
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
-		if (strcmp(val, levels[i].name) == 0) {
-			ps->cfg->log_level = levels[i].level;
-			return 0;
-		}
-	}
-	return fail(ps, "bad log_level '%.40s' (expected err, warning, notice, info or debug)",
-	            val);
-}
-
-static int set_retransmit_timeout(struct parser *ps, char *val)
-{
-	uint32_t ms;
-
-	if (!config_value_seconds_ms(val, &ms) || ms < 50 || ms > 60000)
-		return fail(ps, "bad retransmit_timeout '%.40s' (expected seconds, 0.05 to 60)",
+	if (!config_value_log_level(val, &ps->cfg->log_level))
+		return fail(ps,
+		            "bad log_level '%.40s' (expected err, warning, notice, info or debug)",
 		            val);
-	ps->cfg->settings.retransmit_timeout_ms = ms;
 	return 0;
 }
 
@@ -219,6 +176,22 @@ static int set_u32(struct parser *ps, const char *val, uint32_t min, uint32_t ma
 	if (!config_value_u32(val, min, max, out))
 		return fail(ps, "bad %s '%.40s' (expected %u to %u)", ps->key, val, min, max);
 	return 0;
+}
+
+/* The duration keys: seconds with decimals, kept in milliseconds. */
+static int set_seconds(struct parser *ps, const char *val, uint32_t min_ms, uint32_t max_ms,
+                       uint32_t *out)
+{
+	char msg[CONFIG_MSG_MAX];
+
+	if (config_value_seconds_in(val, ps->key, min_ms, max_ms, out, msg, sizeof(msg)) == -1)
+		return fail(ps, "%s", msg);
+	return 0;
+}
+
+static int set_retransmit_timeout(struct parser *ps, char *val)
+{
+	return set_seconds(ps, val, 50, 60000, &ps->cfg->settings.retransmit_timeout_ms);
 }
 
 static int set_retransmit_tries(struct parser *ps, char *val)
@@ -239,6 +212,58 @@ static int set_natt_keepalive(struct parser *ps, char *val)
 static int set_restart_delay(struct parser *ps, char *val)
 {
 	return set_u32(ps, val, 1, 3600, &ps->cfg->settings.restart_delay_s);
+}
+
+static int set_peer_down_after(struct parser *ps, char *val)
+{
+	return set_seconds(ps, val, 100, 86400000, &ps->cfg->stall.peer_down_after_ms);
+}
+
+static int set_alarm_holddown(struct parser *ps, char *val)
+{
+	return set_seconds(ps, val, 0, 3600000, &ps->cfg->stall.holddown_ms);
+}
+
+static int set_alarm_history(struct parser *ps, char *val)
+{
+	return set_u32(ps, val, 0, 100000, &ps->cfg->stall.history_max);
+}
+
+/* [ikemond] or [peer NAME]: stall thresholds, global or the peer's own (0 = unset). */
+
+/* own: the peer's field, NULL in [ikemond]. */
+static int set_threshold(struct parser *ps, const char *val, uint32_t *global, uint32_t *own)
+{
+	return set_seconds(ps, val, 100, 86400000, own != NULL ? own : global);
+}
+
+static int set_stall_after(struct parser *ps, char *val)
+{
+	return set_threshold(ps, val, &ps->cfg->stall.stall_after_ms,
+	                     ps->peer != NULL ? &ps->peer->stall.stall_after_ms : NULL);
+}
+
+static int set_qm_stall_after(struct parser *ps, char *val)
+{
+	return set_threshold(ps, val, &ps->cfg->stall.qm_stall_after_ms,
+	                     ps->peer != NULL ? &ps->peer->stall.qm_stall_after_ms : NULL);
+}
+
+/* stall_after.STATE: ps->member is the state. */
+static int set_stall_after_state(struct parser *ps, char *val)
+{
+	return set_threshold(ps, val, &ps->cfg->stall.state_ms[ps->member],
+	                     ps->peer != NULL ? &ps->peer->stall.state_ms[ps->member] : NULL);
+}
+
+static int stall_state_member(struct parser *ps, const char *key, const char *name)
+{
+	enum cisco_state state;
+	char msg[CONFIG_MSG_MAX];
+
+	if (config_value_stall_state(name, key, &state, msg, sizeof(msg)) == -1)
+		return fail(ps, "%s", msg);
+	return (int)state;
 }
 
 /* [peer NAME] */
@@ -368,52 +393,85 @@ static int set_ipsec_lifetime_kb(struct parser *ps, char *val)
 	return set_u32(ps, val, 0, 4194304, &ps->peer->ipsec_lifetime_kb);
 }
 
+static const struct key_family stall_states = {stall_state_member, "STATE"};
+
 static const struct key_rule key_rules[] = {
-    {"listen", SEC_IKEMOND, set_listen},
-    {"control", SEC_IKEMOND, set_control},
-    {"log", SEC_IKEMOND, set_log},
-    {"log_level", SEC_IKEMOND, set_log_level},
-    {"retransmit_timeout", SEC_IKEMOND, set_retransmit_timeout},
-    {"retransmit_tries", SEC_IKEMOND, set_retransmit_tries},
-    {"deleted_linger", SEC_IKEMOND, set_deleted_linger},
-    {"restart_delay", SEC_IKEMOND, set_restart_delay},
-    {"natt_keepalive", SEC_IKEMOND, set_natt_keepalive},
-    {"remote", SEC_PEER, set_remote},
-    {"local", SEC_PEER, set_local},
-    {"psk", SEC_PEER, set_psk},
-    {"ike", SEC_PEER, set_ike},
-    {"local_id", SEC_PEER, set_local_id},
-    {"remote_id", SEC_PEER, set_remote_id},
-    {"auto", SEC_PEER, set_auto},
-    {"ike_lifetime", SEC_PEER, set_ike_lifetime},
-    {"esp", SEC_PEER, set_esp},
-    {"local_ts", SEC_PEER, set_local_ts},
-    {"remote_ts", SEC_PEER, set_remote_ts},
-    {"mode", SEC_PEER, set_mode},
-    {"ipsec_lifetime", SEC_PEER, set_ipsec_lifetime},
-    {"ipsec_lifetime_kb", SEC_PEER, set_ipsec_lifetime_kb},
+    {"listen", SEC_IKEMOND, set_listen, NULL},
+    {"control", SEC_IKEMOND, set_control, NULL},
+    {"log", SEC_IKEMOND, set_log, NULL},
+    {"log_level", SEC_IKEMOND, set_log_level, NULL},
+    {"retransmit_timeout", SEC_IKEMOND, set_retransmit_timeout, NULL},
+    {"retransmit_tries", SEC_IKEMOND, set_retransmit_tries, NULL},
+    {"deleted_linger", SEC_IKEMOND, set_deleted_linger, NULL},
+    {"restart_delay", SEC_IKEMOND, set_restart_delay, NULL},
+    {"natt_keepalive", SEC_IKEMOND, set_natt_keepalive, NULL},
+    {"peer_down_after", SEC_IKEMOND, set_peer_down_after, NULL},
+    {"alarm_holddown", SEC_IKEMOND, set_alarm_holddown, NULL},
+    {"alarm_history", SEC_IKEMOND, set_alarm_history, NULL},
+    {"remote", SEC_PEER, set_remote, NULL},
+    {"local", SEC_PEER, set_local, NULL},
+    {"psk", SEC_PEER, set_psk, NULL},
+    {"ike", SEC_PEER, set_ike, NULL},
+    {"local_id", SEC_PEER, set_local_id, NULL},
+    {"remote_id", SEC_PEER, set_remote_id, NULL},
+    {"auto", SEC_PEER, set_auto, NULL},
+    {"ike_lifetime", SEC_PEER, set_ike_lifetime, NULL},
+    {"esp", SEC_PEER, set_esp, NULL},
+    {"local_ts", SEC_PEER, set_local_ts, NULL},
+    {"remote_ts", SEC_PEER, set_remote_ts, NULL},
+    {"mode", SEC_PEER, set_mode, NULL},
+    {"ipsec_lifetime", SEC_PEER, set_ipsec_lifetime, NULL},
+    {"ipsec_lifetime_kb", SEC_PEER, set_ipsec_lifetime_kb, NULL},
+    {"stall_after", SEC_BOTH, set_stall_after, NULL},
+    {"stall_after.", SEC_BOTH, set_stall_after_state, &stall_states},
+    {"qm_stall_after", SEC_BOTH, set_qm_stall_after, NULL},
 };
 
 #define N_KEY_RULES (sizeof(key_rules) / sizeof(key_rules[0]))
 _Static_assert(N_KEY_RULES <= CONFIG_MAX_KEYS, "raise CONFIG_MAX_KEYS");
 
-static const struct key_rule *rule_find(const char *key)
+/* The rule of a key as written; for a family, *member_name is what follows the prefix. */
+static const struct key_rule *rule_for(const char *key, const char **member_name)
+{
+	const struct key_rule *r;
+	size_t i, len;
+
+	for (i = 0; i < N_KEY_RULES; i++) {
+		r = &key_rules[i];
+		len = strlen(r->name);
+		if (r->family == NULL && strcmp(r->name, key) == 0)
+			return r;
+		if (r->family != NULL && strncmp(r->name, key, len) == 0) {
+			*member_name = key + len;
+			return r;
+		}
+	}
+	return NULL;
+}
+
+/* The rule named name (a family by its prefix), or NULL. */
+static const struct key_rule *rule_named(const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < N_KEY_RULES; i++) {
-		if (strcmp(key_rules[i].name, key) == 0)
+		if (strcmp(key_rules[i].name, name) == 0)
 			return &key_rules[i];
 	}
 	return NULL;
 }
 
-/* Line on which a key of the current section was set, 0 if it was not. */
+/* Line on which a key (family member) was set in lines, 0 if it was not. */
+static unsigned line_of(const unsigned (*lines)[CONFIG_MEMBERS], const struct key_rule *r,
+                        size_t member)
+{
+	return r == NULL ? 0 : lines[r - key_rules][member];
+}
+
+/* Line on which a plain key of the current section was set, 0 if it was not. */
 static unsigned key_set_on(const struct parser *ps, const char *key)
 {
-	const struct key_rule *r = rule_find(key);
-
-	return r == NULL ? 0 : ps->key_line[r - key_rules];
+	return line_of(ps->key_line, rule_named(key), 0);
 }
 
 static const char *section_label(const struct parser *ps, char *buf, size_t len)
@@ -429,66 +487,79 @@ static const char *section_label(const struct parser *ps, char *buf, size_t len)
 
 static int unknown_key(struct parser *ps, const char *key)
 {
-	char label[48], known[256] = "";
+	char label[48], known[384] = "";
+	const struct key_rule *r;
 	size_t i;
 
 	if (ps->section == SEC_NONE)
 		return fail(ps, "unknown key '%.40s' outside any section", key);
 	for (i = 0; i < N_KEY_RULES; i++) {
-		if (key_rules[i].section != ps->section)
+		r = &key_rules[i];
+		if ((r->sections & ps->section) == 0)
 			continue;
 		if (known[0] != '\0')
 			strncat(known, ", ", sizeof(known) - strlen(known) - 1);
-		strncat(known, key_rules[i].name, sizeof(known) - strlen(known) - 1);
+		strncat(known, r->name, sizeof(known) - strlen(known) - 1);
+		if (r->family != NULL)
+			strncat(known, r->family->shown, sizeof(known) - strlen(known) - 1);
 	}
 	return fail(ps, "unknown key '%.40s' in %s (known there: %s)", key,
 	            section_label(ps, label, sizeof(label)), known);
 }
 
-static int misplaced_key(struct parser *ps, const struct key_rule *r)
+static const char *section_home(unsigned sections)
+{
+	if (sections == SEC_IKEMOND)
+		return "[ikemond]";
+	if (sections == SEC_PEER)
+		return "a [peer NAME] section";
+	return "[ikemond] or a [peer NAME] section";
+}
+
+static int misplaced_key(struct parser *ps, const struct key_rule *r, const char *key)
 {
 	char label[48];
-	const char *home = r->section == SEC_IKEMOND ? "[ikemond]" : "a [peer NAME] section";
+	const char *home = section_home(r->sections);
 
 	if (ps->section == SEC_NONE)
-		return fail(ps, "key '%s' outside any section; it belongs in %s", r->name, home);
-	return fail(ps, "key '%s' belongs in %s, not in %s", r->name, home,
+		return fail(ps, "key '%.60s' outside any section; it belongs in %s", key, home);
+	return fail(ps, "key '%.60s' belongs in %s, not in %s", key, home,
 	            section_label(ps, label, sizeof(label)));
 }
 
 static int parse_key_value(struct parser *ps, char *line)
 {
 	const struct key_rule *r;
+	const char *member_name = NULL;
 	char *eq = strchr(line, '=');
 	char *key, *val;
 	size_t idx;
+	int member = 0;
 
 	if (eq == NULL)
 		return fail(ps, "expected 'key = value' or a [section] header");
 	*eq = '\0';
-	key = trim(line);
-	val = trim(eq + 1);
+	key = config_value_trim(line);
+	val = config_value_trim(eq + 1);
 	if (*key == '\0')
 		return fail(ps, "no key before '='");
-	r = rule_find(key);
+	r = rule_for(key, &member_name);
 	if (r == NULL)
 		return unknown_key(ps, key);
-	if (r->section != ps->section)
-		return misplaced_key(ps, r);
+	if ((r->sections & ps->section) == 0)
+		return misplaced_key(ps, r, key);
+	if (r->family != NULL && (member = r->family->member(ps, key, member_name)) == -1)
+		return -1;
 	idx = (size_t)(r - key_rules);
-	if (ps->key_line[idx] != 0)
+	if (ps->key_line[idx][member] != 0)
 		return fail(ps, "duplicate key '%s' (first set on line %u)", key,
-		            ps->key_line[idx]);
+		            ps->key_line[idx][member]);
 	if (*val == '\0')
 		return fail(ps, "key '%s' has no value", key);
-	ps->key_line[idx] = ps->line;
-	ps->key = r->name;
+	ps->key_line[idx][member] = ps->line;
+	ps->key = key;
+	ps->member = (size_t)member;
 	return r->set(ps, val);
-}
-
-static bool remote_is_single(const struct ike_peer_cfg *p)
-{
-	return !p->remote_any && p->remote_prefix == config_value_addr_bits(p->remote.ss_family);
 }
 
 /* The line of the first of esp, local_ts and remote_ts: the one that made children. */
@@ -524,7 +595,7 @@ static int finish_children(struct parser *ps)
 	if (p->n_esp == 0 && ike_esp_proposals_parse(DEFAULT_ESP, p->esp, IKE_MAX_PROPOSALS,
 	                                             &p->n_esp, msg, sizeof(msg)) == -1)
 		return fail_at(ps, ps->section_line, "default esp proposals: %s", msg);
-	if (p->n_remote_ts == 0 && !remote_is_single(p))
+	if (p->n_remote_ts == 0 && !config_value_remote_single(p))
 		return fail_at(ps, children_line(ps),
 		               "peer '%s': no default remote_ts can be derived from remote = %s "
 		               "(line %u); set remote_ts",
@@ -548,6 +619,46 @@ static int finish_children(struct parser *ps)
 	return 0;
 }
 
+/*
+ * The largest threshold of one section into o when it beats o->ms: s and p as
+ * stall_threshold_ms() takes them (all-zero s for a peer's own values alone), per_state
+ * the section's stall_after.STATE values, lines where it set its keys.
+ */
+static void largest_threshold(const struct stall_settings *s, const struct ike_peer_cfg *p,
+                              const uint32_t *per_state, const unsigned (*lines)[CONFIG_MEMBERS],
+                              struct threshold_origin *o)
+{
+	const struct key_rule *r;
+	uint32_t t;
+	int st, member;
+
+	for (st = CISCO_STATE_MIN; st <= CISCO_STATE_MAX; st++) {
+		t = stall_threshold_ms(s, p, st);
+		if (t <= o->ms)
+			continue;
+		member = per_state[st] != 0 ? st : 0;
+		r = rule_named(member != 0           ? "stall_after."
+		               : st == CISCO_QM_IDLE ? "qm_stall_after"
+		                                     : "stall_after");
+		o->ms = t;
+		o->line = line_of(lines, r, (size_t)member);
+		snprintf(o->what, sizeof(o->what), "%s%s%s%s%s", r->name,
+		         member != 0 ? cisco_state_name(member) : "", p != NULL ? " of [peer " : "",
+		         p != NULL ? p->name : (o->line == 0 ? ", the default" : ""),
+		         p != NULL ? "]" : "");
+	}
+}
+
+/* Keep the largest threshold a peer set itself (its lines are gone after its section). */
+static void note_peer_thresholds(struct parser *ps)
+{
+	const struct parser *cps = ps; /* for the const view of key_line */
+	struct stall_settings none;
+
+	memset(&none, 0, sizeof(none));
+	largest_threshold(&none, ps->peer, ps->peer->stall.state_ms, cps->key_line, &ps->peer_most);
+}
+
 /* Checks that need the whole [peer] section, then the peer counts. */
 static int finish_peer(struct parser *ps)
 {
@@ -559,13 +670,14 @@ static int finish_peer(struct parser *ps)
 		return fail_at(ps, ps->section_line, "peer '%s' has no remote", p->name);
 	if (key_set_on(ps, "psk") == 0)
 		return fail_at(ps, ps->section_line, "peer '%s' has no psk", p->name);
-	if (p->autostart == IKE_AUTO_START && !remote_is_single(p))
+	if (p->autostart == IKE_AUTO_START && !config_value_remote_single(p))
 		return fail_at(ps, auto_line,
 		               "peer '%s': auto = start needs a single remote address, "
 		               "not %s (remote on line %u); use auto = add",
 		               p->name, p->remote_any ? "%any" : "a subnet", remote_line);
 	if (finish_children(ps) == -1)
 		return -1;
+	note_peer_thresholds(ps);
 	ps->cfg->n_peers++;
 	ps->peer = NULL;
 	return 0;
@@ -577,6 +689,8 @@ static int end_section(struct parser *ps)
 
 	if (ps->section == SEC_PEER)
 		ret = finish_peer(ps);
+	if (ps->section == SEC_IKEMOND)
+		memcpy(ps->ikemond_key_line, ps->key_line, sizeof(ps->key_line));
 	if (ret == 0) {
 		ps->section = SEC_NONE;
 		memset(ps->key_line, 0, sizeof(ps->key_line));
@@ -614,16 +728,6 @@ static int peers_reserve(struct parser *ps)
 	return 0;
 }
 
-static bool peer_name_valid(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len > IKE_PEER_NAME_MAX)
-		return false;
-	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	                    "0123456789_.-") == len;
-}
-
 static int begin_peer(struct parser *ps, const char *name)
 {
 	struct ikemond_config *cfg = ps->cfg;
@@ -631,7 +735,7 @@ static int begin_peer(struct parser *ps, const char *name)
 	size_t i;
 	char msg[CONFIG_MSG_MAX];
 
-	if (!peer_name_valid(name))
+	if (!config_value_peer_name(name))
 		return fail(ps, "bad peer name '%.40s' (1 to %d of A-Z a-z 0-9 _ . -)", name,
 		            IKE_PEER_NAME_MAX);
 	for (i = 0; i < cfg->n_peers; i++) {
@@ -664,7 +768,7 @@ static int parse_section(struct parser *ps, char *line)
 	if (line[len - 1] != ']')
 		return fail(ps, "section header lacks its closing ']'");
 	line[len - 1] = '\0';
-	inner = trim(line + 1);
+	inner = config_value_trim(line + 1);
 	if (end_section(ps) == -1)
 		return -1;
 	if (strcmp(inner, "ikemond") == 0) {
@@ -679,40 +783,16 @@ static int parse_section(struct parser *ps, char *line)
 	if (strcmp(inner, "peer") == 0)
 		return fail(ps, "section [peer] needs a name: [peer NAME]");
 	if (strncmp(inner, "peer", 4) == 0 && isspace((unsigned char)inner[4]))
-		return begin_peer(ps, trim(inner + 4));
+		return begin_peer(ps, config_value_trim(inner + 4));
 	return fail(ps, "unknown section [%.40s] (expected [ikemond] or [peer NAME])", inner);
-}
-
-/*
- * Cut a comment: ';' or '#' at the start of the line or after whitespace, outside a
- * double-quoted string (a psk may hold either character).
- */
-static void strip_comment(char *s)
-{
-	bool quoted = false;
-	size_t i;
-
-	for (i = 0; s[i] != '\0'; i++) {
-		if (quoted && s[i] == '\\' && s[i + 1] != '\0') {
-			i++;
-			continue;
-		}
-		if (s[i] == '"')
-			quoted = !quoted;
-		else if (!quoted && (s[i] == ';' || s[i] == '#') &&
-		         (i == 0 || isspace((unsigned char)s[i - 1]))) {
-			s[i] = '\0';
-			return;
-		}
-	}
 }
 
 static int parse_line(struct parser *ps)
 {
 	char *s;
 
-	strip_comment(ps->line_buf);
-	s = trim(ps->line_buf);
+	config_value_strip_comment(ps->line_buf);
+	s = config_value_trim(ps->line_buf);
 	if (*s == '\0')
 		return 0;
 	if (*s == '[')
@@ -744,6 +824,56 @@ static int read_line(struct parser *ps, FILE *fp)
 	return 1;
 }
 
+/*
+ * The line to blame when the largest threshold is a default: the retransmit_* key that
+ * shortened the span below its default (retransmit_timeout first), else the one set,
+ * else the [ikemond] header.
+ */
+static unsigned span_line(const struct parser *ps)
+{
+	const struct ike_settings *set = &ps->cfg->settings;
+	unsigned t = line_of(ps->ikemond_key_line, rule_named("retransmit_timeout"), 0);
+	unsigned n = line_of(ps->ikemond_key_line, rule_named("retransmit_tries"), 0);
+	struct ike_settings def;
+
+	ike_settings_default(&def);
+	if (t != 0 && set->retransmit_timeout_ms < def.retransmit_timeout_ms)
+		return t;
+	if (n != 0 && set->retransmit_tries < def.retransmit_tries)
+		return n;
+	if (t != 0 || n != 0)
+		return t != 0 ? t : n;
+	return ps->ikemond_line;
+}
+
+/*
+ * A stall must be seen before the retransmissions give up (the SA then fails and a new
+ * one starts over): every threshold must be shorter than the retransmission span.
+ */
+static int check_span(const struct parser *ps)
+{
+	const struct ikemond_config *cfg = ps->cfg;
+	uint64_t span = ike_settings_retransmit_span_ms(&cfg->settings);
+	uint32_t max = stall_max_threshold_ms(&cfg->stall, cfg->peers, cfg->n_peers);
+	struct threshold_origin o = {0};
+	const struct threshold_origin *most = &o;
+	char t[24], sp[24], rt[24];
+
+	if (max < span)
+		return 0;
+	largest_threshold(&cfg->stall, NULL, cfg->stall.state_ms, ps->ikemond_key_line, &o);
+	if (ps->peer_most.ms > o.ms)
+		most = &ps->peer_most;
+	return fail_at(ps, most->line != 0 ? most->line : span_line(ps),
+	               "the largest stall threshold (%s s, %s) is not shorter than the "
+	               "retransmission span (%s s = retransmit_timeout %s s x (2^(%u+1)-1)); "
+	               "lower the threshold or raise retransmit_timeout/retransmit_tries",
+	               config_value_ms_text(max, t, sizeof(t)), most->what,
+	               config_value_ms_text(span, sp, sizeof(sp)),
+	               config_value_ms_text(cfg->settings.retransmit_timeout_ms, rt, sizeof(rt)),
+	               cfg->settings.retransmit_tries);
+}
+
 static int parse_stream(struct parser *ps, FILE *fp)
 {
 	int r;
@@ -754,9 +884,9 @@ static int parse_stream(struct parser *ps, FILE *fp)
 		if (r == -1)
 			return -1;
 	}
-	if (r == -1)
+	if (r == -1 || end_section(ps) == -1)
 		return -1;
-	return end_section(ps);
+	return check_span(ps);
 }
 
 void ikemond_config_defaults(struct ikemond_config *cfg)

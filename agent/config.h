@@ -2,9 +2,12 @@
  * config.h - ikemond.conf, INI style.
  *
  *   [ikemond]  listen, control, log, log_level, retransmit_timeout, retransmit_tries,
- *              deleted_linger, restart_delay, natt_keepalive
+ *              deleted_linger, restart_delay, natt_keepalive, stall_after,
+ *              stall_after.STATE, qm_stall_after, peer_down_after, alarm_holddown,
+ *              alarm_history
  *   [peer NAME] remote, local, psk, ike, local_id, remote_id, auto, ike_lifetime,
- *               esp, local_ts, remote_ts, mode, ipsec_lifetime, ipsec_lifetime_kb
+ *               esp, local_ts, remote_ts, mode, ipsec_lifetime, ipsec_lifetime_kb,
+ *               stall_after, stall_after.STATE, qm_stall_after
  *
  * Errors are reported as "FILE:LINE: what is wrong"; unknown sections and keys are
  * errors.  Secrets (psk) are wiped by ikemond_config_free().

@@ -9,10 +9,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -36,6 +38,85 @@ static int value_error(char *msg, size_t msglen, const char *fmt, ...)
 	return -1;
 }
 
+char *config_value_trim(char *s)
+{
+	size_t len;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	len = strlen(s);
+	while (len > 0 && isspace((unsigned char)s[len - 1]))
+		s[--len] = '\0';
+	return s;
+}
+
+char *config_value_split_next(char **rest)
+{
+	char *item = *rest;
+	char *comma;
+
+	if (item == NULL)
+		return NULL;
+	comma = strchr(item, ',');
+	if (comma != NULL) {
+		*comma = '\0';
+		*rest = comma + 1;
+	} else {
+		*rest = NULL;
+	}
+	return config_value_trim(item);
+}
+
+void config_value_strip_comment(char *s)
+{
+	bool quoted = false;
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (quoted && s[i] == '\\' && s[i + 1] != '\0') {
+			i++;
+			continue;
+		}
+		if (s[i] == '"')
+			quoted = !quoted;
+		else if (!quoted && (s[i] == ';' || s[i] == '#') &&
+		         (i == 0 || isspace((unsigned char)s[i - 1]))) {
+			s[i] = '\0';
+			return;
+		}
+	}
+}
+
+bool config_value_peer_name(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > IKE_PEER_NAME_MAX)
+		return false;
+	return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	                    "0123456789_.-") == len;
+}
+
+bool config_value_log_level(const char *s, int *level)
+{
+	static const struct {
+		const char *name;
+		int level;
+	} levels[] = {
+	    {"err", LOG_ERR},   {"warning", LOG_WARNING}, {"notice", LOG_NOTICE},
+	    {"info", LOG_INFO}, {"debug", LOG_DEBUG},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		if (strcmp(s, levels[i].name) == 0) {
+			*level = levels[i].level;
+			return true;
+		}
+	}
+	return false;
+}
+
 bool config_value_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 {
 	uint32_t v = 0;
@@ -56,14 +137,15 @@ bool config_value_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 
 bool config_value_seconds_ms(const char *s, uint32_t *ms)
 {
-	uint32_t whole = 0, frac = 0, scale = 1000;
+	uint64_t whole = 0, total;
+	uint32_t frac = 0, scale = 1000;
 
 	if (!isdigit((unsigned char)*s))
 		return false;
 	for (; isdigit((unsigned char)*s); s++) {
-		if (whole > 1000000)
+		if (whole > UINT32_MAX / 1000)
 			return false;
-		whole = whole * 10 + (uint32_t)(*s - '0');
+		whole = whole * 10 + (uint64_t)(*s - '0');
 	}
 	if (*s == '.') {
 		if (!isdigit((unsigned char)*++s))
@@ -75,10 +157,67 @@ bool config_value_seconds_ms(const char *s, uint32_t *ms)
 			frac += (uint32_t)(*s - '0') * scale;
 		}
 	}
-	if (*s != '\0')
+	/* In 64 bits: 4294968 s would wrap to 0.704 s in 32. */
+	total = whole * 1000 + frac;
+	if (*s != '\0' || total > UINT32_MAX)
 		return false;
-	*ms = whole * 1000 + frac;
+	*ms = (uint32_t)total;
 	return true;
+}
+
+int config_value_seconds_in(const char *s, const char *key, uint32_t min_ms, uint32_t max_ms,
+                            uint32_t *ms, char *msg, size_t msglen)
+{
+	char lo[24], hi[24];
+	uint32_t v;
+
+	if (!config_value_seconds_ms(s, &v) || v < min_ms || v > max_ms)
+		return value_error(msg, msglen, "bad %.60s '%.40s' (expected seconds, %s to %s)",
+		                   key, s, config_value_ms_text(min_ms, lo, sizeof(lo)),
+		                   config_value_ms_text(max_ms, hi, sizeof(hi)));
+	*ms = v;
+	return 0;
+}
+
+const char *config_value_ms_text(uint64_t ms, char *buf, size_t len)
+{
+	char frac[8];
+	size_t n;
+
+	if (ms % 1000 == 0) {
+		snprintf(buf, len, "%llu", (unsigned long long)(ms / 1000));
+		return buf;
+	}
+	snprintf(frac, sizeof(frac), "%03u", (unsigned)(ms % 1000));
+	for (n = strlen(frac); frac[n - 1] == '0'; n--)
+		frac[n - 1] = '\0';
+	snprintf(buf, len, "%llu.%s", (unsigned long long)(ms / 1000), frac);
+	return buf;
+}
+
+int config_value_stall_state(const char *name, const char *key, enum cisco_state *state, char *msg,
+                             size_t msglen)
+{
+	char known[128] = "";
+	int st;
+
+	for (st = CISCO_STATE_MIN; st < CISCO_QM_IDLE; st++) {
+		if (strcasecmp(name, cisco_state_name(st)) == 0) {
+			*state = (enum cisco_state)st;
+			return 0;
+		}
+	}
+	if (strcasecmp(name, cisco_state_name(CISCO_QM_IDLE)) == 0)
+		return value_error(msg, msglen,
+		                   "%.60s: QM_IDLE has no stall_after.STATE; use qm_stall_after",
+		                   key);
+	for (st = CISCO_STATE_MIN; st < CISCO_QM_IDLE; st++) {
+		if (known[0] != '\0')
+			strncat(known, ", ", sizeof(known) - strlen(known) - 1);
+		strncat(known, cisco_state_name(st), sizeof(known) - strlen(known) - 1);
+	}
+	return value_error(msg, msglen, "unknown state '%.40s' in %.60s (one of %s)", name, key,
+	                   known);
 }
 
 unsigned config_value_addr_bits(int family)
@@ -143,6 +282,37 @@ bool config_value_hostport(const char *s, struct sockaddr_storage *ss)
 	if (s[0] == '[')
 		return ss->ss_family == AF_INET6;
 	return port == NULL || ss->ss_family == AF_INET;
+}
+
+int config_value_listen(char *s, struct sockaddr_storage *ss, size_t max, size_t *n, char *msg,
+                        size_t msglen)
+{
+	char *rest = s, *item;
+	size_t i, got = 0;
+
+	while ((item = config_value_split_next(&rest)) != NULL) {
+		if (got == max)
+			return value_error(msg, msglen, "more than %zu listen addresses", max);
+		if (!config_value_hostport(item, &ss[got]))
+			return value_error(msg, msglen,
+			                   "bad listen address '%.80s' (expected ADDR[:PORT] or "
+			                   "[V6ADDR][:PORT])",
+			                   item);
+		/* Both sides were built from zeroed storage, so bytes compare exactly. */
+		for (i = 0; i < got; i++) {
+			if (memcmp(&ss[i], &ss[got], sizeof(ss[i])) == 0)
+				return value_error(msg, msglen,
+				                   "listen address '%.80s' given twice", item);
+		}
+		got++;
+	}
+	*n = got;
+	return 0;
+}
+
+bool config_value_remote_single(const struct ike_peer_cfg *p)
+{
+	return !p->remote_any && p->remote_prefix == config_value_addr_bits(p->remote.ss_family);
 }
 
 /* Whether every address bit after the first prefix bits is zero. */

@@ -2,7 +2,8 @@
  * config_value.h - parsers for single ikemond.conf values (private to agent/config.c).
  *
  * They know nothing of files, lines or sections: config.c prefixes "FILE:LINE: " to the
- * messages they write.  No message ever quotes a pre-shared key.
+ * messages they write.  No message ever quotes a pre-shared key.  The text helpers of the
+ * line parser (blanks, comments, lists) are here too.
  */
 #ifndef AGENT_CONFIG_VALUE_H
 #define AGENT_CONFIG_VALUE_H
@@ -13,14 +14,52 @@
 #include <sys/socket.h>
 
 #include "ike/peer.h"
+#include "ike/state.h"
 
 #define CONFIG_IKE_PORT 500
+
+/* s without leading and trailing blanks (cut in place). */
+char *config_value_trim(char *s);
+
+/* The next comma-separated item of *rest, trimmed; NULL when the list is used up. */
+char *config_value_split_next(char **rest);
+
+/*
+ * Cut a comment: ';' or '#' at the start of the line or after whitespace, outside a
+ * double-quoted string (a psk may hold either character).
+ */
+void config_value_strip_comment(char *s);
+
+/* A peer name: 1 to IKE_PEER_NAME_MAX of A-Z a-z 0-9 _ . - */
+bool config_value_peer_name(const char *name);
+
+/* err, warning, notice, info, debug into syslog's numbers (LOG_ERR ...). */
+bool config_value_log_level(const char *s, int *level);
 
 /* Decimal digits only (no sign, blanks or hex) within min..max. */
 bool config_value_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 
 /* Seconds with at most millisecond precision ("2", "0.25") into milliseconds. */
 bool config_value_seconds_ms(const char *s, uint32_t *ms);
+
+/*
+ * Seconds as config_value_seconds_ms() reads them, within min_ms..max_ms.  key names the
+ * setting in the message ("bad KEY 'VAL' (expected seconds, 0.1 to 86400)").  Returns 0,
+ * or -1 with msg.
+ */
+int config_value_seconds_in(const char *s, const char *key, uint32_t min_ms, uint32_t max_ms,
+                            uint32_t *ms, char *msg, size_t msglen);
+
+/* Milliseconds as seconds without trailing zeros ("63", "0.25", "62.9") into buf. */
+const char *config_value_ms_text(uint64_t ms, char *buf, size_t len);
+
+/*
+ * The state a stall_after.STATE key names: a Cisco name before QM_IDLE, in any case
+ * (QM_IDLE's threshold is qm_stall_after).  key is the whole key, for the message.
+ * Returns 0, or -1 with msg.
+ */
+int config_value_stall_state(const char *name, const char *key, enum cisco_state *state, char *msg,
+                             size_t msglen);
 
 /* Prefix length of a full address of the family: 32 or 128. */
 unsigned config_value_addr_bits(int family);
@@ -33,6 +72,16 @@ bool config_value_addr(const char *s, uint16_t port, struct sockaddr_storage *ss
  * the port is CONFIG_IKE_PORT when not given.
  */
 bool config_value_hostport(const char *s, struct sockaddr_storage *ss);
+
+/*
+ * listen = a comma-separated list of config_value_hostport() addresses, none twice, into
+ * ss (at most max; *n of them).  s is modified.  Returns 0, or -1 with msg.
+ */
+int config_value_listen(char *s, struct sockaddr_storage *ss, size_t max, size_t *n, char *msg,
+                        size_t msglen);
+
+/* Whether remote names one host (not a subnet, not %any). */
+bool config_value_remote_single(const struct ike_peer_cfg *p);
 
 /*
  * remote = ADDR[:PORT] | [V6ADDR]:PORT | ADDR/PREFIX | %any into p->remote,

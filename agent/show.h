@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "agent/stall.h"
 #include "ike/engine.h"
 #include "ike/sa.h"
 
@@ -94,19 +95,81 @@ unsigned int show_port(const struct sockaddr_storage *ss);
 
 /*
  * `show ikemon peers`: one row per configured peer, the NOC's "is my tunnel up":
- *   Peer             Remote               Auto  Status IKE-SA  State          Children
+ *   Peer             Remote               Auto  Status IKE-SA  State          Children ...
  * Status is up or down as st->up says; IKE-SA the conn-id of its newest live IKE SA or
  * "-"; State that SA's Cisco state or "-"; Children "installed/wanted", "-" for a peer
  * monitored in phase 1 only.  The caller collects st[0..n-1] with
- * ike_engine_peer_status(); st[i].cfg must not be NULL.
+ * ike_engine_peer_status(); st[i].cfg must not be NULL.  The Health, Alarm and Cause
+ * columns (see struct show_peer_row) read "up" or "down", "-" and "-": without the stall
+ * detector nothing more is known; ikemond uses show_peer_rows().
  */
 void show_peers(struct strbuf *out, const struct ike_peer_status *st, size_t n);
 
 /* `show ikemon peers --json`: {"peers":[...]} with everything in each status. */
 void show_peers_json(struct strbuf *out, const struct ike_peer_status *st, size_t n);
 
+/*
+ * A row of `show ikemon peers` as the daemon sees it: the engine's status plus the
+ * stall detector's view of the peer.  The table is the one above with three columns
+ * added at the end (so that parsers of the first seven keep working):
+ *   ... Children Health      Alarm Cause
+ * Health is peer_health_name(health); Alarm the raise sequence number of the peer's
+ * active alarm or "-"; Cause the cause's identifier when the peer is not up and a cause
+ * is known, else "-".
+ */
+struct show_peer_row {
+	struct ike_peer_status st; /* st.cfg must not be NULL */
+	enum peer_health health;   /* stall_peer_health() */
+	enum ike_cause cause;      /* its cause; IKE_CAUSE_NONE when up or unknown */
+	const char *cause_detail;  /* may be NULL */
+	uint64_t alarm_seq;        /* raise_seq of the active alarm (stall_alarm_of), 0: none */
+};
+
+/*
+ * `show ikemon peers` from rows.  show_peers() above prints the same table, with the
+ * health read from st->up alone (up or down), no alarm and no cause.
+ */
+void show_peer_rows(struct strbuf *out, const struct show_peer_row *rows, size_t n);
+
+/* `show ikemon peers --json` from rows: show_peers_json()'s fields plus "health",
+ * "cause" (identifier, "none" when up), "cause_detail" and "alarm_seq" (null: none). */
+void show_peer_rows_json(struct strbuf *out, const struct show_peer_row *rows, size_t n);
+
 /* How a peer's remote reads in the config: "192.0.2.7", "10.0.0.0/8", "%any", with
  * ":PORT" ("[ADDR]:PORT" for IPv6) when not 500.  Returns buf. */
 char *show_peer_remote(const struct ike_peer_cfg *p, char *buf, size_t len);
+
+/* ---- show alarms (show_alarms.c) ---- */
+
+/*
+ * `show alarms` (history false) or `show alarms history` (history true) from a list of
+ * alarms chained by ->next (stall_active() or stall_history()).  A header line
+ *   Active alarms: N (last sequence number S)      ("Cleared alarms: ..." for history)
+ * where S is last_seq (stall_last_seq()); when N > 0 a column header and, per alarm, a
+ * row, then "  hint: ..." (the cause's hint) and, when the engine gave one,
+ * "  detail: ...":
+ *   Seq   Peer             Remote               State             For    Conn-id Child
+ *   Cause                 Raised               [Cleared              Clear-seq Reason]
+ * Remote is the address (":PORT" when not 500, "[ADDR]:PORT" for IPv6); State the
+ * Cisco state held, "QM_IDLE (phase 2)" for a Quick Mode stall, whose Quick Mode index
+ * is in Child ("-" otherwise); For the time the state was held (stall_alarm_seconds()
+ * at now_mono: "45s", "12m05s", "1h02m", "3d04h"); Raised and Cleared ISO 8601 UTC;
+ * Clear-seq the clear's sequence number and Reason alarm_clear_reason_name().  Rows are
+ * in list order.
+ */
+void show_alarms(struct strbuf *out, const struct stall_alarm *first, uint64_t last_seq,
+                 const struct timespec *now_mono, bool history);
+
+/*
+ * `show alarms [history] --json`: {"last_seq":S,"alarms":[...]} with every field of each
+ * alarm: raise_seq, peer, local and remote ({"address","port"} or null), state (Cisco
+ * name) and state_number (enum cisco_state, the MIB's IkemonCiscoState), phase2,
+ * seconds_in_state, since, conn_id, child_index, cause (identifier), cause_number,
+ * cause_text, hint, cause_detail, threshold_s, raised, clear_seq (null while active),
+ * cleared (null while active) and clear_reason ("active" while active).  Times are ISO
+ * 8601 UTC.  now_mono NULL reads the clock.
+ */
+void show_alarms_json(struct strbuf *out, const struct stall_alarm *first, uint64_t last_seq,
+                      const struct timespec *now_mono);
 
 #endif /* AGENT_SHOW_H */

@@ -4,8 +4,10 @@
  * is ikemon's own: a fixed-width table whose fields never contain blanks, so that it
  * splits on whitespace.
  *
- * The view formats statuses the caller collected (ike_engine_peer_status()), which keeps
- * it testable without an engine.  A peer's configuration holds its pre-shared key: only
+ * The view formats statuses the caller collected (ike_engine_peer_status(), and the stall
+ * detector's health, cause and alarm of each peer), which keeps it testable without an
+ * engine.  The detector's columns come last, so scripts that read the first seven keep
+ * working.  A peer's configuration holds its pre-shared key: only
  * the fields named below are read from it, never psk.
  */
 #include <arpa/inet.h>
@@ -15,7 +17,7 @@
 
 #include "agent/show.h"
 
-#define PEERS_ROW "%-16s %-20s %-5s %-6s %-7s %-14s %s\n"
+#define PEERS_ROW "%-16s %-20s %-5s %-6s %-7s %-14s %-8s %-11s %-5s %s\n"
 
 /* ---------------------------------------------------------------- fields */
 
@@ -72,12 +74,35 @@ static const char *ike_internal(const struct ike_sa *sa)
 	return row != NULL ? row->name : "UNKNOWN";
 }
 
+/* Without the stall detector: the health is what st->up says, nothing more. */
+static struct show_peer_row row_of_status(const struct ike_peer_status *st)
+{
+	struct show_peer_row r = {.st = *st};
+
+	r.health = st->up ? PEER_UP : PEER_DOWN;
+	r.cause = IKE_CAUSE_NONE;
+	return r;
+}
+
+/* The cause is news only while the peer is not up. */
+static enum ike_cause row_cause(const struct show_peer_row *r)
+{
+	return r->health == PEER_UP ? IKE_CAUSE_NONE : r->cause;
+}
+
 /* ---------------------------------------------------------------- the table */
 
-static void peer_row(struct strbuf *out, const struct ike_peer_status *st)
+static void peers_header(struct strbuf *out)
 {
-	char remote[64], conn[16] = "-", children[32] = "-";
-	const char *state = "-";
+	strbuf_printf(out, PEERS_ROW, "Peer", "Remote", "Auto", "Status", "IKE-SA", "State",
+	              "Children", "Health", "Alarm", "Cause");
+}
+
+static void peer_row(struct strbuf *out, const struct show_peer_row *r)
+{
+	const struct ike_peer_status *st = &r->st;
+	char remote[64], conn[16] = "-", children[32] = "-", alarm[24] = "-";
+	const char *state = "-", *cause = "-";
 
 	if (st->ike != NULL) {
 		snprintf(conn, sizeof(conn), "%lu", (unsigned long)st->ike->conn_id);
@@ -86,17 +111,32 @@ static void peer_row(struct strbuf *out, const struct ike_peer_status *st)
 	if (st->children_wanted > 0)
 		snprintf(children, sizeof(children), "%zu/%zu", st->children_up,
 		         st->children_wanted);
+	if (r->alarm_seq != 0)
+		snprintf(alarm, sizeof(alarm), "%llu", (unsigned long long)r->alarm_seq);
+	if (row_cause(r) != IKE_CAUSE_NONE)
+		cause = ike_cause_id(row_cause(r));
 	strbuf_printf(out, PEERS_ROW, st->cfg->name,
 	              show_peer_remote(st->cfg, remote, sizeof(remote)),
-	              auto_name(st->cfg->autostart), st->up ? "up" : "down", conn, state, children);
+	              auto_name(st->cfg->autostart), st->up ? "up" : "down", conn, state, children,
+	              peer_health_name(r->health), alarm, cause);
 }
 
 void show_peers(struct strbuf *out, const struct ike_peer_status *st, size_t n)
 {
-	strbuf_printf(out, PEERS_ROW, "Peer", "Remote", "Auto", "Status", "IKE-SA", "State",
-	              "Children");
+	struct show_peer_row r;
+
+	peers_header(out);
+	for (size_t i = 0; i < n; i++) {
+		r = row_of_status(&st[i]);
+		peer_row(out, &r);
+	}
+}
+
+void show_peer_rows(struct strbuf *out, const struct show_peer_row *rows, size_t n)
+{
+	peers_header(out);
 	for (size_t i = 0; i < n; i++)
-		peer_row(out, &st[i]);
+		peer_row(out, &rows[i]);
 }
 
 /* ---------------------------------------------------------------- JSON */
@@ -118,8 +158,22 @@ static void jw_peer_ike(struct jw *w, const struct ike_sa *sa)
 	jw_close(w, '}');
 }
 
-static void jw_peer(struct jw *w, const struct ike_peer_status *st)
+/* What the stall detector says of the peer. */
+static void jw_peer_health(struct jw *w, const struct show_peer_row *r)
 {
+	jw_str(w, "health", peer_health_name(r->health));
+	jw_str(w, "cause", ike_cause_id(row_cause(r)));
+	jw_str(w, "cause_detail",
+	       row_cause(r) != IKE_CAUSE_NONE && r->cause_detail != NULL ? r->cause_detail : "");
+	if (r->alarm_seq != 0)
+		jw_u64(w, "alarm_seq", r->alarm_seq);
+	else
+		jw_null(w, "alarm_seq");
+}
+
+static void jw_peer(struct jw *w, const struct show_peer_row *r)
+{
+	const struct ike_peer_status *st = &r->st;
 	const struct ike_peer_cfg *p = st->cfg;
 	char remote[64];
 
@@ -135,6 +189,7 @@ static void jw_peer(struct jw *w, const struct ike_peer_status *st)
 	jw_str(w, "auto", auto_name(p->autostart));
 	jw_bool(w, "up", st->up);
 	jw_str(w, "status", st->up ? "up" : "down");
+	jw_peer_health(w, r);
 	jw_peer_ike(w, st->ike);
 	jw_open(w, "children", '{');
 	jw_u64(w, "wanted", st->children_wanted);
@@ -143,15 +198,38 @@ static void jw_peer(struct jw *w, const struct ike_peer_status *st)
 	jw_close(w, '}');
 }
 
+static void peers_json_open(struct jw *w)
+{
+	jw_open(w, NULL, '{');
+	jw_open(w, "peers", '[');
+}
+
+static void peers_json_close(struct jw *w)
+{
+	jw_close(w, ']');
+	jw_close(w, '}');
+	strbuf_append(w->b, "\n", 1);
+}
+
 void show_peers_json(struct strbuf *out, const struct ike_peer_status *st, size_t n)
 {
 	struct jw w = {out, false};
+	struct show_peer_row r;
 
-	jw_open(&w, NULL, '{');
-	jw_open(&w, "peers", '[');
+	peers_json_open(&w);
+	for (size_t i = 0; i < n; i++) {
+		r = row_of_status(&st[i]);
+		jw_peer(&w, &r);
+	}
+	peers_json_close(&w);
+}
+
+void show_peer_rows_json(struct strbuf *out, const struct show_peer_row *rows, size_t n)
+{
+	struct jw w = {out, false};
+
+	peers_json_open(&w);
 	for (size_t i = 0; i < n; i++)
-		jw_peer(&w, &st[i]);
-	jw_close(&w, ']');
-	jw_close(&w, '}');
-	strbuf_append(out, "\n", 1);
+		jw_peer(&w, &rows[i]);
+	peers_json_close(&w);
 }

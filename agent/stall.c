@@ -56,6 +56,8 @@ struct stall_detector {
 	struct stall_settings s;
 	struct track *tracks;
 	size_t n_tracks;
+	uint32_t *index;  /* open addressing by name hash: track number + 1, 0 = empty */
+	size_t index_len; /* a power of two, at least twice n_tracks */
 	struct stall_alarm *active, *active_tail;
 	size_t n_active;
 	struct stall_alarm *history;
@@ -162,12 +164,47 @@ double stall_alarm_seconds(const struct stall_alarm *a, const struct timespec *n
 
 /* ---- tracks ---- */
 
+/* FNV-1a: peer names are short and chosen by the operator, not by peers. */
+static uint32_t name_hash(const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *name != '\0'; name++)
+		h = (h ^ (uint8_t)*name) * 16777619u;
+	return h;
+}
+
+/* A run looks every SA's peer up: by hash, not by a walk of every peer. */
 static struct track *track_of(struct stall_detector *d, const char *name)
 {
-	for (size_t i = 0; i < d->n_tracks; i++)
-		if (strcmp(d->tracks[i].name, name) == 0)
-			return &d->tracks[i];
+	size_t mask = d->index_len - 1, i;
+
+	if (d->index == NULL)
+		return NULL;
+	for (i = name_hash(name) & mask; d->index[i] != 0; i = (i + 1) & mask)
+		if (strcmp(d->tracks[d->index[i] - 1].name, name) == 0)
+			return &d->tracks[d->index[i] - 1];
 	return NULL;
+}
+
+static int build_index(struct stall_detector *d)
+{
+	size_t len = 16, mask, j;
+
+	while (len < 2 * d->n_tracks)
+		len *= 2;
+	free(d->index);
+	d->index = calloc(len, sizeof(*d->index));
+	d->index_len = len;
+	if (d->index == NULL)
+		return -1;
+	mask = len - 1;
+	for (size_t i = 0; i < d->n_tracks; i++) {
+		for (j = name_hash(d->tracks[i].name) & mask; d->index[j] != 0; j = (j + 1) & mask)
+			;
+		d->index[j] = (uint32_t)(i + 1);
+	}
+	return 0;
 }
 
 /* Tracks follow the engine's peers (same order); kept ones keep their state. */
@@ -193,7 +230,7 @@ static int sync_tracks(struct stall_detector *d, const struct timespec *now)
 	free(d->tracks);
 	d->tracks = t;
 	d->n_tracks = n;
-	return 0;
+	return build_index(d);
 }
 
 /* ---- alarms ---- */
@@ -224,6 +261,7 @@ static void raise_alarm(struct stall_detector *d, struct track *t, const struct 
 {
 	struct stall_alarm *a = calloc(1, sizeof(*a));
 	char remote[INET6_ADDRSTRLEN];
+	int64_t lag;
 
 	if (a == NULL)
 		return;
@@ -240,6 +278,8 @@ static void raise_alarm(struct stall_detector *d, struct track *t, const struct 
 	a->cause = t->cause != IKE_CAUSE_NONE ? t->cause : IKE_CAUSE_PEER_SILENT;
 	snprintf(a->cause_detail, sizeof(a->cause_detail), "%s", t->detail);
 	a->threshold_ms = stall_threshold_ms(&d->s, p, t->state);
+	lag = ts_ms(now, &t->since) - (int64_t)a->threshold_ms;
+	a->raise_lag_ms = lag > 0 ? (uint32_t)lag : 0;
 	a->raised_wall = time(NULL);
 	a->raised_mono = *now;
 	if (d->active_tail != NULL)
@@ -526,6 +566,7 @@ struct stall_detector *stall_new(struct ike_engine *e, const struct stall_settin
 	if (sync_tracks(d, &now) != 0 ||
 	    ike_sa_table_subscribe(ike_engine_sas(e), on_engine_event, d) != 0) {
 		free(d->tracks);
+		free(d->index);
 		free(d);
 		return NULL;
 	}
@@ -549,6 +590,7 @@ void stall_free(struct stall_detector *d)
 	free_list(d->active);
 	free_list(d->history);
 	free(d->tracks);
+	free(d->index);
 	free(d);
 }
 

@@ -77,6 +77,7 @@ struct stall_alarm {
 	enum ike_cause cause; /* the likely cause the engine saw */
 	char cause_detail[64];
 	uint32_t threshold_ms; /* the threshold that was crossed */
+	uint32_t raise_lag_ms; /* from the threshold crossing to the raise (detector latency) */
 	time_t raised_wall;
 	struct timespec raised_mono;
 	time_t cleared_wall; /* 0 while active */

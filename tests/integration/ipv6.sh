@@ -13,6 +13,8 @@ write_conf6() {
 		echo "control = $T/$name.sock"
 		echo "log_level = debug"
 		echo "retransmit_timeout = 0.2"
+		echo "stall_after = 5"
+		echo "qm_stall_after = 5"
 		cat
 	} >"$T/$name.conf"
 }

@@ -67,17 +67,25 @@ wait_for() {
 	return 1
 }
 
-# write_conf NAME: the [ikemond] section for an instance (stdin appends the peers)
+# write_conf NAME: the [ikemond] section for an instance (stdin appends the peers).
+# ikemond wants every stall threshold shorter than the retransmission span (timeout x
+# (2^(tries+1)-1), 3 s here): STALL_AFTER and QM_STALL_AFTER default to 2 s, or to half
+# the span when a test makes it 2.5 s or shorter.
 write_conf() {
-	local name=$1 addr=$2
+	local name=$1 addr=$2 below
+	local timeout=${RETRANSMIT_TIMEOUT:-0.2} tries=${RETRANSMIT_TRIES:-3}
+	below=$(awk -v t="$timeout" -v n="$tries" \
+		'BEGIN { s = t * (2 ^ (n + 1) - 1); printf "%.3f", (s > 2.5 ? 2 : s / 2) }')
 	{
 		echo "[ikemond]"
 		echo "listen = $addr:500"
 		echo "control = $T/$name.sock"
 		echo "log_level = debug"
-		echo "retransmit_timeout = ${RETRANSMIT_TIMEOUT:-0.2}"
-		echo "retransmit_tries = ${RETRANSMIT_TRIES:-3}"
+		echo "retransmit_timeout = $timeout"
+		echo "retransmit_tries = $tries"
 		echo "restart_delay = ${RESTART_DELAY:-1}"
+		echo "stall_after = ${STALL_AFTER:-$below}"
+		echo "qm_stall_after = ${QM_STALL_AFTER:-$below}"
 		cat
 	} >"$T/$name.conf"
 }
@@ -91,9 +99,10 @@ start() {
 }
 
 stop() {
-	local name=$1
-	kill "${PID[$name]}" 2>/dev/null
-	wait "${PID[$name]}" 2>/dev/null
+	local name=$1 pid=${PID[$1]:-}
+	[ -n "$pid" ] || return 0
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
 	unset "PID[$name]"
 }
 

@@ -113,6 +113,8 @@ log_level = debug
 retransmit_timeout = 0.5
 retransmit_tries = 3
 deleted_linger = 30
+stall_after = 5
+qm_stall_after = 5
 [peer charon]
 remote = $THEM
 psk = "$PSK"

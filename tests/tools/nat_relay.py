@@ -30,6 +30,8 @@ from the --listen address and port the client used.
   the server still go out).  Without it the client addresses the relay, so the server
   also sees a NAT in front of itself.
 - --delay-ms holds every datagram, both ways, that long before sending it on.
+- --max-replies N forwards only the server's first N datagrams to clients and drops
+  the rest (counted as "cut"): seen from the client, a peer that dies mid-exchange.
 - The relay exits after --duration seconds (default 120), on SIGTERM or SIGINT, and
   prints its counters to stderr.  At most --max-flows mappings (default 1024) exist at
   once; datagrams of further new flows are dropped.  --idle-timeout S expires a mapping
@@ -113,7 +115,7 @@ class Relay:
         self.sel.register(self.wake_r, selectors.EVENT_READ, ("wake", None))
         self.stop = False
         self.count = dict.fromkeys(
-            ("out", "in", "foreign", "no_route", "flow_limit", "send_error", "expired"), 0)
+            ("out", "in", "foreign", "no_route", "flow_limit", "send_error", "expired", "cut"), 0)
 
     # Sockets
 
@@ -236,6 +238,10 @@ class Relay:
             self.count["no_route"] += 1
             return
         flow.last = now
+        if self.args.max_replies >= 0 and self.count["in"] >= self.args.max_replies:
+            # the server "dies" for the client: its later datagrams are lost
+            self.count["cut"] += 1
+            return
         self.count["in"] += 1
         self.send(back, data, flow.inside, now)
 
@@ -287,6 +293,8 @@ def parse_args(argv):
                    help="NAT-T port also listened on and forwarded (default 4500, 0: off)")
     p.add_argument("--delay-ms", type=int, default=0, help="hold each datagram back this long")
     p.add_argument("--duration", type=float, default=120.0, help="seconds before exiting")
+    p.add_argument("--max-replies", type=int, default=-1,
+                   help="forward only the server's first N datagrams (a peer that dies)")
     p.add_argument("--max-flows", type=int, default=1024, help="most mappings at once")
     p.add_argument("--idle-timeout", type=float, default=0.0,
                    help="expire a mapping idle this long (default 0: never)")

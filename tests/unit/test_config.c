@@ -85,6 +85,8 @@ static const char full_config[] =
     "log_level = debug\n"
     "retransmit_timeout = 0.25\n"
     "retransmit_tries = 3\n"
+    "stall_after = 2\n"
+    "qm_stall_after = 3\n"
     "deleted_linger = 120\n"
     "restart_delay = 10\n"
     "\n"

@@ -310,7 +310,8 @@ START_TEST(errors)
 	expect_error(PEER_A "child = x\n", 5,
 	             "unknown key 'child' in [peer a] (known there: remote, local, psk, ike, "
 	             "local_id, remote_id, auto, ike_lifetime, esp, local_ts, remote_ts, mode, "
-	             "ipsec_lifetime, ipsec_lifetime_kb)");
+	             "ipsec_lifetime, ipsec_lifetime_kb, stall_after, stall_after.STATE, "
+	             "qm_stall_after)");
 }
 END_TEST
 

@@ -5,8 +5,9 @@
  * SAs and children are built by hand (no engine); selectors come from ike_ts_parse(), so
  * they are what a config would give.  The IOS text is compared byte for byte with
  * tests/golden/ipsec_sa_*.txt, typed from the IOS captures quoted in CISCO-CLI.md and
- * Cisco's Genie parser tests, not produced by this code; the peers table with
- * tests/golden/peers_*.txt, typed from the column layout documented in agent/show.h.
+ * Cisco's Genie parser tests, not produced by this code; the peers table (with and
+ * without the stall detector's columns filled in) with tests/golden/peers_*.txt, typed
+ * from the column layout documented in agent/show.h.
  *
  * Build with -DTEST_SHOW_IPSEC_FAKE_IKE to link without ike/child.c (a small stand-in at
  * the end of this file); otherwise link libike.
@@ -662,6 +663,7 @@ START_TEST(test_peers_json)
 	static const char head[] =
 	    "{\"peers\":[{\"name\":\"branch1\",\"remote\":\"15.0.0.1\",\"remote_any\":false,"
 	    "\"remote_prefix\":32,\"local\":null,\"auto\":\"start\",\"up\":true,\"status\":\"up\","
+	    "\"health\":\"up\",\"cause\":\"none\",\"cause_detail\":\"\",\"alarm_seq\":null,"
 	    "\"ike\":{\"conn_id\":1001,";
 	struct peers p = {0};
 	struct strbuf out;
@@ -680,7 +682,9 @@ START_TEST(test_peers_json)
 	ASSERT_HAS(out, "\"remote\":\"198.51.100.7:4500\"");
 	ASSERT_HAS(out, "{\"name\":\"roadwarriors\",\"remote\":\"%any\",\"remote_any\":true,"
 	                "\"remote_prefix\":null,\"local\":null,\"auto\":\"add\",\"up\":false,"
-	                "\"status\":\"down\",\"ike\":null,\"children\":{\"wanted\":1,\"up\":0}}");
+	                "\"status\":\"down\",\"health\":\"down\",\"cause\":\"none\","
+	                "\"cause_detail\":\"\",\"alarm_seq\":null,\"ike\":null,"
+	                "\"children\":{\"wanted\":1,\"up\":0}}");
 	ASSERT_HAS(out, "\"remote\":\"10.0.0.0/8\"");
 	ASSERT_HAS(out, "\"remote\":\"[2001:db8::1]:4500\",\"remote_any\":false,"
 	                "\"remote_prefix\":128");
@@ -689,6 +693,93 @@ START_TEST(test_peers_json)
 
 	strbuf_init(&out);
 	show_peers_json(&out, NULL, 0);
+	ck_assert_str_eq(out.s, "{\"peers\":[]}\n");
+	strbuf_free(&out);
+}
+END_TEST
+
+/*
+ * The detector's view of build_peers(): a stalled peer with an alarm and a cause, a
+ * phase-2 stall, idle auto=add peers, and a cause that must not show on a peer that is up.
+ */
+static void build_rows(const struct peers *p, struct show_peer_row *rows)
+{
+	static const struct {
+		enum peer_health health;
+		enum ike_cause cause;
+		const char *detail;
+		uint64_t alarm;
+	} view[] = {
+	    {PEER_UP, IKE_CAUSE_KEY_MISMATCH, "stale: up since", 0},
+	    {PEER_DOWN, IKE_CAUSE_KEY_MISMATCH, "MM5 from the peer does not decrypt", 3},
+	    {PEER_UP, IKE_CAUSE_NONE, "", 0},
+	    {PEER_IDLE, IKE_CAUSE_NONE, NULL, 0},
+	    {PEER_IDLE, IKE_CAUSE_NONE, "", 0},
+	    {PEER_NEGOTIATING, IKE_CAUSE_PROXY_ID_MISMATCH, "INVALID-ID-INFORMATION in QM2", 7},
+	    {PEER_NEGOTIATING, IKE_CAUSE_NONE, "", 0},
+	};
+
+	ck_assert_uint_eq(p->n, sizeof(view) / sizeof(view[0]));
+	for (size_t i = 0; i < p->n; i++) {
+		rows[i].st = p->st[i];
+		rows[i].health = view[i].health;
+		rows[i].cause = view[i].cause;
+		rows[i].cause_detail = view[i].detail;
+		rows[i].alarm_seq = view[i].alarm;
+	}
+}
+
+START_TEST(test_peers_health_table)
+{
+	struct peers p = {0};
+	struct show_peer_row rows[8];
+	struct strbuf out;
+
+	build_peers(&p);
+	build_rows(&p, rows);
+	strbuf_init(&out);
+	show_peer_rows(&out, rows, p.n);
+	assert_golden(&out, "peers_health.txt");
+	ck_assert_ptr_null(strstr(out.s, "s3cret"));
+	strbuf_free(&out);
+
+	strbuf_init(&out);
+	show_peer_rows(&out, NULL, 0);
+	assert_golden(&out, "peers_empty.txt");
+	strbuf_free(&out);
+}
+END_TEST
+
+START_TEST(test_peers_health_json)
+{
+	struct peers p = {0};
+	struct show_peer_row rows[8];
+	struct strbuf out;
+
+	build_peers(&p);
+	build_rows(&p, rows);
+	strbuf_init(&out);
+	show_peer_rows_json(&out, rows, p.n);
+	ck_assert_msg(json_valid(&out), "invalid JSON: %s", out.s);
+	ck_assert_ptr_null(strstr(out.s, "s3cret"));
+	/* up: the stale cause is not news */
+	ASSERT_HAS(out, "\"name\":\"branch1\",");
+	ASSERT_HAS(out, "\"status\":\"up\",\"health\":\"up\",\"cause\":\"none\","
+	                "\"cause_detail\":\"\",\"alarm_seq\":null,\"ike\":{\"conn_id\":1001,");
+	ck_assert_ptr_null(strstr(out.s, "stale"));
+	ASSERT_HAS(out, "\"status\":\"down\",\"health\":\"down\",\"cause\":\"key-mismatch\","
+	                "\"cause_detail\":\"MM5 from the peer does not decrypt\",\"alarm_seq\":3,"
+	                "\"ike\":{\"conn_id\":1002,");
+	ASSERT_HAS(out, "\"name\":\"roadwarriors\",");
+	ASSERT_HAS(out, "\"health\":\"idle\",\"cause\":\"none\",\"cause_detail\":\"\","
+	                "\"alarm_seq\":null,\"ike\":null,");
+	ASSERT_HAS(out, "\"health\":\"negotiating\",\"cause\":\"proxy-id-mismatch\","
+	                "\"cause_detail\":\"INVALID-ID-INFORMATION in QM2\",\"alarm_seq\":7,"
+	                "\"ike\":{\"conn_id\":1009,");
+	strbuf_free(&out);
+
+	strbuf_init(&out);
+	show_peer_rows_json(&out, NULL, 0);
 	ck_assert_str_eq(out.s, "{\"peers\":[]}\n");
 	strbuf_free(&out);
 }
@@ -712,6 +803,8 @@ static Suite *show_ipsec_suite(void)
 	tcase_add_test(json, test_isakmp_json_phase2);
 	tcase_add_test(peers, test_peers_table);
 	tcase_add_test(peers, test_peers_json);
+	tcase_add_test(peers, test_peers_health_table);
+	tcase_add_test(peers, test_peers_health_json);
 	suite_add_tcase(s, ipsec);
 	suite_add_tcase(s, json);
 	suite_add_tcase(s, peers);
