@@ -291,12 +291,13 @@ static void raise_alarm(struct stall_detector *d, struct track *t, const struct 
 	d->raised[a->cause]++;
 	t->alarm = a;
 	log_msg(LOG_WARNING,
-	        "ALARM raised #%llu peer %s (%s): %s%s for %.0f s on conn-id %u: %s%s%s; hint: %s",
+	        "ALARM raised #%llu peer %s (%s): %s%s for %.0f s on conn-id %u: %s%s%s; hint: %s "
+	        "[+%u ms]",
 	        (unsigned long long)a->raise_seq, a->peer,
 	        addr_text(&a->remote, remote, sizeof(remote)), cisco_state_name(a->state),
 	        a->phase2 ? " (phase 2 pending)" : "", stall_alarm_seconds(a, now), a->conn_id,
 	        ike_cause_info(a->cause)->text, a->cause_detail[0] ? ": " : "", a->cause_detail,
-	        ike_cause_info(a->cause)->hint);
+	        ike_cause_info(a->cause)->hint, a->raise_lag_ms);
 	notify(d, STALL_RAISED, a);
 }
 
