@@ -2,8 +2,12 @@
  * commands.h - what the control socket's requests mean: the daemon side of ikemonctl.
  *
  *   show crypto isakmp sa [detail] [--json]
+ *   show crypto ipsec sa [--json]
+ *   show ikemon peers [--json]
+ *   show alarms [history] [--json]
  *   initiate PEER
  *   clear crypto isakmp [CONN-ID]
+ *   clear alarm PEER
  *   reload
  *   version
  *   help

@@ -205,7 +205,7 @@ static const char *sa_status(const struct ike_sa *sa)
  * Printable address.  An address the engine has not learnt yet (family 0: bound to the
  * wildcard) prints as the unspecified address of the SA's family, as a router would.
  */
-static const char *addr_str(const struct sockaddr_storage *ss, bool v6, char *buf, size_t len)
+const char *show_addr(const struct sockaddr_storage *ss, bool v6, char *buf, size_t len)
 {
 	const void *a;
 
@@ -332,8 +332,8 @@ static void summary_v4_row(struct strbuf *out, const struct ike_sa *sa)
 	char dst[INET6_ADDRSTRLEN], src[INET6_ADDRSTRLEN];
 
 	strbuf_printf(out, "%-15s %-15s %-15s%7lu %s\n",
-	              addr_str(sa_dst(sa), false, dst, sizeof(dst)),
-	              addr_str(sa_src(sa), false, src, sizeof(src)), sa_cisco_state(sa),
+	              show_addr(sa_dst(sa), false, dst, sizeof(dst)),
+	              show_addr(sa_src(sa), false, src, sizeof(src)), sa_cisco_state(sa),
 	              (unsigned long)sa->conn_id, sa_status(sa));
 }
 
@@ -342,8 +342,8 @@ static void summary_v6_block(struct strbuf *out, const struct ike_sa *sa)
 	char dst[INET6_ADDRSTRLEN], src[INET6_ADDRSTRLEN];
 
 	strbuf_printf(out, " dst: %s\n src: %s\n state: %-15s conn-id: %6lu status: %s\n\n",
-	              addr_str(sa_dst(sa), true, dst, sizeof(dst)),
-	              addr_str(sa_src(sa), true, src, sizeof(src)), sa_cisco_state(sa),
+	              show_addr(sa_dst(sa), true, dst, sizeof(dst)),
+	              show_addr(sa_src(sa), true, src, sizeof(src)), sa_cisco_state(sa),
 	              (unsigned long)sa->conn_id, sa_status(sa));
 }
 
@@ -433,8 +433,8 @@ static void detail_row(struct strbuf *out, const struct ike_sa *sa, time_t now_w
 	const char *caps = ""; /* D (DPD) and N (NAT-T) once the engine negotiates them */
 
 	snprintf(line, sizeof(line), "%-5lu %-15s %-15s %-6s %-6s %-4s %-6s %-4s %-2s %-8s %s",
-	         (unsigned long)sa->conn_id, addr_str(&sa->local, v6, local, sizeof(local)),
-	         addr_str(&sa->remote, v6, remote, sizeof(remote)), "",
+	         (unsigned long)sa->conn_id, show_addr(&sa->local, v6, local, sizeof(local)),
+	         show_addr(&sa->remote, v6, remote, sizeof(remote)), "",
 	         sa_deleted(sa) ? "DELETED" : "ACTIVE",
 	         ios_name(NAME_FIND(encr_names, xf->encr), xf->encr, eb, sizeof(eb)),
 	         ios_name(NAME_FIND(hash_names, xf->hash), xf->hash, hb, sizeof(hb)),
@@ -555,7 +555,7 @@ void jw_endpoint(struct jw *w, const char *key, const struct sockaddr_storage *s
 		return;
 	}
 	jw_open(w, key, '{');
-	jw_str(w, "address", addr_str(ss, ss->ss_family == AF_INET6, buf, sizeof(buf)));
+	jw_str(w, "address", show_addr(ss, ss->ss_family == AF_INET6, buf, sizeof(buf)));
 	jw_u64(w, "port", addr_port(ss));
 	jw_close(w, '}');
 }

@@ -30,21 +30,6 @@
 
 /* ---------------------------------------------------------------- addresses */
 
-const char *show_addr(const struct sockaddr_storage *ss, bool v6, char *buf, size_t len)
-{
-	const void *a;
-
-	if (ss->ss_family == AF_INET)
-		a = &((const struct sockaddr_in *)ss)->sin_addr;
-	else if (ss->ss_family == AF_INET6)
-		a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
-	else
-		return v6 ? "::" : "0.0.0.0";
-	if (inet_ntop(ss->ss_family, a, buf, (socklen_t)len) == NULL)
-		return v6 ? "::" : "0.0.0.0";
-	return buf;
-}
-
 unsigned int show_port(const struct sockaddr_storage *ss)
 {
 	if (ss->ss_family == AF_INET)

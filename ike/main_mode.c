@@ -533,8 +533,9 @@ enum ike_cause main_timeout_cause(const struct ike_sa *sa, char *detail, size_t 
 	case IKE_ST_MAIN_I3:
 		/* after the key exchange, silence is what a responder with another key shows */
 		snprintf(detail, len,
-		         undecryptable ? "the peer's answers to MM5 do not decrypt"
-		                       : "no reply to MM5: probable key or identity mismatch at peer");
+		         undecryptable
+		             ? "the peer's answers to MM5 do not decrypt"
+		             : "no reply to MM5: probable key or identity mismatch at peer");
 		return IKE_CAUSE_KEY_MISMATCH;
 	case IKE_ST_MAIN_R1:
 		snprintf(detail, len, "no MM3 after our MM2");

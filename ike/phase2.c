@@ -185,6 +185,12 @@ static bool esp_matches(const struct ike_esp_proposal *p, const struct ike_child
 	return p->encr == xf->encr && keylen == xf->keylen && p->auth == xf->auth;
 }
 
+/* A four-byte SPI in network order. */
+static uint32_t spi_u32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
 /* Lifetimes both ends can live with: the shorter of each. */
 static void agree_lifetimes(struct ike_child_transform *xf, const struct ike_peer_cfg *p)
 {
@@ -246,8 +252,7 @@ int phase2_choose(const uint8_t *sa_body, size_t len, const struct ike_peer_cfg 
 			agree_lifetimes(&cand, p);
 			*xf = cand;
 			*num = pr->transforms[j].number;
-			*peer_spi = (uint32_t)pr->spi[0] << 24 | (uint32_t)pr->spi[1] << 16 |
-			            (uint32_t)pr->spi[2] << 8 | pr->spi[3];
+			*peer_spi = spi_u32(pr->spi);
 			ret = 0;
 			goto done;
 		}
@@ -279,8 +284,7 @@ int phase2_check_reply(const uint8_t *sa_body, size_t len, const struct ike_peer
 	if (*why != IKE_CAUSE_NONE)
 		goto done;
 	agree_lifetimes(xf, p);
-	*peer_spi = (uint32_t)pr->spi[0] << 24 | (uint32_t)pr->spi[1] << 16 |
-	            (uint32_t)pr->spi[2] << 8 | pr->spi[3];
+	*peer_spi = spi_u32(pr->spi);
 	ret = 0;
 done:
 	free(sa);

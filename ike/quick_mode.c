@@ -229,6 +229,40 @@ static bool hash_ok(const struct isakmp_msg *m, const uint8_t *want, size_t len)
 	return ike_memeq_ct(m->p[0].body, want, len) == 0;
 }
 
+/*
+ * Open QM1 (ni NULL: HASH(1)) or QM2 (ni = Ni_b: HASH(2)): decrypt with iv, check the
+ * HASH, find the SA and nonce payloads.  0, or -1 once the message is counted as
+ * undecryptable or malformed.
+ */
+static int qm_open_offer(struct ike_sa *sa, const struct isakmp_hdr *h, const uint8_t *buf,
+                         size_t len, const uint8_t *iv, const uint8_t *ni, size_t ni_len,
+                         struct isakmp_msg *m, uint8_t *plain, uint8_t *next_iv,
+                         const struct isakmp_payload **sap, const struct isakmp_payload **no)
+{
+	uint8_t want[IKE_MAX_HASH_LEN];
+	const uint8_t *rest;
+	size_t rest_len;
+
+	if (qm_open(sa, h, buf, len, iv, m, plain, next_iv) != 0) {
+		sa->ctr.undecryptable++;
+		return -1;
+	}
+	after_hash(m, &rest, &rest_len);
+	if (qm_hash12(sa, h->msgid, ni, ni_len, rest, rest_len, want) != 0 ||
+	    !hash_ok(m, want, sa->x->keys.prf_len)) {
+		sa->ctr.undecryptable++;
+		return -1;
+	}
+	*sap = isakmp_msg_find(m, ISAKMP_NP_SA, NULL);
+	*no = isakmp_msg_find(m, ISAKMP_NP_NONCE, NULL);
+	if (*sap == NULL || *no == NULL || (*no)->len < IKE_NONCE_MIN ||
+	    (*no)->len > IKE_NONCE_MAX) {
+		sa->ctr.malformed++;
+		return -1;
+	}
+	return 0;
+}
+
 /* KEYMAT for both directions; the PFS secret (if any) is wiped here. */
 static int derive_keymat(struct ike_sa *sa, struct ike_child *c)
 {
@@ -397,30 +431,16 @@ static void quick_inR1_outI2(struct ike_engine *e, struct ike_sa *sa, struct ike
 	uint8_t *plain = malloc(QM_BUF), want[IKE_MAX_HASH_LEN], rx_iv[IKE_MAX_BLOCK_LEN];
 	uint8_t out[QM_BUF];
 	const struct isakmp_payload *sap, *no;
-	const uint8_t *rest;
 	struct msg_builder b;
-	size_t rest_len, hash_off;
+	size_t hash_off;
 	enum ike_cause why = IKE_CAUSE_NONE;
 	int r;
 
 	if (m == NULL || plain == NULL || p == NULL)
 		goto done;
-	if (qm_open(sa, h, buf, len, x->iv, m, plain, rx_iv) != 0) {
-		sa->ctr.undecryptable++;
+	if (qm_open_offer(sa, h, buf, len, x->iv, x->ni, x->ni_len, m, plain, rx_iv, &sap, &no) !=
+	    0)
 		goto done;
-	}
-	after_hash(m, &rest, &rest_len);
-	if (qm_hash12(sa, c->msgid, x->ni, x->ni_len, rest, rest_len, want) != 0 ||
-	    !hash_ok(m, want, sa->x->keys.prf_len)) {
-		sa->ctr.undecryptable++;
-		goto done;
-	}
-	sap = isakmp_msg_find(m, ISAKMP_NP_SA, NULL);
-	no = isakmp_msg_find(m, ISAKMP_NP_NONCE, NULL);
-	if (sap == NULL || no == NULL || no->len < IKE_NONCE_MIN || no->len > IKE_NONCE_MAX) {
-		sa->ctr.malformed++;
-		goto done;
-	}
 	r = phase2_check_reply(sap->body, sap->len, p,
 	                       isakmp_msg_find(m, ISAKMP_NP_KE, NULL) != NULL, &c->xf, &c->spi_out,
 	                       &why);
@@ -571,34 +591,21 @@ static void quick_inI1_outR1(struct ike_engine *e, struct ike_sa *sa, const stru
 {
 	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	struct isakmp_msg *m = malloc(sizeof(*m));
-	uint8_t *plain = malloc(QM_BUF), want[IKE_MAX_HASH_LEN], iv[IKE_MAX_BLOCK_LEN], num = 0;
+	uint8_t *plain = malloc(QM_BUF), iv[IKE_MAX_BLOCK_LEN], num = 0;
 	const struct isakmp_payload *sap, *no;
 	struct ike_child *c = NULL;
-	const uint8_t *rest;
-	size_t rest_len;
 	enum ike_cause why = IKE_CAUSE_NONE;
 	char detail[64], sel[128];
 	int idx, r;
 
 	if (m == NULL || plain == NULL || p == NULL)
 		goto done;
-	if (ike_msgid_iv(&sa->x->keys, sa->x->keys.iv, h->msgid, iv) != 0 ||
-	    qm_open(sa, h, buf, len, iv, m, plain, iv) != 0) {
+	if (ike_msgid_iv(&sa->x->keys, sa->x->keys.iv, h->msgid, iv) != 0) {
 		sa->ctr.undecryptable++;
 		goto done;
 	}
-	after_hash(m, &rest, &rest_len);
-	if (qm_hash12(sa, h->msgid, NULL, 0, rest, rest_len, want) != 0 ||
-	    !hash_ok(m, want, sa->x->keys.prf_len)) {
-		sa->ctr.undecryptable++;
+	if (qm_open_offer(sa, h, buf, len, iv, NULL, 0, m, plain, iv, &sap, &no) != 0)
 		goto done;
-	}
-	sap = isakmp_msg_find(m, ISAKMP_NP_SA, NULL);
-	no = isakmp_msg_find(m, ISAKMP_NP_NONCE, NULL);
-	if (sap == NULL || no == NULL || no->len < IKE_NONCE_MIN || no->len > IKE_NONCE_MAX) {
-		sa->ctr.malformed++;
-		goto done;
-	}
 	c = ike_child_create(e->sas, sa, IKE_ROLE_RESPONDER, h->msgid);
 	if (c == NULL || (c->x = calloc(1, sizeof(*c->x))) == NULL)
 		goto done;

@@ -10,10 +10,23 @@ export STALL_AFTER QM_STALL_AFTER
 raised() { grep -c "ALARM raised .* peer $2 " "$T/$1.log"; }
 cleared() { grep -c "ALARM cleared .* peer $2: $3" "$T/$1.log"; }
 cleared_is() { [ "$(cleared "$1" "$2" "$3")" = "$4" ]; }
+# peer_is NAME PYEXPR over `p`, the first peer of show ikemon peers --json
+peer_is() {
+	[ "$(ctl "$1" show ikemon peers --json |
+		python3 -c "import json,sys; p=json.load(sys.stdin)['peers'][0]; print($2)")" = True ]
+}
+# alarms_is NAME [history] PYEXPR over `al` (the alarms) and `last` (last_seq)
+alarms_is() {
+	local n=$1 expr=$2 hist=
+	[ "$expr" = history ] && { hist=history; expr=$3; }
+	[ "$(ctl "$n" show alarms $hist --json |
+		python3 -c "import json,sys; d=json.load(sys.stdin); al=d['alarms']; last=d['last_seq']; print($expr)")" = True ]
+}
 has_alarm() { grep -Eq "ALARM raised #[0-9]+ peer $2 .*$3" "$T/$1.log"; }
 pair() { # A-conf-extra B-conf-extra (peer sections' extra lines)
 	write_conf a $A <<EOF2
 alarm_holddown = 0
+peer_down_after = ${PEER_DOWN_AFTER:-120}
 [peer b]
 remote = ${REMOTE_B:-$B}
 psk = "${PSK_A:-k1}"
@@ -68,11 +81,19 @@ check "initiator: MM_NO_STATE, no acceptable proposal, refused by peer" wait_for
 check "responder: MM_NO_STATE, refused by us" wait_for 10 has_alarm b a "MM_NO_STATE for [0-9]+ s on conn-id [0-9]+: no acceptable proposal: refused by us"
 stop_all
 
-# 3. nothing listening at the peer: peer silent in MM_NO_STATE
+# 3. nothing listening at the peer: peer silent in MM_NO_STATE; the peer is down after
+#    peer_down_after; the operator clears the alarm, which comes back while it stalls
 A=127.10.9.21 B=127.10.9.22
-pair "" ""
+PEER_DOWN_AFTER=3 pair "" ""
 start a
 check "nothing listening: MM_NO_STATE, no reply, after MM1" wait_for 10 has_alarm a b "MM_NO_STATE for [0-9]+ s on conn-id [0-9]+: no reply from the peer: no reply to MM1"
+check "show alarms --json: one active alarm, seq 1, peer-silent in MM_NO_STATE" alarms_is a "len(al)==1 and al[0]['raise_seq']==1 and last==1 and al[0]['cause']=='peer-silent' and al[0]['state']=='MM_NO_STATE' and al[0]['peer']=='b'"
+check "after peer_down_after (3 s) the auto = start peer is down, with its cause" wait_for 10 peer_is a "p['health']=='down' and p['cause']=='peer-silent' and p['alarm_seq']==1"
+check "clear alarm b answers" bash -c "$IKEMONCTL -s $T/a.sock clear alarm b | grep -q 'cleared alarm of b'"
+check "the operator's clear is logged with its reason" cleared_is a b operator 1
+check "clear alarm of a peer without an alarm is an error" bash -c "! $IKEMONCTL -s $T/a.sock clear alarm b 2>/dev/null"
+check "still stalled: raised again after a threshold, as a new alarm (seq 3)" wait_for 10 alarms_is a "len(al)==1 and al[0]['raise_seq']==3"
+check "history: the cleared alarm, reason operator, clear seq 2" alarms_is a history "len(al)==1 and al[0]['clear_reason']=='operator' and al[0]['clear_seq']==2"
 stop_all
 
 # 4. a peer that dies after its second message (a relay passes only MM2 back): peer
