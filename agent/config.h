@@ -8,9 +8,11 @@
  *   [peer NAME] remote, local, psk, ike, local_id, remote_id, auto, ike_lifetime,
  *               esp, local_ts, remote_ts, mode, ipsec_lifetime, ipsec_lifetime_kb,
  *               stall_after, stall_after.STATE, qm_stall_after
+ *   [http]     listen, tls_cert, tls_key, auth_user, auth_password, max_connections,
+ *              timeout, max_request, per_sa_metrics
  *
  * Errors are reported as "FILE:LINE: what is wrong"; unknown sections and keys are
- * errors.  Secrets (psk) are wiped by ikemond_config_free().
+ * errors.  Secrets (psk, auth_password) are wiped by ikemond_config_free().
  */
 #ifndef AGENT_CONFIG_H
 #define AGENT_CONFIG_H
@@ -20,6 +22,7 @@
 #include <sys/un.h>
 
 #include "agent/stall.h"
+#include "exporters/http.h"
 #include "ike/peer.h"
 
 #define IKEMOND_MAX_LISTEN      16
@@ -38,9 +41,14 @@ struct ikemond_config {
 	struct stall_settings stall; /* stall_after, stall_after.STATE, qm_stall_after ... */
 	struct ike_peer_cfg *peers;
 	size_t n_peers;
+	/*
+	 * The Prometheus endpoint: enabled only by an [http] section, with
+	 * http_config_default()'s values for the keys it does not set.
+	 */
+	struct http_config http;
 };
 
-/* Fill defaults (no peers). */
+/* Fill defaults (no peers, HTTP off). */
 void ikemond_config_defaults(struct ikemond_config *cfg);
 
 /*
@@ -49,7 +57,7 @@ void ikemond_config_defaults(struct ikemond_config *cfg);
  */
 int ikemond_config_load(const char *path, struct ikemond_config *cfg, char *err, size_t errlen);
 
-/* Free peers, wiping their pre-shared keys. */
+/* Free peers, wiping their pre-shared keys, and wipe the HTTP password.  Idempotent. */
 void ikemond_config_free(struct ikemond_config *cfg);
 
 #endif /* AGENT_CONFIG_H */

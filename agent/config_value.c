@@ -247,11 +247,16 @@ bool config_value_addr(const char *s, uint16_t port, struct sockaddr_storage *ss
 
 bool config_value_hostport(const char *s, struct sockaddr_storage *ss)
 {
+	return config_value_hostport_or(s, CONFIG_IKE_PORT, ss);
+}
+
+bool config_value_hostport_or(const char *s, uint16_t default_port, struct sockaddr_storage *ss)
+{
 	char host[INET6_ADDRSTRLEN + 1];
 	const char *port = NULL, *close, *colon;
 	const char *start = s;
 	size_t hlen;
-	uint32_t portnum = CONFIG_IKE_PORT;
+	uint32_t portnum = default_port;
 
 	if (s[0] == '[') {
 		close = strchr(s, ']');
@@ -284,8 +289,8 @@ bool config_value_hostport(const char *s, struct sockaddr_storage *ss)
 	return port == NULL || ss->ss_family == AF_INET;
 }
 
-int config_value_listen(char *s, struct sockaddr_storage *ss, size_t max, size_t *n, char *msg,
-                        size_t msglen)
+int config_value_listen(char *s, uint16_t port, struct sockaddr_storage *ss, size_t max, size_t *n,
+                        char *msg, size_t msglen)
 {
 	char *rest = s, *item;
 	size_t i, got = 0;
@@ -293,7 +298,7 @@ int config_value_listen(char *s, struct sockaddr_storage *ss, size_t max, size_t
 	while ((item = config_value_split_next(&rest)) != NULL) {
 		if (got == max)
 			return value_error(msg, msglen, "more than %zu listen addresses", max);
-		if (!config_value_hostport(item, &ss[got]))
+		if (!config_value_hostport_or(item, port, &ss[got]))
 			return value_error(msg, msglen,
 			                   "bad listen address '%.80s' (expected ADDR[:PORT] or "
 			                   "[V6ADDR][:PORT])",
@@ -367,30 +372,42 @@ int config_value_remote(char *s, struct ike_peer_cfg *p, char *msg, size_t msgle
 	return 0;
 }
 
+/*
+ * Where a secret goes: at most max bytes (max <= IKE_PSK_MAX) straight into out, its
+ * length into *len; key names it in messages, which never quote the secret itself.
+ */
+struct secret_dest {
+	const char *key;
+	uint8_t *out;
+	size_t max;
+	size_t *len;
+};
+
 /* "text" with \" and \\ escapes. */
-static int psk_quoted(const char *s, uint8_t *psk, size_t *psk_len, char *msg, size_t msglen)
+static int secret_quoted(const struct secret_dest *d, const char *s, char *msg, size_t msglen)
 {
 	size_t n = 0;
 
 	for (s++; *s != '"'; s++) {
 		if (*s == '\0')
-			return value_error(msg, msglen, "psk lacks its closing quote");
+			return value_error(msg, msglen, "%s lacks its closing quote", d->key);
 		if (*s == '\\') {
 			s++;
 			if (*s != '"' && *s != '\\')
 				return value_error(msg, msglen,
-				                   "psk has a bad escape (only \\\" "
-				                   "and \\\\ are known)");
+				                   "%s has a bad escape (only \\\" "
+				                   "and \\\\ are known)",
+				                   d->key);
 		}
-		if (n == IKE_PSK_MAX)
-			return value_error(msg, msglen, "psk longer than %d bytes", IKE_PSK_MAX);
-		psk[n++] = (uint8_t)*s;
+		if (n == d->max)
+			return value_error(msg, msglen, "%s longer than %zu bytes", d->key, d->max);
+		d->out[n++] = (uint8_t)*s;
 	}
 	if (s[1] != '\0')
-		return value_error(msg, msglen, "text after the closing quote of psk");
+		return value_error(msg, msglen, "text after the closing quote of %s", d->key);
 	if (n == 0)
-		return value_error(msg, msglen, "psk is empty");
-	*psk_len = n;
+		return value_error(msg, msglen, "%s is empty", d->key);
+	*d->len = n;
 	return 0;
 }
 
@@ -450,33 +467,36 @@ static ssize_t read_all(int fd, uint8_t *buf, size_t size)
  * file:/path.  The mode is checked on the opened descriptor, not on the name, so that
  * the file we check is the file we read.
  */
-static int psk_file(const char *path, uint8_t *psk, size_t *psk_len, char *msg, size_t msglen)
+static int secret_file(const struct secret_dest *d, const char *path, char *msg, size_t msglen)
 {
 	uint8_t buf[IKE_PSK_MAX + 3]; /* room to see that a file is too long */
+	size_t want = d->max + 3 < sizeof(buf) ? d->max + 3 : sizeof(buf);
 	struct stat st;
 	ssize_t len;
 	int fd, ret = -1;
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd == -1)
-		return value_error(msg, msglen, "cannot open psk file %s: %s", path,
+		return value_error(msg, msglen, "cannot open %s file %s: %s", d->key, path,
 		                   strerror(errno));
 	if (fstat(fd, &st) == -1) {
-		value_error(msg, msglen, "cannot stat psk file %s: %s", path, strerror(errno));
+		value_error(msg, msglen, "cannot stat %s file %s: %s", d->key, path,
+		            strerror(errno));
 		goto done;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		value_error(msg, msglen, "psk file %s is not a regular file", path);
+		value_error(msg, msglen, "%s file %s is not a regular file", d->key, path);
 		goto done;
 	}
 	if (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH)) {
-		value_error(msg, msglen, "psk file %s is %s by group or others (chmod 600)", path,
-		            st.st_mode & (S_IRGRP | S_IROTH) ? "readable" : "writable");
+		value_error(msg, msglen, "%s file %s is %s by group or others (chmod 600)", d->key,
+		            path, st.st_mode & (S_IRGRP | S_IROTH) ? "readable" : "writable");
 		goto done;
 	}
-	len = read_all(fd, buf, sizeof(buf));
+	len = read_all(fd, buf, want);
 	if (len == -1) {
-		value_error(msg, msglen, "cannot read psk file %s: %s", path, strerror(errno));
+		value_error(msg, msglen, "cannot read %s file %s: %s", d->key, path,
+		            strerror(errno));
 		goto done;
 	}
 	if (len > 0 && buf[len - 1] == '\n')
@@ -484,16 +504,16 @@ static int psk_file(const char *path, uint8_t *psk, size_t *psk_len, char *msg, 
 	if (len > 0 && buf[len - 1] == '\r')
 		len--;
 	if (len == 0) {
-		value_error(msg, msglen, "psk file %s is empty", path);
+		value_error(msg, msglen, "%s file %s is empty", d->key, path);
 		goto done;
 	}
-	if (len > IKE_PSK_MAX) {
-		value_error(msg, msglen, "psk in file %s is longer than %d bytes", path,
-		            IKE_PSK_MAX);
+	if ((size_t)len > d->max) {
+		value_error(msg, msglen, "%s in file %s is longer than %zu bytes", d->key, path,
+		            d->max);
 		goto done;
 	}
-	memcpy(psk, buf, (size_t)len);
-	*psk_len = (size_t)len;
+	memcpy(d->out, buf, (size_t)len);
+	*d->len = (size_t)len;
 	ret = 0;
 done:
 	OPENSSL_cleanse(buf, sizeof(buf));
@@ -503,14 +523,82 @@ done:
 
 int config_value_psk(const char *s, uint8_t *psk, size_t *psk_len, char *msg, size_t msglen)
 {
+	const struct secret_dest d = {"psk", psk, IKE_PSK_MAX, psk_len};
+
 	if (s[0] == '"')
-		return psk_quoted(s, psk, psk_len, msg, msglen);
+		return secret_quoted(&d, s, msg, msglen);
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
 		return psk_hex(s + 2, psk, psk_len, msg, msglen);
 	if (strncmp(s, "file:", 5) == 0)
-		return psk_file(s + 5, psk, psk_len, msg, msglen);
+		return secret_file(&d, s + 5, msg, msglen);
 	/* The value itself is not quoted back: it may well be the secret. */
 	return value_error(msg, msglen, "psk must be \"text\", 0xHEX or file:/path");
+}
+
+/* A password is a C string: it may hold any byte but NUL. */
+int config_value_password(const char *s, const char *key, char *pw, size_t size, char *msg,
+                          size_t msglen)
+{
+	size_t len = 0;
+	const struct secret_dest d = {key, (uint8_t *)pw, size - 1, &len};
+	int ret;
+
+	if (s[0] == '"')
+		ret = secret_quoted(&d, s, msg, msglen);
+	else if (strncmp(s, "file:", 5) == 0)
+		ret = secret_file(&d, s + 5, msg, msglen);
+	else
+		ret = value_error(msg, msglen, "%s must be \"text\" or file:/path", key);
+	if (ret == 0 && memchr(pw, '\0', len) != NULL)
+		ret = value_error(msg, msglen, "%s holds a NUL byte", key);
+	if (ret == -1) {
+		OPENSSL_cleanse(pw, size); /* a part may have been decoded */
+		return -1;
+	}
+	pw[len] = '\0';
+	return 0;
+}
+
+bool config_value_on_off(const char *s, bool *on)
+{
+	if (strcmp(s, "on") == 0)
+		*on = true;
+	else if (strcmp(s, "off") == 0)
+		*on = false;
+	else
+		return false;
+	return true;
+}
+
+int config_value_file(const char *s, const char *key, char *path, size_t size, char *msg,
+                      size_t msglen)
+{
+	struct stat st;
+
+	if (s[0] != '/')
+		return value_error(msg, msglen, "bad %s '%.80s' (expected an absolute path)", key,
+		                   s);
+	if (strlen(s) >= size)
+		return value_error(msg, msglen, "%s path longer than %zu bytes", key, size - 1);
+	if (stat(s, &st) == -1)
+		return value_error(msg, msglen, "%s %s: %s", key, s, strerror(errno));
+	if (!S_ISREG(st.st_mode))
+		return value_error(msg, msglen, "%s %s is not a regular file", key, s);
+	memcpy(path, s, strlen(s) + 1);
+	return 0;
+}
+
+bool config_value_user(const char *s, size_t size)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len >= size)
+		return false;
+	for (; *s != '\0'; s++) {
+		if (!isgraph((unsigned char)*s) || *s == ':')
+			return false;
+	}
+	return true;
 }
 
 /* The identity's type from its form, when no prefix names it. */

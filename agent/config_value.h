@@ -16,7 +16,8 @@
 #include "ike/peer.h"
 #include "ike/state.h"
 
-#define CONFIG_IKE_PORT 500
+#define CONFIG_IKE_PORT  500
+#define CONFIG_HTTP_PORT 9731 /* the port [http] listens on when listen names none */
 
 /* s without leading and trailing blanks (cut in place). */
 char *config_value_trim(char *s);
@@ -73,12 +74,16 @@ bool config_value_addr(const char *s, uint16_t port, struct sockaddr_storage *ss
  */
 bool config_value_hostport(const char *s, struct sockaddr_storage *ss);
 
+/* The same, with default_port when no port is given. */
+bool config_value_hostport_or(const char *s, uint16_t default_port, struct sockaddr_storage *ss);
+
 /*
- * listen = a comma-separated list of config_value_hostport() addresses, none twice, into
- * ss (at most max; *n of them).  s is modified.  Returns 0, or -1 with msg.
+ * listen = a comma-separated list of config_value_hostport_or() addresses, port when
+ * one names none, none twice, into ss (at most max; *n of them).  s is modified.
+ * Returns 0, or -1 with msg.
  */
-int config_value_listen(char *s, struct sockaddr_storage *ss, size_t max, size_t *n, char *msg,
-                        size_t msglen);
+int config_value_listen(char *s, uint16_t port, struct sockaddr_storage *ss, size_t max, size_t *n,
+                        char *msg, size_t msglen);
 
 /* Whether remote names one host (not a subnet, not %any). */
 bool config_value_remote_single(const struct ike_peer_cfg *p);
@@ -96,6 +101,28 @@ int config_value_remote(char *s, struct ike_peer_cfg *p, char *msg, size_t msgle
  * message that never holds the secret.
  */
 int config_value_psk(const char *s, uint8_t *psk, size_t *psk_len, char *msg, size_t msglen);
+
+/*
+ * A password: "text" (with \" and \\ escapes) | file:/path, the file under the same
+ * rules as a psk file, into pw as a C string (at most size - 1 bytes, no NUL).  key
+ * names the setting in messages.  Returns 0, or -1 with a message that never holds the
+ * secret (pw is then wiped).
+ */
+int config_value_password(const char *s, const char *key, char *pw, size_t size, char *msg,
+                          size_t msglen);
+
+/* on | off */
+bool config_value_on_off(const char *s, bool *on);
+
+/*
+ * An absolute path to an existing regular file, copied into path (size bytes with the
+ * NUL).  The file is not opened.  Returns 0, or -1 with msg.
+ */
+int config_value_file(const char *s, const char *key, char *path, size_t size, char *msg,
+                      size_t msglen);
+
+/* A user name for basic auth: 1 to size - 1 visible ASCII characters, no ':'. */
+bool config_value_user(const char *s, size_t size);
 
 /*
  * An identity: "fqdn:", "email:", "userfqdn:", "ipv4:" or "ipv6:" names the type;

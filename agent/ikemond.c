@@ -20,14 +20,18 @@
 #include "agent/log.h"
 #include "agent/net.h"
 #include "agent/stall.h"
+#include "exporters/http.h"
+#include "exporters/metrics.h"
 #include "ike/engine.h"
 #include "ike/ike.h"
+
+#include <openssl/crypto.h>
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.1"
 #endif
 
-#define MAX_POLLFDS (NET_MAX_SOCKETS + CONTROL_MAX_POLLFDS + 1)
+#define MAX_POLLFDS (NET_MAX_SOCKETS + CONTROL_MAX_POLLFDS + HTTP_MAX_LISTEN + 1)
 #define RECV_BURST  64 /* datagrams taken from one socket per wake-up, so none starves */
 
 /* Everything the daemon owns: the only mutable state of the process (but the log sink). */
@@ -38,6 +42,8 @@ struct ikemond {
 	struct control control;
 	struct ike_engine *engine;
 	struct stall_detector *stall;
+	struct metrics *metrics;
+	struct http_server *http; /* NULL without an [http] section */
 	struct commands_ops cmd_ops;
 	int sig_pipe[2];
 	bool debug;
@@ -125,6 +131,7 @@ static int reload(struct ikemond *d, char *msg, size_t len)
 	if (ikemond_config_load(d->config_path, &next, err, sizeof(err)) != 0) {
 		snprintf(msg, len, "reload failed, keeping the running configuration: %s", err);
 		log_msg(LOG_ERR, "%s", msg);
+		metrics_set_reload(d->metrics, false, time(NULL));
 		return -1;
 	}
 	if (!same_listen(&d->cfg, &next))
@@ -143,8 +150,11 @@ static int reload(struct ikemond *d, char *msg, size_t len)
 	memcpy(next.listen, d->cfg.listen, sizeof(next.listen));
 	next.n_listen = d->cfg.n_listen;
 	memcpy(next.control, d->cfg.control, sizeof(next.control));
+	/* the HTTP endpoint keeps the settings it started with, as listen does */
 	ikemond_config_free(&d->cfg);
 	d->cfg = next;
+	OPENSSL_cleanse(&next, sizeof(next));
+	metrics_set_reload(d->metrics, true, time(NULL));
 	snprintf(msg, len, "reloaded %s: %zu peer%s", d->config_path, d->cfg.n_peers,
 	         d->cfg.n_peers == 1 ? "" : "s");
 	log_msg(LOG_NOTICE, "%s", msg);
@@ -158,6 +168,14 @@ static int reload_cmd(void *ctx, struct strbuf *out)
 
 	strbuf_printf(out, "%s\n", msg);
 	return r;
+}
+
+static int metrics_cb(void *ctx, bool openmetrics, struct strbuf *body, const char **content_type)
+{
+	struct ikemond *d = ctx;
+
+	*content_type = openmetrics ? METRICS_OPENMETRICS_TYPE : METRICS_TEXT_TYPE;
+	return metrics_write(d->metrics, openmetrics, body);
 }
 
 static int control_cb(void *ctx, int argc, char **argv, struct strbuf *out)
@@ -215,6 +233,9 @@ static int loop_timeout(struct ikemond *d)
 	s = stall_next_timeout_ms(d->stall);
 	if (s >= 0 && (t < 0 || s < t))
 		t = s;
+	s = d->http != NULL ? http_next_timeout_ms(d->http) : -1;
+	if (s >= 0 && (t < 0 || s < t))
+		t = s;
 	/* no busy polling: with nothing pending we sleep until a descriptor wakes us */
 	return t > INT32_MAX ? INT32_MAX : (int)t;
 }
@@ -222,14 +243,19 @@ static int loop_timeout(struct ikemond *d)
 static int run(struct ikemond *d)
 {
 	struct pollfd pfd[MAX_POLLFDS];
+	int hfd[HTTP_MAX_LISTEN];
 	struct timespec now;
-	size_t n, nctl;
+	size_t n, nctl, nhttp;
 
 	while (!d->stop) {
 		n = 0;
 		for (size_t i = 0; i < d->net.n; i++)
 			pfd[n++] = (struct pollfd){.fd = d->net.s[i].fd, .events = POLLIN};
 		pfd[n++] = (struct pollfd){.fd = d->sig_pipe[0], .events = POLLIN};
+		/* MHD's epoll descriptors: readable when any of its sockets wants work */
+		nhttp = d->http != NULL ? http_pollfds(d->http, hfd, HTTP_MAX_LISTEN) : 0;
+		for (size_t i = 0; i < nhttp; i++)
+			pfd[n++] = (struct pollfd){.fd = hfd[i], .events = POLLIN};
 		nctl = control_pollfds(&d->control, &pfd[n], MAX_POLLFDS - n);
 		if (poll(pfd, n + nctl, loop_timeout(d)) < 0 && errno != EINTR) {
 			log_msg(LOG_ERR, "poll: %s", strerror(errno));
@@ -247,6 +273,8 @@ static int run(struct ikemond *d)
 		control_expire(&d->control, &now);
 		ike_engine_run_timers(d->engine);
 		stall_run(d->stall);
+		if (d->http != NULL)
+			http_run(d->http);
 	}
 	return 0;
 }
@@ -254,11 +282,14 @@ static int run(struct ikemond *d)
 /* SIGTERM: tell peers (DELETE for established SAs), then go. */
 static void shutdown_daemon(struct ikemond *d)
 {
+	http_stop(d->http);
 	if (d->engine != NULL) {
 		ike_engine_delete_all(d->engine, IKE_CAUSE_SHUTDOWN);
-		stall_free(d->stall);
 		ike_engine_free(d->engine);
 	}
+	/* after the engine: its last events (the DELETEs above) still reach them */
+	metrics_free(d->metrics);
+	stall_free(d->stall);
 	control_close(&d->control);
 	net_close(&d->net);
 	ikemond_config_free(&d->cfg);
@@ -310,6 +341,20 @@ static int start(struct ikemond *d, bool foreground)
 	if (d->stall == NULL) {
 		log_msg(LOG_ERR, "out of memory");
 		return -1;
+	}
+	d->metrics = metrics_new(d->engine, d->stall);
+	if (d->metrics == NULL) {
+		log_msg(LOG_ERR, "out of memory");
+		return -1;
+	}
+	metrics_set_per_sa(d->metrics, d->cfg.http.per_sa_metrics);
+	metrics_set_reload(d->metrics, true, time(NULL));
+	if (d->cfg.http.enabled) {
+		d->http = http_start(&d->cfg.http, metrics_cb, d, err, sizeof(err));
+		if (d->http == NULL) {
+			log_msg(LOG_ERR, "%s", err);
+			return -1;
+		}
 	}
 	d->cmd_ops.reload = reload_cmd;
 	d->cmd_ops.ctx = d;

@@ -1,0 +1,821 @@
+/*
+ * http.c - ikemond's HTTP endpoint: libmicrohttpd daemons in external epoll mode, one
+ * per listen address, driven by ikemond's loop (see http.h).
+ *
+ * Costs, so nobody has to guess them: MHD never waits on a socket (they are
+ * non-blocking and MHD_run() only does what epoll reports); a /metrics request costs
+ * one build of the exposition on the loop's thread, plus one gzip pass (level 1) when
+ * the client takes gzip, and a TLS handshake its key exchange; the snapshot then lives
+ * until MHD has sent it, handed over in slices of at most HTTP_SLICE bytes.  Each
+ * connection holds an MHD memory pool sized from max_request, and a response buffer of
+ * HTTP_SLICE while it sends a scrape.
+ *
+ * Secrets: the basic-auth password and the TLS key are copied in at start, never
+ * logged, and wiped at stop; the password a client sends is wiped once compared.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ZLIB_CONST
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <zlib.h>
+
+#include "exporters/http.h"
+
+/* Most bytes handed to MHD per reader call: bounds the copy done per loop turn. */
+#define HTTP_SLICE ((size_t)64 * 1024)
+/* Largest PEM file read for TLS (a certificate chain fits with room to spare). */
+#define HTTP_PEM_MAX ((size_t)256 * 1024)
+/* MHD's pool beyond twice max_request: parsed header records and the reply's headers. */
+#define HTTP_POOL_SLACK ((size_t)4096)
+#define HTTP_REALM      "ikemon"
+
+#define LANDING_PAGE                                                                               \
+	"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>ikemon</title></head>\n"      \
+	"<body><h1>ikemon</h1><p><a href=\"/metrics\">Metrics</a></p></body></html>\n"
+
+struct http_server {
+	struct MHD_Daemon *daemon[HTTP_MAX_LISTEN];
+	int epoll_fd[HTTP_MAX_LISTEN];
+	struct sockaddr_storage addr[HTTP_MAX_LISTEN]; /* MHD binds from these */
+	size_t n_daemons;
+	http_metrics_fn fn;
+	void *ctx;
+	uint32_t max_request;
+	bool auth;
+	char auth_user[sizeof(((struct http_config *)0)->auth_user)];
+	char auth_password[sizeof(((struct http_config *)0)->auth_password)];
+	char *tls_key; /* PEM, NUL-terminated; MHD keeps the pointer, wiped at stop */
+	size_t tls_key_cap;
+	char *tls_cert;
+	char mhd_msg[160]; /* MHD's last complaint, for http_start's error */
+	struct http_stats stats;
+};
+
+/* A scrape's body, owned by its MHD response until MHD is done with it. */
+struct snapshot {
+	char *data;
+	size_t len;
+};
+
+/* ---------------------------------------------------------------- header lists */
+
+/* One element of a comma-separated header list: its leading token and its q-value. */
+struct list_elem {
+	const char *name;
+	size_t len;
+	int q; /* thousandths: 0..1000 */
+};
+
+static const char *skip_ows(const char *p)
+{
+	return p + strspn(p, " \t");
+}
+
+/* Past a quoted-string starting at p (at its closing quote, or the string's end). */
+static const char *skip_quoted(const char *p)
+{
+	for (p++; *p != '\0' && *p != '"'; p++) {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+	}
+	return *p == '"' ? p + 1 : p;
+}
+
+/* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ); thousandths, or -1. */
+static int parse_qvalue(const char *p, size_t len)
+{
+	int q, scale = 100;
+	size_t i;
+
+	if (len == 0 || (p[0] != '0' && p[0] != '1'))
+		return -1;
+	q = (p[0] - '0') * 1000;
+	if (len == 1)
+		return q;
+	if (p[1] != '.' || len > 5)
+		return -1;
+	for (i = 2; i < len; i++, scale /= 10) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		q += (p[i] - '0') * scale;
+	}
+	return q > 1000 ? -1 : q;
+}
+
+/*
+ * Parameters after an element's name: *( OWS ";" OWS name [ "=" value ] ), keeping "q".
+ * Quoted values are skipped whole, so a comma inside one does not end the element;
+ * anything else up to the next comma is ignored.
+ */
+static const char *parse_params(const char *p, int *q)
+{
+	const char *name, *val;
+	size_t nlen;
+
+	for (;;) {
+		p = skip_ows(p);
+		if (*p != ';')
+			break;
+		name = skip_ows(p + 1);
+		p = name + strcspn(name, "=;, \t");
+		nlen = (size_t)(p - name);
+		p = skip_ows(p);
+		if (*p != '=')
+			continue;
+		val = skip_ows(p + 1);
+		p = *val == '"' ? skip_quoted(val) : val + strcspn(val, ";, \t");
+		if (nlen == 1 && (name[0] == 'q' || name[0] == 'Q'))
+			*q = parse_qvalue(val, (size_t)(p - val));
+	}
+	while (*p != '\0' && *p != ',')
+		p = *p == '"' ? skip_quoted(p) : p + 1;
+	return p;
+}
+
+/*
+ * The next element of the list at *pp.  Empty elements are skipped (RFC 9110 section
+ * 5.6.1), and so are those with a malformed q-value: read as no preference at all
+ * rather than as q=1.
+ */
+static bool list_next(const char **pp, struct list_elem *e)
+{
+	const char *p = *pp;
+
+	for (;;) {
+		p += strspn(p, ", \t");
+		if (*p == '\0') {
+			*pp = p;
+			return false;
+		}
+		e->name = p;
+		p += strcspn(p, ";, \t");
+		e->len = (size_t)(p - e->name);
+		e->q = 1000;
+		p = parse_params(p, &e->q);
+		if (e->len > 0 && e->q >= 0) {
+			*pp = p;
+			return true;
+		}
+	}
+}
+
+static bool elem_is(const struct list_elem *e, const char *s)
+{
+	return e->len == strlen(s) && strncasecmp(e->name, s, e->len) == 0;
+}
+
+/* 3 when the media range e names type exactly, 2 for "major/ *", 1 for "* / *", else 0. */
+static int media_rank(const struct list_elem *e, const char *type)
+{
+	size_t major = (size_t)(strchr(type, '/') - type) + 1; /* with the '/' */
+
+	if (elem_is(e, type))
+		return 3;
+	if (e->len == major + 1 && strncasecmp(e->name, type, major) == 0 && e->name[major] == '*')
+		return 2;
+	return elem_is(e, "*/*") ? 1 : 0;
+}
+
+/*
+ * The q-value Accept gives type: that of the most specific range matching it (RFC 9110
+ * section 12.5.1), 0 when none does.  Parameters such as version= are not matched: any
+ * version of a format counts as the format.  With exact, wildcards do not count.
+ */
+static int accept_q(const char *accept, const char *type, bool exact)
+{
+	struct list_elem e;
+	int rank, best_rank = 0, best = 0;
+
+	while (list_next(&accept, &e)) {
+		rank = media_rank(&e, type);
+		if (rank == 0 || (exact && rank != 3))
+			continue;
+		if (rank > best_rank || (rank == best_rank && e.q > best)) {
+			best_rank = rank;
+			best = e.q;
+		}
+	}
+	return best;
+}
+
+/*
+ * OpenMetrics must be named: a client that takes anything (curl's "* / *", a browser)
+ * gets the text format, which every Prometheus and every person can read.
+ */
+bool http_accept_prefers_openmetrics(const char *accept)
+{
+	int om;
+
+	if (accept == NULL)
+		return false;
+	om = accept_q(accept, "application/openmetrics-text", true);
+	return om > 0 && om >= accept_q(accept, "text/plain", false);
+}
+
+/* An explicit gzip (or its alias x-gzip) wins over "*" (RFC 9110 section 12.5.3). */
+bool http_accept_gzip(const char *accept_encoding)
+{
+	struct list_elem e;
+	int gzip = -1, any = -1;
+
+	if (accept_encoding == NULL)
+		return false;
+	while (list_next(&accept_encoding, &e)) {
+		if (elem_is(&e, "gzip") || elem_is(&e, "x-gzip"))
+			gzip = e.q > gzip ? e.q : gzip;
+		else if (elem_is(&e, "*"))
+			any = e.q > any ? e.q : any;
+	}
+	return gzip >= 0 ? gzip > 0 : any > 0;
+}
+
+/* ---------------------------------------------------------------- TLS files */
+
+/* Refuse what is not a regular file, and a secret readable or writable by others. */
+static int pem_check(int fd, const char *path, bool secret, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "http: cannot stat %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "http: %s is not a regular file", path);
+		return -1;
+	}
+	if (secret && (st.st_mode & (S_IRGRP | S_IROTH | S_IWGRP | S_IWOTH))) {
+		snprintf(err, errlen, "http: tls_key %s is %s by group or others (chmod 600)", path,
+		         st.st_mode & (S_IRGRP | S_IROTH) ? "readable" : "writable");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A PEM file as a NUL-terminated string (MHD hands strings to GnuTLS), its buffer's size
+ * in *cap so that a key can be wiped whole.  The mode is checked on the opened
+ * descriptor, so that the file checked is the file read.
+ */
+static char *pem_read(const char *path, bool secret, size_t *cap, char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t r = 1;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1) {
+		snprintf(err, errlen, "http: cannot open %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	*cap = HTTP_PEM_MAX + 1;
+	if (pem_check(fd, path, secret, err, errlen) == -1)
+		goto fail;
+	if ((buf = malloc(*cap)) == NULL) {
+		snprintf(err, errlen, "http: out of memory reading %s", path);
+		goto fail;
+	}
+	while (len < *cap && r != 0) {
+		r = read(fd, buf + len, *cap - len);
+		if (r == -1 && errno != EINTR)
+			break;
+		len += r > 0 ? (size_t)r : 0;
+	}
+	if (r == -1) {
+		snprintf(err, errlen, "http: cannot read %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (len == 0 || len > HTTP_PEM_MAX) {
+		snprintf(err, errlen, "http: %s is %s", path, len == 0 ? "empty" : "too large");
+		goto fail;
+	}
+	buf[len] = '\0';
+	close(fd);
+	return buf;
+fail:
+	if (buf != NULL)
+		OPENSSL_cleanse(buf, *cap);
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
+static int tls_load(struct http_server *h, const struct http_config *c, char *err, size_t errlen)
+{
+	size_t cert_cap;
+
+	if (c->tls_cert[0] == '\0' && c->tls_key[0] == '\0')
+		return 0;
+	if (c->tls_cert[0] == '\0' || c->tls_key[0] == '\0') {
+		snprintf(err, errlen, "http: tls_cert and tls_key go together");
+		return -1;
+	}
+	h->tls_key = pem_read(c->tls_key, true, &h->tls_key_cap, err, errlen);
+	if (h->tls_key == NULL)
+		return -1;
+	h->tls_cert = pem_read(c->tls_cert, false, &cert_cap, err, errlen);
+	return h->tls_cert == NULL ? -1 : 0;
+}
+
+/* ---------------------------------------------------------------- snapshots */
+
+static ssize_t snapshot_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	const struct snapshot *s = cls;
+	size_t n;
+
+	if (pos >= s->len)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	n = s->len - (size_t)pos;
+	if (n > max)
+		n = max;
+	if (n > HTTP_SLICE)
+		n = HTTP_SLICE;
+	memcpy(buf, s->data + pos, n);
+	return (ssize_t)n;
+}
+
+static void snapshot_free(void *cls)
+{
+	struct snapshot *s = cls;
+
+	free(s->data);
+	free(s);
+}
+
+/*
+ * gzip framing (windowBits 16 + 15) in one pass into a deflateBound() buffer.  Level 1:
+ * the loop pays for this, and exposition text still shrinks several times over.
+ */
+static int gzip_body(const char *in, size_t len, char **out, size_t *outlen)
+{
+	z_stream z;
+	uLong bound;
+	char *buf;
+	int r;
+
+	if (len > UINT_MAX)
+		return -1;
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	bound = deflateBound(&z, (uLong)len);
+	if (bound > UINT_MAX || (buf = malloc(bound)) == NULL) {
+		deflateEnd(&z);
+		return -1;
+	}
+	z.next_in = (const Bytef *)in;
+	z.avail_in = (uInt)len;
+	z.next_out = (Bytef *)buf;
+	z.avail_out = (uInt)bound;
+	r = deflate(&z, Z_FINISH);
+	*outlen = z.total_out;
+	deflateEnd(&z);
+	if (r != Z_STREAM_END) {
+		free(buf);
+		return -1;
+	}
+	*out = buf;
+	return 0;
+}
+
+/* Build the exposition (gzipped when asked); NULL when the builder or memory fails. */
+static struct snapshot *snapshot_build(struct http_server *h, bool openmetrics, bool gzip,
+                                       const char **type)
+{
+	struct snapshot *s;
+	struct strbuf body;
+
+	strbuf_init(&body);
+	*type = NULL;
+	if (h->fn(h->ctx, openmetrics, &body, type) != 0 || body.oom || *type == NULL)
+		goto fail;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		goto fail;
+	if (!gzip) {
+		s->data = body.s; /* taken over: freed with the snapshot */
+		s->len = body.len;
+		return s;
+	}
+	if (gzip_body(body.s != NULL ? body.s : "", body.len, &s->data, &s->len) == -1) {
+		free(s);
+		goto fail;
+	}
+	strbuf_free(&body);
+	return s;
+fail:
+	strbuf_free(&body);
+	return NULL;
+}
+
+/* ---------------------------------------------------------------- replies */
+
+static enum MHD_Result queue(struct MHD_Connection *c, unsigned int status, struct MHD_Response *r)
+{
+	enum MHD_Result ret;
+
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* A constant body with its type and, when name is set, one more header. */
+static struct MHD_Response *static_response(const char *body, const char *type, const char *name,
+                                            const char *value)
+{
+	struct MHD_Response *r;
+
+	r = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_PERSISTENT);
+	if (r == NULL)
+		return NULL;
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type) != MHD_YES ||
+	    (name != NULL && MHD_add_response_header(r, name, value) != MHD_YES)) {
+		MHD_destroy_response(r);
+		return NULL;
+	}
+	return r;
+}
+
+#define TEXT_PLAIN "text/plain; charset=utf-8"
+
+static enum MHD_Result reply_static(struct MHD_Connection *c, unsigned int status, const char *body,
+                                    const char *type, const char *name, const char *value)
+{
+	struct MHD_Response *r;
+
+	r = static_response(body, type, name, value);
+	if (r == NULL)
+		return MHD_NO;
+	return queue(c, status, r);
+}
+
+static enum MHD_Result reply_error(struct http_server *h, struct MHD_Connection *c)
+{
+	h->stats.errors++;
+	return reply_static(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal error\n", TEXT_PLAIN, NULL,
+	                    NULL);
+}
+
+static enum MHD_Result reply_unauthorized(struct http_server *h, struct MHD_Connection *c)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	h->stats.unauthorized++;
+	r = static_response("unauthorized\n", TEXT_PLAIN, NULL, NULL);
+	if (r == NULL)
+		return MHD_NO;
+	ret = MHD_queue_basic_auth_fail_response(c, HTTP_REALM, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result reply_metrics(struct http_server *h, struct MHD_Connection *c)
+{
+	const char *accept, *encoding, *type;
+	struct MHD_Response *r;
+	struct snapshot *s;
+	bool gzip;
+
+	accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	encoding = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+	gzip = http_accept_gzip(encoding);
+	s = snapshot_build(h, http_accept_prefers_openmetrics(accept), gzip, &type);
+	if (s == NULL)
+		return reply_error(h, c);
+	r = MHD_create_response_from_callback(s->len, HTTP_SLICE, snapshot_read, s, snapshot_free);
+	if (r == NULL) {
+		snapshot_free(s);
+		return reply_error(h, c);
+	}
+	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type) != MHD_YES ||
+	    MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding") !=
+	        MHD_YES ||
+	    (gzip &&
+	     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip") != MHD_YES)) {
+		MHD_destroy_response(r); /* frees the snapshot */
+		return reply_error(h, c);
+	}
+	return queue(c, MHD_HTTP_OK, r);
+}
+
+/* ---------------------------------------------------------------- requests */
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+	size_t *sum = cls;
+
+	(void)kind;
+	*sum += strlen(key) + (value != NULL ? strlen(value) : 0) + 4; /* ": " CRLF */
+	return MHD_YES;
+}
+
+/* MHD's pool is the hard limit; this makes max_request the exact one. */
+static bool headers_too_large(const struct http_server *h, struct MHD_Connection *c,
+                              const char *url)
+{
+	size_t sum = strlen(url);
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, count_header, &sum);
+	return sum > h->max_request;
+}
+
+/* Equal strings, in a time that depends on the lengths but not on where they differ. */
+static bool secret_equal(const char *given, const char *want)
+{
+	size_t glen = strlen(given), wlen = strlen(want), i;
+	unsigned char diff = glen != wlen;
+
+	for (i = 0; i < wlen; i++)
+		diff |= (unsigned char)want[i] ^ (unsigned char)(i < glen ? given[i] : 0);
+	return diff == 0;
+}
+
+static bool authorized(const struct http_server *h, struct MHD_Connection *c)
+{
+	char *user, *password = NULL;
+	bool user_ok, password_ok;
+
+	if (!h->auth)
+		return true;
+	user = MHD_basic_auth_get_username_password(c, &password);
+	/* Both compared, always: no early exit says which one was wrong. */
+	user_ok = secret_equal(user != NULL ? user : "", h->auth_user);
+	password_ok = secret_equal(password != NULL ? password : "", h->auth_password);
+	if (password != NULL) {
+		OPENSSL_cleanse(password, strlen(password));
+		MHD_free(password);
+	}
+	if (user != NULL)
+		MHD_free(user);
+	return user != NULL && password != NULL && user_ok && password_ok;
+}
+
+static bool method_allowed(const char *method)
+{
+	return strcmp(method, MHD_HTTP_METHOD_GET) == 0 ||
+	       strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+}
+
+/* Size, then credentials, then method, then path: each refusal says no more than it must. */
+static enum MHD_Result route(struct http_server *h, struct MHD_Connection *c, const char *url,
+                             const char *method)
+{
+	if (headers_too_large(h, c, url)) {
+		h->stats.errors++;
+		return reply_static(c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+		                    "request header fields too large\n", TEXT_PLAIN, NULL, NULL);
+	}
+	if (!authorized(h, c))
+		return reply_unauthorized(h, c);
+	if (!method_allowed(method)) {
+		h->stats.not_allowed++;
+		return reply_static(c, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed\n",
+		                    TEXT_PLAIN, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+	}
+	if (strcmp(url, "/metrics") == 0)
+		return reply_metrics(h, c);
+	if (strcmp(url, "/") == 0)
+		return reply_static(c, MHD_HTTP_OK, LANDING_PAGE, "text/html; charset=utf-8", NULL,
+		                    NULL);
+	h->stats.not_found++;
+	return reply_static(c, MHD_HTTP_NOT_FOUND, "not found\n", TEXT_PLAIN, NULL, NULL);
+}
+
+/*
+ * MHD calls this once the headers are in, then once per piece of body, then once more.
+ * GET and HEAD are answered on that last call: a reply queued before MHD has seen the
+ * whole request costs the connection its keep-alive.  Other methods are refused at once,
+ * so that nobody can make us read a body nothing here wants (MHD then closes).
+ */
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+	struct http_server *h = cls;
+
+	(void)version;
+	(void)upload_data;
+	if (*req_cls == NULL) {
+		*req_cls = h;
+		h->stats.requests++;
+		if (method_allowed(method))
+			return MHD_YES;
+		return route(h, c, url, method);
+	}
+	if (*upload_data_size != 0) {
+		*upload_data_size = 0; /* a body sent with GET: read and dropped */
+		return MHD_YES;
+	}
+	return route(h, c, url, method);
+}
+
+/* ---------------------------------------------------------------- daemons */
+
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	struct http_server *h = cls;
+	size_t len;
+
+	vsnprintf(h->mhd_msg, sizeof(h->mhd_msg), fmt, ap);
+	len = strlen(h->mhd_msg);
+	while (len > 0 && (h->mhd_msg[len - 1] == '\n' || h->mhd_msg[len - 1] == '\r'))
+		h->mhd_msg[--len] = '\0';
+}
+
+static void addr_string(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+	socklen_t sl =
+	    ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+
+	if (getnameinfo((const struct sockaddr *)ss, sl, host, sizeof(host), port, sizeof(port),
+	                NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(buf, len, "(address)");
+		return;
+	}
+	snprintf(buf, len, ss->ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
+}
+
+/* The options of one daemon; the TLS pair only when TLS is on.  ops has room for 7. */
+static void daemon_options(struct http_server *h, const struct http_config *c, size_t i,
+                           struct MHD_OptionItem *ops)
+{
+	size_t n = 0;
+
+	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &h->addr[i]};
+	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+	                                   (intptr_t)c->max_connections, NULL};
+	ops[n++] =
+	    (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)c->timeout_s, NULL};
+	/* Room for the request headers, the records MHD parses them into and the reply's. */
+	ops[n++] =
+	    (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	                            (intptr_t)(2 * (size_t)c->max_request + HTTP_POOL_SLACK), NULL};
+	if (h->tls_key != NULL) {
+		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key};
+		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert};
+	}
+	ops[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+}
+
+static int start_one(struct http_server *h, const struct http_config *c, size_t i, char *err,
+                     size_t errlen)
+{
+	struct sockaddr_storage *ss = &h->addr[i];
+	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	const union MHD_DaemonInfo *info;
+	struct MHD_OptionItem ops[7];
+	char where[NI_MAXHOST + NI_MAXSERV + 4];
+	uint16_t port;
+
+	addr_string(ss, where, sizeof(where));
+	if (ss->ss_family == AF_INET6) {
+		flags |= MHD_USE_IPv6;
+		port = ntohs(((struct sockaddr_in6 *)ss)->sin6_port);
+	} else if (ss->ss_family == AF_INET) {
+		port = ntohs(((struct sockaddr_in *)ss)->sin_port);
+	} else {
+		snprintf(err, errlen, "http: listen address %zu is neither IPv4 nor IPv6", i + 1);
+		return -1;
+	}
+	if (h->tls_key != NULL)
+		flags |= MHD_USE_TLS;
+	daemon_options(h, c, i, ops);
+	h->mhd_msg[0] = '\0';
+	h->daemon[i] =
+	    MHD_start_daemon(flags, port, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER,
+	                     mhd_log, h, MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
+	if (h->daemon[i] == NULL) {
+		snprintf(err, errlen, "http: cannot listen on %s: %s", where,
+		         h->mhd_msg[0] != '\0' ? h->mhd_msg : "libmicrohttpd refused to start");
+		return -1;
+	}
+	h->n_daemons = i + 1;
+	info = MHD_get_daemon_info(h->daemon[i], MHD_DAEMON_INFO_EPOLL_FD);
+	if (info == NULL || info->epoll_fd < 0) {
+		snprintf(err, errlen, "http: no epoll descriptor for %s", where);
+		return -1;
+	}
+	h->epoll_fd[i] = info->epoll_fd;
+	return 0;
+}
+
+static int check_config(const struct http_config *c, char *err, size_t errlen)
+{
+	if (c->n_listen == 0 || c->n_listen > HTTP_MAX_LISTEN) {
+		snprintf(err, errlen, "http: %zu listen addresses (1 to %d)", c->n_listen,
+		         HTTP_MAX_LISTEN);
+		return -1;
+	}
+	if (c->max_connections == 0 || c->max_request == 0 || c->max_request > (1u << 24)) {
+		snprintf(err, errlen, "http: max_connections and max_request must be > 0%s",
+		         c->max_request > (1u << 24) ? ", max_request at most 16 MiB" : "");
+		return -1;
+	}
+	return 0;
+}
+
+struct http_server *http_start(const struct http_config *c, http_metrics_fn fn, void *ctx,
+                               char *err, size_t errlen)
+{
+	struct http_server *h;
+	size_t i;
+
+	if (check_config(c, err, errlen) == -1)
+		return NULL;
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		snprintf(err, errlen, "http: out of memory");
+		return NULL;
+	}
+	h->fn = fn;
+	h->ctx = ctx;
+	h->max_request = c->max_request;
+	h->auth = c->auth_user[0] != '\0';
+	memcpy(h->auth_user, c->auth_user, sizeof(h->auth_user));
+	memcpy(h->auth_password, c->auth_password, sizeof(h->auth_password));
+	h->auth_user[sizeof(h->auth_user) - 1] = '\0';
+	h->auth_password[sizeof(h->auth_password) - 1] = '\0';
+	memcpy(h->addr, c->listen, sizeof(h->addr));
+	if (tls_load(h, c, err, errlen) == -1)
+		goto fail;
+	for (i = 0; i < c->n_listen; i++) {
+		if (start_one(h, c, i, err, errlen) == -1)
+			goto fail;
+	}
+	return h;
+fail:
+	http_stop(h);
+	return NULL;
+}
+
+void http_stop(struct http_server *h)
+{
+	size_t i;
+
+	if (h == NULL)
+		return;
+	for (i = 0; i < h->n_daemons; i++)
+		MHD_stop_daemon(h->daemon[i]);
+	if (h->tls_key != NULL)
+		OPENSSL_cleanse(h->tls_key, h->tls_key_cap);
+	free(h->tls_key);
+	free(h->tls_cert);
+	OPENSSL_cleanse(h->auth_password, sizeof(h->auth_password));
+	free(h);
+}
+
+size_t http_pollfds(const struct http_server *h, int *fds, size_t max)
+{
+	size_t i;
+
+	for (i = 0; i < h->n_daemons && i < max; i++)
+		fds[i] = h->epoll_fd[i];
+	return i;
+}
+
+int64_t http_next_timeout_ms(struct http_server *h)
+{
+	MHD_UNSIGNED_LONG_LONG t;
+	int64_t best = -1;
+	size_t i;
+
+	for (i = 0; i < h->n_daemons; i++) {
+		if (MHD_get_timeout(h->daemon[i], &t) != MHD_YES)
+			continue;
+		if (t > (MHD_UNSIGNED_LONG_LONG)INT64_MAX)
+			t = INT64_MAX;
+		if (best == -1 || (int64_t)t < best)
+			best = (int64_t)t;
+	}
+	return best;
+}
+
+/* Every daemon: MHD_run() only does what its epoll set reports ready, so idle ones are
+ * cheap and the loop need not say which descriptor woke it. */
+void http_run(struct http_server *h)
+{
+	size_t i;
+
+	for (i = 0; i < h->n_daemons; i++)
+		MHD_run(h->daemon[i]);
+}
+
+const struct http_stats *http_stats(const struct http_server *h)
+{
+	return &h->stats;
+}

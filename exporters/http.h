@@ -1,0 +1,76 @@
+/*
+ * http.h - ikemond's HTTP endpoint over libmicrohttpd, driven by ikemond's own loop:
+ * no thread of its own (MHD's epoll mode: one descriptor to poll, MHD_run() when it is
+ * readable or a timeout passes).
+ *
+ *   GET  /metrics   the exposition (text 0.0.4, or OpenMetrics 1.0.0 when the Accept
+ *                   header prefers it), gzip when Accept-Encoding allows it
+ *   GET  /          a small landing page linking /metrics
+ *   HEAD            as GET without the body
+ *   other paths 404, other methods 405 (with Allow: GET, HEAD)
+ *
+ * A scrape's body is built once per request into a snapshot and handed to MHD in
+ * bounded slices (a response callback), so one large scrape never holds up the loop for
+ * longer than building it.
+ */
+#ifndef EXPORTERS_HTTP_H
+#define EXPORTERS_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "agent/show.h" /* struct strbuf */
+
+#define HTTP_MAX_LISTEN 8
+
+struct http_config {
+	bool enabled;                                    /* [http] present, or defaults on */
+	struct sockaddr_storage listen[HTTP_MAX_LISTEN]; /* default 127.0.0.1:9731 */
+	size_t n_listen;
+	char tls_cert[256];       /* PEM file; TLS when both cert and key are set */
+	char tls_key[256];        /* PEM file (secret: its content never logged) */
+	char auth_user[64];       /* basic auth when set */
+	char auth_password[128];  /* secret: never logged, wiped on free */
+	uint32_t max_connections; /* default 32 */
+	uint32_t timeout_s;       /* idle connection timeout, default 10 */
+	uint32_t max_request;     /* bytes of request headers accepted, default 8192 */
+	bool per_sa_metrics;      /* per-SA series (cardinality grows with SAs), default off */
+};
+
+void http_config_default(struct http_config *c);
+
+/*
+ * Build the body for path "/metrics": fill body, set *content_type (a static string).
+ * openmetrics says whether the client asked for OpenMetrics.  Returns 0, or -1 (500).
+ */
+typedef int (*http_metrics_fn)(void *ctx, bool openmetrics, struct strbuf *body,
+                               const char **content_type);
+
+struct http_server;
+
+/* Start listening. NULL with a message in err on failure. */
+struct http_server *http_start(const struct http_config *c, http_metrics_fn fn, void *ctx,
+                               char *err, size_t errlen);
+void http_stop(struct http_server *h);
+
+/* The descriptors to poll for reading (one per listen address); returns how many. */
+size_t http_pollfds(const struct http_server *h, int *fds, size_t max);
+/* Milliseconds until MHD wants to run again, -1 for no timeout. */
+int64_t http_next_timeout_ms(struct http_server *h);
+/* Let MHD do its work (after poll said a descriptor is readable, or a timeout passed). */
+void http_run(struct http_server *h);
+
+/* Requests served, by outcome (for ikemond's own metrics). */
+struct http_stats {
+	uint64_t requests, not_found, not_allowed, unauthorized, errors;
+};
+const struct http_stats *http_stats(const struct http_server *h);
+
+/* Whether the Accept header value prefers OpenMetrics over the text format (q-values). */
+bool http_accept_prefers_openmetrics(const char *accept);
+/* Whether Accept-Encoding allows gzip (q > 0). */
+bool http_accept_gzip(const char *accept_encoding);
+
+#endif /* EXPORTERS_HTTP_H */

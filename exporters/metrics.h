@@ -1,0 +1,62 @@
+/*
+ * metrics.h - the Prometheus exposition of ikemond: every metric family described once,
+ * in one table (name, type, HELP, labels, how to read it), walked by the text 0.0.4 and
+ * the OpenMetrics 1.0.0 writers.  Values are read live from the engine (SA table, peers,
+ * counters) and the stall detector at scrape time; nothing is cached between scrapes
+ * except what the views own (the handshake histogram, reload status).
+ */
+#ifndef EXPORTERS_METRICS_H
+#define EXPORTERS_METRICS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "agent/show.h"
+#include "agent/stall.h"
+#include "ike/engine.h"
+
+#define METRICS_HIST_BUCKETS 12
+
+struct metrics;
+
+/*
+ * Sources of the values; the metrics object subscribes to engine events itself (so it
+ * must exist before the SAs whose negotiations it is to count).  stall may be NULL: no
+ * alarm and no health samples then.  The SA table has no unsubscribe: free the metrics
+ * after ike_engine_free(), never before.  NULL on out of memory or when the table has no
+ * room for another subscriber.
+ */
+struct metrics *metrics_new(struct ike_engine *e, struct stall_detector *stall);
+void metrics_free(struct metrics *m);
+
+/*
+ * What ikemond itself reports (reloads, build, HTTP).  A reload's outcome: ok sets the
+ * success timestamp to when; a failure only clears "successful".  Until the first call
+ * the configuration read at start counts as a success at metrics_new() time.
+ */
+void metrics_set_reload(struct metrics *m, bool ok, time_t when);
+/* Per-SA series (ikemon_ike_sa_state, ikemon_ike_sa_messages_total); off by default. */
+void metrics_set_per_sa(struct metrics *m, bool on);
+
+/*
+ * One notification (an SNMP trap or inform) of a type ("ikemonPeerStalled") with an
+ * outcome ("sent", "acked", "timeout", "error"), counted in ikemon_notifications_total.
+ * Returns 0, or -1 when a string is longer than METRICS_NOTIFY_STR_MAX or when
+ * METRICS_NOTIFY_KINDS (type, outcome) pairs are already counted.
+ */
+#define METRICS_NOTIFY_KINDS   32
+#define METRICS_NOTIFY_STR_MAX 47
+int metrics_count_notification(struct metrics *m, const char *type, const char *outcome);
+
+/*
+ * The whole exposition into out: text format 0.0.4, or OpenMetrics 1.0.0 (with its
+ * types, _total on counters' samples, and "# EOF").  Returns 0, -1 on out of memory.
+ */
+int metrics_write(struct metrics *m, bool openmetrics, struct strbuf *out);
+
+/* Content types of the two formats. */
+#define METRICS_TEXT_TYPE        "text/plain; version=0.0.4; charset=utf-8"
+#define METRICS_OPENMETRICS_TYPE "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+#endif /* EXPORTERS_METRICS_H */

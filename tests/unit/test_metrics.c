@@ -1,0 +1,771 @@
+/*
+ * test_metrics.c - the Prometheus exposition (exporters/metrics.c) against a real engine
+ * and stall detector.
+ *
+ * The scene (the same as tests/unit/metrics_dump.c's, which promtool lints): three
+ * configured peers, SAs driven through the engine's choke points (ike_sa_set_state,
+ * ike_sa_fail, ike_sa_mark_deleted, ike_sa_remove), a 1 ms stall threshold that raises
+ * spoke2's alarm:
+ *   spoke1  127.0.0.2  conn-id 1001, Main Mode to QM_IDLE, its phase-2 SA installed: up
+ *   spoke2  127.0.0.3  conn-id 1002 failed with key-mismatch in MM_KEY_EXCH and deleted
+ *                      (the tests remove it); 1003 held in MM_KEY_EXCH: alarm raised
+ *   idle1   127.0.0.4  nothing
+ *   ghost   192.0.2.9  conn-id 1004, a peer not configured, failed no-proposal-chosen
+ * Expositions are read back with a small line parser: exact series, values, and the
+ * structure each format demands.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "agent/log.h"
+#include "exporters/metrics.h"
+#include "ike/ike.h"
+
+#define PSK       "not-in-any-view-7Qx"
+#define MAX_LINE  2048
+#define MAX_NAME  128
+#define N_CAUSES  (IKE_CAUSE_COUNT - 1) /* by-cause families leave out "none" */
+#define MAX_SAMPL 512
+
+/* ---------------------------------------------------------------- the scene */
+
+static int discard_send(void *ctx, const struct sockaddr *local, const struct sockaddr *remote,
+                        const uint8_t *buf, size_t len)
+{
+	(void)ctx, (void)local, (void)remote, (void)buf, (void)len;
+	return 0;
+}
+
+static void set_addr(struct sockaddr_storage *ss, const char *ip, uint16_t port)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons(port);
+	ck_assert_int_eq(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
+}
+
+static void peer_cfg(struct ike_peer_cfg *p, const char *name, const char *remote)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	set_addr(&p->remote, remote, 500);
+	p->remote_prefix = 32;
+	set_addr(&p->local, "127.0.0.1", 500);
+	memcpy(p->psk, PSK, strlen(PSK));
+	p->psk_len = strlen(PSK);
+	p->autostart = IKE_AUTO_ADD;
+	p->ike_lifetime = 28800;
+}
+
+static struct ike_sa *new_sa(struct ike_sa_table *t, const char *peer, const char *remote,
+                             enum ike_role role)
+{
+	struct ike_sa *sa = ike_sa_create(t, role, ISAKMP_XCHG_IDPROT);
+
+	ck_assert_ptr_nonnull(sa);
+	snprintf(sa->peer, sizeof(sa->peer), "%s", peer);
+	set_addr(&sa->remote, remote, 500);
+	set_addr(&sa->local, "127.0.0.1", 500);
+	ike_sa_announce(t, sa);
+	return sa;
+}
+
+static void walk(struct ike_sa_table *t, struct ike_sa *sa, const enum ike_state *steps, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(ike_sa_set_state(t, sa, steps[i]), 0);
+}
+
+static void traffic(struct ike_sa *sa, uint64_t in, uint64_t out, uint64_t retx)
+{
+	sa->ctr.msgs_in = in;
+	sa->ctr.msgs_out = out;
+	sa->ctr.bytes_in = in * 100;
+	sa->ctr.bytes_out = out * 110;
+	sa->ctr.retransmits = retx;
+}
+
+static const enum ike_state to_qm_idle[] = {IKE_ST_MAIN_I2, IKE_ST_MAIN_I3, IKE_ST_MAIN_I4,
+                                            IKE_ST_ESTABLISHED};
+static const enum ike_state to_key_exch[] = {IKE_ST_MAIN_R1, IKE_ST_MAIN_R2};
+
+struct scene {
+	struct ike_engine *e;
+	struct stall_detector *d;
+	struct metrics *m;
+	struct ike_sa *removed; /* spoke2's failed SA: deleted, not yet removed */
+	struct ike_sa *retry;   /* spoke2's second SA, in MM_KEY_EXCH */
+};
+
+static void scene_sas(struct scene *sc)
+{
+	struct ike_sa_table *t = ike_engine_sas(sc->e);
+	struct ike_sa *sa = new_sa(t, "spoke1", "127.0.0.2", IKE_ROLE_INITIATOR);
+	struct ike_child *c;
+
+	walk(t, sa, to_qm_idle, 4);
+	traffic(sa, 3, 3, 1);
+	c = ike_child_create(t, sa, IKE_ROLE_INITIATOR, 0x1234);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(ike_child_set_state(t, sa, c, IKE_CHILD_INSTALLED), 0);
+
+	sc->removed = new_sa(t, "spoke2", "127.0.0.3", IKE_ROLE_RESPONDER);
+	walk(t, sc->removed, to_key_exch, 2);
+	traffic(sc->removed, 4, 2, 0);
+	ike_sa_fail(t, sc->removed, IKE_CAUSE_KEY_MISMATCH, "MM5 from the peer does not decrypt");
+	ike_sa_mark_deleted(t, sc->removed, IKE_CAUSE_KEY_MISMATCH);
+	sc->retry = new_sa(t, "spoke2", "127.0.0.3", IKE_ROLE_RESPONDER);
+	walk(t, sc->retry, to_key_exch, 2);
+	traffic(sc->retry, 2, 2, 0);
+
+	sa = new_sa(t, "ghost", "192.0.2.9", IKE_ROLE_INITIATOR);
+	traffic(sa, 1, 1, 0);
+	ike_sa_fail(t, sa, IKE_CAUSE_NO_PROPOSAL_CHOSEN, "refused by peer");
+	ike_sa_mark_deleted(t, sa, IKE_CAUSE_NO_PROPOSAL_CHOSEN);
+}
+
+static void scene_build(struct scene *sc)
+{
+	static const struct ike_engine_ops ops = {.send = discard_send};
+	struct timespec five_ms = {0, 5000000L};
+	struct ike_peer_cfg peers[3];
+	struct ike_settings set;
+	struct stall_settings ss;
+
+	log_set_level(LOG_ERR);
+	memset(sc, 0, sizeof(*sc));
+	ike_settings_default(&set);
+	stall_settings_default(&ss);
+	ss.stall_after_ms = 1;
+	peer_cfg(&peers[0], "spoke1", "127.0.0.2");
+	peers[0].has_children = true; /* one phase-2 SA wanted */
+	peer_cfg(&peers[1], "spoke2", "127.0.0.3");
+	peer_cfg(&peers[2], "idle1", "127.0.0.4");
+	sc->e = ike_engine_new(&ops, NULL, &set);
+	ck_assert_ptr_nonnull(sc->e);
+	ck_assert_int_eq(ike_engine_set_peers(sc->e, peers, 3), 0);
+	sc->d = stall_new(sc->e, &ss);
+	ck_assert_ptr_nonnull(sc->d);
+	sc->m = metrics_new(sc->e, sc->d);
+	ck_assert_ptr_nonnull(sc->m);
+	scene_sas(sc);
+	ike_sa_table_counters_mut(ike_engine_sas(sc->e))->dropped_short = 2;
+	ike_sa_table_counters_mut(ike_engine_sas(sc->e))->dropped_no_config = 1;
+	ck_assert_int_eq(metrics_count_notification(sc->m, "ikemonPeerStalled", "sent"), 0);
+	nanosleep(&five_ms, NULL);
+	stall_run(sc->d);
+}
+
+/* The engine first: the metrics' subscription must not outlive it. */
+static void scene_free(struct scene *sc)
+{
+	ike_engine_free(sc->e);
+	stall_free(sc->d);
+	metrics_free(sc->m);
+}
+
+/* ---------------------------------------------------------------- reading it back */
+
+static char *expose(struct metrics *m, bool om)
+{
+	struct strbuf b;
+
+	strbuf_init(&b);
+	ck_assert_int_eq(metrics_write(m, om, &b), 0);
+	ck_assert_ptr_nonnull(b.s);
+	return b.s;
+}
+
+static bool next_line(const char **p, char *line)
+{
+	const char *nl;
+	size_t n;
+
+	if (**p == '\0')
+		return false;
+	nl = strchr(*p, '\n');
+	ck_assert_msg(nl != NULL, "unterminated line: %s", *p);
+	n = (size_t)(nl - *p);
+	ck_assert_uint_lt(n, MAX_LINE);
+	memcpy(line, *p, n);
+	line[n] = '\0';
+	*p = nl + 1;
+	return true;
+}
+
+struct sample {
+	char name[MAX_NAME];
+	char series[MAX_LINE]; /* name and labels, as written */
+	double value;
+};
+
+/* "name{labels} value": the value follows the last blank (no timestamps are written). */
+static void parse_sample(const char *line, struct sample *s)
+{
+	const char *sp = strrchr(line, ' ');
+	size_t n = strcspn(line, "{ ");
+	char *end;
+
+	ck_assert_msg(sp != NULL && n < MAX_NAME, "bad sample: %s", line);
+	memcpy(s->name, line, n);
+	s->name[n] = '\0';
+	memcpy(s->series, line, (size_t)(sp - line));
+	s->series[sp - line] = '\0';
+	s->value = strtod(sp + 1, &end);
+	ck_assert_msg(*end == '\0' && end != sp + 1, "bad value: %s", line);
+}
+
+/* Every sample of an exposition; returns how many. */
+static size_t samples(const char *text, struct sample *out, size_t max)
+{
+	char line[MAX_LINE];
+	size_t n = 0;
+
+	while (next_line(&text, line)) {
+		if (line[0] == '#')
+			continue;
+		ck_assert_uint_lt(n, max);
+		parse_sample(line, &out[n++]);
+	}
+	return n;
+}
+
+static bool find(const char *text, const char *series, double *v)
+{
+	char line[MAX_LINE];
+	struct sample s;
+
+	while (next_line(&text, line)) {
+		if (line[0] == '#')
+			continue;
+		parse_sample(line, &s);
+		if (strcmp(s.series, series) == 0) {
+			*v = s.value;
+			return true;
+		}
+	}
+	return false;
+}
+
+static double value(const char *text, const char *series)
+{
+	double v = 0;
+
+	ck_assert_msg(find(text, series, &v), "no sample %s", series);
+	return v;
+}
+
+static size_t count_named(const char *text, const char *name)
+{
+	static struct sample all[MAX_SAMPL];
+	size_t n = samples(text, all, MAX_SAMPL), k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += strcmp(all[i].name, name) == 0;
+	return k;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t a = strlen(s), b = strlen(suffix);
+
+	return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* ---------------------------------------------------------------- values */
+
+START_TEST(test_peers)
+{
+	double entered, now;
+	struct scene sc;
+	char *t;
+
+	scene_build(&sc);
+	ike_sa_remove(ike_engine_sas(sc.e), sc.removed);
+	t = expose(sc.m, false);
+	ck_assert_double_eq(value(t, "ikemon_peer_info{peer=\"spoke1\",remote=\"127.0.0.2\","
+	                             "local=\"127.0.0.1\",auto=\"add\"}"),
+	                    1);
+	ck_assert_uint_eq(count_named(t, "ikemon_peer_info"), 3);
+	ck_assert_double_eq(value(t, "ikemon_peer_up{peer=\"spoke1\"}"), 1);
+	ck_assert_double_eq(value(t, "ikemon_peer_up{peer=\"spoke2\"}"), 0);
+	ck_assert_double_eq(value(t, "ikemon_peer_up{peer=\"idle1\"}"), 0);
+	ck_assert_uint_eq(count_named(t, "ikemon_peer_state"), 3 * 9);
+	ck_assert_double_eq(value(t, "ikemon_peer_state{peer=\"spoke1\",state=\"QM_IDLE\"}"), 1);
+	ck_assert_double_eq(value(t, "ikemon_peer_state{peer=\"spoke1\",state=\"NONE\"}"), 0);
+	ck_assert_double_eq(value(t, "ikemon_peer_state{peer=\"spoke2\",state=\"MM_KEY_EXCH\"}"),
+	                    1);
+	ck_assert_double_eq(value(t, "ikemon_peer_state{peer=\"idle1\",state=\"NONE\"}"), 1);
+	ck_assert_double_eq(value(t, "ikemon_peer_state{peer=\"idle1\",state=\"MM_NO_STATE\"}"), 0);
+	entered = value(t, "ikemon_peer_state_entered_timestamp_seconds{peer=\"spoke2\"}");
+	now = (double)time(NULL);
+	ck_assert(entered > now - 60 && entered < now + 2);
+	ck_assert_uint_eq(count_named(t, "ikemon_peer_state_entered_timestamp_seconds"), 2);
+	ck_assert_double_eq(value(t, "ikemon_peer_health{peer=\"spoke1\",health=\"up\"}"), 1);
+	ck_assert_double_eq(value(t, "ikemon_peer_health{peer=\"spoke2\",health=\"negotiating\"}"),
+	                    1);
+	ck_assert_double_eq(value(t, "ikemon_peer_health{peer=\"idle1\",health=\"idle\"}"), 1);
+	ck_assert_double_eq(value(t, "ikemon_peer_health{peer=\"idle1\",health=\"up\"}"), 0);
+	ck_assert_double_eq(value(t, "ikemon_ipsec_sas{peer=\"spoke1\"}"), 1);
+	ck_assert_double_eq(value(t, "ikemon_ipsec_sas{peer=\"spoke2\"}"), 0);
+	ck_assert_double_eq(value(t, "ikemon_ike_sas{state=\"QM_IDLE\"}"), 1);
+	ck_assert_double_eq(value(t, "ikemon_ike_sas{state=\"MM_KEY_EXCH\"}"), 1);
+	ck_assert_double_eq(value(t, "ikemon_ike_sas{state=\"MM_NO_STATE\"}"), 0); /* deleted */
+	ck_assert_uint_eq(count_named(t, "ikemon_ike_sas"), 8);
+	free(t);
+	scene_free(&sc);
+}
+END_TEST
+
+START_TEST(test_alarms)
+{
+	struct scene sc;
+	char *t;
+
+	scene_build(&sc);
+	t = expose(sc.m, false);
+	ck_assert_double_eq(value(t, "ikemon_peer_stalled{peer=\"spoke2\",state=\"MM_KEY_EXCH\","
+	                             "cause=\"key-mismatch\"}"),
+	                    1);
+	ck_assert_uint_eq(count_named(t, "ikemon_peer_stalled"), 1);
+	ck_assert_double_eq(value(t, "ikemon_alarms_active{cause=\"key-mismatch\"}"), 1);
+	ck_assert_double_eq(value(t, "ikemon_alarms_active{cause=\"peer-silent\"}"), 0);
+	ck_assert_uint_eq(count_named(t, "ikemon_alarms_active"), N_CAUSES);
+	ck_assert_double_eq(value(t, "ikemon_alarms_raised_total{cause=\"key-mismatch\"}"), 1);
+	ck_assert_uint_eq(count_named(t, "ikemon_alarms_raised_total"), N_CAUSES);
+	free(t);
+	/* cleared by the operator: the stalled series goes, the raise stays counted */
+	ck_assert_int_eq(stall_clear(sc.d, "spoke2"), 0);
+	t = expose(sc.m, false);
+	ck_assert_uint_eq(count_named(t, "ikemon_peer_stalled"), 0);
+	ck_assert_double_eq(value(t, "ikemon_alarms_active{cause=\"key-mismatch\"}"), 0);
+	ck_assert_double_eq(value(t, "ikemon_alarms_raised_total{cause=\"key-mismatch\"}"), 1);
+	free(t);
+	scene_free(&sc);
+}
+END_TEST
+
+START_TEST(test_negotiations)
+{
+	struct scene sc;
+	char *t;
+
+	scene_build(&sc);
+	ike_sa_remove(ike_engine_sas(sc.e), sc.removed);
+	t = expose(sc.m, false);
+	ck_assert_double_eq(
+	    value(t, "ikemon_ike_negotiations_total{peer=\"spoke1\",result=\"established\"}"), 1);
+	ck_assert_double_eq(
+	    value(t, "ikemon_ike_negotiations_total{peer=\"spoke1\",result=\"failed\"}"), 0);
+	ck_assert_double_eq(
+	    value(t, "ikemon_ike_negotiations_total{peer=\"spoke2\",result=\"failed\"}"), 1);
+	/* the ghost is no configured peer: counted under peer="" */
+	ck_assert_double_eq(value(t, "ikemon_ike_negotiations_total{peer=\"\",result=\"failed\"}"),
+	                    1);
+	ck_assert_double_eq(
+	    value(t,
+	          "ikemon_ike_negotiation_failures_total{peer=\"spoke2\",cause=\"key-mismatch\"}"),
+	    1);
+	ck_assert_double_eq(
+	    value(t,
+	          "ikemon_ike_negotiation_failures_total{peer=\"\",cause=\"no-proposal-chosen\"}"),
+	    1);
+	ck_assert_uint_eq(count_named(t, "ikemon_ike_negotiation_failures_total"), 2);
+	/* the removed SA's 4 in and 2 out stay counted with the live one's 2 and 2 */
+	ck_assert_double_eq(value(t, "ikemon_ike_messages_total{peer=\"spoke2\",direction=\"in\"}"),
+	                    6);
+	ck_assert_double_eq(
+	    value(t, "ikemon_ike_messages_total{peer=\"spoke2\",direction=\"out\"}"), 4);
+	ck_assert_double_eq(
+	    value(t, "ikemon_ike_message_bytes_total{peer=\"spoke2\",direction=\"in\"}"), 600);
+	ck_assert_double_eq(value(t, "ikemon_ike_retransmissions_total{peer=\"spoke1\"}"), 1);
+	ck_assert_double_eq(value(t, "ikemon_ike_messages_total{peer=\"\",direction=\"in\"}"), 1);
+	ck_assert_double_eq(value(t, "ikemon_ike_malformed_messages_total{cause=\"short\"}"), 2);
+	ck_assert_double_eq(value(t, "ikemon_ike_malformed_messages_total{cause=\"no_config\"}"),
+	                    1);
+	ck_assert_double_eq(value(t, "ikemon_ike_malformed_messages_total{cause=\"unknown_sa\"}"),
+	                    0);
+	ck_assert_uint_eq(count_named(t, "ikemon_ike_malformed_messages_total"), 8);
+	ck_assert_double_eq(
+	    value(t, "ikemon_notifications_total{type=\"ikemonPeerStalled\",outcome=\"sent\"}"), 1);
+	free(t);
+	scene_free(&sc);
+}
+END_TEST
+
+START_TEST(test_histogram)
+{
+	struct scene sc;
+	static struct sample all[MAX_SAMPL];
+	double prev = 0;
+	size_t n, buckets = 0;
+	char *t;
+
+	scene_build(&sc);
+	t = expose(sc.m, false);
+	n = samples(t, all, MAX_SAMPL);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(all[i].name, "ikemon_ike_handshake_duration_seconds_bucket") != 0)
+			continue;
+		ck_assert(all[i].value >= prev);
+		prev = all[i].value;
+		buckets++;
+	}
+	ck_assert_uint_eq(buckets, METRICS_HIST_BUCKETS + 1);
+	ck_assert_double_eq(value(t, "ikemon_ike_handshake_duration_seconds_bucket{le=\"+Inf\"}"),
+	                    1);
+	ck_assert_double_eq(value(t, "ikemon_ike_handshake_duration_seconds_bucket{le=\"30\"}"), 1);
+	ck_assert_double_eq(value(t, "ikemon_ike_handshake_duration_seconds_count"), 1);
+	ck_assert(value(t, "ikemon_ike_handshake_duration_seconds_sum") < 30);
+	free(t);
+	scene_free(&sc);
+}
+END_TEST
+
+/* Every counter sample of the first exposition is in the second, not smaller. */
+static void assert_not_decreasing(const char *before, const char *after)
+{
+	static struct sample a[MAX_SAMPL], b[MAX_SAMPL];
+	size_t na = samples(before, a, MAX_SAMPL), nb = samples(after, b, MAX_SAMPL), j;
+
+	for (size_t i = 0; i < na; i++) {
+		if (!ends_with(a[i].name, "_total") && !ends_with(a[i].name, "_bucket") &&
+		    !ends_with(a[i].name, "_count"))
+			continue;
+		for (j = 0; j < nb && strcmp(a[i].series, b[j].series) != 0; j++)
+			;
+		ck_assert_msg(j < nb, "%s disappeared", a[i].series);
+		ck_assert_msg(b[j].value >= a[i].value, "%s went down", a[i].series);
+	}
+}
+
+START_TEST(test_removal_keeps_counters)
+{
+	struct scene sc;
+	char *before, *after;
+
+	scene_build(&sc);
+	before = expose(sc.m, false);
+	ike_sa_remove(ike_engine_sas(sc.e), sc.removed);
+	after = expose(sc.m, false);
+	assert_not_decreasing(before, after);
+	ck_assert_double_eq(
+	    value(before, "ikemon_ike_messages_total{peer=\"spoke2\",direction=\"in\"}"), 6);
+	ck_assert_double_eq(
+	    value(after, "ikemon_ike_messages_total{peer=\"spoke2\",direction=\"in\"}"), 6);
+	free(before);
+	/* and a live SA's traffic counts at once */
+	sc.retry->ctr.msgs_in += 5;
+	before = after;
+	after = expose(sc.m, false);
+	assert_not_decreasing(before, after);
+	ck_assert_double_eq(
+	    value(after, "ikemon_ike_messages_total{peer=\"spoke2\",direction=\"in\"}"), 11);
+	free(before);
+	free(after);
+	scene_free(&sc);
+}
+END_TEST
+
+/* A peer that leaves the configuration takes its series; its SAs count under "". */
+START_TEST(test_reconfigure)
+{
+	struct ike_peer_cfg peers[2];
+	struct scene sc;
+	double v;
+	char *t;
+
+	scene_build(&sc);
+	peer_cfg(&peers[0], "spoke1", "127.0.0.2");
+	peers[0].has_children = true;
+	peer_cfg(&peers[1], "new1", "127.0.0.5");
+	ck_assert_int_eq(ike_engine_set_peers(sc.e, peers, 2), 0);
+	t = expose(sc.m, false);
+	ck_assert_uint_eq(count_named(t, "ikemon_peer_up"), 2);
+	ck_assert_double_eq(value(t, "ikemon_peer_up{peer=\"new1\"}"), 0);
+	ck_assert(!find(t, "ikemon_ike_messages_total{peer=\"spoke2\",direction=\"in\"}", &v));
+	ck_assert(!find(t, "ikemon_ike_messages_total{peer=\"idle1\",direction=\"in\"}", &v));
+	ck_assert_double_eq(value(t, "ikemon_ike_messages_total{peer=\"new1\",direction=\"in\"}"),
+	                    0);
+	/* ghost 1 + spoke2's deleted 4 and 2, still in the table */
+	ck_assert_double_eq(value(t, "ikemon_ike_messages_total{peer=\"\",direction=\"in\"}"), 7);
+	ck_assert_double_eq(value(t, "ikemon_ike_sas{state=\"MM_KEY_EXCH\"}"), 0);
+	free(t);
+	scene_free(&sc);
+}
+END_TEST
+
+START_TEST(test_per_sa)
+{
+	struct scene sc;
+	char *t;
+
+	scene_build(&sc);
+	t = expose(sc.m, false);
+	ck_assert_uint_eq(count_named(t, "ikemon_ike_sa_state"), 0);
+	ck_assert_ptr_null(strstr(t, "ikemon_ike_sa_messages_total"));
+	free(t);
+	metrics_set_per_sa(sc.m, true);
+	t = expose(sc.m, false);
+	ck_assert_double_eq(
+	    value(t, "ikemon_ike_sa_state{conn_id=\"1001\",peer=\"spoke1\",state=\"QM_IDLE\"}"), 1);
+	ck_assert_double_eq(
+	    value(t, "ikemon_ike_sa_state{conn_id=\"1003\",peer=\"spoke2\",state=\"MM_KEY_EXCH\"}"),
+	    1);
+	ck_assert_uint_eq(count_named(t, "ikemon_ike_sa_state"), 2); /* deleted ones left out */
+	ck_assert_double_eq(value(t,
+	                          "ikemon_ike_sa_messages_total{conn_id=\"1003\",peer=\"spoke2\","
+	                          "direction=\"in\"}"),
+	                    2);
+	free(t);
+	scene_free(&sc);
+}
+END_TEST
+
+START_TEST(test_reload_and_build)
+{
+	struct scene sc;
+	char *t;
+
+	scene_build(&sc);
+	metrics_set_reload(sc.m, true, 1234567);
+	metrics_set_reload(sc.m, false, 2345678);
+	t = expose(sc.m, false);
+	ck_assert_double_eq(value(t, "ikemon_config_last_reload_successful"), 0);
+	ck_assert_double_eq(value(t, "ikemon_config_last_reload_success_timestamp_seconds"),
+	                    1234567);
+	ck_assert_uint_eq(count_named(t, "ikemon_build_info"), 1);
+	ck_assert_ptr_nonnull(strstr(t, "ikemon_build_info{version=\""));
+	ck_assert(value(t, "ikemon_scrape_duration_seconds") >= 0);
+	free(t);
+	metrics_set_reload(sc.m, true, 3456789);
+	t = expose(sc.m, false);
+	ck_assert_double_eq(value(t, "ikemon_config_last_reload_successful"), 1);
+	ck_assert_double_eq(value(t, "ikemon_config_last_reload_success_timestamp_seconds"),
+	                    3456789);
+	free(t);
+	scene_free(&sc);
+}
+END_TEST
+
+START_TEST(test_escaping_and_limits)
+{
+	char type[METRICS_NOTIFY_STR_MAX + 2], name[16];
+	struct scene sc;
+	char *t;
+
+	scene_build(&sc);
+	ck_assert_int_eq(metrics_count_notification(sc.m, "a\"b\\c\nd", "sent"), 0);
+	ck_assert_int_eq(metrics_count_notification(sc.m, "a\"b\\c\nd", "sent"), 0);
+	t = expose(sc.m, false);
+	ck_assert_double_eq(
+	    value(t, "ikemon_notifications_total{type=\"a\\\"b\\\\c\\nd\",outcome=\"sent\"}"), 2);
+	free(t);
+	memset(type, 'x', sizeof(type) - 1);
+	type[sizeof(type) - 1] = '\0';
+	ck_assert_int_eq(metrics_count_notification(sc.m, type, "sent"), -1);
+	for (int i = 2; i < METRICS_NOTIFY_KINDS; i++) {
+		snprintf(name, sizeof(name), "kind%d", i);
+		ck_assert_int_eq(metrics_count_notification(sc.m, name, "sent"), 0);
+	}
+	ck_assert_int_eq(metrics_count_notification(sc.m, "one-too-many", "sent"), -1);
+	scene_free(&sc);
+}
+END_TEST
+
+START_TEST(test_without_stall)
+{
+	struct scene sc;
+	struct metrics *m;
+	char *t;
+
+	scene_build(&sc);
+	m = metrics_new(sc.e, NULL);
+	ck_assert_ptr_nonnull(m);
+	t = expose(m, true);
+	ck_assert_uint_eq(count_named(t, "ikemon_peer_health"), 0);
+	ck_assert_uint_eq(count_named(t, "ikemon_peer_stalled"), 0);
+	ck_assert_double_eq(value(t, "ikemon_alarms_active{cause=\"key-mismatch\"}"), 0);
+	free(t);
+	scene_free(&sc);
+	metrics_free(m);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- structure */
+
+/* Text 0.0.4: each family once, HELP then TYPE, then only its samples. */
+static void check_text(const char *text)
+{
+	char line[MAX_LINE], help[MAX_NAME] = "", cur[MAX_NAME] = "", type[16] = "";
+	char seen[64][MAX_NAME];
+	size_t n_seen = 0;
+	struct sample s;
+
+	while (next_line(&text, line)) {
+		if (strncmp(line, "# HELP ", 7) == 0) {
+			ck_assert_int_eq(sscanf(line + 7, "%127s", help), 1);
+			ck_assert_msg(strlen(line) > 8 + strlen(help), "empty HELP: %s", line);
+			ck_assert_msg(strpbrk(line, "\\\"") == NULL, "HELP to escape: %s", line);
+			for (size_t i = 0; i < n_seen; i++)
+				ck_assert_str_ne(seen[i], help);
+			ck_assert_uint_lt(n_seen, 64);
+			snprintf(seen[n_seen++], MAX_NAME, "%s", help);
+			continue;
+		}
+		if (strncmp(line, "# TYPE ", 7) == 0) {
+			ck_assert_int_eq(sscanf(line + 7, "%127s %15s", cur, type), 2);
+			ck_assert_str_eq(cur, help); /* HELP right before */
+			continue;
+		}
+		ck_assert_msg(line[0] != '#', "unexpected line in text format: %s", line);
+		parse_sample(line, &s);
+		if (strcmp(type, "histogram") == 0)
+			ck_assert(strncmp(s.name, cur, strlen(cur)) == 0);
+		else
+			ck_assert_str_eq(s.name, cur);
+		ck_assert(!ends_with(s.name, "_total") || strcmp(type, "counter") == 0);
+	}
+}
+
+/* OpenMetrics: TYPE [UNIT] HELP, samples named as their type wants, "# EOF" last. */
+static bool om_name_ok(const char *family, const char *type, const char *name)
+{
+	const char *suffix = name + strlen(family);
+
+	if (strncmp(name, family, strlen(family)) != 0)
+		return false;
+	if (strcmp(type, "counter") == 0)
+		return strcmp(suffix, "_total") == 0;
+	if (strcmp(type, "info") == 0)
+		return strcmp(suffix, "_info") == 0;
+	if (strcmp(type, "histogram") == 0)
+		return strcmp(suffix, "_bucket") == 0 || strcmp(suffix, "_sum") == 0 ||
+		       strcmp(suffix, "_count") == 0;
+	return *suffix == '\0'; /* gauge, stateset */
+}
+
+static void check_om_sample(const char *line, const char *cur, const char *type)
+{
+	char label[MAX_NAME + 8];
+	struct sample s;
+
+	parse_sample(line, &s);
+	ck_assert_msg(om_name_ok(cur, type, s.name), "%s in %s family %s", s.name, type, cur);
+	ck_assert_msg(!ends_with(s.name, "_total") || strcmp(type, "counter") == 0, "%s", line);
+	if (strcmp(type, "stateset") != 0)
+		return;
+	snprintf(label, sizeof(label), ",%s=\"", cur);
+	ck_assert_msg(strstr(s.series, label) != NULL, "state set label missing: %s", line);
+}
+
+static void check_om(const char *text)
+{
+	char line[MAX_LINE], cur[MAX_NAME] = "", type[16] = "", name[MAX_NAME], unit[32];
+	size_t len = strlen(text);
+	bool help = false, want_unit = false;
+
+	ck_assert(ends_with(text, "\n# EOF\n"));
+	ck_assert_ptr_eq(strstr(text, "# EOF"), text + len - 6);
+	while (next_line(&text, line) && strcmp(line, "# EOF") != 0) {
+		if (strncmp(line, "# TYPE ", 7) == 0) {
+			ck_assert_int_eq(sscanf(line + 7, "%127s %15s", cur, type), 2);
+			ck_assert(!ends_with(cur, "_total") && !ends_with(cur, "_info"));
+			/* families in seconds or bytes say so */
+			want_unit = ends_with(cur, "_seconds") || ends_with(cur, "_bytes");
+			help = false;
+		} else if (strncmp(line, "# UNIT ", 7) == 0) {
+			ck_assert_int_eq(sscanf(line + 7, "%127s %31s", name, unit), 2);
+			ck_assert_str_eq(name, cur);
+			ck_assert(!help); /* TYPE, UNIT, HELP */
+			ck_assert(strlen(cur) > strlen(unit) &&
+			          cur[strlen(cur) - strlen(unit) - 1] == '_' &&
+			          ends_with(cur, unit));
+			want_unit = false;
+		} else if (strncmp(line, "# HELP ", 7) == 0) {
+			ck_assert_int_eq(sscanf(line + 7, "%127s", name), 1);
+			ck_assert_str_eq(name, cur);
+			ck_assert_msg(!want_unit, "no UNIT for %s", cur);
+			help = true;
+		} else {
+			ck_assert_msg(help, "sample before HELP: %s", line);
+			check_om_sample(line, cur, type);
+		}
+	}
+}
+
+START_TEST(test_formats)
+{
+	struct scene sc;
+	char *t;
+
+	scene_build(&sc);
+	metrics_set_per_sa(sc.m, true);
+	t = expose(sc.m, false);
+	check_text(t);
+	ck_assert_ptr_null(strstr(t, "# EOF"));
+	ck_assert_ptr_null(strstr(t, PSK));
+	free(t);
+
+	t = expose(sc.m, true);
+	check_om(t);
+	ck_assert_ptr_null(strstr(t, PSK));
+	ck_assert_ptr_nonnull(strstr(t, "# TYPE ikemon_alarms_raised counter\n"));
+	ck_assert_ptr_nonnull(strstr(t, "# TYPE ikemon_build info\n"));
+	ck_assert_ptr_nonnull(strstr(t, "# TYPE ikemon_peer info\n"));
+	ck_assert_ptr_nonnull(strstr(t, "# TYPE ikemon_peer_state stateset\n"));
+	ck_assert_ptr_nonnull(strstr(t, "# UNIT ikemon_ike_handshake_duration_seconds seconds\n"));
+	ck_assert_ptr_nonnull(strstr(t, "# UNIT ikemon_ike_message_bytes bytes\n"));
+	ck_assert_double_eq(
+	    value(t, "ikemon_peer_state{peer=\"spoke1\",ikemon_peer_state=\"QM_IDLE\"}"), 1);
+	ck_assert_double_eq(
+	    value(t, "ikemon_peer_health{peer=\"spoke2\",ikemon_peer_health=\"negotiating\"}"), 1);
+	ck_assert_double_eq(value(t, "ikemon_ike_handshake_duration_seconds_bucket{le=\"1.0\"}"),
+	                    1);
+	ck_assert(value(t, "ikemon_ike_handshake_duration_seconds_bucket{le=\"0.005\"}") <= 1);
+	ck_assert(value(t, "ikemon_ike_handshake_duration_seconds_bucket{le=\"30.0\"}") == 1);
+	free(t);
+	scene_free(&sc);
+}
+END_TEST
+
+static Suite *metrics_suite(void)
+{
+	Suite *s = suite_create("metrics");
+	TCase *values = tcase_create("values");
+	TCase *structure = tcase_create("structure");
+
+	tcase_add_test(values, test_peers);
+	tcase_add_test(values, test_alarms);
+	tcase_add_test(values, test_negotiations);
+	tcase_add_test(values, test_histogram);
+	tcase_add_test(values, test_removal_keeps_counters);
+	tcase_add_test(values, test_reconfigure);
+	tcase_add_test(values, test_per_sa);
+	tcase_add_test(values, test_reload_and_build);
+	tcase_add_test(values, test_escaping_and_limits);
+	tcase_add_test(values, test_without_stall);
+	tcase_add_test(structure, test_formats);
+	suite_add_tcase(s, values);
+	suite_add_tcase(s, structure);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(metrics_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
