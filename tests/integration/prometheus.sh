@@ -74,5 +74,26 @@ check "promtool check metrics on a live scrape reports nothing ($out)" test -z "
 check "OpenMetrics when asked: its content type, and # EOF last" bash -c "curl -sf -D $T/h -H 'Accept: application/openmetrics-text;version=1.0.0' http://$HUB:9731/metrics | tail -n 1 | grep -qx '# EOF' && grep -qi '^content-type: application/openmetrics-text' $T/h"
 check "gzip when asked: the same exposition, compressed" bash -c "curl -sf -H 'Accept-Encoding: gzip' -D $T/hz http://$HUB:9731/metrics | gunzip | grep -q '^ikemon_peer_up{peer=\"spoke1\"} 1' && grep -qi '^content-encoding: gzip' $T/hz"
 check "404 for another path, 405 for POST" bash -c "[ \$(curl -s -o /dev/null -w '%{http_code}' http://$HUB:9731/nope) = 404 ] && [ \$(curl -s -o /dev/null -w '%{http_code}' -X POST http://$HUB:9731/metrics) = 405 ]"
+# every family the shipped dashboard and rules query exists in a live scrape (a typo in
+# a panel or a rule would otherwise show nothing, silently)
+EXP=${abs_top_srcdir:-$(dirname "$0")/../..}/exporters
+curl -sf "http://$HUB:9731/metrics" >"$T/scrape.txt"
+missing=$(python3 - "$T/scrape.txt" "$EXP/grafana-dashboard.json" "$RULES" <<'PY'
+import re, sys
+have = set()
+for line in open(sys.argv[1]):
+    m = re.match(r"# TYPE (\S+) (\S+)", line)
+    if m:
+        name, kind = m.groups()
+        have.add(name)
+        if kind == "histogram":
+            have.update(name + s for s in ("_bucket", "_sum", "_count"))
+used = set()
+for f in sys.argv[2:]:
+    used.update(re.findall(r"\bikemon_[a-z_]+\b", open(f).read()))
+print(" ".join(sorted(u for u in used if u not in have)))
+PY
+)
+check "every ikemon_ family the dashboard and the rules use is exported (missing: ${missing:-none})" test -z "$missing"
 check "no secret in the scrape" bash -c "! curl -sf http://$HUB:9731/metrics | grep -q -e good -e not-good"
 finish
