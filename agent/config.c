@@ -25,7 +25,7 @@
 #include "agent/config_value.h"
 #include "ike/ike.h"
 
-#define CONFIG_MAX_PEERS     1024
+#define CONFIG_MAX_PEERS     20000 /* a hub's spokes; each costs about 2.3 KiB twice */
 #define DEFAULT_IKE_LIFETIME 28800
 #define CONFIG_MAX_CHILDREN  16 /* local_ts x remote_ts pairs of one peer */
 #define DEFAULT_ESP          "aes128-sha256"

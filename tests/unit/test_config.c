@@ -529,25 +529,27 @@ END_TEST
 
 START_TEST(peer_limit)
 {
+	enum { MAX = 20000 };
 	struct ikemond_config cfg;
 	char path[64], err[512];
 	char *text;
-	size_t off = 0, i, size = 1100 * 64;
+	size_t off = 0, i, size = (MAX + 100) * 64;
 
 	text = malloc(size);
 	ck_assert_ptr_nonnull(text);
-	for (i = 0; i < 1024; i++)
+	for (i = 0; i < MAX; i++)
 		off += (size_t)snprintf(text + off, size - off,
-		                        "[peer p%zu]\nremote = 10.0.%zu.%zu\npsk = \"k%zu\"\n", i,
-		                        i / 256, i % 256, i);
+		                        "[peer p%zu]\nremote = 10.%zu.%zu.%zu\npsk = \"k%zu\"\n", i,
+		                        i / 65536, i / 256 % 256, i % 256, i);
 	ck_assert_msg(load(text, &cfg, path, sizeof(path), err, sizeof(err)) == 0, "%s", err);
-	ck_assert_uint_eq(cfg.n_peers, 1024);
-	ck_assert_str_eq(cfg.peers[1023].name, "p1023");
+	ck_assert_uint_eq(cfg.n_peers, MAX);
+	ck_assert_str_eq(cfg.peers[MAX - 1].name, "p19999");
 	expect_addr(&cfg.peers[1023].remote, "10.0.3.255", 500);
 	ck_assert_mem_eq(cfg.peers[517].psk, "k517", 4);
 	ikemond_config_free(&cfg);
-	snprintf(text + off, size - off, "[peer p1024]\nremote = 10.0.4.0\npsk = \"" SECRET "\"\n");
-	expect_error(text, 1024 * 3 + 1, "more than 1024 peers");
+	snprintf(text + off, size - off,
+	         "[peer p20000]\nremote = 10.1.0.0\npsk = \"" SECRET "\"\n");
+	expect_error(text, MAX * 3 + 1, "more than 20000 peers");
 	free(text);
 }
 END_TEST
