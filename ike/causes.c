@@ -59,6 +59,26 @@ static const struct ike_cause_info causes[IKE_CAUSE_COUNT] = {
     {IKE_CAUSE_QM_SILENT, "qm-peer-silent", "no reply in Quick Mode",
      "the peer's IKE SA is up but it does not answer Quick Mode; check its phase-2 "
      "configuration and logs"},
+    {IKE_CAUSE_CERT_UNTRUSTED, "cert-untrusted", "certificate not trusted",
+     "the certificate does not chain to a CA the other end trusts; check the ca file of "
+     "the verifying end and the issuer of the certificate"},
+    {IKE_CAUSE_CERT_EXPIRED, "cert-expired", "certificate expired",
+     "a certificate of the chain is past its expiry date (or the clocks differ); renew it "
+     "and check both ends' clocks"},
+    {IKE_CAUSE_CERT_NOT_YET_VALID, "cert-not-yet-valid", "certificate not yet valid",
+     "a certificate of the chain is not valid yet; check the clocks of both ends and the "
+     "certificate's start date"},
+    {IKE_CAUSE_CERT_REVOKED, "cert-revoked", "certificate revoked",
+     "the certificate is listed in a CRL of the verifying end; issue a new certificate"},
+    {IKE_CAUSE_CERT_ID_MISMATCH, "cert-id-mismatch", "identity not in the certificate",
+     "the identity sent (local_id, by default the address) is neither the certificate's "
+     "subject nor one of its subjectAltNames; align local_id with the certificate"},
+    {IKE_CAUSE_BAD_SIGNATURE, "bad-signature", "signature does not verify",
+     "the signature does not match the certificate's public key; check that key and cert "
+     "belong together and that both ends use the same auth method"},
+    {IKE_CAUSE_NO_CERTIFICATE, "no-certificate", "no certificate received",
+     "the peer authenticates with a signature but sent no certificate; make it send one "
+     "(send_cert, or answer our certificate request)"},
 };
 
 const struct ike_cause_info *ike_cause_info(enum ike_cause cause)

@@ -110,6 +110,7 @@ int ike_child_set_state(struct ike_sa_table *t, struct ike_sa *sa, struct ike_ch
 	} else if (to == IKE_CHILD_DELETED) {
 		c->deleted_mono = c->state_entered;
 		g->children_deleted++;
+		ike_sa_table_release_spi(t, c); /* its inbound SPI may be used again */
 	}
 	emit(t, IKE_EV_CHILD_STATE_CHANGED, sa, c, c->delete_reason);
 	return 0;
@@ -144,6 +145,7 @@ void ike_child_mark_deleted(struct ike_sa_table *t, struct ike_sa *sa, struct ik
 
 static void child_free(struct ike_sa_table *t, struct ike_child *c)
 {
+	ike_sa_table_release_spi(t, c);
 	ike_sa_table_free_child_exchange(t, c->x);
 	free(c);
 }

@@ -17,6 +17,7 @@
 
 #include "causes.h"
 #include "peer.h"
+#include "timerq.h"
 
 struct ike_sa;
 struct ike_sa_table;
@@ -70,6 +71,7 @@ struct ike_child {
 
 	struct ike_child_exchange *x;
 	struct ike_child *next; /* the IKE SA's children, in index order */
+	struct ike_timer timer; /* engine-private: its deadline in the engine's queue */
 };
 
 /* Allocate and link a child under sa (state QM_I1 or QM_R1 by role). */

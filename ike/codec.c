@@ -480,6 +480,16 @@ int isakmp_delete_parse(const uint8_t *body, size_t len, struct isakmp_delete *d
 	return CODEC_OK;
 }
 
+int isakmp_cert_parse(const uint8_t *body, size_t len, struct isakmp_cert *c)
+{
+	if (body == NULL || len < 1)
+		return CODEC_SHORT;
+	c->encoding = body[0];
+	c->data = body + 1;
+	c->len = len - 1;
+	return CODEC_OK;
+}
+
 /* ---- building ---- */
 
 /*

@@ -163,6 +163,17 @@ struct isakmp_delete {
 };
 int isakmp_delete_parse(const uint8_t *body, size_t len, struct isakmp_delete *d);
 
+/*
+ * CERT and CERTREQ bodies (RFC 2408 3.9, 3.10): an encoding octet (ISAKMP_CERT_*), then
+ * the data: a certificate, or for CERTREQ a CA's DER name (possibly empty).
+ */
+struct isakmp_cert {
+	uint8_t encoding;
+	const uint8_t *data;
+	size_t len;
+};
+int isakmp_cert_parse(const uint8_t *body, size_t len, struct isakmp_cert *c);
+
 /* ---- building ---- */
 
 struct msg_builder {

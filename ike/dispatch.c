@@ -13,7 +13,7 @@
 #include "exchange.h"
 #include "ike.h"
 
-#define PLAIN_BUF 8192 /* decrypted phase-1 and informational messages */
+#define PLAIN_BUF IKE_MAX_MSG /* decrypted phase-1 messages (MM5 with a certificate chain) */
 
 static bool addr_equal(const struct sockaddr_storage *a, const struct sockaddr *b)
 {
@@ -48,8 +48,9 @@ static struct ike_sa *lookup(struct ike_engine *e, const struct isakmp_hdr *h,
 
 	if (sa != NULL)
 		return sa;
-	for (sa = ike_sa_first_mut(e->sas); sa != NULL; sa = sa->next) {
-		if (memcmp(sa->icookie, h->icookie, 8) != 0 || !engine_sa_alive(sa))
+	for (sa = ike_sa_find_icookie(e->sas, h->icookie, NULL); sa != NULL;
+	     sa = ike_sa_find_icookie(e->sas, h->icookie, sa)) {
+		if (!engine_sa_alive(sa))
 			continue;
 		if (sa->role == IKE_ROLE_INITIATOR && sa->state == IKE_ST_MAIN_I1 &&
 		    memcmp(sa->rcookie, zero_cookie, 8) == 0)
@@ -58,43 +59,6 @@ static struct ike_sa *lookup(struct ike_engine *e, const struct isakmp_hdr *h,
 			return sa;
 	}
 	return NULL;
-}
-
-/* Whether two addresses are the same host (ports ignored). */
-static bool same_host(const struct sockaddr_storage *a, const struct sockaddr *b)
-{
-	if (a->ss_family != b->sa_family)
-		return false;
-	if (b->sa_family == AF_INET)
-		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
-		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
-	if (b->sa_family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		              &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
-	return false;
-}
-
-/* The most specific peer whose remote covers addr (and whose local, if set, is ours). */
-static struct engine_peer *match_peer(struct ike_engine *e, const struct sockaddr *local,
-                                      const struct sockaddr *remote)
-{
-	struct engine_peer *best = NULL;
-	int best_len = -1;
-
-	for (size_t i = 0; i < e->n_peers; i++) {
-		struct engine_peer *p = &e->peers[i];
-		int len = p->cfg.remote_any ? -1 : p->cfg.remote_prefix;
-
-		if (!ike_peer_matches_addr(&p->cfg, remote))
-			continue;
-		if (p->cfg.local.ss_family != 0 && !same_host(&p->cfg.local, local))
-			continue;
-		if (best == NULL || len > best_len) {
-			best = p;
-			best_len = len;
-		}
-	}
-	return best;
 }
 
 static void count_codec_error(struct ike_global_counters *g, int err)
@@ -127,7 +91,7 @@ static void undecryptable(struct ike_engine *e, struct ike_sa *sa, const char *w
 		sa->x->saw_undecryptable = true;
 	if (sa->state != IKE_ST_ESTABLISHED) {
 		snprintf(detail, sizeof(detail), "%s from the peer does not decrypt", what);
-		engine_suspect(sa, IKE_CAUSE_KEY_MISMATCH, detail);
+		engine_suspect(e, sa, IKE_CAUSE_KEY_MISMATCH, detail);
 	}
 	engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: %s does not decrypt", sa->conn_id,
 	           sa->peer, what);
@@ -180,11 +144,17 @@ static int open_phase1(struct ike_sa *sa, const struct isakmp_hdr *h, const uint
 	return 0;
 }
 
-static bool has_required(const struct isakmp_msg *m, uint32_t required)
+static bool has_required(const struct ike_sa *sa, const struct isakmp_msg *m,
+                         const struct ike_state_row *row)
 {
 	for (uint8_t t = 0; t < 32; t++)
-		if ((required & (1u << t)) && isakmp_msg_find(m, t, NULL) == NULL)
+		if ((row->required_in & (1u << t)) && isakmp_msg_find(m, t, NULL) == NULL)
 			return false;
+	/* HASH with a pre-shared key, SIG with signatures */
+	if (row->auth_in &&
+	    isakmp_msg_find(m, sa->xf.auth == IKE_AUTH_PSK ? ISAKMP_NP_HASH : ISAKMP_NP_SIG,
+	                    NULL) == NULL)
+		return false;
 	return true;
 }
 
@@ -197,6 +167,7 @@ static void dispatch(struct ike_engine *e, struct ike_sa *sa, const struct isakm
 	bool enc = (h->flags & ISAKMP_FLAG_ENC) != 0;
 	struct isakmp_msg *m = malloc(sizeof(*m));
 	uint8_t *plain = malloc(PLAIN_BUF);
+	uint32_t out_gen;
 	int r;
 
 	if (m == NULL || plain == NULL)
@@ -220,15 +191,17 @@ static void dispatch(struct ike_engine *e, struct ike_sa *sa, const struct isakm
 			goto done;
 		}
 	}
-	if (!has_required(m, row->required_in)) {
+	if (!has_required(sa, m, row)) {
 		sa->ctr.malformed++;
 		g->dropped_bad_payload++;
 		engine_log(e, IKE_LOG_INFO, "conn-id %u: %s lacks a required payload", sa->conn_id,
 		           row->expects);
 		goto done;
 	}
+	out_gen = sa->x != NULL ? sa->x->rt.out_gen : 0;
+	/* answered when the handler sent its next message (MM6 at I3 is answered by nothing) */
 	if (row->handler(e, sa, m) == IKE_R_OK && sa->x != NULL)
-		retx_keep_in(&sa->x->rt, buf, len);
+		retx_keep_in(&sa->x->rt, buf, len, sa->x->rt.out_gen != out_gen);
 done:
 	free(plain);
 	free(m);
@@ -255,7 +228,7 @@ static void new_responder(struct ike_engine *e, const struct sockaddr *local,
 		count_codec_error(g, r);
 		return;
 	}
-	p = match_peer(e, local, remote);
+	p = engine_match_peer(e, local, remote);
 	if (p == NULL) {
 		g->dropped_no_config++;
 		if (remote->sa_family == AF_INET)
@@ -273,7 +246,7 @@ static void new_responder(struct ike_engine *e, const struct sockaddr *local,
 	snprintf(sa->peer, sizeof(sa->peer), "%s", p->cfg.name);
 	engine_copy_addr(&sa->local, local);
 	engine_copy_addr(&sa->remote, remote);
-	memcpy(sa->icookie, h->icookie, 8);
+	ike_sa_set_icookie(e->sas, sa, h->icookie);
 	sa->ctr.msgs_in++;
 	sa->ctr.bytes_in += len;
 	ike_sa_announce(e->sas, sa);
@@ -337,6 +310,8 @@ void ike_engine_input(struct ike_engine *e, const struct sockaddr *local,
 	}
 	sa->ctr.msgs_in++;
 	sa->ctr.bytes_in += len;
+	/* whatever the message does to the SA's deadlines, they are read again */
+	engine_timers_touch(e, sa);
 	if (!engine_sa_alive(sa)) {
 		g->dropped_unexpected++;
 		return;
@@ -344,7 +319,7 @@ void ike_engine_input(struct ike_engine *e, const struct sockaddr *local,
 	/* a retransmission of what we answered gets the stored answer, not a second run */
 	if (sa->x != NULL && retx_is_dup(&sa->x->rt, buf, len)) {
 		sa->ctr.dup_in++;
-		if (sa->x->rt.last_out != NULL)
+		if (retx_answer_dup(&sa->x->rt))
 			engine_send_once(e, sa, sa->x->rt.last_out, sa->x->rt.last_out_len);
 		return;
 	}

@@ -1,8 +1,9 @@
 /*
  * engine.c - the engine's front door: datagram dispatch, timers, peers.
  *
- * Datagrams come in through dispatch.c, timers run in timers.c; this file holds the
- * services handlers share (sending, failing, logging) and the peers' life cycle.
+ * Datagrams come in through dispatch.c, timers run in timers.c, the per-peer SA lists,
+ * counters and name index live in peer_track.c; this file holds the services handlers
+ * share (sending, failing, logging) and the peers' life cycle.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -43,17 +44,9 @@ static void table_log(void *ctx, int level, const char *msg)
 		e->ops.log(e->ctx, (enum ike_log_level)level, msg);
 }
 
-static struct engine_peer *find_peer(struct ike_engine *e, const char *name)
-{
-	for (size_t i = 0; i < e->n_peers; i++)
-		if (strcmp(e->peers[i].cfg.name, name) == 0)
-			return &e->peers[i];
-	return NULL;
-}
-
 const struct ike_peer_cfg *engine_peer_cfg(struct ike_engine *e, const char *name)
 {
-	struct engine_peer *p = find_peer(e, name);
+	struct engine_peer *p = engine_find_peer(e, name);
 
 	return p != NULL ? &p->cfg : NULL;
 }
@@ -110,10 +103,10 @@ int engine_float(struct ike_engine *e, struct ike_sa *sa)
 	return 0;
 }
 
-void engine_suspect(struct ike_sa *sa, enum ike_cause cause, const char *detail)
+void engine_suspect(struct ike_engine *e, struct ike_sa *sa, enum ike_cause cause,
+                    const char *detail)
 {
-	sa->last_cause = cause;
-	snprintf(sa->cause_detail, sizeof(sa->cause_detail), "%s", detail);
+	ike_sa_note_cause(e->sas, sa, NULL, cause, detail);
 }
 
 void engine_disarm(struct ike_sa *sa)
@@ -146,6 +139,7 @@ int engine_send_child(struct ike_engine *e, struct ike_sa *sa, struct ike_child 
 	(void)raw_send(e, sa, buf, len);
 	if (retransmit)
 		retx_arm(&c->x->rt, e->settings.retransmit_timeout_ms);
+	engine_timers_touch(e, sa);
 	return 0;
 }
 
@@ -165,6 +159,7 @@ int engine_send(struct ike_engine *e, struct ike_sa *sa, const uint8_t *buf, siz
 	(void)raw_send(e, sa, buf, len);
 	if (retransmit)
 		retx_arm(&x->rt, e->settings.retransmit_timeout_ms);
+	engine_timers_touch(e, sa);
 	return 0;
 }
 
@@ -175,6 +170,7 @@ void engine_wait_peer(struct ike_engine *e, struct ike_sa *sa)
 	if (x == NULL)
 		return;
 	retx_wait(&x->rt, ike_settings_retransmit_span_ms(&e->settings));
+	engine_timers_touch(e, sa);
 }
 
 void engine_fail(struct ike_engine *e, struct ike_sa *sa, enum ike_cause cause, const char *detail)
@@ -193,22 +189,24 @@ bool engine_sa_alive(const struct ike_sa *sa)
 
 static bool peer_has_live_sa(struct ike_engine *e, const char *name)
 {
-	for (const struct ike_sa *sa = ike_sa_first(e->sas); sa != NULL; sa = sa->next)
-		if (engine_sa_alive(sa) && strcmp(sa->peer, name) == 0)
-			return true;
-	return false;
+	return engine_peer_live_sa(e, name) != NULL;
 }
 
-/* auto=start keeps its peer up: after a loss, negotiate again after restart_delay. */
+/*
+ * The per-peer lists and counters and the deadlines follow every event; and auto=start
+ * keeps its peer up: after a loss, negotiate again after restart_delay.
+ */
 static void on_event(void *ctx, const struct ike_event *ev)
 {
 	struct ike_engine *e = ctx;
 	struct engine_peer *p;
 
+	engine_track_event(e, ev);
+	engine_timers_event(e, ev);
 	if (ev->type != IKE_EV_SA_DELETED || ev->cause == IKE_CAUSE_SHUTDOWN ||
 	    ev->cause == IKE_CAUSE_CONFIG_REMOVED)
 		return;
-	p = find_peer(e, ev->sa->peer);
+	p = engine_find_peer(e, ev->sa->peer);
 	if (p == NULL || p->cfg.autostart != IKE_AUTO_START || p->restart_pending)
 		return;
 	if (peer_has_live_sa(e, p->cfg.name))
@@ -256,7 +254,7 @@ long engine_initiate_peer(struct ike_engine *e, struct engine_peer *p)
 
 long ike_engine_initiate(struct ike_engine *e, const char *peer)
 {
-	struct engine_peer *p = find_peer(e, peer);
+	struct engine_peer *p = engine_find_peer(e, peer);
 	struct ike_sa *sa;
 
 	if (p == NULL)
@@ -274,63 +272,12 @@ size_t ike_peer_children_wanted(const struct ike_peer_cfg *p)
 	return quick_children_wanted(p);
 }
 
-struct ike_sa *engine_peer_established_sa(struct ike_engine *e, const char *name)
-{
-	struct ike_sa *best = NULL;
-
-	for (struct ike_sa *sa = ike_sa_first_mut(e->sas); sa != NULL; sa = sa->next)
-		if (sa->state == IKE_ST_ESTABLISHED && strcmp(sa->peer, name) == 0)
-			best = sa;
-	return best;
-}
-
-/* Installed children of sa for configured child idx. */
-static bool child_up(const struct ike_sa *sa, size_t idx)
-{
-	for (const struct ike_child *c = sa->children; c != NULL; c = c->next)
-		if (c->cfg_index == idx && c->state == IKE_CHILD_INSTALLED)
-			return true;
-	return false;
-}
-
-static size_t children_up(const struct ike_sa *sa, size_t wanted)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; sa != NULL && i < wanted; i++)
-		n += child_up(sa, i);
-	return n;
-}
-
 bool engine_peer_missing_children(struct ike_engine *e, const struct engine_peer *p)
 {
 	struct ike_sa *sa = engine_peer_established_sa(e, p->cfg.name);
 	size_t wanted = quick_children_wanted(&p->cfg);
 
-	return sa != NULL && children_up(sa, wanted) < wanted;
-}
-
-int ike_engine_peer_status(struct ike_engine *e, size_t i, struct ike_peer_status *st)
-{
-	const struct ike_sa *live = NULL;
-
-	if (i >= e->n_peers)
-		return -1;
-	memset(st, 0, sizeof(*st));
-	st->cfg = &e->peers[i].cfg;
-	st->ike = engine_peer_established_sa(e, st->cfg->name);
-	if (st->ike == NULL) {
-		for (const struct ike_sa *sa = ike_sa_first(e->sas); sa != NULL; sa = sa->next)
-			if (engine_sa_alive(sa) && strcmp(sa->peer, st->cfg->name) == 0)
-				live = sa;
-		st->ike = live;
-	}
-	st->children_wanted = quick_children_wanted(st->cfg);
-	if (st->ike != NULL && st->ike->state == IKE_ST_ESTABLISHED)
-		st->children_up = children_up(st->ike, st->children_wanted);
-	st->up = st->ike != NULL && st->ike->state == IKE_ST_ESTABLISHED &&
-	         st->children_up == st->children_wanted;
-	return 0;
+	return sa != NULL && engine_children_up(sa, wanted) < wanted;
 }
 
 void engine_delete_sa(struct ike_engine *e, struct ike_sa *sa, enum ike_cause reason)
@@ -362,12 +309,73 @@ void ike_engine_delete_all(struct ike_engine *e, enum ike_cause reason)
 		engine_delete_sa(e, sa, reason);
 }
 
+/* Frees the peers' tracks still attached (not handed on to a new configuration). */
 static void wipe_peers(struct engine_peer *peers, size_t n)
 {
 	if (peers == NULL)
 		return;
+	for (size_t i = 0; i < n; i++) {
+		free(peers[i].track);
+		ike_creds_unref(peers[i].cfg.creds);
+	}
 	OPENSSL_cleanse(peers, n * sizeof(*peers));
 	free(peers);
+}
+
+/*
+ * Give each new peer its track: the old one of a peer whose configuration is the same
+ * (its SAs and counters go on), else a new one.  Nothing is handed on unless every new
+ * one could be made (the caller frees those with np).
+ */
+static int hand_on_tracks(struct ike_engine *e, struct engine_peer *np, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		struct engine_peer *was = engine_find_peer(e, np[i].cfg.name);
+
+		if (was != NULL)
+			was->named_again = true;
+		if (was != NULL && was->track != NULL &&
+		    !ike_peer_cfg_differs(&was->cfg, &np[i].cfg))
+			continue;
+		np[i].track = engine_track_new();
+		if (np[i].track == NULL)
+			goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		struct engine_peer *was = engine_find_peer(e, np[i].cfg.name);
+
+		if (np[i].track != NULL)
+			continue;
+		if (was->track == NULL) { /* a name given twice: the first took it */
+			np[i].track = engine_track_new();
+			continue;
+		}
+		np[i].track = was->track;
+		was->track = NULL;
+	}
+	return 0;
+fail:
+	for (i = 0; i < e->n_peers; i++)
+		e->peers[i].named_again = false;
+	return -1;
+}
+
+/* A peer left or changed: its SAs go (DELETE sent) and join the orphans. */
+static void retire_peer(struct ike_engine *e, struct engine_peer *was, bool changed)
+{
+	struct engine_peer_track *tr = was->track;
+
+	for (struct ike_sa *sa = tr->head; sa != NULL; sa = sa->peer_next) {
+		if (!engine_sa_alive(sa))
+			continue;
+		engine_log(e, IKE_LOG_NOTICE, "conn-id %u: peer %s %s", sa->conn_id, sa->peer,
+		           changed ? "changed" : "removed");
+		engine_delete_sa(e, sa, IKE_CAUSE_CONFIG_REMOVED);
+	}
+	was->track = NULL;
+	engine_track_orphan(e, tr);
 }
 
 int ike_engine_set_peers(struct ike_engine *e, const struct ike_peer_cfg *peers, size_t n)
@@ -377,31 +385,37 @@ int ike_engine_set_peers(struct ike_engine *e, const struct ike_peer_cfg *peers,
 
 	if (np == NULL)
 		return -1;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		np[i].cfg = peers[i];
-	/* SAs of peers that left or changed go; the rest are kept untouched */
-	for (struct ike_sa *sa = ike_sa_first_mut(e->sas); sa != NULL; sa = sa->next) {
-		struct engine_peer *was = find_peer(e, sa->peer);
-		size_t j;
-
-		if (!engine_sa_alive(sa) || was == NULL)
-			continue;
-		for (j = 0; j < n; j++)
-			if (strcmp(np[j].cfg.name, sa->peer) == 0)
-				break;
-		if (j == n || ike_peer_cfg_differs(&was->cfg, &np[j].cfg)) {
-			engine_log(e, IKE_LOG_NOTICE, "conn-id %u: peer %s %s", sa->conn_id,
-			           sa->peer, j == n ? "removed" : "changed");
-			engine_delete_sa(e, sa, IKE_CAUSE_CONFIG_REMOVED);
-		}
+		ike_creds_ref(np[i].cfg.creds); /* the engine's copy holds its own reference */
 	}
+	if (hand_on_tracks(e, np, n) != 0) {
+		wipe_peers(np, n);
+		return -1;
+	}
+	/* SAs of peers that left or changed go; the rest are kept untouched */
+	for (size_t i = 0; i < old_n; i++)
+		if (e->peers[i].track != NULL)
+			retire_peer(e, &e->peers[i], e->peers[i].named_again);
+	engine_timers_forget_peers(e);
 	old = e->peers;
 	e->peers = np;
 	e->n_peers = n;
+	e->peers_gen++;
 	wipe_peers(old, old_n);
+	if (engine_index_peers(e) != 0) {
+		/* look-ups walk the peers until the next reload */
+		free(e->peer_slot);
+		e->peer_slot = NULL;
+		engine_log(e, IKE_LOG_WARNING, "out of memory indexing the peers");
+	}
+	if (engine_index_addrs(e) != 0)
+		engine_log(e, IKE_LOG_WARNING, "out of memory indexing the peers' addresses");
 	for (size_t i = 0; i < n; i++)
 		if (np[i].cfg.autostart == IKE_AUTO_START && !peer_has_live_sa(e, np[i].cfg.name))
 			engine_initiate_peer(e, &np[i]);
+	for (size_t i = 0; i < n; i++)
+		engine_timers_peer(e, &np[i]);
 	return 0;
 }
 
@@ -417,7 +431,10 @@ const struct ike_peer_cfg *ike_engine_peer(const struct ike_engine *e, size_t i)
 
 void ike_engine_set_settings(struct ike_engine *e, const struct ike_settings *s)
 {
+	struct ike_settings old = e->settings;
+
 	e->settings = *s;
+	engine_timers_settings(e, &old);
 }
 
 struct ike_sa_table *ike_engine_sas(struct ike_engine *e)
@@ -435,6 +452,8 @@ struct ike_engine *ike_engine_new(const struct ike_engine_ops *ops, void *ctx,
 	e->ops = *ops;
 	e->ctx = ctx;
 	e->settings = *settings;
+	e->orphans.stats.since_wall = time(NULL);
+	ike_timerq_init(&e->timers);
 	e->sas = ike_sa_table_new();
 	if (e->sas == NULL) {
 		free(e);
@@ -451,6 +470,9 @@ void ike_engine_free(struct ike_engine *e)
 	if (e == NULL)
 		return;
 	ike_sa_table_free(e->sas);
+	ike_timerq_free(&e->timers);
+	engine_free_addr_index(e);
 	wipe_peers(e->peers, e->n_peers);
+	free(e->peer_slot);
 	free(e);
 }

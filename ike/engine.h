@@ -57,6 +57,24 @@ void ike_engine_set_settings(struct ike_engine *e, const struct ike_settings *s)
 size_t ike_engine_peer_count(const struct ike_engine *e);
 const struct ike_peer_cfg *ike_engine_peer(const struct ike_engine *e, size_t i);
 
+/*
+ * A configured peer's counters, kept by the engine across its SAs: they survive rekeys,
+ * retries and the removal of SAs from the table, and restart (since_wall) only when the
+ * peer is added, or changed by a reload.  traffic sums the SAs removed from the table
+ * and those in it now.
+ */
+struct ike_peer_stats {
+	uint64_t attempts;    /* IKE SAs made for the peer, either role */
+	uint64_t established; /* times an SA of it reached QM_IDLE */
+	uint64_t failed;      /* negotiation failures, phase 1 and 2 */
+	uint64_t failures[IKE_CAUSE_COUNT];
+	uint64_t children_failed;                 /* of failed, those of phase 2 */
+	uint64_t child_failures[IKE_CAUSE_COUNT]; /* of failures, those of phase 2 */
+	uint64_t children_established;            /* phase-2 SAs installed */
+	struct ike_sa_counters traffic;
+	time_t since_wall; /* when these counters started */
+};
+
 /* What a configured peer looks like now, for the views. */
 struct ike_peer_status {
 	const struct ike_peer_cfg *cfg;
@@ -64,20 +82,47 @@ struct ike_peer_status {
 	size_t children_wanted;   /* configured (local_ts x remote_ts) */
 	size_t children_up;       /* of those, with an INSTALLED phase-2 SA */
 	bool up;                  /* ike at QM_IDLE and every wanted child up */
+	size_t n_sas;             /* its SAs in the table (deleted ones lingering included) */
+	size_t ipsec_sas;         /* INSTALLED phase-2 SAs of all its live IKE SAs */
+	struct ike_peer_stats stats;
 };
+
+/* Index of the configured peer with this name, or -1.  O(1). */
+long ike_engine_peer_find(const struct ike_engine *e, const char *name);
+
+/* Bumped by every ike_engine_set_peers(): views that cache peer indexes rebuild on change. */
+uint64_t ike_engine_peers_generation(const struct ike_engine *e);
+
+/*
+ * The same counters for the SAs no configured peer owns: those whose peer left the
+ * configuration or changed since they were made (and any made for an unknown name).
+ * since_wall is when the engine started.  In time proportional to those SAs.
+ */
+void ike_engine_orphan_stats(const struct ike_engine *e, struct ike_peer_stats *st);
+
 /* Phase-2 SAs a peer's configuration asks for (local_ts x remote_ts; 0 without). */
 size_t ike_peer_children_wanted(const struct ike_peer_cfg *p);
 
-/* Status of the i-th configured peer; returns -1 past the end. */
+/*
+ * The i-th configured peer's newest live SA and its newest SA at QM_IDLE (NULL when it
+ * has none), in O(1) however many SAs it has; -1 past the end.
+ */
+int ike_engine_peer_sas(const struct ike_engine *e, size_t i, const struct ike_sa **live,
+                        const struct ike_sa **established);
+
+/* Status of the i-th configured peer, in time proportional to its own SAs; -1 past the end. */
 int ike_engine_peer_status(struct ike_engine *e, size_t i, struct ike_peer_status *st);
 
 /* A datagram arrived on local from remote. */
 void ike_engine_input(struct ike_engine *e, const struct sockaddr *local,
                       const struct sockaddr *remote, const uint8_t *buf, size_t len);
 
-/* Milliseconds until the next timer is due (0 = now), or -1 when none is pending. */
+/*
+ * Milliseconds until the next timer is due (0 = now), or -1 when none is pending.  O(1)
+ * (plus O(log n) for each SA changed since the last call): ask on every loop turn.
+ */
 int64_t ike_engine_next_timeout_ms(struct ike_engine *e);
-/* Run the timers that are due. */
+/* Run the timers that are due: O(k log n) for k due. */
 void ike_engine_run_timers(struct ike_engine *e);
 
 /*

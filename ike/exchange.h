@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "cert.h"
 #include "codec.h"
 #include "dh.h"
 #include "engine.h"
@@ -17,18 +18,22 @@
 #include "natt.h"
 #include "sa.h"
 
-#define IKE_NONCE_LEN 32 /* what we send */
-#define IKE_NONCE_MIN 8  /* RFC 2409 5: 8..256 bytes */
-#define IKE_NONCE_MAX 256
+#define IKE_NONCE_LEN   32 /* what we send */
+#define IKE_NONCE_MIN   8  /* RFC 2409 5: 8..256 bytes */
+#define IKE_NONCE_MAX   256
+#define IKE_ID_WIRE_MAX 1024 /* an ID payload's data as we build it (a DER DN may be long) */
 
 /* Retransmission state of one exchange (retx.c). */
 struct ike_retx {
 	uint8_t *last_out; /* the last message we sent */
 	size_t last_out_len;
-	uint8_t *last_in; /* the last message we answered */
+	uint8_t *last_in; /* the last message we took from the peer */
 	size_t last_in_len;
-	uint32_t tries;   /* retransmissions so far */
-	uint32_t wait_ms; /* current back-off */
+	bool in_answered;     /* last_out is our answer to last_in (else last_in was final) */
+	uint32_t dup_answers; /* how often last_out was resent for copies of last_in */
+	uint32_t out_gen;     /* bumped by every retx_keep_out */
+	uint32_t tries;       /* retransmissions so far */
+	uint32_t wait_ms;     /* current back-off */
 	bool armed;
 	bool retransmits;   /* we retransmit on the timer (else we only wait) */
 	struct timespec at; /* CLOCK_MONOTONIC deadline */
@@ -38,9 +43,16 @@ void ts_add_ms(struct timespec *ts, uint64_t ms);
 int64_t ts_diff_ms(const struct timespec *a, const struct timespec *b);
 void retx_free(struct ike_retx *r);
 int retx_keep_out(struct ike_retx *r, const uint8_t *buf, size_t len);
-int retx_keep_in(struct ike_retx *r, const uint8_t *buf, size_t len);
-/* Whether buf is the message we answered last (the peer retransmitted it). */
+/* Keep the message just taken from the peer: answered (last_out is, or is about to be, its
+ * answer) or final (nothing answers it: a copy of it is dropped, never answered with an
+ * older message of ours -- answering would start two peers bouncing copies forever). */
+int retx_keep_in(struct ike_retx *r, const uint8_t *buf, size_t len, bool answered);
+/* Whether buf is the message we took last (the peer retransmitted it). */
 bool retx_is_dup(const struct ike_retx *r, const uint8_t *buf, size_t len);
+/* A copy of last_in came: whether to resend last_out for it (answered, and not more than
+ * RETX_MAX_DUP_ANSWERS times for one message). Counts the answer. */
+#define RETX_MAX_DUP_ANSWERS 8
+bool retx_answer_dup(struct ike_retx *r);
 /* Retransmit on a timer: first after first_ms, doubling. */
 void retx_arm(struct ike_retx *r, uint32_t first_ms);
 /* Only wait span_ms for the peer. */
@@ -62,6 +74,7 @@ struct ike_exchange {
 	struct ike_p1_keys keys; /* secret; wiped on free */
 	bool have_keys;
 	bool saw_undecryptable;           /* evidence of a key mismatch */
+	bool certreq_seen;                /* the peer sent a CERTREQ (send_cert = ifasked) */
 	uint8_t rx_iv[IKE_MAX_BLOCK_LEN]; /* IV after the message being handled, if it holds */
 
 	struct ike_retx rt;
@@ -84,11 +97,39 @@ struct ike_child_exchange {
 	struct ike_retx rt;
 };
 
+/*
+ * A configured peer's SAs and counters (engine.c).  It lives while the peer's
+ * configuration stays the same, across reloads; a peer added or changed gets a new one.
+ * The SAs of a peer that left or changed move to the engine's orphan track.
+ */
+struct engine_peer_track {
+	struct ike_sa *head, *tail; /* its SAs in conn-id order, through sa->peer_next */
+	size_t n_sas;
+	struct ike_peer_stats stats; /* traffic: of the SAs removed from the table only */
+	/* a configured peer's (not the orphans'): the same in conn-id order, those not
+	 * DELETED (sa->live_next) and those at QM_IDLE (sa->est_next); the tails are the
+	 * newest, found in O(1) */
+	struct ike_sa *live_head, *live_tail, *est_head, *est_tail;
+};
+
 struct engine_peer {
 	struct ike_peer_cfg cfg;
-	bool restart_pending; /* auto=start: negotiate again at restart_at */
+	struct engine_peer_track *track; /* NULL only when memory ran out */
+	bool restart_pending;            /* auto=start: negotiate again at restart_at */
 	struct timespec restart_at;
 	struct timespec qm_retry_at; /* auto=start: missing children tried again then */
+	bool named_again;            /* set_peers' scratch: the new configuration has it */
+	struct ike_timer timer;      /* restart_at or qm_retry_at, when one is pending */
+};
+
+/* Peers by remote address (peer_match.c): host peers hashed, the others in a list. */
+struct engine_addr_index {
+	bool ready;     /* false: no index (out of memory), every peer is walked */
+	size_t *slot;   /* open addressing: first peer of an address's chain + 1, 0 = empty */
+	size_t n_slots; /* a power of two > 2 n_peers */
+	size_t *next;   /* per peer: the next peer with the same address + 1, 0 = end */
+	size_t *wide;   /* the peers with a subnet or %any, in configuration order */
+	size_t n_wide;
 };
 
 struct ike_engine {
@@ -98,6 +139,17 @@ struct ike_engine {
 	struct ike_sa_table *sas;
 	struct engine_peer *peers;
 	size_t n_peers;
+	/* peers by name: open addressing, index + 1 (0 = empty); a power of two > 2 n_peers */
+	size_t *peer_slot;
+	size_t peer_slots;
+	struct engine_addr_index addrs;
+	uint64_t peers_gen;
+	struct engine_peer_track orphans; /* SAs no configured peer owns */
+	/* every deadline: SAs, phase-2 SAs, peers (timers.c); SAs whose deadlines may have
+	 * changed wait in the touched list until the queue is next read */
+	struct ike_timerq timers;
+	struct ike_sa *touched;
+	bool timers_lost; /* the queue could not grow: some deadlines are not in it */
 };
 
 /* ---- engine.c: services for handlers ---- */
@@ -123,6 +175,8 @@ void engine_now(struct timespec *ts);
 bool engine_sa_alive(const struct ike_sa *sa);
 /* The peer's newest SA at QM_IDLE, or NULL. */
 struct ike_sa *engine_peer_established_sa(struct ike_engine *e, const char *name);
+/* The peer's newest live SA, or NULL. */
+struct ike_sa *engine_peer_live_sa(struct ike_engine *e, const char *name);
 /* Whether an established peer lacks some of its configured children. */
 bool engine_peer_missing_children(struct ike_engine *e, const struct engine_peer *p);
 long engine_initiate_peer(struct ike_engine *e, struct engine_peer *p);
@@ -131,8 +185,46 @@ void engine_delete_sa(struct ike_engine *e, struct ike_sa *sa, enum ike_cause re
 void engine_copy_addr(struct sockaddr_storage *dst, const struct sockaddr *src);
 /* Move an SA to the NAT-T ports (RFC 3947: after MM4 when a NAT was found). 0 or -1. */
 int engine_float(struct ike_engine *e, struct ike_sa *sa);
-/* Record the likely cause of a stall on the SA while it still negotiates (no event). */
-void engine_suspect(struct ike_sa *sa, enum ike_cause cause, const char *detail);
+/* Record the likely cause of a stall on the SA while it still negotiates (no failure
+ * counted; IKE_EV_CAUSE_NOTED tells the views that keep a copy). */
+void engine_suspect(struct ike_engine *e, struct ike_sa *sa, enum ike_cause cause,
+                    const char *detail);
+
+/* ---- peer_track.c: per-peer SA lists and counters, peers by name ---- */
+/* (Re)build the name index of e->peers. 0, or -1 on out of memory (look-ups then walk). */
+int engine_index_peers(struct ike_engine *e);
+/* The configured peer of that name, or NULL.  O(1). */
+struct engine_peer *engine_find_peer(struct ike_engine *e, const char *name);
+/* A new, empty track whose counters start now; NULL on out of memory. */
+struct engine_peer_track *engine_track_new(void);
+/* Move a track's SAs to the orphans and free it. */
+void engine_track_orphan(struct ike_engine *e, struct engine_peer_track *tr);
+/* Follow an event of the table: link new SAs to their peer, count, retire removed ones. */
+void engine_track_event(struct ike_engine *e, const struct ike_event *ev);
+/* Configured children (0 .. wanted-1) with an INSTALLED phase-2 SA under sa. */
+size_t engine_children_up(const struct ike_sa *sa, size_t wanted);
+
+/* ---- peer_match.c: the peer a first message is from ---- */
+/* (Re)build the index of e->peers by remote address.  0, or -1 (then matches walk). */
+int engine_index_addrs(struct ike_engine *e);
+void engine_free_addr_index(struct ike_engine *e);
+/* The most specific peer whose remote covers remote and whose local (when set) is local;
+ * NULL when none.  O(1) plus the peers with a subnet or %any. */
+struct engine_peer *engine_match_peer(struct ike_engine *e, const struct sockaddr *local,
+                                      const struct sockaddr *remote);
+
+/* ---- timers.c: the deadline queue ---- */
+/* sa's deadlines (its own, its children's, its peer's) may have changed: they are read
+ * again before the queue is next used.  O(1). */
+void engine_timers_touch(struct ike_engine *e, struct ike_sa *sa);
+/* Follow a table event: touch the SA; an SA or a child about to be freed leaves the queue. */
+void engine_timers_event(struct ike_engine *e, const struct ike_event *ev);
+/* A peer's deadline (restart_at, qm_retry_at) may have changed. */
+void engine_timers_peer(struct ike_engine *e, struct engine_peer *p);
+/* The configured peers are about to be replaced: theirs leave the queue. */
+void engine_timers_forget_peers(struct ike_engine *e);
+/* The settings changed: every deadline that depends on them is read again. */
+void engine_timers_settings(struct ike_engine *e, const struct ike_settings *old);
 
 /* ---- phase1.c: what Main and Aggressive Mode share ---- */
 /* Write our SA payload offering the peer's proposals; returns its body offset/len. */
@@ -142,7 +234,8 @@ int phase1_put_sa(struct msg_builder *b, const struct ike_peer_cfg *p, uint32_t 
 int phase1_put_sa_reply(struct msg_builder *b, const struct ike_sa_transform *xf,
                         uint8_t transform_num);
 /* Choose the first of the initiator's transforms that one of ours matches. Returns 0 and
- * fills xf/num, or -1 (no proposal chosen), or -2 (malformed). */
+ * fills xf/num, or -1 (no proposal chosen), -2 (malformed), or -3 (no proposal chosen,
+ * but one matched in all but the auth method: xf->auth is the peer's). */
 int phase1_choose(const uint8_t *sa_body, size_t len, const struct ike_peer_cfg *p,
                   struct ike_sa_transform *xf, uint8_t *num);
 /* Check the responder's answer against what we offered. 0, -1 (not offered), -2 (malformed). */
@@ -166,6 +259,32 @@ enum natt_version phase1_natt_version(const struct isakmp_msg *m);
 int phase1_put_nat_d(struct msg_builder *b, const struct ike_sa *sa);
 /* Set sa->nat_local / nat_remote from the peer's NAT-D payloads; 0, or -1 if unusable. */
 int phase1_detect_nat(struct ike_sa *sa, const struct isakmp_msg *m);
+
+/* ---- phase1_auth.c: MM5 / MM6 authentication (pre-shared key or signatures) ---- */
+/* The hash of HASH_I / HASH_R's PRF for an auth method: SHA-2 for ECDSA (RFC 4754), 0
+ * (the negotiated hash) for the others. */
+uint16_t phase1_auth_hash(uint16_t auth);
+/* "psk", "rsa-sig", "ecdsa-256" ...; "other" for a method we do not name. */
+const char *phase1_auth_name(uint16_t auth);
+/* Our CERTREQ payloads (MM3, MM4): one per CA of p, none without certificates. */
+void phase1_put_certreq(struct msg_builder *b, const struct ike_peer_cfg *p);
+/* Our ID and HASH, or ID, [CERT ...] and SIG (sets sa->local_id).  0 or -1. */
+int phase1_put_auth(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b);
+struct phase1_auth_result {
+	enum ike_cause cause; /* NONE when the peer is authenticated */
+	uint16_t notify;      /* what to tell the peer (0: nothing) */
+	char detail[64];
+	struct ike_id got;                      /* the identity the peer sent */
+	char subject[IKE_CERT_SUBJECT_MAX + 1]; /* its certificate's subject, "" without */
+};
+/* Check the peer's MM5 / MM6 payloads; the cause (NONE when all hold) and r. */
+enum ike_cause phase1_check_auth(struct ike_sa *sa, const struct ike_peer_cfg *p,
+                                 const struct isakmp_msg *m, struct phase1_auth_result *r);
+/* The peer refused our MM5 / MM6 with notify under signatures: what our own certificate
+ * tells (expired, not yet valid, revoked, our identity not in it; detail set), else the
+ * notify's cause, else guess. */
+enum ike_cause phase1_cert_refused(struct ike_engine *e, const struct ike_sa *sa, uint16_t notify,
+                                   enum ike_cause guess, char *detail, size_t len);
 
 /* ---- phase2.c: Quick Mode payloads ---- */
 /* The PFS group our Quick Modes use: the first ESP proposal's (0 = none). */

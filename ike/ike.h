@@ -98,8 +98,14 @@ enum ike_auth {
 	IKE_AUTH_PSK = 1,
 	IKE_AUTH_DSS = 2,
 	IKE_AUTH_RSA_SIG = 3,
-	IKE_AUTH_ECDSA_256 = 9, /* RFC 4754 */
+	IKE_AUTH_ECDSA_256 = 9,  /* RFC 4754: P-256 with SHA-256 */
+	IKE_AUTH_ECDSA_384 = 10, /* P-384 with SHA-384 */
+	IKE_AUTH_ECDSA_521 = 11, /* P-521 with SHA-512 */
 };
+
+/* RFC 2408 3.9: certificate encodings of the CERT and CERTREQ payloads */
+#define ISAKMP_CERT_X509_SIG 4 /* X.509 certificate, signature */
+#define ISAKMP_CERT_CRL      7 /* certificate revocation list */
 
 /* IANA group descriptions (RFC 2409, 3526, 5903) */
 enum ike_group {

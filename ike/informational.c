@@ -270,6 +270,31 @@ static enum ike_cause notify_cause(const struct ike_sa *sa, uint16_t type)
 	}
 }
 
+/*
+ * A responder's SA is established once it sent MM6; an initiator that refuses MM6 (our
+ * certificate, our identity) can only say so afterwards: an authentication error about
+ * the ISAKMP SA itself, not about a Quick Mode.
+ */
+static bool refuses_our_mm6(const struct ike_sa *sa, const struct isakmp_notify *n)
+{
+	if (sa->role != IKE_ROLE_RESPONDER || sa->xf.auth == IKE_AUTH_PSK ||
+	    n->protocol != ISAKMP_PROTO_ISAKMP || sa->children != NULL)
+		return false;
+	switch (n->type) {
+	case ISAKMP_N_INVALID_ID_INFORMATION:
+	case ISAKMP_N_INVALID_CERT_ENCODING:
+	case ISAKMP_N_INVALID_CERTIFICATE:
+	case ISAKMP_N_CERT_TYPE_UNSUPPORTED:
+	case ISAKMP_N_INVALID_CERT_AUTHORITY:
+	case ISAKMP_N_AUTHENTICATION_FAILED:
+	case ISAKMP_N_INVALID_SIGNATURE:
+	case ISAKMP_N_CERTIFICATE_UNAVAILABLE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void take_notify(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_notify *n,
                         bool authenticated)
 {
@@ -281,6 +306,16 @@ static void take_notify(struct ike_engine *e, struct ike_sa *sa, const struct is
 	           isakmp_notify_name(n->type));
 	if (n->type > ISAKMP_N_ERROR_MAX)
 		return; /* status notifies */
+	if (sa->state == IKE_ST_ESTABLISHED && authenticated && refuses_our_mm6(sa, n)) {
+		detail[0] = '\0';
+		c = phase1_cert_refused(e, sa, n->type, IKE_CAUSE_PEER_NOTIFY, detail,
+		                        sizeof(detail));
+		if (detail[0] == '\0')
+			snprintf(detail, sizeof(detail), "MM6 refused by peer: %s",
+			         isakmp_notify_name(n->type));
+		engine_fail(e, sa, c, detail);
+		return;
+	}
 	if (sa->state == IKE_ST_ESTABLISHED) {
 		/* errors on an established ISAKMP SA are about phase 2 */
 		if (authenticated)
@@ -288,13 +323,18 @@ static void take_notify(struct ike_engine *e, struct ike_sa *sa, const struct is
 		return;
 	}
 	c = notify_cause(sa, n->type);
-	snprintf(detail, sizeof(detail), "refused by peer: %s", isakmp_notify_name(n->type));
+	detail[0] = '\0';
+	if (sa->xf.auth != IKE_AUTH_PSK && sa->x != NULL && sa->x->have_keys)
+		c = phase1_cert_refused(e, sa, n->type, c, detail, sizeof(detail));
+	if (detail[0] == '\0')
+		snprintf(detail, sizeof(detail), "refused by peer: %s",
+		         isakmp_notify_name(n->type));
 	if (authenticated ||
 	    (n->type == ISAKMP_N_NO_PROPOSAL_CHOSEN && sa->state == IKE_ST_MAIN_I1)) {
 		engine_fail(e, sa, c, detail);
 		return;
 	}
-	engine_suspect(sa, c, detail);
+	engine_suspect(e, sa, c, detail);
 }
 
 static void take_delete(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_delete *d,

@@ -21,6 +21,27 @@ int ike_skeyid_psk(uint16_t hash, const uint8_t *psk, size_t psk_len, const uint
 }
 
 /*
+ * SKEYID = prf(Ni_b | Nr_b, g^xy): the nonces, concatenated, are the HMAC key.  Their
+ * joint length (16..512 bytes) may exceed the hash's block: HMAC then hashes the key
+ * first, as RFC 2104 says and every peer does.
+ */
+int ike_skeyid_sig(uint16_t hash, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+                   size_t nr_len, const uint8_t *gxy, size_t gxy_len, uint8_t *skeyid)
+{
+	uint8_t key[2 * 256];
+	const struct ike_chunk in[] = {{gxy, gxy_len}};
+	int ret;
+
+	if (ni == NULL || nr == NULL || ni_len > 256 || nr_len > 256)
+		return -1;
+	memcpy(key, ni, ni_len);
+	memcpy(key + ni_len, nr, nr_len);
+	ret = ike_prf(hash, key, ni_len + nr_len, in, 1, skeyid);
+	OPENSSL_cleanse(key, sizeof(key));
+	return ret;
+}
+
+/*
  * One of SKEYID_d, SKEYID_a, SKEYID_e:
  * prf(SKEYID, [previous |] g^xy | CKY-I | CKY-R | n), previous absent for SKEYID_d.
  * n is a single octet (0, 1, 2); tests/integration/kdf_oracle.sh checks this reading of
@@ -190,7 +211,13 @@ int ike_p1_hash(const struct ike_p1_keys *k, const uint8_t *g1, size_t g1_len, c
 
 	if (k == NULL || c1 == NULL || c2 == NULL)
 		return -1;
-	return ike_prf(k->hash, k->skeyid, k->prf_len, in, 6, out);
+	return ike_prf(k->auth_hash != 0 ? k->auth_hash : k->hash, k->skeyid, k->prf_len, in, 6,
+	               out);
+}
+
+size_t ike_p1_hash_len(const struct ike_p1_keys *k)
+{
+	return ike_hash_len(k->auth_hash != 0 ? k->auth_hash : k->hash);
 }
 
 int ike_msgid_iv(const struct ike_p1_keys *k, const uint8_t *p1_last_iv, uint32_t msgid,

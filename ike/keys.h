@@ -14,6 +14,9 @@ struct ike_p1_keys {
 	uint16_t hash; /* PRF = HMAC(hash) */
 	uint16_t encr;
 	size_t prf_len; /* ike_hash_len(hash) */
+	/* the PRF hash of HASH_I / HASH_R: 0 for hash; SHA-256/384/512 with ECDSA-256/384/521
+	 * (RFC 4754, as strongSwan and Libreswan read it) */
+	uint16_t auth_hash;
 	uint8_t skeyid[IKE_MAX_HASH_LEN];
 	uint8_t skeyid_d[IKE_MAX_HASH_LEN];
 	uint8_t skeyid_a[IKE_MAX_HASH_LEN];
@@ -27,6 +30,10 @@ struct ike_p1_keys {
 /* SKEYID = prf(pre-shared-key, Ni_b | Nr_b)  (RFC 2409 5) */
 int ike_skeyid_psk(uint16_t hash, const uint8_t *psk, size_t psk_len, const uint8_t *ni,
                    size_t ni_len, const uint8_t *nr, size_t nr_len, uint8_t *skeyid);
+
+/* SKEYID = prf(Ni_b | Nr_b, g^xy)  (RFC 2409 5, signature authentication) */
+int ike_skeyid_sig(uint16_t hash, const uint8_t *ni, size_t ni_len, const uint8_t *nr,
+                   size_t nr_len, const uint8_t *gxy, size_t gxy_len, uint8_t *skeyid);
 
 /*
  * SKEYID_d = prf(SKEYID, g^xy | CKY-I | CKY-R | 0)
@@ -50,8 +57,10 @@ int ike_key_expand(uint16_t hash, const uint8_t *skeyid_e, size_t e_len, uint8_t
  * HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b)
  * HASH_R = prf(SKEYID, g^xr | g^xi | CKY-R | CKY-I | SAi_b | IDir_b)
  * Callers pass the arguments in the order of the formula they compute; idb is the ID
- * payload body without its generic header.
+ * payload body without its generic header.  The PRF is k->auth_hash's HMAC when set;
+ * out gets ike_p1_hash_len(k) bytes.
  */
+size_t ike_p1_hash_len(const struct ike_p1_keys *k);
 int ike_p1_hash(const struct ike_p1_keys *k, const uint8_t *g1, size_t g1_len, const uint8_t *g2,
                 size_t g2_len, const uint8_t c1[8], const uint8_t c2[8], const uint8_t *sai,
                 size_t sai_len, const uint8_t *idb, size_t idb_len, uint8_t *out);

@@ -1,14 +1,17 @@
 /*
- * main_mode.c - IKEv1 Main Mode with pre-shared keys (RFC 2409 5.4).
+ * main_mode.c - IKEv1 Main Mode with pre-shared keys (RFC 2409 5.4) or signatures (5.1).
  *
  *   Initiator                          Responder
  *   HDR, SA                   -->                      MM1
  *                             <--      HDR, SA         MM2
- *   HDR, KE, Ni               -->                      MM3
- *                             <--      HDR, KE, Nr     MM4
- *   HDR*, IDii, HASH_I        -->                      MM5
- *                             <--      HDR*, IDir, HASH_R   MM6
+ *   HDR, KE, Ni [, CR ...]    -->                      MM3
+ *                             <--      HDR, KE, Nr [, CR ...]   MM4
+ *   HDR*, IDii, HASH_I        -->                      MM5 (pre-shared key)
+ *   HDR*, IDii, [CERT,] SIG_I -->                      MM5 (signatures)
+ *                             <--      HDR*, IDir, HASH_R       MM6
+ *                             <--      HDR*, IDir, [CERT,] SIG_R
  *
+ * The payloads of MM5 and MM6 and their checks are phase1_auth.c's.
  * Each handler is named after the message it takes and the one it sends (Libreswan's
  * habit) and runs only after the dispatcher has checked the message against its state's
  * row: exchange type, encryption, required payloads.  Encrypted messages arrive
@@ -25,6 +28,8 @@
 #include "ike.h"
 
 #define MSG_BUF 4096 /* largest phase-1 message we build: SA with 16 transforms, KE 512 */
+#define AUTH_BUF                                                                                   \
+	(IKE_CREDS_MAX_OWN * (IKE_CERT_DER_MAX + 8) + 4096) /* MM5 / MM6 with certificates */
 
 static void main_hdr(const struct ike_sa *sa, struct isakmp_hdr *h, uint8_t flags)
 {
@@ -79,13 +84,14 @@ static int keep_sai(struct ike_exchange *x, const uint8_t *body, size_t len)
 int main_outI1(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cfg *p)
 {
 	struct ike_exchange *x = engine_exchange(sa);
-	uint8_t buf[MSG_BUF];
+	uint8_t buf[MSG_BUF], icookie[8];
 	struct msg_builder b;
 	struct isakmp_hdr h;
 	size_t off, len;
 
-	if (x == NULL || phase1_cookie(sa->icookie) != 0)
+	if (x == NULL || phase1_cookie(icookie) != 0)
 		return -1;
+	ike_sa_set_icookie(e->sas, sa, icookie);
 	main_hdr(sa, &h, 0);
 	msg_init(&b, buf, sizeof(buf), &h);
 	if (phase1_put_sa(&b, p, p->ike_lifetime, &off, &len) != 0)
@@ -94,6 +100,15 @@ int main_outI1(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cf
 		return -1;
 	phase1_put_natt_vids(&b, NATT_NONE);
 	return send_msg(e, sa, buf, msg_finish(&b));
+}
+
+/* "refused by us: the peer offers rsig, we use psk" */
+static const char *auth_refusal(uint16_t theirs, const struct ike_peer_cfg *p, char *buf,
+                                size_t len)
+{
+	snprintf(buf, len, "refused by us: the peer offers auth %s, we use %s",
+	         phase1_auth_name(theirs), phase1_auth_name(ike_peer_auth(p)));
+	return buf;
 }
 
 /* HDR, SA --> HDR, SA */
@@ -105,6 +120,7 @@ enum ike_handler_result main_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
 	struct ike_exchange *x = engine_exchange(sa);
 	struct ike_sa_transform xf;
 	uint8_t buf[MSG_BUF], num = 0;
+	char detail[sizeof(sa->cause_detail)];
 	struct msg_builder b;
 	struct isakmp_hdr h;
 	int r;
@@ -122,12 +138,13 @@ enum ike_handler_result main_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
 		engine_fail(e, sa, IKE_CAUSE_MALFORMED, "in the peer's MM1 SA payload");
 		return IKE_R_FAIL;
 	}
-	if (r == -1) {
+	if (r == -1 || r == -3) {
 		info_send_notify_plain(e, (const struct sockaddr *)&sa->local,
 		                       (const struct sockaddr *)&sa->remote, sa->icookie,
 		                       sa->rcookie, ISAKMP_N_NO_PROPOSAL_CHOSEN);
 		engine_fail(e, sa, IKE_CAUSE_NO_PROPOSAL_CHOSEN,
-		            "refused by us: no proposal of the peer matches our ike =");
+		            r == -3 ? auth_refusal(xf.auth, p, detail, sizeof(detail))
+		                    : "refused by us: no proposal of the peer matches our ike =");
 		return IKE_R_FAIL;
 	}
 	if (keep_sai(x, sap->body, sap->len) != 0 || phase1_cookie(sa->rcookie) != 0) {
@@ -183,7 +200,9 @@ static enum ike_cause take_ke_nonce(struct ike_sa *sa, const struct isakmp_msg *
 }
 
 /*
- * g^xy, then SKEYID = prf(pre-shared-key, Ni_b | Nr_b) and the rest of the keys.
+ * g^xy, then SKEYID and the rest of the keys:
+ *   pre-shared key  SKEYID = prf(pre-shared-key, Ni_b | Nr_b)
+ *   signatures      SKEYID = prf(Ni_b | Nr_b, g^xy)
  * The shared secret is wiped here; the DH private key is freed.
  */
 static int derive_keys(struct ike_engine *e, struct ike_sa *sa)
@@ -201,8 +220,12 @@ static int derive_keys(struct ike_engine *e, struct ike_sa *sa)
 		goto done;
 	x->keys.hash = sa->xf.hash;
 	x->keys.encr = sa->xf.encr;
-	if (ike_skeyid_psk(sa->xf.hash, p->psk, p->psk_len, x->ni, x->ni_len, x->nr, x->nr_len,
-	                   x->keys.skeyid) != 0)
+	x->keys.auth_hash = phase1_auth_hash(sa->xf.auth);
+	if (sa->xf.auth == IKE_AUTH_PSK
+	        ? ike_skeyid_psk(sa->xf.hash, p->psk, p->psk_len, x->ni, x->ni_len, x->nr,
+	                         x->nr_len, x->keys.skeyid) != 0
+	        : ike_skeyid_sig(sa->xf.hash, x->ni, x->ni_len, x->nr, x->nr_len, gxy, gxy_len,
+	                         x->keys.skeyid) != 0)
 		goto done;
 	if (ike_p1_keys_derive(&x->keys, sa->xf.keylen, gxy, gxy_len, sa->icookie, sa->rcookie,
 	                       x->gxi, x->g_len, x->gxr, x->g_len) != 0)
@@ -249,7 +272,7 @@ enum ike_handler_result main_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
 	r = phase1_check_reply(sap->body, sap->len, p, &sa->xf);
 	if (r == -2) {
 		sa->ctr.malformed++;
-		engine_suspect(sa, IKE_CAUSE_MALFORMED, "in the peer's MM2");
+		engine_suspect(e, sa, IKE_CAUSE_MALFORMED, "in the peer's MM2");
 		return IKE_R_IGNORE;
 	}
 	if (r == -1) {
@@ -267,6 +290,8 @@ enum ike_handler_result main_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
 	msg_init(&b, buf, sizeof(buf), &h);
 	msg_payload(&b, ISAKMP_NP_KE, x->gxi, x->g_len);
 	msg_payload(&b, ISAKMP_NP_NONCE, x->ni, x->ni_len);
+	if (sa->xf.auth != IKE_AUTH_PSK)
+		phase1_put_certreq(&b, p);
 	if (sa->natt_version != NATT_NONE)
 		phase1_put_nat_d(&b, sa);
 	if (send_msg(e, sa, buf, msg_finish(&b)) != 0) {
@@ -299,6 +324,7 @@ static void take_nat_d(struct ike_engine *e, struct ike_sa *sa, const struct isa
 enum ike_handler_result main_inI2_outR2(struct ike_engine *e, struct ike_sa *sa,
                                         const struct isakmp_msg *m)
 {
+	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	struct ike_exchange *x = sa->x;
 	uint8_t buf[MSG_BUF];
 	struct msg_builder b;
@@ -315,10 +341,14 @@ enum ike_handler_result main_inI2_outR2(struct ike_engine *e, struct ike_sa *sa,
 	if (derive_keys(e, sa) != 0)
 		return reject_ke(e, sa, IKE_CAUSE_INVALID_KE, "the peer's MM3 KE is not usable");
 	take_nat_d(e, sa, m);
+	if (isakmp_msg_find(m, ISAKMP_NP_CR, NULL) != NULL)
+		x->certreq_seen = true;
 	main_hdr(sa, &h, 0);
 	msg_init(&b, buf, sizeof(buf), &h);
 	msg_payload(&b, ISAKMP_NP_KE, x->gxr, x->g_len);
 	msg_payload(&b, ISAKMP_NP_NONCE, x->nr, x->nr_len);
+	if (sa->xf.auth != IKE_AUTH_PSK && p != NULL)
+		phase1_put_certreq(&b, p);
 	if (sa->natt_version != NATT_NONE)
 		phase1_put_nat_d(&b, sa);
 	if (send_msg(e, sa, buf, msg_finish(&b)) != 0) {
@@ -329,35 +359,25 @@ enum ike_handler_result main_inI2_outR2(struct ike_engine *e, struct ike_sa *sa,
 	return IKE_R_OK;
 }
 
-/*
- * Our ID payload and its HASH:
- * HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b)
- * HASH_R = prf(SKEYID, g^xr | g^xi | CKY-R | CKY-I | SAi_b | IDir_b)
- */
-static int send_id_hash(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cfg *p)
+/* Our MM5 or MM6: ID and HASH, or ID, [CERT ...] and SIG (phase1_auth.c), encrypted. */
+static int send_id_auth(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cfg *p)
 {
-	struct ike_exchange *x = sa->x;
-	bool init = sa->role == IKE_ROLE_INITIATOR;
-	uint8_t idb[4 + IKE_ID_MAX], hash[IKE_MAX_HASH_LEN], buf[MSG_BUF];
+	uint8_t *buf = malloc(AUTH_BUF);
 	struct msg_builder b;
 	struct isakmp_hdr h;
-	size_t idb_len = phase1_id_body(sa, p, true, idb, sizeof(idb));
+	int ret = -1;
 
-	if (idb_len == 0 || phase1_id_decode(idb, idb_len, &sa->local_id) != 0)
-		return -1;
-	if (ike_p1_hash(&x->keys, init ? x->gxi : x->gxr, x->g_len, init ? x->gxr : x->gxi,
-	                x->g_len, init ? sa->icookie : sa->rcookie,
-	                init ? sa->rcookie : sa->icookie, x->sai_b, x->sai_len, idb, idb_len,
-	                hash) != 0)
+	if (buf == NULL)
 		return -1;
 	main_hdr(sa, &h, ISAKMP_FLAG_ENC);
-	msg_init(&b, buf, sizeof(buf), &h);
-	msg_payload(&b, ISAKMP_NP_ID, idb, idb_len);
-	msg_payload(&b, ISAKMP_NP_HASH, hash, x->keys.prf_len);
-	return send_encrypted(e, sa, &b);
+	msg_init(&b, buf, AUTH_BUF, &h);
+	if (phase1_put_auth(sa, p, &b) == 0)
+		ret = send_encrypted(e, sa, &b);
+	free(buf);
+	return ret;
 }
 
-/* HDR, KE, Nr <-- HDR, KE, Nr; then HDR*, IDii, HASH_I --> */
+/* HDR, KE, Nr <-- HDR, KE, Nr; then HDR*, IDii, HASH_I (or [CERT,] SIG_I) --> */
 enum ike_handler_result main_inR2_outI3(struct ike_engine *e, struct ike_sa *sa,
                                         const struct isakmp_msg *m)
 {
@@ -371,10 +391,12 @@ enum ike_handler_result main_inR2_outI3(struct ike_engine *e, struct ike_sa *sa,
 	if (p == NULL || derive_keys(e, sa) != 0)
 		return reject_ke(e, sa, IKE_CAUSE_INVALID_KE, "the peer's MM4 KE is not usable");
 	take_nat_d(e, sa, m);
+	if (isakmp_msg_find(m, ISAKMP_NP_CR, NULL) != NULL)
+		x->certreq_seen = true;
 	/* RFC 3947 4: behind a NAT the initiator moves to port 4500 for MM5 */
 	if (sa->nat_local || sa->nat_remote)
 		engine_float(e, sa);
-	if (send_id_hash(e, sa, p) != 0) {
+	if (send_id_auth(e, sa, p) != 0) {
 		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending MM5");
 		return IKE_R_FAIL;
 	}
@@ -383,64 +405,40 @@ enum ike_handler_result main_inR2_outI3(struct ike_engine *e, struct ike_sa *sa,
 }
 
 /*
- * Check the peer's ID and HASH (HASH_I when we respond, HASH_R when we initiate).
- * Returns NONE, KEY_MISMATCH (HASH wrong: the keys differ) or ID_MISMATCH.
- */
-static enum ike_cause check_id_hash(struct ike_sa *sa, const struct ike_peer_cfg *p,
-                                    const struct isakmp_msg *m, struct ike_id *got)
-{
-	const struct isakmp_payload *id = isakmp_msg_find(m, ISAKMP_NP_ID, NULL);
-	const struct isakmp_payload *hp = isakmp_msg_find(m, ISAKMP_NP_HASH, NULL);
-	struct ike_exchange *x = sa->x;
-	bool init = sa->role == IKE_ROLE_INITIATOR;
-	uint8_t want[IKE_MAX_HASH_LEN];
-
-	if (hp->len != x->keys.prf_len || phase1_id_decode(id->body, id->len, got) != 0)
-		return IKE_CAUSE_KEY_MISMATCH;
-	/* the peer's hash: its own g^x and cookie come first */
-	if (ike_p1_hash(&x->keys, init ? x->gxr : x->gxi, x->g_len, init ? x->gxi : x->gxr,
-	                x->g_len, init ? sa->rcookie : sa->icookie,
-	                init ? sa->icookie : sa->rcookie, x->sai_b, x->sai_len, id->body, id->len,
-	                want) != 0)
-		return IKE_CAUSE_INTERNAL;
-	if (ike_memeq_ct(want, hp->body, hp->len) != 0)
-		return IKE_CAUSE_KEY_MISMATCH;
-	if (!phase1_id_acceptable(sa, p, got))
-		return IKE_CAUSE_ID_MISMATCH;
-	return IKE_CAUSE_NONE;
-}
-
-/*
  * A verified MM5 or MM6 that fails: a wrong HASH leaves the SA waiting (the peer may
- * still send the right message; the timeout ends it with key-mismatch); a wrong
- * identity is final and the peer is told.
+ * still send the right message; the timeout ends it with key-mismatch); anything else
+ * is final, and the peer is told where a notify says it (INVALID-ID-INFORMATION,
+ * INVALID-CERTIFICATE ...).
  */
 static enum ike_handler_result auth_failed(struct ike_engine *e, struct ike_sa *sa,
-                                           enum ike_cause c, const struct ike_id *got,
-                                           const char *which)
+                                           const struct phase1_auth_result *r, const char *which)
 {
 	char detail[sizeof(sa->cause_detail)];
 
-	if (c == IKE_CAUSE_KEY_MISMATCH) {
+	if (r->cause == IKE_CAUSE_KEY_MISMATCH) {
 		sa->ctr.undecryptable++;
 		ike_sa_table_counters_mut(e->sas)->dropped_undecryptable++;
 		sa->x->saw_undecryptable = true;
 		snprintf(detail, sizeof(detail), "the peer's %s fails to authenticate", which);
-		engine_suspect(sa, IKE_CAUSE_KEY_MISMATCH, detail);
+		engine_suspect(e, sa, IKE_CAUSE_KEY_MISMATCH, detail);
 		engine_log(e, IKE_LOG_NOTICE,
 		           "conn-id %u peer %s: %s does not authenticate: probable pre-shared "
 		           "key mismatch",
 		           sa->conn_id, sa->peer, which);
 		return IKE_R_IGNORE;
 	}
-	if (c == IKE_CAUSE_ID_MISMATCH) {
+	if (r->notify != 0) {
 		memcpy(sa->x->keys.iv, sa->x->rx_iv, sa->x->keys.block_len);
-		info_send_notify(e, sa, ISAKMP_N_INVALID_ID_INFORMATION);
-		snprintf(detail, sizeof(detail), "refused by us: peer sent %.36s", got->value);
-		engine_fail(e, sa, IKE_CAUSE_ID_MISMATCH, detail);
-		return IKE_R_FAIL;
+		info_send_notify(e, sa, r->notify);
 	}
-	engine_fail(e, sa, c, which);
+	if (r->cause == IKE_CAUSE_ID_MISMATCH)
+		snprintf(detail, sizeof(detail), "refused by us: peer sent %.36s", r->got.value);
+	else
+		snprintf(detail, sizeof(detail), "%s", r->detail[0] != '\0' ? r->detail : which);
+	if (r->subject[0] != '\0')
+		engine_log(e, IKE_LOG_NOTICE, "conn-id %u peer %s: %s certificate \"%s\" refused",
+		           sa->conn_id, sa->peer, which, r->subject);
+	engine_fail(e, sa, r->cause, detail);
 	return IKE_R_FAIL;
 }
 
@@ -465,31 +463,43 @@ static void established(struct ike_engine *e, struct ike_sa *sa, enum ike_state 
 }
 
 /*
- * The peer's MM5 or MM6 (which): verify its HASH and identity.  IKE_R_OK when it
- * holds (the identity is taken and the IV chain moves on); otherwise what to return.
+ * The peer's MM5 or MM6 (which): verify its HASH, or its certificate and SIG, and its
+ * identity.  IKE_R_OK when they hold (the identity is taken and the IV chain moves on);
+ * otherwise what to return.
  */
 static enum ike_handler_result take_peer_auth(struct ike_engine *e, struct ike_sa *sa,
                                               const struct isakmp_msg *m, const char *which,
                                               const struct ike_peer_cfg **pp)
 {
 	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
-	struct ike_id got;
-	enum ike_cause c;
+	struct phase1_auth_result *r;
+	enum ike_handler_result ret = IKE_R_OK;
 
 	if (p == NULL) {
 		engine_fail(e, sa, IKE_CAUSE_CONFIG_REMOVED, "peer gone while negotiating");
 		return IKE_R_FAIL;
 	}
-	c = check_id_hash(sa, p, m, &got);
-	if (c != IKE_CAUSE_NONE)
-		return auth_failed(e, sa, c, &got, which);
-	sa->remote_id = got;
+	r = malloc(sizeof(*r));
+	if (r == NULL) {
+		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "out of memory checking the peer");
+		return IKE_R_FAIL;
+	}
+	if (phase1_check_auth(sa, p, m, r) != IKE_CAUSE_NONE) {
+		if (r->subject[0] != '\0')
+			snprintf(sa->peer_cert, sizeof(sa->peer_cert), "%s", r->subject);
+		ret = auth_failed(e, sa, r, which);
+		goto done;
+	}
+	sa->remote_id = r->got;
+	snprintf(sa->peer_cert, sizeof(sa->peer_cert), "%s", r->subject);
 	memcpy(sa->x->keys.iv, sa->x->rx_iv, sa->x->keys.block_len);
 	*pp = p;
-	return IKE_R_OK;
+done:
+	free(r);
+	return ret;
 }
 
-/* HDR*, IDii, HASH_I --> HDR*, IDir, HASH_R */
+/* HDR*, IDii, HASH_I --> HDR*, IDir, HASH_R (signatures: [CERT,] SIG_I, SIG_R) */
 enum ike_handler_result main_inI3_outR3(struct ike_engine *e, struct ike_sa *sa,
                                         const struct isakmp_msg *m)
 {
@@ -498,7 +508,7 @@ enum ike_handler_result main_inI3_outR3(struct ike_engine *e, struct ike_sa *sa,
 
 	if (r != IKE_R_OK)
 		return r;
-	if (send_id_hash(e, sa, p) != 0) {
+	if (send_id_auth(e, sa, p) != 0) {
 		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending MM6");
 		return IKE_R_FAIL;
 	}
@@ -531,6 +541,14 @@ enum ike_cause main_timeout_cause(const struct ike_sa *sa, char *detail, size_t 
 		snprintf(detail, len, "no reply to MM3");
 		return IKE_CAUSE_PEER_SILENT;
 	case IKE_ST_MAIN_I3:
+		if (sa->xf.auth != IKE_AUTH_PSK && !undecryptable) {
+			/* no key to differ: a responder that refuses our certificate and says
+			 * nothing looks like this */
+			snprintf(detail, len,
+			         "no reply to MM5: probable certificate or identity "
+			         "refused by the peer");
+			return IKE_CAUSE_CERT_UNTRUSTED;
+		}
 		/* after the key exchange, silence is what a responder with another key shows */
 		snprintf(detail, len,
 		         undecryptable

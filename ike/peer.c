@@ -11,6 +11,7 @@
 
 #include <openssl/crypto.h>
 
+#include "ike/cert.h"
 #include "ike/ike.h"
 #include "ike/peer.h"
 
@@ -211,10 +212,18 @@ bool ike_peer_cfg_differs(const struct ike_peer_cfg *a, const struct ike_peer_cf
 		return true;
 	if (!children_equal(a, b))
 		return true;
+	/* new certificates or keys renegotiate; a new CRL applies to the next negotiation */
+	if (!ike_creds_same(a->creds, b->creds))
+		return true;
 	/* Lengths are not secret; the bytes are compared in constant time. */
 	if (a->psk_len != b->psk_len || a->psk_len > IKE_PSK_MAX)
 		return true;
 	return CRYPTO_memcmp(a->psk, b->psk, a->psk_len) != 0;
+}
+
+uint16_t ike_peer_auth(const struct ike_peer_cfg *p)
+{
+	return p->creds != NULL ? ike_creds_auth(p->creds) : IKE_AUTH_PSK;
 }
 
 /* Whether the first bits of a and b are equal. */

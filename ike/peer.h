@@ -18,6 +18,8 @@
 #define IKE_MAX_PROPOSALS 16
 
 /* One phase-1 proposal: "aes128-sha256-modp2048". */
+struct ike_creds; /* ike/cert.h */
+
 struct ike_proposal {
 	uint16_t encr;   /* enum ike_encr */
 	uint16_t keylen; /* bits; 0 for fixed-length ciphers (3DES) */
@@ -103,7 +105,25 @@ struct ike_peer_cfg {
 	uint32_t ipsec_lifetime_kb; /* kilobytes; 0 = none */
 
 	struct ike_stall_override stall;
+
+	/*
+	 * Signature authentication: the peer's certificate, key, CAs and CRLs (ike/cert.h),
+	 * shared by reference: whoever copies a configuration holding them takes a
+	 * reference (ike_creds_ref) and drops it when done.  NULL: pre-shared key.
+	 */
+	struct ike_creds *creds;
+	uint8_t send_cert; /* enum ike_send_cert */
 };
+
+/* When our certificate goes in MM5 / MM6. */
+enum ike_send_cert {
+	IKE_SEND_CERT_ALWAYS = 0,  /* always (the default) */
+	IKE_SEND_CERT_IFASKED = 1, /* when the peer sent a certificate request */
+	IKE_SEND_CERT_NEVER = 2,   /* never: the peer must have it already */
+};
+
+/* The auth method a peer's configuration uses: IKE_AUTH_PSK, or its key's signature. */
+uint16_t ike_peer_auth(const struct ike_peer_cfg *p);
 
 /* Engine-wide settings from the [ikemond] section. */
 struct ike_settings {

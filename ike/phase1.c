@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cert.h"
 #include "crypto.h"
 #include "exchange.h"
 #include "ike.h"
@@ -95,7 +96,7 @@ int phase1_put_sa(struct msg_builder *b, const struct ike_peer_cfg *p, uint32_t 
 		xfs[i].encr = p->ike[i].encr;
 		xfs[i].keylen = p->ike[i].keylen;
 		xfs[i].hash = p->ike[i].hash;
-		xfs[i].auth = IKE_AUTH_PSK;
+		xfs[i].auth = ike_peer_auth(p);
 		xfs[i].group = p->ike[i].group;
 		xfs[i].lifetime_s = lifetime;
 		nums[i] = (uint8_t)(i + 1);
@@ -165,6 +166,7 @@ static int transform_to_xf(const struct isakmp_transform *t, struct ike_sa_trans
 	return 0;
 }
 
+/* Encryption, key length, hash and group: all but the auth method. */
 static bool proposal_matches(const struct ike_proposal *p, const struct ike_sa_transform *xf)
 {
 	uint16_t keylen = p->keylen;
@@ -172,14 +174,15 @@ static bool proposal_matches(const struct ike_proposal *p, const struct ike_sa_t
 	if (p->encr == IKE_ENCR_AES_CBC && keylen == 0)
 		keylen = 128;
 	return p->encr == xf->encr && keylen == xf->keylen && p->hash == xf->hash &&
-	       p->group == xf->group && xf->auth == IKE_AUTH_PSK;
+	       p->group == xf->group;
 }
 
+/* The index of our proposal xf matches, -1 for none, -2 when one would but for auth. */
 static int find_match(const struct ike_peer_cfg *p, const struct ike_sa_transform *xf)
 {
 	for (size_t i = 0; i < p->n_ike; i++)
 		if (proposal_matches(&p->ike[i], xf))
-			return (int)i;
+			return xf->auth == ike_peer_auth(p) ? (int)i : -2;
 	return -1;
 }
 
@@ -195,7 +198,7 @@ int phase1_choose(const uint8_t *sa_body, size_t len, const struct ike_peer_cfg 
                   struct ike_sa_transform *xf, uint8_t *num)
 {
 	struct isakmp_sa *sa = malloc(sizeof(*sa));
-	int ret = -1;
+	int ret = -1, m;
 
 	if (sa == NULL)
 		return -2;
@@ -213,7 +216,12 @@ int phase1_choose(const uint8_t *sa_body, size_t len, const struct ike_peer_cfg 
 
 			if (transform_to_xf(&pr->transforms[j], &cand) != 0)
 				continue;
-			if (find_match(p, &cand) < 0)
+			m = find_match(p, &cand);
+			if (m == -2 && ret == -1) {
+				ret = -3; /* only the auth method stood in the way: say so */
+				xf->auth = cand.auth;
+			}
+			if (m < 0)
 				continue;
 			cand.lifetime_s = agree_lifetime(cand.lifetime_s, p->ike_lifetime);
 			*xf = cand;
@@ -270,8 +278,30 @@ static size_t addr_id(const struct sockaddr_storage *ss, uint8_t *type, uint8_t 
 	return 0;
 }
 
+/*
+ * A DN identity in DER: our certificate's subject itself when the configured DN names
+ * it (a peer compares the two, and encodings of one name may differ), else the text
+ * encoded.
+ */
+static size_t dn_id(const struct ike_id *id, const struct ike_creds *creds, uint8_t *out,
+                    size_t cap)
+{
+	const uint8_t *subject;
+	size_t n = 0;
+
+	if (creds != NULL && ike_dn_text_equal(id->value, ike_creds_subject(creds))) {
+		subject = ike_creds_subject_der(creds, &n);
+		if (n == 0 || n > cap)
+			return 0;
+		memcpy(out, subject, n);
+		return n;
+	}
+	return ike_dn_from_text(id->value, out, cap, &n) == 0 ? n : 0;
+}
+
 /* Identity data on the wire for a configured identity. */
-static size_t cfg_id(const struct ike_id *id, uint8_t *type, uint8_t *out, size_t cap)
+static size_t cfg_id(const struct ike_id *id, const struct ike_creds *creds, uint8_t *type,
+                     uint8_t *out, size_t cap)
 {
 	size_t n;
 
@@ -281,6 +311,8 @@ static size_t cfg_id(const struct ike_id *id, uint8_t *type, uint8_t *out, size_
 		return cap >= 4 && inet_pton(AF_INET, id->value, out) == 1 ? 4 : 0;
 	case IKE_ID_IPV6_ADDR:
 		return cap >= 16 && inet_pton(AF_INET6, id->value, out) == 1 ? 16 : 0;
+	case IKE_ID_DER_ASN1_DN:
+		return dn_id(id, creds, out, cap);
 	default:
 		n = strlen(id->value);
 		if (n > cap)
@@ -306,7 +338,7 @@ size_t phase1_id_body(const struct ike_sa *sa, const struct ike_peer_cfg *p, boo
 	if (id->type == 0)
 		n = addr_id(addr, &out[0], out + 4, cap - 4);
 	else
-		n = cfg_id(id, &out[0], out + 4, cap - 4);
+		n = cfg_id(id, local ? p->creds : NULL, &out[0], out + 4, cap - 4);
 	return n == 0 ? 0 : n + 4;
 }
 
@@ -338,12 +370,19 @@ int phase1_id_decode(const uint8_t *body, size_t len, struct ike_id *id)
 			id->value[i] = isprint(raw.data[i]) ? (char)raw.data[i] : '?';
 		id->value[n] = '\0';
 		return 0;
+	case IKE_ID_DER_ASN1_DN:
+		/* as text ("C=CH, O=Example, CN=gw"); hex below when it is no DN or too long */
+		if (ike_dn_to_text(raw.data, raw.len, id->value, sizeof(id->value)) == 0)
+			return 0;
+		memset(id->value, 0, sizeof(id->value));
+		break;
 	default:
-		/* other types shown as hex, as far as it fits */
-		for (i = 0; i < raw.len && 2 * i + 2 < sizeof(id->value); i++)
-			snprintf(id->value + 2 * i, 3, "%02x", raw.data[i]);
-		return 0;
+		break;
 	}
+	/* other types shown as hex, as far as it fits */
+	for (i = 0; i < raw.len && 2 * i + 2 < sizeof(id->value); i++)
+		snprintf(id->value + 2 * i, 3, "%02x", raw.data[i]);
+	return 0;
 }
 
 bool phase1_id_acceptable(const struct ike_sa *sa, const struct ike_peer_cfg *p,
@@ -351,6 +390,12 @@ bool phase1_id_acceptable(const struct ike_sa *sa, const struct ike_peer_cfg *p,
 {
 	char addr[64];
 
+	/* remote_id = %any: whatever the peer says (with certificates: held by its certificate) */
+	if (p->remote_id.type == 0 && strcmp(p->remote_id.value, "%any") == 0)
+		return true;
+	if (p->remote_id.type == IKE_ID_DER_ASN1_DN)
+		return got->type == IKE_ID_DER_ASN1_DN &&
+		       ike_dn_text_equal(got->value, p->remote_id.value);
 	if (p->remote_id.type != 0)
 		return got->type == p->remote_id.type &&
 		       strcmp(got->value, p->remote_id.value) == 0;

@@ -67,20 +67,22 @@ static void child_selectors(const struct ike_sa *sa, const struct ike_peer_cfg *
 		ike_ts_from_addr(r, (const struct sockaddr *)&sa->remote);
 }
 
-/* A fresh inbound SPI: above the reserved range, unused by any live child. */
-static uint32_t new_spi(struct ike_engine *e)
+/*
+ * A fresh inbound SPI for c (c->spi_in): above the reserved range, unused by any live
+ * child (the table's SPI index answers in O(1)).  0 or -1.
+ */
+static int new_spi(struct ike_engine *e, struct ike_child *c)
 {
 	uint32_t spi = 0;
-	bool used;
+	int r = -1;
 
-	do {
+	while (r == -1) {
 		if (ike_random((uint8_t *)&spi, sizeof(spi)) != 0)
-			return 0;
-		used = spi < 0x100;
-		for (struct ike_sa *sa = ike_sa_first_mut(e->sas); sa && !used; sa = sa->next)
-			used = ike_child_by_spi(sa, spi, false) != NULL;
-	} while (used);
-	return spi;
+			return -1;
+		if (spi >= 0x100)
+			r = ike_child_claim_spi_in(e->sas, c, spi);
+	}
+	return r;
 }
 
 /* A message ID no child of sa uses. */
@@ -330,10 +332,9 @@ struct ike_child *quick_outI1(struct ike_engine *e, struct ike_sa *sa, size_t cf
 	c->x = x;
 	c->cfg_index = (uint32_t)cfg_index;
 	child_selectors(sa, p, cfg_index, &c->local_ts, &c->remote_ts);
-	c->spi_in = new_spi(e);
 	group = phase2_pfs_group(p);
 	x->ni_len = IKE_NONCE_LEN;
-	if (c->spi_in == 0 || ike_random(x->ni, x->ni_len) != 0)
+	if (new_spi(e, c) != 0 || ike_random(x->ni, x->ni_len) != 0)
 		goto fail;
 	if (group != 0) {
 		x->g_len = ike_dh_public_len(group);
@@ -465,7 +466,7 @@ static void quick_inR1_outI2(struct ike_engine *e, struct ike_sa *sa, struct ike
 		child_failed(e, sa, c, IKE_CAUSE_INTERNAL, "deriving KEYMAT");
 		goto done;
 	}
-	retx_keep_in(&x->rt, buf, len);
+	retx_keep_in(&x->rt, buf, len, true);
 	hash_off = qm_begin(sa, c->msgid, &b, out, sizeof(out));
 	if (qm_hash3(sa, c, want) != 0)
 		goto done;
@@ -609,7 +610,7 @@ static void quick_inI1_outR1(struct ike_engine *e, struct ike_sa *sa, const stru
 	c = ike_child_create(e->sas, sa, IKE_ROLE_RESPONDER, h->msgid);
 	if (c == NULL || (c->x = calloc(1, sizeof(*c->x))) == NULL)
 		goto done;
-	retx_keep_in(&c->x->rt, buf, len);
+	retx_keep_in(&c->x->rt, buf, len, true);
 	if (take_selectors(sa, m, c) != 0) {
 		refuse(e, sa, c, ISAKMP_N_INVALID_ID_INFORMATION, IKE_CAUSE_MALFORMED,
 		       "unreadable proxy identities in QM1");
@@ -631,8 +632,7 @@ static void quick_inI1_outR1(struct ike_engine *e, struct ike_sa *sa, const stru
 		       "refused by us");
 		goto done;
 	}
-	c->spi_in = new_spi(e);
-	if (c->spi_in == 0 || responder_ke_nonce(c, m) != 0) {
+	if (new_spi(e, c) != 0 || responder_ke_nonce(c, m) != 0) {
 		child_failed(e, sa, c, IKE_CAUSE_INTERNAL, "answering QM1");
 		goto done;
 	}
@@ -667,7 +667,8 @@ static void quick_inI2(struct ike_engine *e, struct ike_sa *sa, struct ike_child
 		goto done;
 	}
 	c->x->rt.armed = false;
-	retx_keep_in(&c->x->rt, buf, len);
+	/* QM3 is final: a copy of it is dropped, never answered with QM2 again */
+	retx_keep_in(&c->x->rt, buf, len, false);
 	ike_child_set_state(e->sas, sa, c, IKE_CHILD_INSTALLED);
 done:
 	free(plain);
@@ -697,7 +698,7 @@ void quick_input(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_hd
 	c = child_any(sa, h->msgid);
 	if (c != NULL && c->x != NULL && retx_is_dup(&c->x->rt, buf, len)) {
 		sa->ctr.dup_in++;
-		if (c->x->rt.last_out != NULL && c->state != IKE_CHILD_DELETED)
+		if (c->state != IKE_CHILD_DELETED && retx_answer_dup(&c->x->rt))
 			engine_send_child(e, sa, c, c->x->rt.last_out, c->x->rt.last_out_len,
 			                  false);
 		return;
@@ -751,8 +752,7 @@ void quick_timeout(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
 	if (retx_next(&c->x->rt, e->settings.retransmit_tries, now)) {
 		c->retransmits++;
 		sa->ctr.retransmits++;
-		c->last_cause = IKE_CAUSE_QM_SILENT;
-		snprintf(c->cause_detail, sizeof(c->cause_detail), "no reply to QM1");
+		ike_sa_note_cause(e->sas, sa, c, IKE_CAUSE_QM_SILENT, "no reply to QM1");
 		engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: retransmitting QM1 of %u",
 		           sa->conn_id, sa->peer, c->index);
 		engine_send_child(e, sa, c, c->x->rt.last_out, c->x->rt.last_out_len, false);

@@ -44,12 +44,23 @@ void retx_free(struct ike_retx *r)
 
 int retx_keep_out(struct ike_retx *r, const uint8_t *buf, size_t len)
 {
+	r->out_gen++;
 	return keep_copy(&r->last_out, &r->last_out_len, buf, len);
 }
 
-int retx_keep_in(struct ike_retx *r, const uint8_t *buf, size_t len)
+int retx_keep_in(struct ike_retx *r, const uint8_t *buf, size_t len, bool answered)
 {
+	r->in_answered = answered;
+	r->dup_answers = 0;
 	return keep_copy(&r->last_in, &r->last_in_len, buf, len);
+}
+
+bool retx_answer_dup(struct ike_retx *r)
+{
+	if (!r->in_answered || r->last_out == NULL || r->dup_answers >= RETX_MAX_DUP_ANSWERS)
+		return false;
+	r->dup_answers++;
+	return true;
 }
 
 bool retx_is_dup(const struct ike_retx *r, const uint8_t *buf, size_t len)

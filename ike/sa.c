@@ -1,12 +1,22 @@
 /*
  * sa.c - the SA table and the one choke point for state changes.
  *
- * SAs are kept in one list in conn-id order (conn-ids only grow, so a new SA goes at the
- * tail).  Look-ups walk the list: fine for the thousands of SAs of a gateway; the scale
- * issue replaces them with indexes without changing this API.
+ * SAs are kept in one doubly-linked list in conn-id order (conn-ids only grow, so a new
+ * SA goes at the tail), and in two hash tables of chains: by conn-id (consecutive ids
+ * fall in consecutive buckets) and by initiator cookie.  A peer picks the initiator
+ * cookie of its MM1, so that hash is keyed with a random secret drawn when the table is
+ * made: a peer cannot aim its cookies at one chain.  Both grow with the table (doubling
+ * when there are more SAs than buckets), so look-ups cost O(1) on average; removal
+ * costs O(1) plus the walk of two short chains.
+ *
+ * The live phase-2 SAs' inbound SPIs have a third index (open addressing, linear
+ * probing, deletion by backward shift), so that a new SPI is checked for uniqueness in
+ * O(1) rather than by a walk of every SA's children.  Our SPIs are random and chosen by
+ * us, so that hash needs no secret.
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/random.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -14,16 +24,38 @@
 #include "ike.h"
 #include "sa.h"
 
-#define MAX_SUBSCRIBERS 8
+#define MAX_SUBSCRIBERS  8
+#define HASH_MIN_BUCKETS 64
 
 struct subscriber {
 	ike_event_fn fn;
 	void *ctx;
 };
 
+/* Chains of SAs, through id_next or ck_next; nb a power of two. */
+struct sa_hash {
+	struct ike_sa **b;
+	size_t nb;
+};
+
+/* Live children by inbound SPI: spi 0 marks an empty slot; ns a power of two (or 0). */
+struct spi_slot {
+	uint32_t spi;
+	const struct ike_child *c;
+};
+
+struct spi_index {
+	struct spi_slot *s;
+	size_t ns, n;
+};
+
 struct ike_sa_table {
 	struct ike_sa *head, *tail;
 	size_t count;
+	size_t by_state[IKE_ST_COUNT];
+	struct sa_hash by_id, by_cookie;
+	uint64_t cookie_key; /* secret of the cookie hash */
+	struct spi_index spis;
 	uint32_t next_conn_id;
 	struct subscriber subs[MAX_SUBSCRIBERS];
 	size_t n_subs;
@@ -34,6 +66,211 @@ struct ike_sa_table {
 	struct ike_global_counters ctr;
 };
 
+/* ---------------------------------------------------------------- the indexes */
+
+/* splitmix64's finalizer: every input bit moves every output bit. */
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static size_t id_bucket(const struct sa_hash *h, uint32_t conn_id)
+{
+	return conn_id & (h->nb - 1);
+}
+
+static size_t cookie_bucket(const struct ike_sa_table *t, const uint8_t icookie[8])
+{
+	uint64_t v;
+
+	memcpy(&v, icookie, sizeof(v));
+	return (size_t)(mix64(v ^ t->cookie_key) & (t->by_cookie.nb - 1));
+}
+
+static void id_link(struct ike_sa_table *t, struct ike_sa *sa)
+{
+	struct ike_sa **pp = &t->by_id.b[id_bucket(&t->by_id, sa->conn_id)];
+
+	sa->id_next = *pp;
+	*pp = sa;
+}
+
+/* Chains by cookie stay in conn-id order, so the oldest SA is found first. */
+static void cookie_link(struct ike_sa_table *t, struct ike_sa *sa)
+{
+	struct ike_sa **pp = &t->by_cookie.b[cookie_bucket(t, sa->icookie)];
+
+	while (*pp != NULL && (*pp)->conn_id < sa->conn_id)
+		pp = &(*pp)->ck_next;
+	sa->ck_next = *pp;
+	*pp = sa;
+}
+
+static void id_unlink(struct ike_sa_table *t, struct ike_sa *sa)
+{
+	struct ike_sa **pp = &t->by_id.b[id_bucket(&t->by_id, sa->conn_id)];
+
+	for (; *pp != NULL; pp = &(*pp)->id_next)
+		if (*pp == sa) {
+			*pp = sa->id_next;
+			return;
+		}
+}
+
+static bool chain_unlink(struct ike_sa **pp, struct ike_sa *sa)
+{
+	for (; *pp != NULL; pp = &(*pp)->ck_next)
+		if (*pp == sa) {
+			*pp = sa->ck_next;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * From its cookie's chain; should sa->icookie have been written behind the table's back,
+ * from wherever it is (every chain is looked at) rather than leave a pointer to it.
+ */
+static void cookie_unlink(struct ike_sa_table *t, struct ike_sa *sa)
+{
+	if (chain_unlink(&t->by_cookie.b[cookie_bucket(t, sa->icookie)], sa))
+		return;
+	for (size_t i = 0; i < t->by_cookie.nb; i++)
+		if (chain_unlink(&t->by_cookie.b[i], sa))
+			return;
+}
+
+/*
+ * Twice the buckets, every SA linked again (in list order, which keeps the cookie
+ * chains in conn-id order cheaply).  Out of memory keeps the old buckets: longer
+ * chains, still right.
+ */
+static void index_grow(struct ike_sa_table *t)
+{
+	size_t nb = t->by_id.nb * 2;
+	struct ike_sa **id = calloc(nb, sizeof(*id)), **ck = calloc(nb, sizeof(*ck));
+
+	if (id == NULL || ck == NULL) {
+		free(id);
+		free(ck);
+		return;
+	}
+	free(t->by_id.b);
+	free(t->by_cookie.b);
+	t->by_id.b = id;
+	t->by_cookie.b = ck;
+	t->by_id.nb = t->by_cookie.nb = nb;
+	/* pushed at the chains' heads from the newest back: conn-id order */
+	for (struct ike_sa *sa = t->tail; sa != NULL; sa = sa->prev) {
+		struct ike_sa **pp = &t->by_cookie.b[cookie_bucket(t, sa->icookie)];
+
+		id_link(t, sa);
+		sa->ck_next = *pp;
+		*pp = sa;
+	}
+}
+
+/* ---------------------------------------------------------------- inbound SPIs */
+
+static size_t spi_home(const struct spi_index *x, uint32_t spi)
+{
+	return (size_t)(mix64(spi) & (x->ns - 1));
+}
+
+/* The slot holding spi, or the empty slot where it would go (ns > n always). */
+static size_t spi_find(const struct spi_index *x, uint32_t spi)
+{
+	size_t i = spi_home(x, spi);
+
+	while (x->s[i].spi != 0 && x->s[i].spi != spi)
+		i = (i + 1) & (x->ns - 1);
+	return i;
+}
+
+/* Kept at most half full, so probes stay short. */
+static int spi_grow(struct spi_index *x)
+{
+	size_t ns = x->ns ? x->ns * 2 : HASH_MIN_BUCKETS;
+	struct spi_index y = {calloc(ns, sizeof(*y.s)), ns, 0};
+
+	if (y.s == NULL)
+		return -1;
+	for (size_t i = 0; i < x->ns; i++)
+		if (x->s[i].spi != 0) {
+			y.s[spi_find(&y, x->s[i].spi)] = x->s[i];
+			y.n++;
+		}
+	free(x->s);
+	*x = y;
+	return 0;
+}
+
+int ike_child_claim_spi_in(struct ike_sa_table *t, struct ike_child *c, uint32_t spi)
+{
+	struct spi_index *x = &t->spis;
+	size_t i;
+
+	if (spi == 0)
+		return -1;
+	if (ike_sa_child_by_spi_in(t, spi) != NULL)
+		return -1;
+	if (2 * (x->n + 1) > x->ns && spi_grow(x) != 0)
+		return -2;
+	ike_sa_table_release_spi(t, c);
+	i = spi_find(x, spi);
+	x->s[i].spi = spi;
+	x->s[i].c = c;
+	x->n++;
+	c->spi_in = spi;
+	return 0;
+}
+
+const struct ike_child *ike_sa_child_by_spi_in(const struct ike_sa_table *t, uint32_t spi)
+{
+	const struct spi_index *x = &t->spis;
+	size_t i;
+
+	if (x->n == 0 || spi == 0)
+		return NULL;
+	i = spi_find(x, spi);
+	return x->s[i].spi == spi ? x->s[i].c : NULL;
+}
+
+/* Whether slot j's entry, whose home is h, may move back into the hole at i. */
+static bool spi_may_fill(size_t i, size_t j, size_t h)
+{
+	if (i <= j)
+		return h <= i || h > j;
+	return h <= i && h > j;
+}
+
+void ike_sa_table_release_spi(struct ike_sa_table *t, const struct ike_child *c)
+{
+	struct spi_index *x = &t->spis;
+	size_t i, j, mask = x->ns - 1;
+
+	if (x->n == 0 || c->spi_in == 0)
+		return;
+	i = spi_find(x, c->spi_in);
+	if (x->s[i].spi != c->spi_in || x->s[i].c != c)
+		return; /* not this child's: it was released, and the SPI claimed again */
+	/* backward shift: later entries of the probe run move into the hole */
+	for (j = (i + 1) & mask; x->s[j].spi != 0; j = (j + 1) & mask)
+		if (spi_may_fill(i, j, spi_home(x, x->s[j].spi))) {
+			x->s[i] = x->s[j];
+			i = j;
+		}
+	x->s[i].spi = 0;
+	x->s[i].c = NULL;
+	x->n--;
+}
+
+/* ---------------------------------------------------------------- the table */
+
 struct ike_sa_table *ike_sa_table_new(void)
 {
 	struct ike_sa_table *t = calloc(1, sizeof(*t));
@@ -41,6 +278,14 @@ struct ike_sa_table *ike_sa_table_new(void)
 	if (t == NULL)
 		return NULL;
 	t->next_conn_id = IKE_CONN_ID_FIRST;
+	t->by_id.nb = t->by_cookie.nb = HASH_MIN_BUCKETS;
+	t->by_id.b = calloc(HASH_MIN_BUCKETS, sizeof(*t->by_id.b));
+	t->by_cookie.b = calloc(HASH_MIN_BUCKETS, sizeof(*t->by_cookie.b));
+	if (t->by_id.b == NULL || t->by_cookie.b == NULL ||
+	    getrandom(&t->cookie_key, sizeof(t->cookie_key), 0) != sizeof(t->cookie_key)) {
+		ike_sa_table_free(t);
+		return NULL;
+	}
 	return t;
 }
 
@@ -62,6 +307,9 @@ void ike_sa_table_free(struct ike_sa_table *t)
 		next = sa->next;
 		sa_free(t, sa);
 	}
+	free(t->by_id.b);
+	free(t->by_cookie.b);
+	free(t->spis.s);
 	free(t);
 }
 
@@ -134,13 +382,11 @@ struct ike_sa *ike_sa_first_mut(struct ike_sa_table *t)
 
 struct ike_sa *ike_sa_find_mut(struct ike_sa_table *t, uint32_t conn_id)
 {
-	for (struct ike_sa *sa = t->head; sa != NULL; sa = sa->next) {
-		if (sa->conn_id == conn_id)
-			return sa;
-		if (sa->conn_id > conn_id)
-			break;
-	}
-	return NULL;
+	struct ike_sa *sa = t->by_id.b[id_bucket(&t->by_id, conn_id)];
+
+	while (sa != NULL && sa->conn_id != conn_id)
+		sa = sa->id_next;
+	return sa;
 }
 
 const struct ike_sa *ike_sa_by_conn_id(const struct ike_sa_table *t, uint32_t conn_id)
@@ -151,6 +397,11 @@ const struct ike_sa *ike_sa_by_conn_id(const struct ike_sa_table *t, uint32_t co
 size_t ike_sa_count(const struct ike_sa_table *t)
 {
 	return t->count;
+}
+
+size_t ike_sa_count_in_state(const struct ike_sa_table *t, enum ike_state s)
+{
+	return (unsigned)s < IKE_ST_COUNT ? t->by_state[s] : 0;
 }
 
 const struct ike_global_counters *ike_sa_table_counters(const struct ike_sa_table *t)
@@ -181,12 +432,18 @@ struct ike_sa *ike_sa_create(struct ike_sa_table *t, enum ike_role role, uint8_t
 	clock_gettime(CLOCK_MONOTONIC, &sa->created_mono);
 	sa->state_entered = sa->created_mono;
 	sa->created_wall = time(NULL);
+	if (t->count >= t->by_id.nb)
+		index_grow(t);
+	sa->prev = t->tail;
 	if (t->tail != NULL)
 		t->tail->next = sa;
 	else
 		t->head = sa;
 	t->tail = sa;
 	t->count++;
+	t->by_state[sa->state]++;
+	id_link(t, sa);
+	cookie_link(t, sa); /* the zero cookie until ike_sa_set_icookie() */
 	t->ctr.sas_created++;
 	return sa;
 }
@@ -203,13 +460,32 @@ void ike_sa_announce(struct ike_sa_table *t, struct ike_sa *sa)
 	ike_sa_table_emit(t, &ev);
 }
 
+void ike_sa_set_icookie(struct ike_sa_table *t, struct ike_sa *sa, const uint8_t icookie[8])
+{
+	cookie_unlink(t, sa);
+	memcpy(sa->icookie, icookie, 8);
+	cookie_link(t, sa);
+}
+
+struct ike_sa *ike_sa_find_icookie(struct ike_sa_table *t, const uint8_t icookie[8],
+                                   const struct ike_sa *after)
+{
+	struct ike_sa *sa =
+	    after != NULL ? after->ck_next : t->by_cookie.b[cookie_bucket(t, icookie)];
+
+	while (sa != NULL && memcmp(sa->icookie, icookie, 8) != 0)
+		sa = sa->ck_next;
+	return sa;
+}
+
 struct ike_sa *ike_sa_find_cookies(struct ike_sa_table *t, const uint8_t icookie[8],
                                    const uint8_t rcookie[8])
 {
-	for (struct ike_sa *sa = t->head; sa != NULL; sa = sa->next)
-		if (memcmp(sa->icookie, icookie, 8) == 0 && memcmp(sa->rcookie, rcookie, 8) == 0)
-			return sa;
-	return NULL;
+	struct ike_sa *sa = ike_sa_find_icookie(t, icookie, NULL);
+
+	while (sa != NULL && memcmp(sa->rcookie, rcookie, 8) != 0)
+		sa = ike_sa_find_icookie(t, icookie, sa);
+	return sa;
 }
 
 int ike_sa_set_state(struct ike_sa_table *t, struct ike_sa *sa, enum ike_state to)
@@ -223,6 +499,8 @@ int ike_sa_set_state(struct ike_sa_table *t, struct ike_sa *sa, enum ike_state t
 		     ike_state_row(to) ? ike_state_row(to)->name : "?");
 		return -1;
 	}
+	t->by_state[from]--;
+	t->by_state[to]++;
 	sa->state = to;
 	clock_gettime(CLOCK_MONOTONIC, &sa->state_entered);
 	if (to == IKE_ST_ESTABLISHED) {
@@ -278,6 +556,28 @@ void ike_sa_fail(struct ike_sa_table *t, struct ike_sa *sa, enum ike_cause cause
 	ike_sa_table_emit(t, &ev);
 }
 
+void ike_sa_note_cause(struct ike_sa_table *t, struct ike_sa *sa, struct ike_child *c,
+                       enum ike_cause cause, const char *detail)
+{
+	struct ike_event ev;
+
+	if (c != NULL) {
+		c->last_cause = cause;
+		snprintf(c->cause_detail, sizeof(c->cause_detail), "%s", detail ? detail : "");
+	} else {
+		sa->last_cause = cause;
+		snprintf(sa->cause_detail, sizeof(sa->cause_detail), "%s", detail ? detail : "");
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.type = IKE_EV_CAUSE_NOTED;
+	ev.sa = sa;
+	ev.child = c;
+	ev.old_state = ev.new_state = sa->state;
+	ev.old_cisco = ev.new_cisco = ike_state_cisco(sa->state);
+	ev.cause = cause;
+	ike_sa_table_emit(t, &ev);
+}
+
 void ike_sa_mark_deleted(struct ike_sa_table *t, struct ike_sa *sa, enum ike_cause reason)
 {
 	struct ike_event ev;
@@ -305,7 +605,6 @@ void ike_sa_mark_deleted(struct ike_sa_table *t, struct ike_sa *sa, enum ike_cau
 void ike_sa_remove(struct ike_sa_table *t, struct ike_sa *sa)
 {
 	struct ike_event ev;
-	struct ike_sa *prev = NULL;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.type = IKE_EV_SA_REMOVED;
@@ -313,19 +612,19 @@ void ike_sa_remove(struct ike_sa_table *t, struct ike_sa *sa)
 	ev.old_state = ev.new_state = sa->state;
 	ike_sa_table_emit(t, &ev);
 
-	for (struct ike_sa *p = t->head; p != NULL; prev = p, p = p->next) {
-		if (p != sa)
-			continue;
-		if (prev != NULL)
-			prev->next = p->next;
-		else
-			t->head = p->next;
-		if (t->tail == p)
-			t->tail = prev;
-		t->count--;
-		sa_free(t, p);
-		return;
-	}
+	if (sa->prev != NULL)
+		sa->prev->next = sa->next;
+	else
+		t->head = sa->next;
+	if (sa->next != NULL)
+		sa->next->prev = sa->prev;
+	else
+		t->tail = sa->prev;
+	id_unlink(t, sa);
+	cookie_unlink(t, sa);
+	t->by_state[sa->state]--;
+	t->count--;
+	sa_free(t, sa);
 }
 
 double ike_sa_seconds_in_state(const struct ike_sa *sa, const struct timespec *now)

@@ -17,6 +17,7 @@
 #include "child.h"
 #include "peer.h"
 #include "state.h"
+#include "timerq.h"
 
 #define IKE_CONN_ID_FIRST 1001 /* as IOS 15 and later */
 
@@ -35,7 +36,8 @@ struct ike_sa_transform {
 	uint32_t lifetime_s;
 };
 
-struct ike_exchange; /* exchange-private state (keys, nonces, DH); engine only */
+struct ike_exchange;      /* exchange-private state (keys, nonces, DH); engine only */
+struct engine_peer_track; /* a configured peer's SAs and counters; engine only */
 
 struct ike_sa {
 	uint32_t conn_id;    /* allocated in increasing order, never reused while running */
@@ -60,6 +62,9 @@ struct ike_sa {
 	enum ike_cause last_cause;    /* last failure seen on this SA */
 	char cause_detail[64];        /* "after MM5", "refused by peer", notify name */
 	enum ike_cause delete_reason; /* why it was deleted; NONE while alive */
+	/* signature authentication: the subject of the certificate the peer sent (also when
+	 * it failed a check), printable, cut to fit; "" without */
+	char peer_cert[256];
 
 	/* NAT traversal (RFC 3947) */
 	uint8_t natt_version; /* 0 none; 1 RFC 3947; 2 draft-02/03 */
@@ -72,6 +77,21 @@ struct ike_sa {
 
 	struct ike_exchange *x; /* engine-private (keys, retransmission); freed with the SA */
 	struct ike_sa *next;    /* table chain, conn-id order */
+	struct ike_sa *prev;
+
+	/* table-private: hash chains by conn-id and by initiator cookie */
+	struct ike_sa *id_next, *ck_next;
+	/* engine-private: its configured peer's list of SAs, conn-id order */
+	struct engine_peer_track *track;
+	struct ike_sa *peer_prev, *peer_next;
+	/* engine-private: in the same order, its peer's live SAs and those at QM_IDLE */
+	struct ike_sa *live_prev, *live_next, *est_prev, *est_next;
+	bool on_live, on_est;
+	/* engine-private: its deadline in the engine's queue (timers.c), and the list of
+	 * SAs whose deadlines may have changed since the queue last looked */
+	struct ike_timer timer;
+	struct ike_sa *touched_prev, *touched_next;
+	bool touched;
 };
 
 /* ---- events: every view learns about changes through these ---- */
@@ -86,6 +106,8 @@ enum ike_event_type {
 	IKE_EV_CHILD_FAILED,
 	IKE_EV_CHILD_DELETED,
 	IKE_EV_CHILD_REMOVED,
+	IKE_EV_CAUSE_NOTED, /* a likely cause recorded on a negotiating SA (child if set); no
+	                       failure is counted: views that keep a copy of the cause follow */
 };
 
 struct ike_event {
@@ -124,8 +146,11 @@ void ike_sa_table_free_child_exchange(struct ike_sa_table *t, struct ike_child_e
 
 /* Read-only iteration in conn-id order: for (sa = first(t); sa; sa = sa->next) */
 const struct ike_sa *ike_sa_first(const struct ike_sa_table *t);
+/* O(1) on average (a hash of the conn-ids). */
 const struct ike_sa *ike_sa_by_conn_id(const struct ike_sa_table *t, uint32_t conn_id);
 size_t ike_sa_count(const struct ike_sa_table *t);
+/* SAs in an internal state now (kept by the choke point: O(1)). */
+size_t ike_sa_count_in_state(const struct ike_sa_table *t, enum ike_state s);
 
 /* Global counters, owned by the engine. */
 struct ike_global_counters {
@@ -151,8 +176,19 @@ struct ike_global_counters *ike_sa_table_counters_mut(struct ike_sa_table *t);
  * it (IKE_EV_SA_CREATED) with ike_sa_announce(). */
 struct ike_sa *ike_sa_create(struct ike_sa_table *t, enum ike_role role, uint8_t exchange);
 void ike_sa_announce(struct ike_sa_table *t, struct ike_sa *sa);
+/*
+ * Cookies are indexed by the initiator's (random, and fixed for the SA's life): set it
+ * through ike_sa_set_icookie(), never by writing sa->icookie, or the look-ups miss it.
+ * The responder's cookie may be written directly.
+ */
+void ike_sa_set_icookie(struct ike_sa_table *t, struct ike_sa *sa, const uint8_t icookie[8]);
+/* The oldest SA with both cookies, or NULL.  O(1) on average. */
 struct ike_sa *ike_sa_find_cookies(struct ike_sa_table *t, const uint8_t icookie[8],
                                    const uint8_t rcookie[8]);
+/* SAs with this initiator cookie in conn-id order: the first after `after` (NULL: the
+ * first of all), or NULL. */
+struct ike_sa *ike_sa_find_icookie(struct ike_sa_table *t, const uint8_t icookie[8],
+                                   const struct ike_sa *after);
 struct ike_sa *ike_sa_find_mut(struct ike_sa_table *t, uint32_t conn_id);
 struct ike_sa *ike_sa_first_mut(struct ike_sa_table *t);
 
@@ -167,11 +203,31 @@ int ike_sa_set_state(struct ike_sa_table *t, struct ike_sa *sa, enum ike_state t
 void ike_sa_fail(struct ike_sa_table *t, struct ike_sa *sa, enum ike_cause cause,
                  const char *detail);
 
+/*
+ * Record the likely cause of a stall while the SA (or its child c, when not NULL) still
+ * negotiates: sets last_cause and cause_detail, counts nothing, emits IKE_EV_CAUSE_NOTED.
+ */
+void ike_sa_note_cause(struct ike_sa_table *t, struct ike_sa *sa, struct ike_child *c,
+                       enum ike_cause cause, const char *detail);
+
 /* Move to DELETED with a reason (emits IKE_EV_SA_DELETED). Idempotent. */
 void ike_sa_mark_deleted(struct ike_sa_table *t, struct ike_sa *sa, enum ike_cause reason);
 
 /* Unlink and free (emits IKE_EV_SA_REMOVED first). */
 void ike_sa_remove(struct ike_sa_table *t, struct ike_sa *sa);
+
+/*
+ * Inbound SPIs of the phase-2 SAs that are not DELETED, indexed (a hash: O(1) on
+ * average).  An SPI is claimed for a child by ike_child_claim_spi_in(), which sets
+ * c->spi_in (never write it directly); it is released when the child is deleted or
+ * freed, and may then be claimed again.
+ * Returns 0, -1 when another live child holds that SPI, -2 when memory runs out.
+ */
+int ike_child_claim_spi_in(struct ike_sa_table *t, struct ike_child *c, uint32_t spi);
+/* The live child whose inbound SPI this is, or NULL. */
+const struct ike_child *ike_sa_child_by_spi_in(const struct ike_sa_table *t, uint32_t spi);
+/* For child.c: the child leaves the index (deleted or freed). */
+void ike_sa_table_release_spi(struct ike_sa_table *t, const struct ike_child *c);
 
 /* Seconds an SA has spent in its current state. */
 double ike_sa_seconds_in_state(const struct ike_sa *sa, const struct timespec *now);

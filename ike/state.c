@@ -15,37 +15,37 @@ static const struct ike_state_row rows[IKE_ST_COUNT] = {
     /* HDR, SA --> HDR, SA */
     [IKE_ST_MAIN_R0] = {IKE_ST_MAIN_R0, "MAIN_R0", CISCO_MM_NO_STATE, IKE_ROLE_RESPONDER,
                         ISAKMP_XCHG_IDPROT, true, false, P(ISAKMP_NP_SA), "MM1", "",
-                        main_inI1_outR1},
+                        main_inI1_outR1, false},
     /* HDR, SA <-- answered by HDR, KE, Ni */
     [IKE_ST_MAIN_I1] = {IKE_ST_MAIN_I1, "MAIN_I1", CISCO_MM_NO_STATE, IKE_ROLE_INITIATOR,
                         ISAKMP_XCHG_IDPROT, true, false, P(ISAKMP_NP_SA), "MM2", "MM1",
-                        main_inR1_outI2},
+                        main_inR1_outI2, false},
     /* HDR, KE, Ni --> HDR, KE, Nr */
     [IKE_ST_MAIN_R1] = {IKE_ST_MAIN_R1, "MAIN_R1", CISCO_MM_SA_SETUP, IKE_ROLE_RESPONDER,
                         ISAKMP_XCHG_IDPROT, true, false, P(ISAKMP_NP_KE) | P(ISAKMP_NP_NONCE),
-                        "MM3", "MM2", main_inI2_outR2},
+                        "MM3", "MM2", main_inI2_outR2, false},
     /* HDR, KE, Nr <-- answered by HDR*, IDii, HASH_I */
     [IKE_ST_MAIN_I2] = {IKE_ST_MAIN_I2, "MAIN_I2", CISCO_MM_SA_SETUP, IKE_ROLE_INITIATOR,
                         ISAKMP_XCHG_IDPROT, true, false, P(ISAKMP_NP_KE) | P(ISAKMP_NP_NONCE),
-                        "MM4", "MM3", main_inR2_outI3},
-    /* HDR*, IDii, HASH_I --> HDR*, IDir, HASH_R */
+                        "MM4", "MM3", main_inR2_outI3, false},
+    /* HDR*, IDii, HASH_I (or [CERT,] SIG_I) --> HDR*, IDir, HASH_R (or [CERT,] SIG_R) */
     [IKE_ST_MAIN_R2] = {IKE_ST_MAIN_R2, "MAIN_R2", CISCO_MM_KEY_EXCH, IKE_ROLE_RESPONDER,
-                        ISAKMP_XCHG_IDPROT, true, true, P(ISAKMP_NP_ID) | P(ISAKMP_NP_HASH), "MM5",
-                        "MM4", main_inI3_outR3},
-    /* HDR*, IDir, HASH_R <-- */
+                        ISAKMP_XCHG_IDPROT, true, true, P(ISAKMP_NP_ID), "MM5", "MM4",
+                        main_inI3_outR3, true},
+    /* HDR*, IDir, HASH_R (or [CERT,] SIG_R) <-- */
     [IKE_ST_MAIN_I3] = {IKE_ST_MAIN_I3, "MAIN_I3", CISCO_MM_KEY_EXCH, IKE_ROLE_INITIATOR,
-                        ISAKMP_XCHG_IDPROT, true, true, P(ISAKMP_NP_ID) | P(ISAKMP_NP_HASH), "MM6",
-                        "MM5", main_inR3},
+                        ISAKMP_XCHG_IDPROT, true, true, P(ISAKMP_NP_ID), "MM6", "MM5", main_inR3,
+                        true},
     /* authenticated; becomes QM_IDLE at once */
     [IKE_ST_MAIN_R3] = {IKE_ST_MAIN_R3, "MAIN_R3", CISCO_MM_KEY_AUTH, IKE_ROLE_RESPONDER,
-                        ISAKMP_XCHG_IDPROT, false, true, 0, "", "MM6", NULL},
+                        ISAKMP_XCHG_IDPROT, false, true, 0, "", "MM6", NULL, false},
     [IKE_ST_MAIN_I4] = {IKE_ST_MAIN_I4, "MAIN_I4", CISCO_MM_KEY_AUTH, IKE_ROLE_INITIATOR,
-                        ISAKMP_XCHG_IDPROT, false, true, 0, "", "MM5", NULL},
+                        ISAKMP_XCHG_IDPROT, false, true, 0, "", "MM5", NULL, false},
     /* phase 1 up: only informational (and later Quick Mode) exchanges */
     [IKE_ST_ESTABLISHED] = {IKE_ST_ESTABLISHED, "ESTABLISHED", CISCO_QM_IDLE, 0, ISAKMP_XCHG_INFO,
-                            false, true, 0, "", "", NULL},
+                            false, true, 0, "", "", NULL, false},
     [IKE_ST_DELETED] = {IKE_ST_DELETED, "DELETED", CISCO_MM_NO_STATE, 0, ISAKMP_XCHG_NONE, false,
-                        false, 0, "", "", NULL},
+                        false, 0, "", "", NULL, false},
 };
 
 static const char *const cisco_names[] = {

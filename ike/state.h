@@ -75,6 +75,9 @@ struct ike_state_row {
 	const char *expects;   /* the message it waits for, for causes: "MM2" */
 	const char *last_sent; /* the message it sent last: "MM1" */
 	ike_state_handler handler; /* runs on the message it waits for; NULL when none */
+	/* the next message must also carry the negotiated method's authentication payload:
+	 * HASH with a pre-shared key, SIG with signatures (MM5, MM6) */
+	bool auth_in;
 };
 
 /* Row for a state; NULL for an out-of-range value. */

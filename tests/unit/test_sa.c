@@ -1,6 +1,6 @@
 /*
  * test_sa.c - the SA table and its choke point: conn-ids, the transitions it refuses,
- * the events it emits, timestamps and counters.
+ * the events it emits, timestamps and counters; its conn-id and cookie indexes.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -133,12 +133,81 @@ START_TEST(test_cookie_lookup)
 	struct ike_sa *sa = ike_sa_create(t, IKE_ROLE_RESPONDER, ISAKMP_XCHG_IDPROT);
 	uint8_t i[8] = {1, 2, 3, 4, 5, 6, 7, 8}, r[8] = {9, 9, 9, 9, 9, 9, 9, 9}, z[8] = {0};
 
-	memcpy(sa->icookie, i, 8);
+	ike_sa_set_icookie(t, sa, i);
 	memcpy(sa->rcookie, r, 8);
 	ck_assert_ptr_eq(ike_sa_find_cookies(t, i, r), sa);
 	ck_assert_ptr_null(ike_sa_find_cookies(t, i, z));
 	ck_assert_ptr_null(ike_sa_find_cookies(t, r, i));
 	ike_sa_table_free(t);
+}
+END_TEST
+
+/* Cookie n: 8 bytes from n, with a few sharing their initiator cookie (n / 3). */
+static void cookie_of(uint32_t n, uint8_t c[8])
+{
+	for (int i = 0; i < 8; i++)
+		c[i] = (uint8_t)((n * 2654435761u) >> (i * 4));
+}
+
+/*
+ * The indexes at scale: 20,000 SAs (the hashes grow several times), every other one
+ * removed, then each looked up by conn-id and by cookies; SAs sharing an initiator
+ * cookie come back in conn-id order; the counts by state follow the choke point.
+ */
+START_TEST(test_indexes_at_scale)
+{
+	enum { N = 20000 };
+	struct ike_sa_table *t = ike_sa_table_new();
+	struct ike_sa **sas = calloc(N, sizeof(*sas));
+	uint8_t ic[8], rc[8];
+
+	ck_assert_ptr_nonnull(sas);
+	for (uint32_t i = 0; i < N; i++) {
+		sas[i] = ike_sa_create(t, IKE_ROLE_RESPONDER, ISAKMP_XCHG_IDPROT);
+		ck_assert_ptr_nonnull(sas[i]);
+		cookie_of(i / 3, ic);
+		cookie_of(i + N, rc);
+		ike_sa_set_icookie(t, sas[i], ic);
+		memcpy(sas[i]->rcookie, rc, 8);
+		if (i % 4 == 0)
+			ck_assert_int_eq(ike_sa_set_state(t, sas[i], IKE_ST_MAIN_R1), 0);
+	}
+	ck_assert_uint_eq(ike_sa_count_in_state(t, IKE_ST_MAIN_R0), N - N / 4);
+	ck_assert_uint_eq(ike_sa_count_in_state(t, IKE_ST_MAIN_R1), N / 4);
+	for (uint32_t i = 1; i < N; i += 2) {
+		ike_sa_remove(t, sas[i]);
+		sas[i] = NULL;
+	}
+	ck_assert_uint_eq(ike_sa_count(t), N / 2);
+	ck_assert_uint_eq(ike_sa_count_in_state(t, IKE_ST_MAIN_R1), N / 4);
+	ck_assert_uint_eq(ike_sa_count_in_state(t, IKE_ST_MAIN_R0), N / 4);
+	for (uint32_t i = 0; i < N; i++) {
+		uint32_t id = IKE_CONN_ID_FIRST + i;
+		const struct ike_sa *by_id = ike_sa_by_conn_id(t, id);
+
+		cookie_of(i / 3, ic);
+		cookie_of(i + N, rc);
+		ck_assert_ptr_eq(by_id, sas[i]);
+		ck_assert_ptr_eq(ike_sa_find_cookies(t, ic, rc), sas[i]);
+	}
+	/* the SAs of one initiator cookie, oldest first: 0 and 2 (1 was removed) */
+	cookie_of(0, ic);
+	ck_assert_ptr_eq(ike_sa_find_icookie(t, ic, NULL), sas[0]);
+	ck_assert_ptr_eq(ike_sa_find_icookie(t, ic, sas[0]), sas[2]);
+	ck_assert_ptr_null(ike_sa_find_icookie(t, ic, sas[2]));
+	/* the list is still whole, in conn-id order, both ways */
+	{
+		const struct ike_sa *sa = ike_sa_first(t), *last = NULL;
+		size_t n = 0;
+
+		for (; sa != NULL; last = sa, sa = sa->next, n++) {
+			ck_assert_ptr_eq(sa->prev, last);
+			ck_assert(last == NULL || last->conn_id < sa->conn_id);
+		}
+		ck_assert_uint_eq(n, N / 2);
+	}
+	ike_sa_table_free(t);
+	free(sas);
 }
 END_TEST
 
@@ -172,6 +241,7 @@ int main(void)
 	tcase_add_test(tc, test_choke_point_checks_stamps_and_emits);
 	tcase_add_test(tc, test_fail_and_delete);
 	tcase_add_test(tc, test_cookie_lookup);
+	tcase_add_test(tc, test_indexes_at_scale);
 	tcase_add_test(tc, test_causes_table);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -115,8 +115,11 @@ START_TEST(test_rows_for_the_dispatcher)
 	ck_assert_uint_eq(ike_state_row(IKE_ST_MAIN_R0)->required_in, 1u << ISAKMP_NP_SA);
 	ck_assert_uint_eq(ike_state_row(IKE_ST_MAIN_R1)->required_in,
 	                  (1u << ISAKMP_NP_KE) | (1u << ISAKMP_NP_NONCE));
-	ck_assert_uint_eq(ike_state_row(IKE_ST_MAIN_R2)->required_in,
-	                  (1u << ISAKMP_NP_ID) | (1u << ISAKMP_NP_HASH));
+	ck_assert_uint_eq(ike_state_row(IKE_ST_MAIN_R2)->required_in, 1u << ISAKMP_NP_ID);
+	/* and the negotiated method's payload: HASH (pre-shared key) or SIG (RFC 2409 5.1) */
+	ck_assert(ike_state_row(IKE_ST_MAIN_R2)->auth_in);
+	ck_assert(ike_state_row(IKE_ST_MAIN_I3)->auth_in);
+	ck_assert(!ike_state_row(IKE_ST_MAIN_R1)->auth_in);
 	/* MM5 and MM6 must be encrypted, MM1-MM4 must not */
 	ck_assert(!ike_state_row(IKE_ST_MAIN_I1)->encrypted_in);
 	ck_assert(!ike_state_row(IKE_ST_MAIN_I2)->encrypted_in);
