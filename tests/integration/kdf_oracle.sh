@@ -1,11 +1,13 @@
 #!/bin/sh
-# kdf_oracle.sh - compare ikemon's IKEv1 pre-shared-key derivation with Libreswan's.
+# kdf_oracle.sh - compare ikemon's IKEv1 key derivation with Libreswan's: pre-shared
+# keys, and signature authentication (SKEYID = prf(Ni_b | Nr_b, g^xy)).
 #
 # For SHA-1, SHA-256, SHA-384 and SHA-512 and KDF_ORACLE_ROUNDS random input sets each
 # (nonces 8..64 bytes, g^xy 128..512 bytes, pre-shared key 1..64 bytes; some g^xy and
 # keys start with a zero byte on purpose), run Libreswan's NIST CAVP driver
 # (`cavp -v1psk`, NSS underneath) and our tests/unit/keys_oracle (OpenSSL underneath)
-# and require SKEYID, SKEYID_d, SKEYID_a and SKEYID_e to be identical.
+# and require SKEYID, SKEYID_d, SKEYID_a and SKEYID_e to be identical; then the same for
+# signature authentication (`cavp -v1dsa`, keys_oracle with the key "-").
 #
 # Environment:
 #   KEYS_ORACLE        the keys_oracle program (default tests/unit/keys_oracle)
@@ -114,6 +116,41 @@ for hash in SHA-1 SHA-256 SHA-384 SHA-512; do
 		theirs=$(run_cavp "$@")
 		ours=$(run_ours "$@")
 		desc="$hash #$round psk=${psk_len}B Ni=${ni_len}B Nr=${nr_len}B g^xy=${gxy_len}B$trap_note"
+		if [ "$(echo "$theirs" | wc -l)" -ne 4 ] || [ "$theirs" != "$ours" ]; then
+			echo "MISMATCH $desc"
+			echo "  inputs: $*"
+			echo "  cavp:"
+			echo "$theirs" | sed 's/^/    /'
+			echo "  keys_oracle:"
+			echo "$ours" | sed 's/^/    /'
+			failed=$((failed + 1))
+		else
+			echo "ok $desc: SKEYID, SKEYID_d, SKEYID_a, SKEYID_e agree"
+		fi
+		checked=$((checked + 1))
+		round=$((round + 1))
+	done
+done
+
+# signature authentication: no key; nonces up to 128 bytes each, so that Ni | Nr, the
+# HMAC key, is longer than a SHA-1 or SHA-256 block (HMAC then hashes it first)
+run_cavp_sig() {
+	"$CAVP" -v1dsa -hashAlg "$1" -gxy "$4" -nInit "$2" -nResp "$3" -ckyInit "$5" \
+		-ckyResp "$6" 2>/dev/null | skeyid_lines
+}
+for hash in SHA-1 SHA-256 SHA-384 SHA-512; do
+	round=1
+	while [ "$round" -le "$ROUNDS" ]; do
+		ni_len=$(rand_int 8 128)
+		nr_len=$(rand_int 8 128)
+		gxy_len=$(rand_int 32 512)
+		gxy=$(rand_hex "$gxy_len")
+		[ $((round % 5)) -eq 0 ] && gxy=00${gxy#??}
+		set -- "$hash" "$(rand_hex "$ni_len")" "$(rand_hex "$nr_len")" "$gxy" \
+			"$(rand_hex 8)" "$(rand_hex 8)"
+		theirs=$(run_cavp_sig "$@")
+		ours=$("$KEYS_ORACLE" "$1" - "$2" "$3" "$4" "$5" "$6" | skeyid_lines)
+		desc="signatures $hash #$round Ni=${ni_len}B Nr=${nr_len}B g^xy=${gxy_len}B"
 		if [ "$(echo "$theirs" | wc -l)" -ne 4 ] || [ "$theirs" != "$ours" ]; then
 			echo "MISMATCH $desc"
 			echo "  inputs: $*"

@@ -4,7 +4,8 @@
  * (tests/integration/kdf_oracle.sh runs Libreswan's cavp beside it).
  *
  * usage: keys_oracle HASH PSKHEX NIHEX NRHEX GXYHEX CKYIHEX CKYRHEX
- *   HASH is MD5, SHA-1, SHA-256, SHA-384 or SHA-512 (cavp's -hashAlg names).
+ *   HASH is MD5, SHA-1, SHA-256, SHA-384 or SHA-512 (cavp's -hashAlg names); PSKHEX "-"
+ *   derives for signature authentication, SKEYID = prf(Ni_b | Nr_b, g^xy) (cavp -v1dsa).
  * output, lowercase hex, one value a line, the layout of cavp's own lines:
  *   SKEYID = ...
  *   SKEYID_d = ...
@@ -93,7 +94,7 @@ struct oracle_in {
 
 static int args_parse(char **argv, struct oracle_in *in)
 {
-	in->psk_len = unhex(argv[2], in->psk, sizeof(in->psk));
+	in->psk_len = strcmp(argv[2], "-") == 0 ? 0 : unhex(argv[2], in->psk, sizeof(in->psk));
 	in->ni_len = unhex(argv[3], in->ni, sizeof(in->ni));
 	in->nr_len = unhex(argv[4], in->nr, sizeof(in->nr));
 	in->gxy_len = unhex(argv[5], in->gxy, sizeof(in->gxy));
@@ -120,8 +121,11 @@ int main(int argc, char **argv)
 	}
 	/* Cipher and public values only feed the key and IV, which are not printed. */
 	k.encr = IKE_ENCR_AES_CBC;
-	if (ike_skeyid_psk(k.hash, in.psk, (size_t)in.psk_len, in.ni, (size_t)in.ni_len, in.nr,
-	                   (size_t)in.nr_len, k.skeyid) != 0 ||
+	if ((strcmp(argv[2], "-") == 0
+	         ? ike_skeyid_sig(k.hash, in.ni, (size_t)in.ni_len, in.nr, (size_t)in.nr_len,
+	                          in.gxy, (size_t)in.gxy_len, k.skeyid)
+	         : ike_skeyid_psk(k.hash, in.psk, (size_t)in.psk_len, in.ni, (size_t)in.ni_len,
+	                          in.nr, (size_t)in.nr_len, k.skeyid)) != 0 ||
 	    ike_p1_keys_derive(&k, 0, in.gxy, (size_t)in.gxy_len, in.ci, in.cr, in.gxy,
 	                       (size_t)in.gxy_len, in.gxy, (size_t)in.gxy_len) != 0) {
 		fprintf(stderr, "keys_oracle: derivation failed\n");
