@@ -1,14 +1,19 @@
 /*
  * http.c - ikemond's HTTP endpoint: libmicrohttpd daemons in external epoll mode, one
- * per listen address, driven by ikemond's loop (see http.h).
+ * per listen address, driven by ikemond's loop (see http.h).  Content negotiation is in
+ * http_accept.c.
  *
  * Costs, so nobody has to guess them: MHD never waits on a socket (they are
  * non-blocking and MHD_run() only does what epoll reports); a /metrics request costs
- * one build of the exposition on the loop's thread, plus one gzip pass (level 1) when
- * the client takes gzip, and a TLS handshake its key exchange; the snapshot then lives
- * until MHD has sent it, handed over in slices of at most HTTP_SLICE bytes.  Each
- * connection holds an MHD memory pool sized from max_request, and a response buffer of
- * HTTP_SLICE while it sends a scrape.
+ * the producer's snapshot on the loop's thread, then one slice of about HTTP_SLICE
+ * bytes of text each time MHD wants more to send (deflated on the way, level 1, when
+ * the client takes gzip), so between two slices the loop goes back to its other
+ * descriptors; a TLS handshake costs its key exchange.  A body that ends within its
+ * first slice goes out with a Content-Length; a longer one is sent chunked (HTTP/1.1)
+ * or until the connection closes (HTTP/1.0), since its length is known only at its
+ * end.  Each connection holds an MHD memory pool sized from max_request plus a slice
+ * (the chunk buffer), and while it sends a scrape, the snapshot and one slice of text
+ * (deflated too, with gzip).
  *
  * Secrets: the basic-auth password and the TLS key are copied in at start, never
  * logged, and wiped at stop; the password a client sends is wiped once compared.
@@ -22,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -33,7 +37,11 @@
 
 #include "exporters/http.h"
 
-/* Most bytes handed to MHD per reader call: bounds the copy done per loop turn. */
+/*
+ * Bytes of body text made per turn of the loop, all scrapes together (and the most per
+ * reader call).  MHD may ask a connection for more several times in one MHD_run();
+ * past this budget each ask gets one row of text, so a turn never costs much more.
+ */
 #define HTTP_SLICE ((size_t)64 * 1024)
 /* Largest PEM file read for TLS (a certificate chain fits with room to spare). */
 #define HTTP_PEM_MAX ((size_t)256 * 1024)
@@ -50,7 +58,7 @@ struct http_server {
 	int epoll_fd[HTTP_MAX_LISTEN];
 	struct sockaddr_storage addr[HTTP_MAX_LISTEN]; /* MHD binds from these */
 	size_t n_daemons;
-	http_metrics_fn fn;
+	const struct http_body_ops *ops;
 	void *ctx;
 	uint32_t max_request;
 	bool auth;
@@ -60,186 +68,26 @@ struct http_server {
 	size_t tls_key_cap;
 	char *tls_cert;
 	char mhd_msg[160]; /* MHD's last complaint, for http_start's error */
+	size_t turn_left;  /* of HTTP_SLICE, for this turn of the loop */
 	struct http_stats stats;
 };
 
-/* A scrape's body, owned by its MHD response until MHD is done with it. */
-struct snapshot {
-	char *data;
-	size_t len;
+/*
+ * A scrape being sent, owned by its MHD response until MHD is done with it: the
+ * producer's state, the bytes ready for MHD (pend[off..len)), gzip's stream.
+ */
+struct body_stream {
+	struct http_server *h;
+	void *body; /* the producer's; NULL once it has ended */
+	bool gzip;
+	bool z_open;
+	z_stream z;
+	struct strbuf text; /* the producer's last slice */
+	char *zbuf;         /* its deflated bytes */
+	size_t zcap;
+	const char *pend;
+	size_t off, len;
 };
-
-/* ---------------------------------------------------------------- header lists */
-
-/* One element of a comma-separated header list: its leading token and its q-value. */
-struct list_elem {
-	const char *name;
-	size_t len;
-	int q; /* thousandths: 0..1000 */
-};
-
-static const char *skip_ows(const char *p)
-{
-	return p + strspn(p, " \t");
-}
-
-/* Past a quoted-string starting at p (at its closing quote, or the string's end). */
-static const char *skip_quoted(const char *p)
-{
-	for (p++; *p != '\0' && *p != '"'; p++) {
-		if (*p == '\\' && p[1] != '\0')
-			p++;
-	}
-	return *p == '"' ? p + 1 : p;
-}
-
-/* qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] ); thousandths, or -1. */
-static int parse_qvalue(const char *p, size_t len)
-{
-	int q, scale = 100;
-	size_t i;
-
-	if (len == 0 || (p[0] != '0' && p[0] != '1'))
-		return -1;
-	q = (p[0] - '0') * 1000;
-	if (len == 1)
-		return q;
-	if (p[1] != '.' || len > 5)
-		return -1;
-	for (i = 2; i < len; i++, scale /= 10) {
-		if (p[i] < '0' || p[i] > '9')
-			return -1;
-		q += (p[i] - '0') * scale;
-	}
-	return q > 1000 ? -1 : q;
-}
-
-/*
- * Parameters after an element's name: *( OWS ";" OWS name [ "=" value ] ), keeping "q".
- * Quoted values are skipped whole, so a comma inside one does not end the element;
- * anything else up to the next comma is ignored.
- */
-static const char *parse_params(const char *p, int *q)
-{
-	const char *name, *val;
-	size_t nlen;
-
-	for (;;) {
-		p = skip_ows(p);
-		if (*p != ';')
-			break;
-		name = skip_ows(p + 1);
-		p = name + strcspn(name, "=;, \t");
-		nlen = (size_t)(p - name);
-		p = skip_ows(p);
-		if (*p != '=')
-			continue;
-		val = skip_ows(p + 1);
-		p = *val == '"' ? skip_quoted(val) : val + strcspn(val, ";, \t");
-		if (nlen == 1 && (name[0] == 'q' || name[0] == 'Q'))
-			*q = parse_qvalue(val, (size_t)(p - val));
-	}
-	while (*p != '\0' && *p != ',')
-		p = *p == '"' ? skip_quoted(p) : p + 1;
-	return p;
-}
-
-/*
- * The next element of the list at *pp.  Empty elements are skipped (RFC 9110 section
- * 5.6.1), and so are those with a malformed q-value: read as no preference at all
- * rather than as q=1.
- */
-static bool list_next(const char **pp, struct list_elem *e)
-{
-	const char *p = *pp;
-
-	for (;;) {
-		p += strspn(p, ", \t");
-		if (*p == '\0') {
-			*pp = p;
-			return false;
-		}
-		e->name = p;
-		p += strcspn(p, ";, \t");
-		e->len = (size_t)(p - e->name);
-		e->q = 1000;
-		p = parse_params(p, &e->q);
-		if (e->len > 0 && e->q >= 0) {
-			*pp = p;
-			return true;
-		}
-	}
-}
-
-static bool elem_is(const struct list_elem *e, const char *s)
-{
-	return e->len == strlen(s) && strncasecmp(e->name, s, e->len) == 0;
-}
-
-/* 3 when the media range e names type exactly, 2 for "major/ *", 1 for "* / *", else 0. */
-static int media_rank(const struct list_elem *e, const char *type)
-{
-	size_t major = (size_t)(strchr(type, '/') - type) + 1; /* with the '/' */
-
-	if (elem_is(e, type))
-		return 3;
-	if (e->len == major + 1 && strncasecmp(e->name, type, major) == 0 && e->name[major] == '*')
-		return 2;
-	return elem_is(e, "*/*") ? 1 : 0;
-}
-
-/*
- * The q-value Accept gives type: that of the most specific range matching it (RFC 9110
- * section 12.5.1), 0 when none does.  Parameters such as version= are not matched: any
- * version of a format counts as the format.  With exact, wildcards do not count.
- */
-static int accept_q(const char *accept, const char *type, bool exact)
-{
-	struct list_elem e;
-	int rank, best_rank = 0, best = 0;
-
-	while (list_next(&accept, &e)) {
-		rank = media_rank(&e, type);
-		if (rank == 0 || (exact && rank != 3))
-			continue;
-		if (rank > best_rank || (rank == best_rank && e.q > best)) {
-			best_rank = rank;
-			best = e.q;
-		}
-	}
-	return best;
-}
-
-/*
- * OpenMetrics must be named: a client that takes anything (curl's "* / *", a browser)
- * gets the text format, which every Prometheus and every person can read.
- */
-bool http_accept_prefers_openmetrics(const char *accept)
-{
-	int om;
-
-	if (accept == NULL)
-		return false;
-	om = accept_q(accept, "application/openmetrics-text", true);
-	return om > 0 && om >= accept_q(accept, "text/plain", false);
-}
-
-/* An explicit gzip (or its alias x-gzip) wins over "*" (RFC 9110 section 12.5.3). */
-bool http_accept_gzip(const char *accept_encoding)
-{
-	struct list_elem e;
-	int gzip = -1, any = -1;
-
-	if (accept_encoding == NULL)
-		return false;
-	while (list_next(&accept_encoding, &e)) {
-		if (elem_is(&e, "gzip") || elem_is(&e, "x-gzip"))
-			gzip = e.q > gzip ? e.q : gzip;
-		else if (elem_is(&e, "*"))
-			any = e.q > any ? e.q : any;
-	}
-	return gzip >= 0 ? gzip > 0 : any > 0;
-}
 
 /* ---------------------------------------------------------------- TLS files */
 
@@ -330,95 +178,145 @@ static int tls_load(struct http_server *h, const struct http_config *c, char *er
 	return h->tls_cert == NULL ? -1 : 0;
 }
 
-/* ---------------------------------------------------------------- snapshots */
+/* ---------------------------------------------------------------- body streams */
 
-static ssize_t snapshot_read(void *cls, uint64_t pos, char *buf, size_t max)
+static void stream_free(void *cls)
 {
-	const struct snapshot *s = cls;
-	size_t n;
+	struct body_stream *s = cls;
 
-	if (pos >= s->len)
-		return MHD_CONTENT_READER_END_OF_STREAM;
-	n = s->len - (size_t)pos;
-	if (n > max)
-		n = max;
-	if (n > HTTP_SLICE)
-		n = HTTP_SLICE;
-	memcpy(buf, s->data + pos, n);
-	return (ssize_t)n;
-}
-
-static void snapshot_free(void *cls)
-{
-	struct snapshot *s = cls;
-
-	free(s->data);
+	if (s->body != NULL)
+		s->h->ops->end(s->body);
+	if (s->z_open)
+		deflateEnd(&s->z);
+	strbuf_free(&s->text);
+	free(s->zbuf);
 	free(s);
 }
 
-/*
- * gzip framing (windowBits 16 + 15) in one pass into a deflateBound() buffer.  Level 1:
- * the loop pays for this, and exposition text still shrinks several times over.
- */
-static int gzip_body(const char *in, size_t len, char **out, size_t *outlen)
+/* The producer with its snapshot, and gzip's stream (level 1: the loop pays for it). */
+static struct body_stream *stream_new(struct http_server *h, bool openmetrics, bool gzip,
+                                      const char **type)
 {
-	z_stream z;
-	uLong bound;
-	char *buf;
-	int r;
+	struct body_stream *s = calloc(1, sizeof(*s));
 
-	if (len > UINT_MAX)
-		return -1;
-	memset(&z, 0, sizeof(z));
-	if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return -1;
-	bound = deflateBound(&z, (uLong)len);
-	if (bound > UINT_MAX || (buf = malloc(bound)) == NULL) {
-		deflateEnd(&z);
-		return -1;
+	if (s == NULL)
+		return NULL;
+	s->h = h;
+	s->gzip = gzip;
+	strbuf_init(&s->text);
+	*type = NULL;
+	s->body = h->ops->begin(h->ctx, openmetrics, type);
+	if (s->body == NULL || *type == NULL)
+		goto fail;
+	if (gzip) {
+		if (deflateInit2(&s->z, Z_BEST_SPEED, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) !=
+		    Z_OK)
+			goto fail;
+		s->z_open = true;
 	}
-	z.next_in = (const Bytef *)in;
-	z.avail_in = (uInt)len;
-	z.next_out = (Bytef *)buf;
-	z.avail_out = (uInt)bound;
-	r = deflate(&z, Z_FINISH);
-	*outlen = z.total_out;
-	deflateEnd(&z);
-	if (r != Z_STREAM_END) {
-		free(buf);
+	return s;
+fail:
+	stream_free(s);
+	return NULL;
+}
+
+/*
+ * Deflate the slice just made: a sync flush after each (a few bytes each) so that every
+ * slice yields bytes to send, the gzip trailer after the last.
+ */
+static int stream_deflate(struct body_stream *s, bool last)
+{
+	uLong need;
+	char *p;
+
+	if (s->text.len > UINT_MAX / 2)
 		return -1;
+	need = deflateBound(&s->z, (uLong)s->text.len) + 64;
+	if (need > s->zcap) {
+		if ((p = realloc(s->zbuf, need)) == NULL)
+			return -1;
+		s->zbuf = p;
+		s->zcap = need;
 	}
-	*out = buf;
+	s->z.next_in = (const Bytef *)(s->text.s != NULL ? s->text.s : "");
+	s->z.avail_in = (uInt)s->text.len;
+	s->z.next_out = (Bytef *)s->zbuf;
+	s->z.avail_out = (uInt)s->zcap;
+	if (deflate(&s->z, last ? Z_FINISH : Z_SYNC_FLUSH) != (last ? Z_STREAM_END : Z_OK) ||
+	    s->z.avail_in != 0)
+		return -1;
+	s->pend = s->zbuf;
+	s->len = s->zcap - s->z.avail_out;
 	return 0;
 }
 
-/* Build the exposition (gzipped when asked); NULL when the builder or memory fails. */
-static struct snapshot *snapshot_build(struct http_server *h, bool openmetrics, bool gzip,
-                                       const char **type)
+/*
+ * One slice of about want bytes of text from the producer (less when this turn's budget
+ * is spent: one row then), made ready to send.
+ */
+static int stream_fill(struct body_stream *s, size_t want)
 {
-	struct snapshot *s;
-	struct strbuf body;
+	struct http_server *h = s->h;
+	int r;
 
-	strbuf_init(&body);
-	*type = NULL;
-	if (h->fn(h->ctx, openmetrics, &body, type) != 0 || body.oom || *type == NULL)
-		goto fail;
-	if ((s = calloc(1, sizeof(*s))) == NULL)
-		goto fail;
-	if (!gzip) {
-		s->data = body.s; /* taken over: freed with the snapshot */
-		s->len = body.len;
-		return s;
+	if (want > h->turn_left)
+		want = h->turn_left > 0 ? h->turn_left : 1;
+	s->text.len = 0;
+	r = h->ops->next(s->body, &s->text, want);
+	h->turn_left -= s->text.len < h->turn_left ? s->text.len : h->turn_left;
+	if (r < 0 || s->text.oom)
+		return -1;
+	if (r == 0) { /* the last: free the snapshot now, not when MHD is done */
+		s->h->ops->end(s->body);
+		s->body = NULL;
 	}
-	if (gzip_body(body.s != NULL ? body.s : "", body.len, &s->data, &s->len) == -1) {
-		free(s);
-		goto fail;
+	s->off = 0;
+	if (s->gzip)
+		return stream_deflate(s, r == 0);
+	s->pend = s->text.s;
+	s->len = s->text.len;
+	return 0;
+}
+
+static size_t stream_take(struct body_stream *s, char *buf, size_t max)
+{
+	size_t n = s->len - s->off;
+
+	if (n > max)
+		n = max;
+	if (n > 0)
+		memcpy(buf, s->pend + s->off, n);
+	s->off += n;
+	return n;
+}
+
+/*
+ * MHD asks for bytes to send: what is left of the last slice, topped up by at most one
+ * new slice, itself within what is left of this turn's budget.  So however often MHD
+ * asks within one MHD_run(), the turn costs about one slice, and the loop goes back to
+ * the IKE sockets before the next.
+ */
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct body_stream *s = cls;
+	size_t n;
+
+	(void)pos;
+	if (max > HTTP_SLICE)
+		max = HTTP_SLICE;
+	n = stream_take(s, buf, max);
+	while (n < max && s->off == s->len && s->body != NULL) {
+		if (stream_fill(s, s->gzip ? HTTP_SLICE : max - n) != 0) {
+			s->h->stats.errors++;
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		}
+		n += stream_take(s, buf + n, max - n);
+		if (n > 0)
+			break;
 	}
-	strbuf_free(&body);
-	return s;
-fail:
-	strbuf_free(&body);
-	return NULL;
+	if (n == 0)
+		return MHD_CONTENT_READER_END_OF_STREAM;
+	return (ssize_t)n;
 }
 
 /* ---------------------------------------------------------------- replies */
@@ -483,22 +381,32 @@ static enum MHD_Result reply_unauthorized(struct http_server *h, struct MHD_Conn
 	return ret;
 }
 
+/*
+ * The snapshot and the first slice now; a body that ended within it has a known length.
+ * Failures up to here are a 500; later ones cut the body short (the client sees it).
+ */
 static enum MHD_Result reply_metrics(struct http_server *h, struct MHD_Connection *c)
 {
 	const char *accept, *encoding, *type;
 	struct MHD_Response *r;
-	struct snapshot *s;
+	struct body_stream *s;
+	uint64_t size;
 	bool gzip;
 
 	accept = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
 	encoding = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	gzip = http_accept_gzip(encoding);
-	s = snapshot_build(h, http_accept_prefers_openmetrics(accept), gzip, &type);
+	s = stream_new(h, http_accept_prefers_openmetrics(accept), gzip, &type);
 	if (s == NULL)
 		return reply_error(h, c);
-	r = MHD_create_response_from_callback(s->len, HTTP_SLICE, snapshot_read, s, snapshot_free);
+	if (stream_fill(s, HTTP_SLICE) != 0) {
+		stream_free(s);
+		return reply_error(h, c);
+	}
+	size = s->body == NULL ? (uint64_t)s->len : MHD_SIZE_UNKNOWN;
+	r = MHD_create_response_from_callback(size, HTTP_SLICE, stream_read, s, stream_free);
 	if (r == NULL) {
-		snapshot_free(s);
+		stream_free(s);
 		return reply_error(h, c);
 	}
 	if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type) != MHD_YES ||
@@ -506,7 +414,7 @@ static enum MHD_Result reply_metrics(struct http_server *h, struct MHD_Connectio
 	        MHD_YES ||
 	    (gzip &&
 	     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip") != MHD_YES)) {
-		MHD_destroy_response(r); /* frees the snapshot */
+		MHD_destroy_response(r); /* frees the stream */
 		return reply_error(h, c);
 	}
 	return queue(c, MHD_HTTP_OK, r);
@@ -662,10 +570,14 @@ static void daemon_options(struct http_server *h, const struct http_config *c, s
 	                                   (intptr_t)c->max_connections, NULL};
 	ops[n++] =
 	    (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)c->timeout_s, NULL};
-	/* Room for the request headers, the records MHD parses them into and the reply's. */
-	ops[n++] =
-	    (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-	                            (intptr_t)(2 * (size_t)c->max_request + HTTP_POOL_SLACK), NULL};
+	/*
+	 * Room for the request headers, the records MHD parses them into and the reply's,
+	 * and a slice: MHD builds a chunk of a chunked body in what is left of the pool, so
+	 * a long scrape goes out a slice per turn of the loop, not a fraction of one.
+	 */
+	ops[n++] = (struct MHD_OptionItem){
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    (intptr_t)(2 * (size_t)c->max_request + HTTP_POOL_SLACK + HTTP_SLICE), NULL};
 	if (h->tls_key != NULL) {
 		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key};
 		ops[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert};
@@ -730,8 +642,8 @@ static int check_config(const struct http_config *c, char *err, size_t errlen)
 	return 0;
 }
 
-struct http_server *http_start(const struct http_config *c, http_metrics_fn fn, void *ctx,
-                               char *err, size_t errlen)
+struct http_server *http_start(const struct http_config *c, const struct http_body_ops *ops,
+                               void *ctx, char *err, size_t errlen)
 {
 	struct http_server *h;
 	size_t i;
@@ -742,7 +654,7 @@ struct http_server *http_start(const struct http_config *c, http_metrics_fn fn, 
 		snprintf(err, errlen, "http: out of memory");
 		return NULL;
 	}
-	h->fn = fn;
+	h->ops = ops;
 	h->ctx = ctx;
 	h->max_request = c->max_request;
 	h->auth = c->auth_user[0] != '\0';
@@ -811,6 +723,7 @@ void http_run(struct http_server *h)
 {
 	size_t i;
 
+	h->turn_left = HTTP_SLICE;
 	for (i = 0; i < h->n_daemons; i++)
 		MHD_run(h->daemon[i]);
 }

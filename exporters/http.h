@@ -9,9 +9,10 @@
  *   HEAD            as GET without the body
  *   other paths 404, other methods 405 (with Allow: GET, HEAD)
  *
- * A scrape's body is built once per request into a snapshot and handed to MHD in
- * bounded slices (a response callback), so one large scrape never holds up the loop for
- * longer than building it.
+ * A scrape's body comes from a producer that takes a snapshot when the request arrives
+ * and then writes the text a slice at a time, as MHD pulls it (a response callback):
+ * one large scrape holds up the loop for the snapshot and one slice at a time, never
+ * for the whole body.
  */
 #ifndef EXPORTERS_HTTP_H
 #define EXPORTERS_HTTP_H
@@ -42,17 +43,25 @@ struct http_config {
 void http_config_default(struct http_config *c);
 
 /*
- * Build the body for path "/metrics": fill body, set *content_type (a static string).
- * openmetrics says whether the client asked for OpenMetrics.  Returns 0, or -1 (500).
+ * The body of "/metrics", produced in slices.  begin() takes what the body will show
+ * (openmetrics: whether the client asked for OpenMetrics), sets *content_type (a static
+ * string) and returns the producer's state, or NULL (a 500).  next() appends whole
+ * lines, about want bytes, to out and returns 1 while more follows, 0 after the last,
+ * -1 on failure.  end() frees the state, whether the body was finished or not (the
+ * client may go away); it is called once, and next() never after it.
  */
-typedef int (*http_metrics_fn)(void *ctx, bool openmetrics, struct strbuf *body,
-                               const char **content_type);
+struct http_body_ops {
+	void *(*begin)(void *ctx, bool openmetrics, const char **content_type);
+	int (*next)(void *body, struct strbuf *out, size_t want);
+	void (*end)(void *body);
+};
 
 struct http_server;
 
-/* Start listening. NULL with a message in err on failure. */
-struct http_server *http_start(const struct http_config *c, http_metrics_fn fn, void *ctx,
-                               char *err, size_t errlen);
+/* Start listening; ops (kept, not copied) and ctx make the /metrics bodies.  NULL with
+ * a message in err on failure. */
+struct http_server *http_start(const struct http_config *c, const struct http_body_ops *ops,
+                               void *ctx, char *err, size_t errlen);
 void http_stop(struct http_server *h);
 
 /* The descriptors to poll for reading (one per listen address); returns how many. */

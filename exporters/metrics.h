@@ -1,14 +1,16 @@
 /*
  * metrics.h - the Prometheus exposition of ikemond: every metric family described once,
  * in one table (name, type, HELP, labels, how to read it), walked by the text 0.0.4 and
- * the OpenMetrics 1.0.0 writers.  Values are read live from the engine (SA table, peers,
- * counters) and the stall detector at scrape time; nothing is cached between scrapes
- * except what the views own (the handshake histogram, reload status).
+ * the OpenMetrics 1.0.0 writers.  Values are read from the engine (SA table, per-peer
+ * status and counters) and the stall detector when a scrape starts, into a snapshot the
+ * body is then written from, in slices; nothing is cached between scrapes except what
+ * the exporter owns (the handshake histogram, reload status, notification counts).
  */
 #ifndef EXPORTERS_METRICS_H
 #define EXPORTERS_METRICS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -48,6 +50,26 @@ void metrics_set_per_sa(struct metrics *m, bool on);
 #define METRICS_NOTIFY_KINDS   32
 #define METRICS_NOTIFY_STR_MAX 47
 int metrics_count_notification(struct metrics *m, const char *type, const char *outcome);
+
+/*
+ * A scrape in slices.  metrics_stream_new() takes the snapshot (cost: proportional to
+ * the peers and their SAs, plus every SA with per_sa_metrics); metrics_stream_next()
+ * appends the next whole lines to out, about want bytes (one row more at most), and
+ * returns 1 while more follows, 0 after the last line, -1 on out of memory.  The body
+ * shows the state at metrics_stream_new(), whatever the engine does in between.  Free
+ * every stream before metrics_free(); its loop time becomes the next scrapes'
+ * ikemon_scrape_duration_seconds.  NULL on out of memory.
+ */
+struct metrics_stream;
+struct metrics_stream *metrics_stream_new(struct metrics *m, bool openmetrics);
+int metrics_stream_next(struct metrics_stream *st, struct strbuf *out, size_t want);
+void metrics_stream_free(struct metrics_stream *st);
+
+/* The same with the signatures of exporters/http.h's struct http_body_ops (m: struct
+ * metrics; begin sets the content type). */
+void *metrics_body_begin(void *m, bool openmetrics, const char **content_type);
+int metrics_body_next(void *stream, struct strbuf *out, size_t want);
+void metrics_body_end(void *stream);
 
 /*
  * The whole exposition into out: text format 0.0.4, or OpenMetrics 1.0.0 (with its

@@ -138,41 +138,105 @@ END_TEST
 
 /* ---------------------------------------------------------------- the server */
 
-/* The fake exposition: size bytes of numbered sample lines, "# EOF" for OpenMetrics. */
+/*
+ * The fake exposition: size bytes of numbered sample lines, "# EOF" for OpenMetrics,
+ * produced in slices as the server pulls them.  fail makes begin() fail, fail_at makes
+ * next() fail once that many bytes are out.
+ */
 struct fake {
 	size_t size;
 	bool fail;
-	int calls;
+	size_t fail_at; /* 0: never */
+	int calls;      /* begin() */
+	int slices;     /* next() */
+	size_t made;    /* bytes next() appended, all streams */
+	int open;       /* begun and not yet ended */
 	bool last_om;
 };
 
-static void fake_body(struct strbuf *b, size_t size, bool om)
-{
-	unsigned long i;
+struct fake_stream {
+	struct fake *f;
+	bool om;
+	unsigned long i; /* next sample */
+	size_t len;      /* bytes produced */
+	bool eof;
+};
 
-	for (i = 0; b->len < size; i++)
-		strbuf_printf(b, "ikemon_test_sample{n=\"%lu\"} %lu\n", i, i * 7);
-	if (om)
-		strbuf_printf(b, "# EOF\n");
+/* Append lines until out grew by want or the body is whole; 1 while more follows. */
+static int fake_next_lines(struct fake_stream *s, struct strbuf *b, size_t want)
+{
+	size_t start = b->len;
+
+	while (s->len < s->f->size && b->len - start < want) {
+		size_t before = b->len;
+
+		strbuf_printf(b, "ikemon_test_sample{n=\"%lu\"} %lu\n", s->i, s->i * 7);
+		s->i++;
+		s->len += b->len - before;
+	}
+	if (s->len >= s->f->size && !s->eof) {
+		if (s->om)
+			strbuf_printf(b, "# EOF\n");
+		s->eof = true;
+	}
+	return s->eof ? 0 : 1;
 }
 
-static int fake_metrics(void *ctx, bool om, struct strbuf *body, const char **type)
+static void fake_body(struct strbuf *b, size_t size, bool om)
+{
+	struct fake f = {.size = size};
+	struct fake_stream s = {.f = &f, .om = om};
+
+	while (fake_next_lines(&s, b, SIZE_MAX) == 1)
+		;
+}
+
+static void *fake_begin(void *ctx, bool om, const char **type)
 {
 	struct fake *f = ctx;
+	struct fake_stream *s;
 
 	f->calls++;
 	f->last_om = om;
-	if (f->fail)
-		return -1;
-	fake_body(body, f->size, om);
+	if (f->fail || (s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->f = f;
+	s->om = om;
+	f->open++;
 	*type = om ? OM_TYPE : TEXT_TYPE;
-	return 0;
+	return s;
 }
+
+static int fake_next(void *body, struct strbuf *out, size_t want)
+{
+	struct fake_stream *s = body;
+
+	size_t before = out->len;
+	int r;
+
+	s->f->slices++;
+	if (s->f->fail_at != 0 && s->len >= s->f->fail_at)
+		return -1;
+	r = fake_next_lines(s, out, want);
+	s->f->made += out->len - before;
+	return r;
+}
+
+static void fake_end(void *body)
+{
+	struct fake_stream *s = body;
+
+	s->f->open--;
+	free(s);
+}
+
+static const struct http_body_ops fake_metrics = {fake_begin, fake_next, fake_end};
 
 struct fixture {
 	char dir[64];
 	struct http_config cfg;
 	struct fake fake;
+	size_t most_per_run; /* bytes the producer made in one http_run() */
 	struct http_server *h;
 	char base[96]; /* http://127.10.30.1:PORT */
 };
@@ -234,7 +298,7 @@ static void start(void)
 {
 	char err[256] = "";
 
-	fx.h = http_start(&fx.cfg, fake_metrics, &fx.fake, err, sizeof(err));
+	fx.h = http_start(&fx.cfg, &fake_metrics, &fx.fake, err, sizeof(err));
 	ck_assert_msg(fx.h != NULL, "http_start: %s", err);
 }
 
@@ -251,7 +315,7 @@ static void serve_once(struct pollfd *extra, int max_ms)
 {
 	struct pollfd p[HTTP_MAX_LISTEN + 1];
 	int fds[HTTP_MAX_LISTEN];
-	size_t n, i;
+	size_t n, i, made;
 	int64_t t;
 
 	n = http_pollfds(fx.h, fds, HTTP_MAX_LISTEN);
@@ -266,7 +330,10 @@ static void serve_once(struct pollfd *extra, int max_ms)
 	ck_assert_int_ge(poll(p, n, (int)t), 0);
 	if (extra != NULL)
 		*extra = p[n - 1];
+	made = fx.fake.made;
 	http_run(fx.h);
+	if (fx.fake.made - made > fx.most_per_run)
+		fx.most_per_run = fx.fake.made - made;
 }
 
 /* ---------------------------------------------------------------- curl */
@@ -543,20 +610,60 @@ START_TEST(test_metrics_gzip)
 }
 END_TEST
 
-/* A body several slices long arrives whole, and its Content-Length says so. */
+/*
+ * A body several slices long arrives whole, chunked (its length is known only at its
+ * end), and is made a slice at a time: no turn of the loop made more than a slice (64
+ * KiB) and a line or two, so IKE messages wait that long at most.  The producer is
+ * ended once it is done.
+ */
+#define TURN_MAX (64 * 1024 + 2 * 64)
 START_TEST(test_metrics_big)
 {
+	const char *gz[] = {"--compressed", NULL};
 	struct reply r;
-	char len[32];
 
 	fx.fake.size = BIG_SIZE;
 	start();
 	curl("/metrics", NULL, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_uint_gt(r.body_len, 4 * 64 * 1024);
-	snprintf(len, sizeof(len), "%zu", r.body_len);
-	expect_header(&r, "Content-Length", len);
+	ck_assert_ptr_null(header(&r, "Content-Length", (char[8]){0}, 8));
+	expect_header(&r, "Transfer-Encoding", "chunked");
 	expect_body(&r, BIG_SIZE, false);
+	reply_free(&r);
+	printf("test_http: %d KiB in %d slices, at most %zu bytes made per turn of the loop\n",
+	       BIG_SIZE / 1024, fx.fake.slices, fx.most_per_run);
+	ck_assert_int_ge(fx.fake.slices, BIG_SIZE / (64 * 1024));
+	ck_assert_uint_le(fx.most_per_run, TURN_MAX);
+	ck_assert_int_eq(fx.fake.open, 0);
+	/* gzip: deflated slice by slice, the same bytes once inflated */
+	fx.fake.slices = 0;
+	fx.most_per_run = 0;
+	curl("/metrics", gz, &r);
+	expect_header(&r, "Content-Encoding", "gzip");
+	expect_body(&r, BIG_SIZE, false);
+	reply_free(&r);
+	printf("test_http: gzip: %d slices, at most %zu bytes made per turn\n", fx.fake.slices,
+	       fx.most_per_run);
+	ck_assert_int_ge(fx.fake.slices, BIG_SIZE / (64 * 1024));
+	ck_assert_uint_le(fx.most_per_run, TURN_MAX);
+	ck_assert_int_eq(fx.fake.open, 0);
+}
+END_TEST
+
+/* A producer failing mid-body: the body is cut short (curl says so), counted, freed. */
+START_TEST(test_metrics_fails_midway)
+{
+	struct reply r;
+
+	fx.fake.size = BIG_SIZE;
+	fx.fake.fail_at = 100 * 1024;
+	start();
+	curl("/metrics", NULL, &r);
+	ck_assert_int_eq(r.status, 200); /* the status line went out with the first slice */
+	ck_assert_uint_lt(r.body_len, BIG_SIZE);
+	ck_assert_uint_eq(http_stats(fx.h)->errors, 1);
+	ck_assert_int_eq(fx.fake.open, 0);
 	reply_free(&r);
 }
 END_TEST
@@ -718,9 +825,10 @@ START_TEST(test_header_limit)
 	ck_assert_msg(strncmp(out, "HTTP/1.1 200", 12) == 0, "%s", out);
 	raw(req, fill_request(req, 2100), out, sizeof(out));
 	ck_assert_msg(strncmp(out, "HTTP/1.1 431", 12) == 0, "%s", out);
-	raw(req, fill_request(req, 60000), out, sizeof(out));
+	/* beyond MHD's own pool (2 x 2048 + 4096 + a 64 KiB slice): refused by MHD itself */
+	raw(req, fill_request(req, 90000), out, sizeof(out));
 	ck_assert_msg(strncmp(out, "HTTP/1.1 200", 12) != 0, "%s", out);
-	fprintf(stderr, "test_http: 60000-byte header: %.40s\n", out[0] != '\0' ? out : "(closed)");
+	fprintf(stderr, "test_http: 90000-byte header: %.40s\n", out[0] != '\0' ? out : "(closed)");
 	ck_assert_uint_eq(http_stats(fx.h)->errors, 1);
 	expect_status("/metrics", NULL, 200); /* and the server still serves */
 	free(req);
@@ -753,7 +861,7 @@ START_TEST(test_tls)
 
 	/* a key others may read is refused */
 	ck_assert_int_eq(chmod(fx.cfg.tls_key, 0644), 0);
-	ck_assert_ptr_null(http_start(&fx.cfg, fake_metrics, &fx.fake, err, sizeof(err)));
+	ck_assert_ptr_null(http_start(&fx.cfg, &fake_metrics, &fx.fake, err, sizeof(err)));
 	ck_assert_msg(strstr(err, "chmod 600") != NULL, "%s", err);
 	ck_assert_ptr_null(strstr(err, "PRIVATE")); /* nothing of the key in the message */
 	ck_assert_int_eq(chmod(fx.cfg.tls_key, 0600), 0);
@@ -778,10 +886,10 @@ START_TEST(test_tls_half_configured)
 	char err[256] = "";
 
 	snprintf(fx.cfg.tls_cert, sizeof(fx.cfg.tls_cert), "%s/cert.pem", fx.dir);
-	ck_assert_ptr_null(http_start(&fx.cfg, fake_metrics, &fx.fake, err, sizeof(err)));
+	ck_assert_ptr_null(http_start(&fx.cfg, &fake_metrics, &fx.fake, err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "go together"));
 	snprintf(fx.cfg.tls_key, sizeof(fx.cfg.tls_key), "%s/missing.pem", fx.dir);
-	ck_assert_ptr_null(http_start(&fx.cfg, fake_metrics, &fx.fake, err, sizeof(err)));
+	ck_assert_ptr_null(http_start(&fx.cfg, &fake_metrics, &fx.fake, err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "missing.pem"));
 }
 END_TEST
@@ -812,7 +920,7 @@ START_TEST(test_two_listeners)
 	expect_body(&r, fx.fake.size, false);
 	reply_free(&r);
 	/* a second server on the same addresses cannot start, and says where */
-	dup = http_start(&fx.cfg, fake_metrics, &fx.fake, err, sizeof(err));
+	dup = http_start(&fx.cfg, &fake_metrics, &fx.fake, err, sizeof(err));
 	ck_assert_ptr_null(dup);
 	ck_assert_msg(strstr(err, TEST_ADDR) != NULL, "%s", err);
 }
@@ -823,10 +931,10 @@ START_TEST(test_bad_config)
 	char err[256] = "";
 
 	fx.cfg.n_listen = 0;
-	ck_assert_ptr_null(http_start(&fx.cfg, fake_metrics, &fx.fake, err, sizeof(err)));
+	ck_assert_ptr_null(http_start(&fx.cfg, &fake_metrics, &fx.fake, err, sizeof(err)));
 	fx.cfg.n_listen = 1;
 	fx.cfg.listen[0].ss_family = AF_UNIX;
-	ck_assert_ptr_null(http_start(&fx.cfg, fake_metrics, &fx.fake, err, sizeof(err)));
+	ck_assert_ptr_null(http_start(&fx.cfg, &fake_metrics, &fx.fake, err, sizeof(err)));
 	ck_assert_ptr_nonnull(strstr(err, "neither IPv4 nor IPv6"));
 	http_stop(NULL);
 }
@@ -853,6 +961,7 @@ static Suite *http_suite(bool with_server)
 	tcase_add_test(tc, test_metrics_openmetrics);
 	tcase_add_test(tc, test_metrics_gzip);
 	tcase_add_test(tc, test_metrics_big);
+	tcase_add_test(tc, test_metrics_fails_midway);
 	tcase_add_test(tc, test_head);
 	tcase_add_test(tc, test_keep_alive);
 	tcase_add_test(tc, test_landing_and_404);

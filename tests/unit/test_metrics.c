@@ -2,15 +2,9 @@
  * test_metrics.c - the Prometheus exposition (exporters/metrics.c) against a real engine
  * and stall detector.
  *
- * The scene (the same as tests/unit/metrics_dump.c's, which promtool lints): three
- * configured peers, SAs driven through the engine's choke points (ike_sa_set_state,
- * ike_sa_fail, ike_sa_mark_deleted, ike_sa_remove), a 1 ms stall threshold that raises
- * spoke2's alarm:
- *   spoke1  127.0.0.2  conn-id 1001, Main Mode to QM_IDLE, its phase-2 SA installed: up
- *   spoke2  127.0.0.3  conn-id 1002 failed with key-mismatch in MM_KEY_EXCH and deleted
- *                      (the tests remove it); 1003 held in MM_KEY_EXCH: alarm raised
- *   idle1   127.0.0.4  nothing
- *   ghost   192.0.2.9  conn-id 1004, a peer not configured, failed no-proposal-chosen
+ * The scene is tests/unit/metrics_scene.h's (metrics_dump.c prints it for promtool): three
+ * configured peers, SAs driven through the engine's choke points, a 1 ms stall threshold
+ * that raises spoke2's alarm; the tests remove spoke2's deleted SA (ike_sa_remove) or not.
  * Expositions are read back with a small line parser: exact series, values, and the
  * structure each format demands.
  */
@@ -26,8 +20,10 @@
 #include "agent/log.h"
 #include "exporters/metrics.h"
 #include "ike/ike.h"
+#include "tests/unit/ike_fixture.h"
+#include "tests/unit/metrics_scene.h"
+#include "tests/unit/testlib.h"
 
-#define PSK       "not-in-any-view-7Qx"
 #define MAX_LINE  2048
 #define MAX_NAME  128
 #define N_CAUSES  (IKE_CAUSE_COUNT - 1) /* by-cause families leave out "none" */
@@ -35,141 +31,9 @@
 
 /* ---------------------------------------------------------------- the scene */
 
-static int discard_send(void *ctx, const struct sockaddr *local, const struct sockaddr *remote,
-                        const uint8_t *buf, size_t len)
+static void scene_build(struct metrics_scene *sc)
 {
-	(void)ctx, (void)local, (void)remote, (void)buf, (void)len;
-	return 0;
-}
-
-static void set_addr(struct sockaddr_storage *ss, const char *ip, uint16_t port)
-{
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	s4->sin_family = AF_INET;
-	s4->sin_port = htons(port);
-	ck_assert_int_eq(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
-}
-
-static void peer_cfg(struct ike_peer_cfg *p, const char *name, const char *remote)
-{
-	memset(p, 0, sizeof(*p));
-	snprintf(p->name, sizeof(p->name), "%s", name);
-	set_addr(&p->remote, remote, 500);
-	p->remote_prefix = 32;
-	set_addr(&p->local, "127.0.0.1", 500);
-	memcpy(p->psk, PSK, strlen(PSK));
-	p->psk_len = strlen(PSK);
-	p->autostart = IKE_AUTO_ADD;
-	p->ike_lifetime = 28800;
-}
-
-static struct ike_sa *new_sa(struct ike_sa_table *t, const char *peer, const char *remote,
-                             enum ike_role role)
-{
-	struct ike_sa *sa = ike_sa_create(t, role, ISAKMP_XCHG_IDPROT);
-
-	ck_assert_ptr_nonnull(sa);
-	snprintf(sa->peer, sizeof(sa->peer), "%s", peer);
-	set_addr(&sa->remote, remote, 500);
-	set_addr(&sa->local, "127.0.0.1", 500);
-	ike_sa_announce(t, sa);
-	return sa;
-}
-
-static void walk(struct ike_sa_table *t, struct ike_sa *sa, const enum ike_state *steps, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		ck_assert_int_eq(ike_sa_set_state(t, sa, steps[i]), 0);
-}
-
-static void traffic(struct ike_sa *sa, uint64_t in, uint64_t out, uint64_t retx)
-{
-	sa->ctr.msgs_in = in;
-	sa->ctr.msgs_out = out;
-	sa->ctr.bytes_in = in * 100;
-	sa->ctr.bytes_out = out * 110;
-	sa->ctr.retransmits = retx;
-}
-
-static const enum ike_state to_qm_idle[] = {IKE_ST_MAIN_I2, IKE_ST_MAIN_I3, IKE_ST_MAIN_I4,
-                                            IKE_ST_ESTABLISHED};
-static const enum ike_state to_key_exch[] = {IKE_ST_MAIN_R1, IKE_ST_MAIN_R2};
-
-struct scene {
-	struct ike_engine *e;
-	struct stall_detector *d;
-	struct metrics *m;
-	struct ike_sa *removed; /* spoke2's failed SA: deleted, not yet removed */
-	struct ike_sa *retry;   /* spoke2's second SA, in MM_KEY_EXCH */
-};
-
-static void scene_sas(struct scene *sc)
-{
-	struct ike_sa_table *t = ike_engine_sas(sc->e);
-	struct ike_sa *sa = new_sa(t, "spoke1", "127.0.0.2", IKE_ROLE_INITIATOR);
-	struct ike_child *c;
-
-	walk(t, sa, to_qm_idle, 4);
-	traffic(sa, 3, 3, 1);
-	c = ike_child_create(t, sa, IKE_ROLE_INITIATOR, 0x1234);
-	ck_assert_ptr_nonnull(c);
-	ck_assert_int_eq(ike_child_set_state(t, sa, c, IKE_CHILD_INSTALLED), 0);
-
-	sc->removed = new_sa(t, "spoke2", "127.0.0.3", IKE_ROLE_RESPONDER);
-	walk(t, sc->removed, to_key_exch, 2);
-	traffic(sc->removed, 4, 2, 0);
-	ike_sa_fail(t, sc->removed, IKE_CAUSE_KEY_MISMATCH, "MM5 from the peer does not decrypt");
-	ike_sa_mark_deleted(t, sc->removed, IKE_CAUSE_KEY_MISMATCH);
-	sc->retry = new_sa(t, "spoke2", "127.0.0.3", IKE_ROLE_RESPONDER);
-	walk(t, sc->retry, to_key_exch, 2);
-	traffic(sc->retry, 2, 2, 0);
-
-	sa = new_sa(t, "ghost", "192.0.2.9", IKE_ROLE_INITIATOR);
-	traffic(sa, 1, 1, 0);
-	ike_sa_fail(t, sa, IKE_CAUSE_NO_PROPOSAL_CHOSEN, "refused by peer");
-	ike_sa_mark_deleted(t, sa, IKE_CAUSE_NO_PROPOSAL_CHOSEN);
-}
-
-static void scene_build(struct scene *sc)
-{
-	static const struct ike_engine_ops ops = {.send = discard_send};
-	struct timespec five_ms = {0, 5000000L};
-	struct ike_peer_cfg peers[3];
-	struct ike_settings set;
-	struct stall_settings ss;
-
-	log_set_level(LOG_ERR);
-	memset(sc, 0, sizeof(*sc));
-	ike_settings_default(&set);
-	stall_settings_default(&ss);
-	ss.stall_after_ms = 1;
-	peer_cfg(&peers[0], "spoke1", "127.0.0.2");
-	peers[0].has_children = true; /* one phase-2 SA wanted */
-	peer_cfg(&peers[1], "spoke2", "127.0.0.3");
-	peer_cfg(&peers[2], "idle1", "127.0.0.4");
-	sc->e = ike_engine_new(&ops, NULL, &set);
-	ck_assert_ptr_nonnull(sc->e);
-	ck_assert_int_eq(ike_engine_set_peers(sc->e, peers, 3), 0);
-	sc->d = stall_new(sc->e, &ss);
-	ck_assert_ptr_nonnull(sc->d);
-	sc->m = metrics_new(sc->e, sc->d);
-	ck_assert_ptr_nonnull(sc->m);
-	scene_sas(sc);
-	ike_sa_table_counters_mut(ike_engine_sas(sc->e))->dropped_short = 2;
-	ike_sa_table_counters_mut(ike_engine_sas(sc->e))->dropped_no_config = 1;
-	ck_assert_int_eq(metrics_count_notification(sc->m, "ikemonPeerStalled", "sent"), 0);
-	nanosleep(&five_ms, NULL);
-	stall_run(sc->d);
-}
-
-/* The engine first: the metrics' subscription must not outlive it. */
-static void scene_free(struct scene *sc)
-{
-	ike_engine_free(sc->e);
-	stall_free(sc->d);
-	metrics_free(sc->m);
+	ck_assert_int_eq(metrics_scene_build(sc), 0);
 }
 
 /* ---------------------------------------------------------------- reading it back */
@@ -285,7 +149,7 @@ static bool ends_with(const char *s, const char *suffix)
 START_TEST(test_peers)
 {
 	double entered, now;
-	struct scene sc;
+	struct metrics_scene sc;
 	char *t;
 
 	scene_build(&sc);
@@ -321,13 +185,13 @@ START_TEST(test_peers)
 	ck_assert_double_eq(value(t, "ikemon_ike_sas{state=\"MM_NO_STATE\"}"), 0); /* deleted */
 	ck_assert_uint_eq(count_named(t, "ikemon_ike_sas"), 8);
 	free(t);
-	scene_free(&sc);
+	metrics_scene_free(&sc);
 }
 END_TEST
 
 START_TEST(test_alarms)
 {
-	struct scene sc;
+	struct metrics_scene sc;
 	char *t;
 
 	scene_build(&sc);
@@ -349,13 +213,13 @@ START_TEST(test_alarms)
 	ck_assert_double_eq(value(t, "ikemon_alarms_active{cause=\"key-mismatch\"}"), 0);
 	ck_assert_double_eq(value(t, "ikemon_alarms_raised_total{cause=\"key-mismatch\"}"), 1);
 	free(t);
-	scene_free(&sc);
+	metrics_scene_free(&sc);
 }
 END_TEST
 
 START_TEST(test_negotiations)
 {
-	struct scene sc;
+	struct metrics_scene sc;
 	char *t;
 
 	scene_build(&sc);
@@ -397,13 +261,13 @@ START_TEST(test_negotiations)
 	ck_assert_double_eq(
 	    value(t, "ikemon_notifications_total{type=\"ikemonPeerStalled\",outcome=\"sent\"}"), 1);
 	free(t);
-	scene_free(&sc);
+	metrics_scene_free(&sc);
 }
 END_TEST
 
 START_TEST(test_histogram)
 {
-	struct scene sc;
+	struct metrics_scene sc;
 	static struct sample all[MAX_SAMPL];
 	double prev = 0;
 	size_t n, buckets = 0;
@@ -426,7 +290,7 @@ START_TEST(test_histogram)
 	ck_assert_double_eq(value(t, "ikemon_ike_handshake_duration_seconds_count"), 1);
 	ck_assert(value(t, "ikemon_ike_handshake_duration_seconds_sum") < 30);
 	free(t);
-	scene_free(&sc);
+	metrics_scene_free(&sc);
 }
 END_TEST
 
@@ -449,7 +313,7 @@ static void assert_not_decreasing(const char *before, const char *after)
 
 START_TEST(test_removal_keeps_counters)
 {
-	struct scene sc;
+	struct metrics_scene sc;
 	char *before, *after;
 
 	scene_build(&sc);
@@ -471,7 +335,7 @@ START_TEST(test_removal_keeps_counters)
 	    value(after, "ikemon_ike_messages_total{peer=\"spoke2\",direction=\"in\"}"), 11);
 	free(before);
 	free(after);
-	scene_free(&sc);
+	metrics_scene_free(&sc);
 }
 END_TEST
 
@@ -479,14 +343,14 @@ END_TEST
 START_TEST(test_reconfigure)
 {
 	struct ike_peer_cfg peers[2];
-	struct scene sc;
+	struct metrics_scene sc;
 	double v;
 	char *t;
 
 	scene_build(&sc);
-	peer_cfg(&peers[0], "spoke1", "127.0.0.2");
+	ck_assert_int_eq(metrics_scene_peer(&peers[0], "spoke1", "127.0.0.2"), 0);
 	peers[0].has_children = true;
-	peer_cfg(&peers[1], "new1", "127.0.0.5");
+	ck_assert_int_eq(metrics_scene_peer(&peers[1], "new1", "127.0.0.5"), 0);
 	ck_assert_int_eq(ike_engine_set_peers(sc.e, peers, 2), 0);
 	t = expose(sc.m, false);
 	ck_assert_uint_eq(count_named(t, "ikemon_peer_up"), 2);
@@ -499,13 +363,13 @@ START_TEST(test_reconfigure)
 	ck_assert_double_eq(value(t, "ikemon_ike_messages_total{peer=\"\",direction=\"in\"}"), 7);
 	ck_assert_double_eq(value(t, "ikemon_ike_sas{state=\"MM_KEY_EXCH\"}"), 0);
 	free(t);
-	scene_free(&sc);
+	metrics_scene_free(&sc);
 }
 END_TEST
 
 START_TEST(test_per_sa)
 {
-	struct scene sc;
+	struct metrics_scene sc;
 	char *t;
 
 	scene_build(&sc);
@@ -526,13 +390,13 @@ START_TEST(test_per_sa)
 	                          "direction=\"in\"}"),
 	                    2);
 	free(t);
-	scene_free(&sc);
+	metrics_scene_free(&sc);
 }
 END_TEST
 
 START_TEST(test_reload_and_build)
 {
-	struct scene sc;
+	struct metrics_scene sc;
 	char *t;
 
 	scene_build(&sc);
@@ -552,14 +416,14 @@ START_TEST(test_reload_and_build)
 	ck_assert_double_eq(value(t, "ikemon_config_last_reload_success_timestamp_seconds"),
 	                    3456789);
 	free(t);
-	scene_free(&sc);
+	metrics_scene_free(&sc);
 }
 END_TEST
 
 START_TEST(test_escaping_and_limits)
 {
 	char type[METRICS_NOTIFY_STR_MAX + 2], name[16];
-	struct scene sc;
+	struct metrics_scene sc;
 	char *t;
 
 	scene_build(&sc);
@@ -577,13 +441,13 @@ START_TEST(test_escaping_and_limits)
 		ck_assert_int_eq(metrics_count_notification(sc.m, name, "sent"), 0);
 	}
 	ck_assert_int_eq(metrics_count_notification(sc.m, "one-too-many", "sent"), -1);
-	scene_free(&sc);
+	metrics_scene_free(&sc);
 }
 END_TEST
 
 START_TEST(test_without_stall)
 {
-	struct scene sc;
+	struct metrics_scene sc;
 	struct metrics *m;
 	char *t;
 
@@ -595,7 +459,7 @@ START_TEST(test_without_stall)
 	ck_assert_uint_eq(count_named(t, "ikemon_peer_stalled"), 0);
 	ck_assert_double_eq(value(t, "ikemon_alarms_active{cause=\"key-mismatch\"}"), 0);
 	free(t);
-	scene_free(&sc);
+	metrics_scene_free(&sc);
 	metrics_free(m);
 }
 END_TEST
@@ -704,7 +568,7 @@ static void check_om(const char *text)
 
 START_TEST(test_formats)
 {
-	struct scene sc;
+	struct metrics_scene sc;
 	char *t;
 
 	scene_build(&sc);
@@ -712,12 +576,12 @@ START_TEST(test_formats)
 	t = expose(sc.m, false);
 	check_text(t);
 	ck_assert_ptr_null(strstr(t, "# EOF"));
-	ck_assert_ptr_null(strstr(t, PSK));
+	ck_assert_ptr_null(strstr(t, METRICS_SCENE_PSK));
 	free(t);
 
 	t = expose(sc.m, true);
 	check_om(t);
-	ck_assert_ptr_null(strstr(t, PSK));
+	ck_assert_ptr_null(strstr(t, METRICS_SCENE_PSK));
 	ck_assert_ptr_nonnull(strstr(t, "# TYPE ikemon_alarms_raised counter\n"));
 	ck_assert_ptr_nonnull(strstr(t, "# TYPE ikemon_build info\n"));
 	ck_assert_ptr_nonnull(strstr(t, "# TYPE ikemon_peer info\n"));
@@ -733,7 +597,93 @@ START_TEST(test_formats)
 	ck_assert(value(t, "ikemon_ike_handshake_duration_seconds_bucket{le=\"0.005\"}") <= 1);
 	ck_assert(value(t, "ikemon_ike_handshake_duration_seconds_bucket{le=\"30.0\"}") == 1);
 	free(t);
-	scene_free(&sc);
+	metrics_scene_free(&sc);
+}
+END_TEST
+
+/* Whether a line belongs to a family whose value moves with the clock between scrapes. */
+static bool timed_line(const char *line)
+{
+	static const char *const timed[] = {"ikemon_peer_state_entered_timestamp_seconds{",
+	                                    "ikemon_scrape_duration_seconds "};
+
+	for (size_t i = 0; i < sizeof(timed) / sizeof(timed[0]); i++)
+		if (strncmp(line, timed[i], strlen(timed[i])) == 0)
+			return true;
+	return false;
+}
+
+/* a and b line by line, the clock-bound samples left out. */
+static void assert_same_but_timed(const char *a, const char *b)
+{
+	char la[MAX_LINE], lb[MAX_LINE];
+	bool more_a, more_b;
+	size_t n = 0;
+
+	for (;;) {
+		while ((more_a = next_line(&a, la)) && timed_line(la))
+			;
+		while ((more_b = next_line(&b, lb)) && timed_line(lb))
+			;
+		ck_assert_int_eq(more_a, more_b);
+		if (!more_a)
+			break;
+		ck_assert_str_eq(la, lb);
+		n++;
+	}
+	ck_assert_uint_gt(n, 100);
+}
+
+/*
+ * A scrape in slices: each slice whole lines, about the size asked (one row more at
+ * most); together the same text as a write in one go; and the state of the moment the
+ * scrape began, whatever the engine does while the slices are written.
+ */
+START_TEST(test_stream)
+{
+	struct metrics_stream *st;
+	struct ike_sa_table *t;
+	struct strbuf body, slice;
+	struct metrics_scene sc;
+	size_t slices = 0;
+	char *whole;
+	int r;
+
+	for (int om = 0; om < 2; om++) {
+		scene_build(&sc);
+		metrics_set_per_sa(sc.m, true);
+		whole = expose(sc.m, om);
+		st = metrics_stream_new(sc.m, om);
+		ck_assert_ptr_nonnull(st);
+		/* the engine moves on: a new SA, traffic, a removal, a peer gone */
+		t = ike_engine_sas(sc.e);
+		ck_assert_ptr_nonnull(fx_new_sa(t, "spoke1", "127.0.0.2", IKE_ROLE_INITIATOR));
+		sc.retry->ctr.msgs_in += 100;
+		ike_sa_remove(t, sc.removed);
+		ck_assert_int_eq(ike_engine_set_peers(sc.e, NULL, 0), 0);
+		strbuf_init(&body);
+		strbuf_init(&slice);
+		do {
+			slice.len = 0;
+			r = metrics_stream_next(st, &slice, 300);
+			ck_assert_int_ge(r, 0);
+			if (slice.len == 0) { /* the last may find nothing left to write */
+				ck_assert_int_eq(r, 0);
+				break;
+			}
+			ck_assert_int_eq(slice.s[slice.len - 1], '\n');
+			ck_assert_uint_lt(slice.len, 300 + MAX_LINE * 9); /* a state set's row */
+			strbuf_append(&body, slice.s, slice.len);
+			slices++;
+		} while (r == 1);
+		metrics_stream_free(st);
+		ck_assert_uint_gt(slices, 20);
+		assert_same_but_timed(whole, body.s);
+		strbuf_free(&body);
+		strbuf_free(&slice);
+		free(whole);
+		metrics_scene_free(&sc);
+	}
 }
 END_TEST
 
@@ -754,6 +704,7 @@ static Suite *metrics_suite(void)
 	tcase_add_test(values, test_escaping_and_limits);
 	tcase_add_test(values, test_without_stall);
 	tcase_add_test(structure, test_formats);
+	tcase_add_test(structure, test_stream);
 	suite_add_tcase(s, values);
 	suite_add_tcase(s, structure);
 	return s;
@@ -761,11 +712,5 @@ static Suite *metrics_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(metrics_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(metrics_suite());
 }
