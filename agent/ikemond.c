@@ -17,6 +17,7 @@
 #include "agent/commands.h"
 #include "agent/config.h"
 #include "agent/control.h"
+#include "agent/failhist.h"
 #include "agent/log.h"
 #include "agent/net.h"
 #include "agent/stall.h"
@@ -24,6 +25,7 @@
 #include "exporters/metrics.h"
 #include "ike/engine.h"
 #include "ike/ike.h"
+#include "mib/snmp_agent.h"
 
 #include <openssl/crypto.h>
 
@@ -31,8 +33,9 @@
 #define PACKAGE_VERSION "0.1"
 #endif
 
-#define MAX_POLLFDS (NET_MAX_SOCKETS + CONTROL_MAX_POLLFDS + HTTP_MAX_LISTEN + 1)
-#define RECV_BURST  64 /* datagrams taken from one socket per wake-up, so none starves */
+#define MAX_POLLFDS                                                                                \
+	(NET_MAX_SOCKETS + CONTROL_MAX_POLLFDS + HTTP_MAX_LISTEN + SNMP_AGENT_MAX_POLLFDS + 1)
+#define RECV_BURST 64 /* datagrams taken from one socket per wake-up, so none starves */
 
 /* Everything the daemon owns: the only mutable state of the process (but the log sink). */
 struct ikemond {
@@ -43,7 +46,10 @@ struct ikemond {
 	struct ike_engine *engine;
 	struct stall_detector *stall;
 	struct metrics *metrics;
-	struct http_server *http; /* NULL without an [http] section */
+	struct http_server *http;  /* NULL without an [http] section */
+	struct failhist *failhist; /* the last negotiation failures (MIB, notifications) */
+	struct snmp_agent *snmp;   /* NULL without an [snmp] section, or with mode = off */
+	time_t start_wall;
 	struct commands_ops cmd_ops;
 	int sig_pipe[2];
 	bool debug;
@@ -122,6 +128,44 @@ static bool same_listen(const struct ikemond_config *a, const struct ikemond_con
 	       strcmp(a->control, b->control) == 0;
 }
 
+/* ---- the SNMP agent ---- */
+
+static void snmp_sources(struct ikemond *d, struct snmp_agent_sources *src)
+{
+	memset(src, 0, sizeof(*src));
+	src->mib.engine = d->engine;
+	src->mib.stall = d->stall;
+	src->mib.failhist = d->failhist;
+	src->mib.start_wall = d->start_wall;
+	src->mib.version = PACKAGE_VERSION;
+	src->metrics = d->metrics;
+}
+
+/*
+ * A reload applies notify_limit and fail_history to the running agent; the rest of
+ * [snmp] takes effect at restart (see snmp_agent_set_notify_limit()), so the settings
+ * in force stay those the agent started with, as listen's do.
+ */
+static void reload_snmp(struct ikemond *d, struct snmp_config *next)
+{
+	uint32_t fail_history = next->fail_history;
+	uint32_t burst = next->notify_burst, period = next->notify_period_s;
+
+	failhist_set_max(d->failhist, fail_history);
+	snmp_agent_set_notify_limit(d->snmp, burst, period);
+	if (snmp_config_needs_restart(&d->cfg.snmp, next)) {
+		log_msg(LOG_WARNING, "reload: [snmp] changes other than notify_limit and "
+		                     "fail_history take effect at restart");
+		snmp_config_free(next);
+		*next = d->cfg.snmp;
+		OPENSSL_cleanse(d->cfg.snmp.lines, sizeof(d->cfg.snmp.lines)); /* moved */
+		d->cfg.snmp.n_lines = 0;
+	}
+	next->fail_history = fail_history;
+	next->notify_burst = burst;
+	next->notify_period_s = period;
+}
+
 /* Re-read the config; on any error keep the old one and say why. */
 static int reload(struct ikemond *d, char *msg, size_t len)
 {
@@ -146,6 +190,7 @@ static int reload(struct ikemond *d, char *msg, size_t len)
 		return -1;
 	}
 	stall_reconfigure(d->stall, &next.stall);
+	reload_snmp(d, &next.snmp);
 	/* the listen and control settings in force stay those we opened */
 	memcpy(next.listen, d->cfg.listen, sizeof(next.listen));
 	next.n_listen = d->cfg.n_listen;
@@ -170,13 +215,9 @@ static int reload_cmd(void *ctx, struct strbuf *out)
 	return r;
 }
 
-static int metrics_cb(void *ctx, bool openmetrics, struct strbuf *body, const char **content_type)
-{
-	struct ikemond *d = ctx;
-
-	*content_type = openmetrics ? METRICS_OPENMETRICS_TYPE : METRICS_TEXT_TYPE;
-	return metrics_write(d->metrics, openmetrics, body);
-}
+/* /metrics: a snapshot when the request comes, then the text in slices as MHD sends it. */
+static const struct http_body_ops metrics_body = {metrics_body_begin, metrics_body_next,
+                                                  metrics_body_end};
 
 static int control_cb(void *ctx, int argc, char **argv, struct strbuf *out)
 {
@@ -236,6 +277,9 @@ static int loop_timeout(struct ikemond *d)
 	s = d->http != NULL ? http_next_timeout_ms(d->http) : -1;
 	if (s >= 0 && (t < 0 || s < t))
 		t = s;
+	s = snmp_agent_next_timeout_ms(d->snmp);
+	if (s >= 0 && (t < 0 || s < t))
+		t = s;
 	/* no busy polling: with nothing pending we sleep until a descriptor wakes us */
 	return t > INT32_MAX ? INT32_MAX : (int)t;
 }
@@ -245,7 +289,7 @@ static int run(struct ikemond *d)
 	struct pollfd pfd[MAX_POLLFDS];
 	int hfd[HTTP_MAX_LISTEN];
 	struct timespec now;
-	size_t n, nctl, nhttp;
+	size_t n, nctl, nhttp, nsnmp, snmp_at;
 
 	while (!d->stop) {
 		n = 0;
@@ -256,6 +300,10 @@ static int run(struct ikemond *d)
 		nhttp = d->http != NULL ? http_pollfds(d->http, hfd, HTTP_MAX_LISTEN) : 0;
 		for (size_t i = 0; i < nhttp; i++)
 			pfd[n++] = (struct pollfd){.fd = hfd[i], .events = POLLIN};
+		/* Net-SNMP's sockets (agent ports, AgentX, inform sessions) */
+		snmp_at = n;
+		nsnmp = snmp_agent_pollfds(d->snmp, &pfd[n], SNMP_AGENT_MAX_POLLFDS);
+		n += nsnmp;
 		nctl = control_pollfds(&d->control, &pfd[n], MAX_POLLFDS - n);
 		if (poll(pfd, n + nctl, loop_timeout(d)) < 0 && errno != EINTR) {
 			log_msg(LOG_ERR, "poll: %s", strerror(errno));
@@ -275,6 +323,7 @@ static int run(struct ikemond *d)
 		stall_run(d->stall);
 		if (d->http != NULL)
 			http_run(d->http);
+		snmp_agent_run(d->snmp, &pfd[snmp_at], nsnmp);
 	}
 	return 0;
 }
@@ -283,13 +332,20 @@ static int run(struct ikemond *d)
 static void shutdown_daemon(struct ikemond *d)
 {
 	http_stop(d->http);
-	if (d->engine != NULL) {
+	if (d->engine != NULL)
 		ike_engine_delete_all(d->engine, IKE_CAUSE_SHUTDOWN);
+	/*
+	 * After the DELETEs (their ikemonSaDeleted are sent: a trap is one datagram, nothing
+	 * waits), before the engine goes: the agent's tables read it.
+	 */
+	snmp_agent_stop(d->snmp);
+	if (d->engine != NULL)
 		ike_engine_free(d->engine);
-	}
 	/* after the engine: its last events (the DELETEs above) still reach them */
 	metrics_free(d->metrics);
 	stall_free(d->stall);
+	if (d->failhist != NULL)
+		failhist_free(d->failhist);
 	control_close(&d->control);
 	net_close(&d->net);
 	ikemond_config_free(&d->cfg);
@@ -306,6 +362,16 @@ static void usage(FILE *f)
 	        "  -d       debug logging (implies -f)\n"
 	        "  -V       print the version and exit\n",
 	        IKEMOND_DEFAULT_CONFIG);
+}
+
+/* The SNMP agent (none with mode = off): it sends ikemonStarted. */
+static int start_snmp(struct ikemond *d, char *err, size_t len)
+{
+	struct snmp_agent_sources src;
+
+	snmp_sources(d, &src);
+	d->snmp = snmp_agent_start(&d->cfg.snmp, &src, err, len);
+	return d->snmp == NULL && err[0] != '\0' ? -1 : 0;
 }
 
 static int start(struct ikemond *d, bool foreground)
@@ -332,6 +398,7 @@ static int start(struct ikemond *d, bool foreground)
 		fprintf(stderr, "ikemond: daemon: %s\n", strerror(errno));
 		return -1;
 	}
+	d->start_wall = time(NULL);
 	d->engine = ike_engine_new(&ops, d, &d->cfg.settings);
 	if (d->engine == NULL) {
 		log_msg(LOG_ERR, "out of memory");
@@ -339,6 +406,11 @@ static int start(struct ikemond *d, bool foreground)
 	}
 	d->stall = stall_new(d->engine, &d->cfg.stall);
 	if (d->stall == NULL) {
+		log_msg(LOG_ERR, "out of memory");
+		return -1;
+	}
+	d->failhist = failhist_new(d->engine, d->cfg.snmp.fail_history);
+	if (d->failhist == NULL) {
 		log_msg(LOG_ERR, "out of memory");
 		return -1;
 	}
@@ -350,11 +422,15 @@ static int start(struct ikemond *d, bool foreground)
 	metrics_set_per_sa(d->metrics, d->cfg.http.per_sa_metrics);
 	metrics_set_reload(d->metrics, true, time(NULL));
 	if (d->cfg.http.enabled) {
-		d->http = http_start(&d->cfg.http, metrics_cb, d, err, sizeof(err));
+		d->http = http_start(&d->cfg.http, &metrics_body, d->metrics, err, sizeof(err));
 		if (d->http == NULL) {
 			log_msg(LOG_ERR, "%s", err);
 			return -1;
 		}
+	}
+	if (start_snmp(d, err, sizeof(err)) != 0) {
+		log_msg(LOG_ERR, "%s", err);
+		return -1;
 	}
 	d->cmd_ops.reload = reload_cmd;
 	d->cmd_ops.ctx = d;

@@ -67,7 +67,8 @@ wait_for() {
 	return 1
 }
 
-# write_conf NAME: the [ikemond] section for an instance (stdin appends the peers).
+# write_conf NAME: the [ikemond] section for an instance (stdin appends the peers), and
+# an [snmp] section: "mode = off", or the lines in SNMP_CONF when the test sets it.
 # ikemond wants every stall threshold shorter than the retransmission span (timeout x
 # (2^(tries+1)-1), 3 s here): STALL_AFTER and QM_STALL_AFTER default to 2 s, or to half
 # the span when a test makes it 2.5 s or shorter.
@@ -87,6 +88,9 @@ write_conf() {
 		echo "stall_after = ${STALL_AFTER:-$below}"
 		echo "qm_stall_after = ${QM_STALL_AFTER:-$below}"
 		cat
+		# SNMP off unless the test asks (SNMP_CONF: the lines of the [snmp] section)
+		echo "[snmp]"
+		if [ -n "${SNMP_CONF:-}" ]; then printf '%s\n' "$SNMP_CONF"; else echo "mode = off"; fi
 	} >"$T/$name.conf"
 }
 

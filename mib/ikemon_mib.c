@@ -1,0 +1,396 @@
+/*
+ * ikemon_mib.c - IKEMON-MIB's objects in Net-SNMP's agent: registration, the one handler
+ * every table shares, and the subscriptions that keep the tables' sorted indexes current.
+ *
+ * Each table is registered with the table helper (which parses the column and hands us
+ * the index part of the OID), answered by table_handler() below from the table's
+ * description (mib_private.h): GET looks the row up, GETNEXT asks for the first row
+ * after the request's index through a sorted index (bisection, never a walk from the
+ * first row) and moves on to the next column at the end of one.  GETBULK reaches us as
+ * GETNEXT: registrations without HANDLER_CAN_GETBULK get Net-SNMP's bulk_to_next helper.
+ * Neither the table_iterator helper nor the container table_data is used: both cost O(n)
+ * per request, so O(n^2) per walk.
+ *
+ * Why one static context: Net-SNMP's registry is process-wide (one IKEMON-MIB per
+ * process), and neither the engine nor the stall detector can withdraw a subscription,
+ * so what their callbacks point to must outlive them.  After ikemon_mib_unregister()
+ * the callbacks return at once.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mib/mib_private.h"
+
+static struct mib_ctx mib;
+
+struct mib_ctx *mib_context(void)
+{
+	return mib.active ? &mib : NULL;
+}
+
+/* ---------------------------------------------------------------- values */
+
+void mib_val_int(struct mib_val *v, long n)
+{
+	v->type = ASN_INTEGER;
+	v->num = n;
+}
+
+void mib_val_u32(struct mib_val *v, uint64_t n)
+{
+	v->type = ASN_UNSIGNED;
+	v->num = (long)(n > UINT32_MAX ? UINT32_MAX : n);
+}
+
+void mib_val_c64(struct mib_val *v, uint64_t n)
+{
+	v->type = ASN_COUNTER64;
+	v->c64 = n;
+}
+
+void mib_val_bytes(struct mib_val *v, const void *p, size_t n)
+{
+	v->type = ASN_OCTET_STR;
+	v->len = n < sizeof(v->buf) ? n : sizeof(v->buf);
+	memcpy(v->buf, p, v->len);
+}
+
+void mib_val_str(struct mib_val *v, const char *s, size_t max)
+{
+	mib_val_bytes(v, s, mib_utf8_prefix(s, max < MIB_TEXT_SIZE ? max : MIB_TEXT_SIZE));
+}
+
+void mib_val_time(struct mib_val *v, time_t t)
+{
+	v->type = ASN_OCTET_STR;
+	v->len = ikemon_mib_date_and_time(t, v->buf);
+}
+
+void mib_val_truth(struct mib_val *v, bool b)
+{
+	mib_val_int(v, b ? 1 : 2);
+}
+
+void mib_val_addr_type(struct mib_val *v, const struct sockaddr_storage *ss)
+{
+	mib_val_int(v, ss->ss_family == AF_INET ? 1 : ss->ss_family == AF_INET6 ? 2 : 0);
+}
+
+void mib_val_addr(struct mib_val *v, const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		mib_val_bytes(v, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	else if (ss->ss_family == AF_INET6)
+		mib_val_bytes(v, &((const struct sockaddr_in6 *)ss)->sin6_addr, 16);
+	else
+		mib_val_bytes(v, "", 0);
+}
+
+unsigned int mib_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return 0;
+}
+
+enum cisco_state mib_sa_cisco(const struct ike_sa *sa)
+{
+	if (sa->state == IKE_ST_DELETED)
+		return CISCO_MM_NO_STATE;
+	return ike_state_cisco(sa->state);
+}
+
+void mib_val_set(netsnmp_variable_list *var, const struct mib_val *v)
+{
+	struct counter64 c64;
+	u_long u;
+	long n;
+
+	switch (v->type) {
+	case ASN_COUNTER64:
+		c64.high = (u_long)(v->c64 >> 32);
+		c64.low = (u_long)(v->c64 & 0xffffffffu);
+		snmp_set_var_typed_value(var, ASN_COUNTER64, &c64, sizeof(c64));
+		break;
+	case ASN_OCTET_STR:
+		snmp_set_var_typed_value(var, ASN_OCTET_STR, v->buf, v->len);
+		break;
+	case ASN_UNSIGNED:
+		u = (u_long)v->num;
+		snmp_set_var_typed_value(var, ASN_UNSIGNED, &u, sizeof(u));
+		break;
+	default:
+		n = v->num;
+		snmp_set_var_typed_value(var, ASN_INTEGER, &n, sizeof(n));
+		break;
+	}
+}
+
+/* ---------------------------------------------------------------- the table handler */
+
+/* table.1.col.index */
+static int set_row_oid(netsnmp_variable_list *var, const netsnmp_handler_registration *reg,
+                       unsigned int col, const struct mib_row *r)
+{
+	oid name[MAX_OID_LEN];
+	size_t len = reg->rootoid_len;
+
+	if (len + 2 + r->idx_len > MAX_OID_LEN)
+		return -1;
+	memcpy(name, reg->rootoid, len * sizeof(oid));
+	name[len++] = 1;
+	name[len++] = col;
+	memcpy(&name[len], r->idx, r->idx_len * sizeof(oid));
+	len += r->idx_len;
+	return snmp_set_var_objid(var, name, len) == 0 ? 0 : -1;
+}
+
+static void answer_get(const struct mib_table *t, netsnmp_agent_request_info *reqinfo,
+                       netsnmp_request_info *req, const netsnmp_table_request_info *ti)
+{
+	struct mib_row r;
+	struct mib_val v;
+
+	if (!t->get(&mib, ti->index_oid, ti->index_oid_len, &r) ||
+	    !t->column(&mib, &r, ti->colnum, &v)) {
+		netsnmp_set_request_error(reqinfo, req, SNMP_NOSUCHINSTANCE);
+		return;
+	}
+	mib_val_set(req->requestvb, &v);
+}
+
+/*
+ * The first instance after the request in this column, else the first of the next
+ * columns.  A sparse column (a row without an instance) moves on to the following row.
+ * Nothing left: the varbind stays unanswered and the agent goes on to the next subtree.
+ */
+static void answer_next(const struct mib_table *t, const netsnmp_handler_registration *reg,
+                        netsnmp_agent_request_info *reqinfo, netsnmp_request_info *req,
+                        const netsnmp_table_request_info *ti)
+{
+	struct mib_row r, after;
+	struct mib_val v;
+	bool inclusive = req->inclusive != 0;
+	const oid *idx = ti->index_oid;
+	size_t len = ti->index_oid_len;
+	bool found;
+
+	for (unsigned int col = ti->colnum; col <= t->max_col; col++) {
+		if (col < t->min_col)
+			continue;
+		for (found = t->next(&mib, idx, len, inclusive, &r); found;
+		     found = t->next(&mib, after.idx, after.idx_len, false, &r)) {
+			if (t->column(&mib, &r, col, &v)) {
+				if (set_row_oid(req->requestvb, reg, col, &r) != 0) {
+					netsnmp_set_request_error(reqinfo, req, SNMP_ERR_GENERR);
+					return;
+				}
+				mib_val_set(req->requestvb, &v);
+				return;
+			}
+			after = r;
+		}
+		idx = NULL;
+		len = 0;
+		inclusive = false;
+	}
+}
+
+static int table_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reg,
+                         netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
+{
+	const struct mib_table *t = handler->myvoid;
+	netsnmp_table_request_info *ti;
+
+	if (!mib.active)
+		return SNMP_ERR_NOERROR;
+	/* the indexes are rebuilt here, never in the middle of the engine's own work */
+	if (mib_sas_sync(&mib) != 0 || mib_alarms_sync(&mib) != 0 || mib_peers_sync(&mib) != 0) {
+		netsnmp_request_set_error_all(requests, SNMP_ERR_GENERR);
+		return SNMP_ERR_NOERROR;
+	}
+	for (netsnmp_request_info *req = requests; req != NULL; req = req->next) {
+		if (req->processed)
+			continue;
+		ti = netsnmp_extract_table_info(req);
+		if (ti == NULL)
+			continue;
+		switch (reqinfo->mode) {
+		case MODE_GET:
+			answer_get(t, reqinfo, req, ti);
+			break;
+		case MODE_GETNEXT:
+			answer_next(t, reg, reqinfo, req, ti);
+			break;
+		default:
+			/* read-only registrations: Net-SNMP refuses SETs before they get here */
+			netsnmp_set_request_error(reqinfo, req, SNMP_ERR_NOTWRITABLE);
+			break;
+		}
+	}
+	return SNMP_ERR_NOERROR;
+}
+
+/* ---------------------------------------------------------------- events */
+
+static void on_engine_event(void *ctx, const struct ike_event *ev)
+{
+	struct mib_ctx *c = ctx;
+
+	if (c->active)
+		mib_sas_on_event(c, ev);
+}
+
+static void on_stall_event(void *ctx, const struct stall_event *ev)
+{
+	struct mib_ctx *c = ctx;
+
+	if (!c->active)
+		return;
+	mib_alarms_on_stall(c, ev);
+	mib_peers_on_stall(c, ev);
+}
+
+/*
+ * The stall detector works out a peer's health in stall_run(), after the engine's events,
+ * and a negotiating auto=start peer turns down by the clock alone: a tick every second
+ * re-reads every peer's status (O(1) each), so ikemonPeerLastChange is right to a second
+ * even when nobody reads the table.  Reads and alarms update it at once.
+ */
+static void on_tick(unsigned int reg, void *arg)
+{
+	(void)reg;
+	(void)arg;
+	if (mib.active)
+		mib_peers_observe_all(&mib);
+}
+
+static int subscribe(const struct ikemon_mib_sources *src, char *err, size_t errlen)
+{
+	if (mib.engine_subscribed != src->engine) {
+		if (ike_sa_table_subscribe(ike_engine_sas(src->engine), on_engine_event, &mib) !=
+		    0) {
+			snprintf(err, errlen, "IKEMON-MIB: the SA table takes no more subscribers");
+			return -1;
+		}
+		mib.engine_subscribed = src->engine;
+	}
+	if (mib.stall_subscribed != src->stall) {
+		if (stall_subscribe(src->stall, on_stall_event, &mib) != 0) {
+			snprintf(err, errlen,
+			         "IKEMON-MIB: the stall detector takes no more subscribers");
+			return -1;
+		}
+		mib.stall_subscribed = src->stall;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- registration */
+
+static const struct mib_table *const tables[] = {
+    &mib_state_table, &mib_cause_table,    &mib_peer_table,  &mib_sa_table,
+    &mib_ipsec_table, &mib_failhist_table, &mib_alarm_table,
+};
+
+static int register_scalars(char *err, size_t errlen)
+{
+	const oid base[] = {MIB_OBJECTS_OID, MIB_SCALARS};
+	netsnmp_handler_registration *reg;
+
+	reg = netsnmp_create_handler_registration("ikemonScalars", mib_scalars_handler, base,
+	                                          OID_LENGTH(base), HANDLER_CAN_RONLY);
+	if (reg == NULL || netsnmp_register_scalar_group(reg, SC_FIRST, SC_LAST) != 0) {
+		snprintf(err, errlen, "IKEMON-MIB: cannot register ikemonScalars");
+		return -1;
+	}
+	mib.regs[MIB_SCALARS] = reg;
+	return 0;
+}
+
+static int register_table(const struct mib_table *t, char *err, size_t errlen)
+{
+	const oid base[] = {MIB_OBJECTS_OID, t->sub};
+	netsnmp_handler_registration *reg;
+	netsnmp_table_registration_info *ti;
+
+	reg = netsnmp_create_handler_registration(t->name, table_handler, base, OID_LENGTH(base),
+	                                          HANDLER_CAN_RONLY);
+	ti = SNMP_MALLOC_TYPEDEF(netsnmp_table_registration_info);
+	if (reg == NULL || ti == NULL) {
+		snprintf(err, errlen, "IKEMON-MIB: out of memory registering %s", t->name);
+		if (reg != NULL)
+			netsnmp_handler_registration_free(reg);
+		free(ti);
+		return -1;
+	}
+	reg->handler->myvoid = (void *)t;
+	for (size_t i = 0; i < t->n_index; i++)
+		netsnmp_table_helper_add_index(ti, t->index_types[i]);
+	ti->min_column = t->min_col;
+	ti->max_column = t->max_col;
+	/* netsnmp_register_table(), with the table information freed with the registration */
+	if (netsnmp_inject_handler(reg, netsnmp_get_table_handler(ti)) != SNMPERR_SUCCESS) {
+		snprintf(err, errlen, "IKEMON-MIB: out of memory registering %s", t->name);
+		netsnmp_handler_registration_free(reg);
+		netsnmp_table_registration_info_free(ti);
+		return -1;
+	}
+	netsnmp_handler_owns_table_info(reg->handler);
+	if (netsnmp_register_handler(reg) != MIB_REGISTERED_OK) {
+		snprintf(err, errlen, "IKEMON-MIB: cannot register %s", t->name);
+		return -1;
+	}
+	mib.regs[t->sub] = reg;
+	return 0;
+}
+
+int ikemon_mib_register(const struct ikemon_mib_sources *src, char *err, size_t errlen)
+{
+	if (errlen > 0)
+		err[0] = '\0';
+	if (src == NULL || src->engine == NULL || src->stall == NULL) {
+		snprintf(err, errlen, "IKEMON-MIB: no engine or stall detector to serve");
+		return -1;
+	}
+	ikemon_mib_unregister();
+	if (subscribe(src, err, errlen) != 0)
+		return -1;
+	mib.src = *src;
+	if (mib.src.version == NULL)
+		mib.src.version = "";
+	mib.sas_stale = mib.alarms_stale = true;
+	mib.peers_valid = mib.counts_valid = false;
+	mib.active = true;
+	if (register_scalars(err, errlen) != 0)
+		goto fail;
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		if (register_table(tables[i], err, errlen) != 0)
+			goto fail;
+	mib.tick = snmp_alarm_register(1, SA_REPEAT, on_tick, NULL);
+	return 0;
+fail:
+	ikemon_mib_unregister();
+	return -1;
+}
+
+void ikemon_mib_unregister(void)
+{
+	if (mib.tick != 0)
+		snmp_alarm_unregister(mib.tick);
+	mib.tick = 0;
+	for (size_t i = 0; i < sizeof(mib.regs) / sizeof(mib.regs[0]); i++) {
+		if (mib.regs[i] != NULL)
+			netsnmp_unregister_handler(mib.regs[i]);
+		mib.regs[i] = NULL;
+	}
+	mib.active = false;
+	mib_u32_index_free(&mib.sas);
+	mib_u32_index_free(&mib.alarms);
+	mib_peers_free(&mib);
+	mib.counts_valid = false;
+}
