@@ -1,17 +1,23 @@
 /*
- * make_seeds.c - writes the seed corpus of fuzz_codec: a few valid plaintext ISAKMP
- * messages built with the codec's own builder.
+ * make_seeds.c - writes the seed corpora of fuzz_codec and fuzz_exchange (built by make
+ * check as tests/fuzz/make_seeds; run by hand from the source tree):
  *
- *   cc -std=c11 -I. tests/fuzz/make_seeds.c ike/codec.c -o make_seeds
- *   ./make_seeds tests/fuzz/corpus/codec
+ *   tests/fuzz/make_seeds codec tests/fuzz/corpus/codec
+ *   tests/fuzz/make_seeds exchange tests/fuzz/corpus/exchange
  *
- * The messages have the shapes real peers send (Main Mode MM1 and MM3, Aggressive Mode
- * AM1, a Quick Mode offer, informationals), so the fuzzer starts deep inside the parsers.
+ * codec: valid plaintext ISAKMP messages built with the codec's own builder, in the
+ * shapes real peers send (Main Mode MM1 and MM3, Aggressive Mode AM1, a Quick Mode offer,
+ * informationals), so the fuzzer starts deep inside the parsers.
+ *
+ * exchange: for each scenario of tests/fuzz/scene.h, the message the peer engine really
+ * sent there (decrypted), checked to take the target engine on when fed back; the same
+ * as whole datagrams, and delivered twice; and a few notifies and DELETEs built here.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "ike/codec.h"
+#include "tests/fuzz/scene.h"
 
 #define SEED_MAX 2048
 
@@ -304,21 +310,13 @@ static bool seed_valid(const uint8_t *buf, size_t len)
 	return err == CODEC_OK;
 }
 
-/* Build, self-check with the parsers, write; 0 on success. */
-static int write_seed(const char *dir, const struct seed *s)
+static int write_file(const char *dir, const char *name, const uint8_t *buf, size_t len)
 {
-	uint8_t buf[SEED_MAX];
 	char path[4096];
 	FILE *f;
-	size_t len;
 	int ret = -1;
 
-	len = s->build(buf);
-	if (!seed_valid(buf, len)) {
-		fprintf(stderr, "make_seeds: %s does not build or parse\n", s->name);
-		return -1;
-	}
-	if (snprintf(path, sizeof(path), "%s/%s", dir, s->name) >= (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
 		return -1;
 	f = fopen(path, "wb");
 	if (f == NULL) {
@@ -334,17 +332,181 @@ static int write_seed(const char *dir, const struct seed *s)
 	return ret;
 }
 
+/* Build, self-check with the parsers, write; 0 on success. */
+static int write_seed(const char *dir, const struct seed *s)
+{
+	uint8_t buf[SEED_MAX];
+	size_t len;
+
+	len = s->build(buf);
+	if (!seed_valid(buf, len)) {
+		fprintf(stderr, "make_seeds: %s does not build or parse\n", s->name);
+		return -1;
+	}
+	return write_file(dir, s->name, buf, len);
+}
+
+static int codec_seeds(const char *dir)
+{
+	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++)
+		if (write_seed(dir, &seeds[i]) != 0)
+			return 1;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- exchange */
+
+#define INPUT_MAX (SCENE_MSG_MAX + SCENE_INPUT_HDR)
+#define PRF_LEN   32 /* HMAC-SHA-256: the scene's first proposal */
+
+/* An input from the kept message of scenario id, checked to move T on when fed back. */
+static int genuine(struct scene *sc, const char *dir, unsigned id, uint8_t flags,
+                   const char *suffix)
+{
+	static uint8_t in[INPUT_MAX];
+	char name[64];
+	size_t n;
+
+	if (scene_run(sc, id) != 0 || (n = scene_seed(sc, flags, in, sizeof(in))) == 0)
+		return -1;
+	if (scene_run(sc, id) != 0)
+		return -1;
+	scene_feed(sc, in, n);
+	if (!scene_progressed(sc)) {
+		fprintf(stderr, "make_seeds: %s%s does not get past its handler\n", scene_name(id),
+		        suffix);
+		return -1;
+	}
+	snprintf(name, sizeof(name), "%s%s.bin", scene_name(id), suffix);
+	return write_file(dir, name, in, n);
+}
+
+/* A payload chain built here: HDR-less, with the input's three leading bytes. */
+static int built(const char *dir, const char *name, unsigned id, uint8_t flags,
+                 void (*fill)(struct msg_builder *b, const uint8_t cookies[16]))
+{
+	static uint8_t in[INPUT_MAX];
+	uint8_t buf[SEED_MAX], cookies[16];
+	struct isakmp_hdr h;
+	struct msg_builder b;
+	struct scene *sc = scene_new();
+	size_t n;
+
+	if (sc == NULL || scene_run(sc, id) != 0) {
+		scene_free(sc);
+		return -1;
+	}
+	scene_cookies(sc, cookies);
+	scene_free(sc);
+	memset(&h, 0, sizeof(h));
+	h.version = ISAKMP_VERSION;
+	msg_init(&b, buf, sizeof(buf), &h);
+	fill(&b, cookies);
+	n = msg_finish(&b);
+	if (n < ISAKMP_HDR_LEN)
+		return -1;
+	in[0] = (uint8_t)id;
+	in[1] = flags;
+	in[2] = buf[16]; /* the header's next payload: the chain's first */
+	memcpy(in + SCENE_INPUT_HDR, buf + ISAKMP_HDR_LEN, n - ISAKMP_HDR_LEN);
+	return write_file(dir, name, in, SCENE_INPUT_HDR + n - ISAKMP_HDR_LEN);
+}
+
+static void put_hash(struct msg_builder *b)
+{
+	static const uint8_t zero[PRF_LEN];
+
+	msg_payload(b, ISAKMP_NP_HASH, zero, sizeof(zero)); /* computed by the harness */
+}
+
+static void put_notify(struct msg_builder *b, uint8_t proto, const uint8_t *spi, uint8_t spi_len,
+                       uint16_t type)
+{
+	size_t off = msg_payload_begin(b, ISAKMP_NP_N);
+
+	msg_put_u32(b, ISAKMP_DOI_IPSEC);
+	msg_put_u8(b, proto);
+	msg_put_u8(b, spi_len);
+	msg_put_u16(b, type);
+	msg_put(b, spi, spi_len);
+	msg_payload_end(b, off);
+}
+
+/* HDR, N (NO-PROPOSAL-CHOSEN): how a responder refuses MM1 */
+static void fill_refusal(struct msg_builder *b, const uint8_t cookies[16])
+{
+	put_notify(b, ISAKMP_PROTO_ISAKMP, cookies, 16, ISAKMP_N_NO_PROPOSAL_CHOSEN);
+}
+
+/* HDR*, HASH(1), N (PAYLOAD-MALFORMED): "your MM5 is garbage" */
+static void fill_malformed(struct msg_builder *b, const uint8_t cookies[16])
+{
+	(void)cookies;
+	put_hash(b);
+	put_notify(b, ISAKMP_PROTO_ISAKMP, NULL, 0, ISAKMP_N_PAYLOAD_MALFORMED);
+}
+
+/* HDR*, HASH(1), N (INVALID-ID-INFORMATION about an ESP SPI) */
+static void fill_invalid_id(struct msg_builder *b, const uint8_t cookies[16])
+{
+	static const uint8_t spi[4] = {0xc0, 0xff, 0xee, 0x01};
+
+	(void)cookies;
+	put_hash(b);
+	put_notify(b, IPSEC_PROTO_ESP, spi, sizeof(spi), ISAKMP_N_INVALID_ID_INFORMATION);
+}
+
+/* HDR*, HASH(1), D (the ISAKMP SA: its cookies) */
+static void fill_delete(struct msg_builder *b, const uint8_t cookies[16])
+{
+	size_t off;
+
+	put_hash(b);
+	off = msg_payload_begin(b, ISAKMP_NP_D);
+	msg_put_u32(b, ISAKMP_DOI_IPSEC);
+	msg_put_u8(b, ISAKMP_PROTO_ISAKMP);
+	msg_put_u8(b, 16);
+	msg_put_u16(b, 1);
+	msg_put(b, cookies, 16);
+	msg_payload_end(b, off);
+}
+
+static int exchange_seeds(const char *dir)
+{
+	struct scene *sc = scene_new();
+	int ret = 1;
+
+	if (sc == NULL || scene_rand_install() != 0)
+		goto done;
+	for (unsigned id = 0; id < SCENE_COUNT; id++) {
+		if (genuine(sc, dir, id, SCENE_F_FIX_HASH, "") != 0)
+			goto done;
+		if (id <= SCENE_MM_I2 && genuine(sc, dir, id, SCENE_F_RAW, "-raw") != 0)
+			goto done;
+		if (id >= SCENE_MM_R2 &&
+		    genuine(sc, dir, id, SCENE_F_FIX_HASH | SCENE_F_TWICE, "-twice") != 0)
+			goto done;
+	}
+	if (built(dir, "mm-i1-refused.bin", SCENE_MM_I1, SCENE_F_INFO, fill_refusal) != 0 ||
+	    built(dir, "mm-r2-malformed.bin", SCENE_MM_R2, SCENE_F_INFO | SCENE_F_FIX_HASH,
+	          fill_malformed) != 0 ||
+	    built(dir, "info-invalid-id.bin", SCENE_INFO, SCENE_F_FIX_HASH, fill_invalid_id) != 0 ||
+	    built(dir, "info-delete-isakmp.bin", SCENE_INFO, SCENE_F_FIX_HASH, fill_delete) != 0)
+		goto done;
+	ret = 0;
+done:
+	scene_free(sc);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
-	size_t i;
-
-	if (argc != 2) {
-		fprintf(stderr, "usage: make_seeds DIR\n");
-		return 2;
-	}
-	for (i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
-		if (write_seed(argv[1], &seeds[i]) != 0)
-			return 1;
-	}
-	return 0;
+	if (argc == 2)
+		return codec_seeds(argv[1]);
+	if (argc == 3 && strcmp(argv[1], "codec") == 0)
+		return codec_seeds(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "exchange") == 0)
+		return exchange_seeds(argv[2]);
+	fprintf(stderr, "usage: make_seeds [codec|exchange] DIR\n");
+	return 2;
 }
