@@ -5,6 +5,11 @@
  * The grammar is small enough to be walked by hand: one table of verbs, and each verb
  * checks its own keywords.  Keywords accept any unique prefix (IOS habit), so a table
  * entry is all it takes to make "sh cry isa sa" work.
+ *
+ * Errors say what was typed, what was expected there, the closest keyword when the word
+ * looks like a typo of one ("did you mean 'crypto'?"), and the usage lines of the
+ * commands that start with the words understood so far (one table, help_lines[], serves
+ * both `help` and these messages).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -14,6 +19,7 @@
 #include <time.h>
 
 #include "agent/commands.h"
+#include "agent/suggest.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.1"
@@ -26,10 +32,27 @@ struct cmd {
 	struct ike_engine *e;
 	const struct commands_ops *ops;
 	struct strbuf *out;
-	char *w[MAX_WORDS]; /* the request's words, "--json" taken out */
+	char *w[MAX_WORDS];          /* the request's words, "--json" taken out */
+	const char *full[MAX_WORDS]; /* w[i] spelled out, once understood as a keyword */
 	int n;
+	int understood; /* w[0..understood) are keywords, spelled out in full */
 	bool json;
 };
+
+/* Every command, as `help` prints it; the error messages quote the ones that apply. */
+static const char *const help_lines[] = {
+    "show crypto isakmp sa [detail] [--json]",
+    "show crypto ipsec sa [--json]",
+    "show ikemon peers [--json]",
+    "show alarms [history] [--json]",
+    "initiate PEER",
+    "clear crypto isakmp [CONN-ID]",
+    "clear alarm PEER",
+    "reload",
+    "version",
+};
+
+#define NHELP (sizeof(help_lines) / sizeof(help_lines[0]))
 
 typedef int (*verb_fn)(struct cmd *c);
 
@@ -48,6 +71,119 @@ static int fail(struct cmd *c, const char *fmt, ...)
 	return -1;
 }
 
+/* Whether help line starts with the words understood so far. */
+static bool help_line_applies(const struct cmd *c, const char *line)
+{
+	const char *p = line;
+
+	for (int i = 0; i < c->understood; i++) {
+		size_t len = strlen(c->full[i]);
+
+		if (strncmp(p, c->full[i], len) != 0 || (p[len] != ' ' && p[len] != '\0'))
+			return false;
+		p += len;
+		while (*p == ' ')
+			p++;
+	}
+	return true;
+}
+
+/*
+ * Add the usage lines of the commands that start with the words understood so far
+ * ("usage: show crypto isakmp sa [detail] [--json]"), or the hint when that is all of
+ * them.  Returns -1, as fail() does.
+ */
+static int usage_after(struct cmd *c)
+{
+	const char *lead = "usage: ";
+	size_t shown = 0;
+
+	if (c->understood == 0) {
+		strbuf_printf(c->out, HINT "\n");
+		return -1;
+	}
+	for (size_t i = 0; i < NHELP; i++) {
+		if (!help_line_applies(c, help_lines[i]))
+			continue;
+		strbuf_printf(c->out, "%s%s\n", lead, help_lines[i]);
+		lead = "       ";
+		shown++;
+	}
+	if (shown == 0)
+		strbuf_printf(c->out, HINT "\n");
+	return -1;
+}
+
+/* The words understood so far, as typed ("sh cry"), for "after '...'" in messages. */
+static const char *typed_so_far(const struct cmd *c, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < c->understood && used < len; i++) {
+		int k = snprintf(buf + used, len - used, "%s%.64s", i > 0 ? " " : "", c->w[i]);
+
+		if (k < 0)
+			break;
+		used += (size_t)k;
+	}
+	return buf;
+}
+
+/* "'a'", "'a' or 'b'", "'a', 'b' or 'c'" */
+static void list_choices(char *buf, size_t len, const char *const *choices, int n)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < n && used < len; i++) {
+		const char *sep = i == 0 ? "" : i == n - 1 ? " or " : ", ";
+		int k = snprintf(buf + used, len - used, "%s'%s'", sep, choices[i]);
+
+		if (k < 0)
+			break;
+		used += (size_t)k;
+	}
+}
+
+/*
+ * Word w[at] is not one of choices: say so, with the closest choice when the word looks
+ * like a typo of it, and the usage lines that apply.
+ */
+static int unknown_word(struct cmd *c, int at, const char *const *choices, int n)
+{
+	const char *near = suggest_closest(c->w[at], choices, (size_t)n);
+	char typed[256], list[256];
+
+	typed_so_far(c, typed, sizeof(typed));
+	list_choices(list, sizeof(list), choices, n);
+	if (near != NULL)
+		fail(c, "unknown word '%.64s' after '%s': did you mean '%s'? (expected %s)",
+		     c->w[at], typed, near, list);
+	else
+		fail(c, "unknown word '%.64s' after '%s': expected %s", c->w[at], typed, list);
+	return usage_after(c);
+}
+
+/* The command stops before w[at], where one of choices must come. */
+static int missing_word(struct cmd *c, const char *const *choices, int n)
+{
+	char typed[256], list[256];
+
+	typed_so_far(c, typed, sizeof(typed));
+	list_choices(list, sizeof(list), choices, n);
+	fail(c, "incomplete command '%s': %s must follow", typed, list);
+	return usage_after(c);
+}
+
+/* w[at] is understood as keyword: remember its full spelling for the messages. */
+static void understood(struct cmd *c, int at, const char *keyword)
+{
+	c->full[at] = keyword;
+	if (c->understood < at + 1)
+		c->understood = at + 1;
+}
+
 /* Whether word is a (non-empty) abbreviation of keyword. */
 static bool is_abbrev(const char *word, const char *keyword)
 {
@@ -61,19 +197,31 @@ static int expect_keywords(struct cmd *c, int from, const char *const *kw, int n
 {
 	for (int i = 0; i < nkw; i++) {
 		if (from + i >= c->n)
-			return fail(c, "incomplete command: '%s' missing; " HINT, kw[i]);
+			return missing_word(c, &kw[i], 1);
 		if (!is_abbrev(c->w[from + i], kw[i]))
-			return fail(c, "unknown word '%.64s' where '%s' was expected; " HINT,
-			            c->w[from + i], kw[i]);
+			return unknown_word(c, from + i, &kw[i], 1);
+		understood(c, from + i, kw[i]);
 	}
 	return 0;
 }
 
-static int no_more_words(struct cmd *c, int from)
+/*
+ * Nothing may follow w[from-1].  optional names the keyword that could have stood at
+ * w[from] (NULL when none), for a "did you mean" when the word looks like a typo of it.
+ */
+static int no_more_words(struct cmd *c, int from, const char *optional)
 {
-	if (from < c->n)
-		return fail(c, "unexpected '%.64s'; " HINT, c->w[from]);
-	return 0;
+	char typed[256];
+
+	if (from >= c->n)
+		return 0;
+	typed_so_far(c, typed, sizeof(typed));
+	if (optional != NULL && suggest_closest(c->w[from], &optional, 1) != NULL)
+		fail(c, "unexpected '%.64s' after '%s': did you mean '%s'?", c->w[from], typed,
+		     optional);
+	else
+		fail(c, "unexpected '%.64s' after '%s'", c->w[from], typed);
+	return usage_after(c);
 }
 
 /*
@@ -86,22 +234,25 @@ static int choose_keyword(struct cmd *c, int at, const char *const *choices, int
 	int found = -1;
 
 	if (at >= c->n)
-		return fail(c, "incomplete command: '%s' or '%s' missing; " HINT, choices[0],
-		            choices[n - 1]);
+		return missing_word(c, choices, n);
 	for (int i = 0; i < n; i++)
-		if (strcmp(c->w[at], choices[i]) == 0)
+		if (strcmp(c->w[at], choices[i]) == 0) {
+			understood(c, at, choices[i]);
 			return i;
+		}
 	for (int i = 0; i < n; i++) {
 		if (!is_abbrev(c->w[at], choices[i]))
 			continue;
-		if (found >= 0)
-			return fail(c, "ambiguous word '%.64s': %s or %s; " HINT, c->w[at],
-			            choices[found], choices[i]);
+		if (found >= 0) {
+			fail(c, "ambiguous word '%.64s': %s or %s?", c->w[at], choices[found],
+			     choices[i]);
+			return usage_after(c);
+		}
 		found = i;
 	}
 	if (found < 0)
-		return fail(c, "unknown word '%.64s' where '%s' or '%s' was expected; " HINT,
-		            c->w[at], choices[0], choices[n - 1]);
+		return unknown_word(c, at, choices, n);
+	understood(c, at, choices[found]);
 	return found;
 }
 
@@ -122,7 +273,7 @@ static int show_isakmp(struct cmd *c)
 		detail = true;
 		next++;
 	}
-	if (no_more_words(c, next) != 0)
+	if (no_more_words(c, next, next == 4 ? "detail" : NULL) != 0)
 		return -1;
 	t = ike_engine_sas(c->e);
 	if (c->json) {
@@ -144,7 +295,7 @@ static int show_ipsec(struct cmd *c)
 	struct ike_sa_table *t;
 	struct timespec now;
 
-	if (expect_keywords(c, 3, kw, 1) != 0 || no_more_words(c, 4) != 0)
+	if (expect_keywords(c, 3, kw, 1) != 0 || no_more_words(c, 4, NULL) != 0)
 		return -1;
 	t = ike_engine_sas(c->e);
 	if (c->json) {
@@ -198,7 +349,7 @@ static int show_ikemon(struct cmd *c)
 	struct show_peer_row *rows;
 	size_t n, got = 0;
 
-	if (expect_keywords(c, 2, kw, 1) != 0 || no_more_words(c, 3) != 0)
+	if (expect_keywords(c, 2, kw, 1) != 0 || no_more_words(c, 3, NULL) != 0)
 		return -1;
 	n = ike_engine_peer_count(c->e);
 	rows = calloc(n > 0 ? n : 1, sizeof(*rows));
@@ -237,7 +388,7 @@ static int show_alarms_cmd(struct cmd *c)
 		history = true;
 		next++;
 	}
-	if (no_more_words(c, next) != 0 || (d = alarms_of(c)) == NULL)
+	if (no_more_words(c, next, next == 2 ? "history" : NULL) != 0 || (d = alarms_of(c)) == NULL)
 		return -1;
 	list = history ? stall_history(d) : stall_active(d);
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -276,6 +427,32 @@ static const struct ike_peer_cfg *find_peer(struct cmd *c, const char *name)
 	return NULL;
 }
 
+/* "no peer named X", with the configured peer whose name is closest, if one is. */
+static int no_such_peer(struct cmd *c, const char *name)
+{
+	size_t n = ike_engine_peer_count(c->e);
+	const char **names = calloc(n > 0 ? n : 1, sizeof(*names));
+	const char *near = NULL;
+	const struct ike_peer_cfg *p;
+
+	if (names != NULL) {
+		for (size_t i = 0; i < n && (p = ike_engine_peer(c->e, i)) != NULL; i++)
+			names[i] = p->name;
+		near = suggest_closest(name, names, n);
+	}
+	if (n == 0)
+		fail(c, "no peer named '%.64s': ikemond.conf has no [peer] section", name);
+	else if (near != NULL)
+		fail(c,
+		     "no peer named '%.64s': did you mean '%s'? ('show ikemon peers' lists them)",
+		     name, near);
+	else
+		fail(c, "no peer named '%.64s' ('show ikemon peers' lists the %zu configured)",
+		     name, n);
+	free(names);
+	return -1;
+}
+
 /* initiate PEER */
 static int cmd_initiate(struct cmd *c)
 {
@@ -283,9 +460,11 @@ static int cmd_initiate(struct cmd *c)
 	const char *name;
 	long id;
 
-	if (c->n < 2)
-		return fail(c, "incomplete command: the peer's name is missing; " HINT);
-	if (no_more_words(c, 2) != 0)
+	if (c->n < 2) {
+		fail(c, "incomplete command 'initiate': the peer's name must follow");
+		return usage_after(c);
+	}
+	if (no_more_words(c, 2, NULL) != 0)
 		return -1;
 	name = c->w[1];
 	id = ike_engine_initiate(c->e, name);
@@ -296,7 +475,7 @@ static int cmd_initiate(struct cmd *c)
 	/* the engine refuses without a reason: find one rather than say "failed" */
 	p = find_peer(c, name);
 	if (p == NULL)
-		return fail(c, "no peer named %.64s", name);
+		return no_such_peer(c, name);
 	if (p->remote_any)
 		return fail(c, "cannot initiate to %s: its remote is %%any (it can only answer)",
 		            name);
@@ -336,13 +515,17 @@ static int clear_isakmp(struct cmd *c)
 		ike_engine_delete_all(c->e, IKE_CAUSE_CLEARED);
 		return 0;
 	}
-	if (no_more_words(c, 4) != 0)
+	if (no_more_words(c, 4, NULL) != 0)
 		return -1;
-	if (parse_conn_id(c->w[3], &id) != 0)
-		return fail(c, "invalid conn-id '%.64s': a number such as 1001 is expected",
-		            c->w[3]);
+	if (parse_conn_id(c->w[3], &id) != 0) {
+		fail(c, "invalid conn-id '%.64s': a number such as 1001 is expected", c->w[3]);
+		return usage_after(c);
+	}
 	if (ike_engine_delete(c->e, id, IKE_CAUSE_CLEARED) != 0)
-		return fail(c, "no ISAKMP SA with conn-id %lu", (unsigned long)id);
+		return fail(c,
+		            "no ISAKMP SA with conn-id %lu ('show crypto isakmp sa' lists "
+		            "them)",
+		            (unsigned long)id);
 	return 0;
 }
 
@@ -355,13 +538,19 @@ static int clear_alarm(struct cmd *c)
 	struct stall_detector *d;
 	const char *name;
 
-	if (c->n < 3)
-		return fail(c, "incomplete command: the peer's name is missing; " HINT);
-	if (no_more_words(c, 3) != 0 || (d = alarms_of(c)) == NULL)
+	if (c->n < 3) {
+		fail(c, "incomplete command 'clear alarm': the peer's name must follow");
+		return usage_after(c);
+	}
+	if (no_more_words(c, 3, NULL) != 0 || (d = alarms_of(c)) == NULL)
 		return -1;
 	name = c->w[2];
+	if (find_peer(c, name) == NULL)
+		return no_such_peer(c, name);
 	if (stall_clear(d, name) != 0)
-		return fail(c, "peer %.64s has no active alarm", name);
+		return fail(c,
+		            "peer %.64s has no active alarm ('show alarms' lists the active ones)",
+		            name);
 	strbuf_printf(c->out, "cleared alarm of %s\n", name);
 	return 0;
 }
@@ -384,7 +573,7 @@ static int cmd_clear(struct cmd *c)
 
 static int cmd_reload(struct cmd *c)
 {
-	if (no_more_words(c, 1) != 0)
+	if (no_more_words(c, 1, NULL) != 0)
 		return -1;
 	if (c->ops == NULL || c->ops->reload == NULL)
 		return fail(c, "reload is not available");
@@ -393,7 +582,7 @@ static int cmd_reload(struct cmd *c)
 
 static int cmd_version(struct cmd *c)
 {
-	if (no_more_words(c, 1) != 0)
+	if (no_more_words(c, 1, NULL) != 0)
 		return -1;
 	strbuf_printf(c->out, "ikemond %s\n", PACKAGE_VERSION);
 	return 0;
@@ -401,17 +590,10 @@ static int cmd_version(struct cmd *c)
 
 static int cmd_help(struct cmd *c)
 {
-	strbuf_printf(c->out, "commands:\n"
-	                      "  show crypto isakmp sa [detail] [--json]\n"
-	                      "  show crypto ipsec sa [--json]\n"
-	                      "  show ikemon peers [--json]\n"
-	                      "  show alarms [history] [--json]\n"
-	                      "  initiate PEER\n"
-	                      "  clear crypto isakmp [CONN-ID]\n"
-	                      "  clear alarm PEER\n"
-	                      "  reload\n"
-	                      "  version\n"
-	                      "keywords may be abbreviated: sh cry isa sa, sh cry ips sa, "
+	strbuf_printf(c->out, "commands:\n");
+	for (size_t i = 0; i < NHELP; i++)
+		strbuf_printf(c->out, "  %s\n", help_lines[i]);
+	strbuf_printf(c->out, "keywords may be abbreviated: sh cry isa sa, sh cry ips sa, "
 	                      "sh ike pe, sh al hi\n");
 	return 0;
 }
@@ -429,6 +611,23 @@ static const struct verb {
 
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
 
+/* An unknown verb: the closest one when it looks like a typo, else the list. */
+static void unknown_verb(struct cmd *c)
+{
+	const char *names[NVERBS];
+	const char *near;
+	char list[256];
+
+	for (size_t i = 0; i < NVERBS; i++)
+		names[i] = verbs[i].name;
+	near = suggest_closest(c->w[0], names, NVERBS);
+	list_choices(list, sizeof(list), names, (int)NVERBS);
+	if (near != NULL)
+		fail(c, "unknown command '%.64s': did you mean '%s'? " HINT, c->w[0], near);
+	else
+		fail(c, "unknown command '%.64s': expected %s; " HINT, c->w[0], list);
+}
+
 /* The verb word names: exact match first, else the one verb it abbreviates. */
 static const struct verb *find_verb(struct cmd *c)
 {
@@ -436,18 +635,22 @@ static const struct verb *find_verb(struct cmd *c)
 
 	for (size_t i = 0; i < NVERBS; i++)
 		if (strcmp(c->w[0], verbs[i].name) == 0)
-			return &verbs[i];
-	for (size_t i = 0; i < NVERBS; i++) {
+			found = &verbs[i];
+	for (size_t i = 0; i < NVERBS && found == NULL; i++) {
 		if (!is_abbrev(c->w[0], verbs[i].name))
 			continue;
-		if (found != NULL) {
-			fail(c, "ambiguous command '%.64s'; " HINT, c->w[0]);
-			return NULL;
-		}
+		for (size_t j = i + 1; j < NVERBS; j++)
+			if (is_abbrev(c->w[0], verbs[j].name)) {
+				fail(c, "ambiguous command '%.64s': %s or %s? " HINT, c->w[0],
+				     verbs[i].name, verbs[j].name);
+				return NULL;
+			}
 		found = &verbs[i];
 	}
 	if (found == NULL)
-		fail(c, "unknown command '%.64s'; " HINT, c->w[0]);
+		unknown_verb(c);
+	else
+		understood(c, 0, found->name);
 	return found;
 }
 

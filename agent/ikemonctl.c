@@ -22,6 +22,7 @@
 
 #include "agent/config.h"
 #include "agent/control.h"
+#include "agent/suggest.h"
 
 #define EXIT_ERR      1
 #define EXIT_TROUBLE  2
@@ -81,6 +82,20 @@ static int usage_error(const char *msg)
 	return EXIT_TROUBLE;
 }
 
+/* An option we do not know: the closest one when it looks like a typo ("--jsno"). */
+static int unknown_option(const char *a)
+{
+	static const char *const known[] = {"--json", "--socket", "--help", "-s", "-h"};
+	const char *near = suggest_closest(a, known, sizeof(known) / sizeof(known[0]));
+
+	if (near != NULL)
+		fprintf(stderr, PROG ": unknown option '%s': did you mean '%s'?\n\n", a, near);
+	else
+		fprintf(stderr, PROG ": unknown option '%s'\n\n", a);
+	usage(stderr);
+	return EXIT_TROUBLE;
+}
+
 /* Options may appear anywhere (--json often comes last); "--" ends them. */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
@@ -104,11 +119,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 				o->socket = a + 9;
 			else if (strncmp(a, "-s", 2) == 0)
 				o->socket = a + 2;
-			else {
-				fprintf(stderr, PROG ": unknown option '%s'\n\n", a);
-				usage(stderr);
-				return EXIT_TROUBLE;
-			}
+			else
+				return unknown_option(a);
 			continue;
 		}
 		if (o->n == MAX_WORDS)
@@ -159,12 +171,19 @@ static size_t build_request(const struct opts *o, char *line, size_t cap)
 	return len;
 }
 
+/* What an operator checks next, for the usual reasons a connection fails. */
 static const char *connect_hint(int err)
 {
-	if (err == ENOENT || err == ECONNREFUSED)
-		return " (is ikemond running?)";
+	if (err == ENOENT)
+		return "\n" PROG ": is ikemond running? (systemctl status ikemond) Its socket is "
+		       "the 'control' key of ikemond.conf; name another with -s SOCKET or "
+		       "IKEMOND_SOCKET";
+	if (err == ECONNREFUSED)
+		return "\n" PROG ": the socket is there but nobody answers: ikemond has stopped "
+		       "(systemctl status ikemond, or its log)";
 	if (err == EACCES || err == EPERM)
-		return " (are you root?)";
+		return "\n" PROG ": the control socket is mode 0600, its owner's only: run "
+		       "ikemonctl as root";
 	return "";
 }
 

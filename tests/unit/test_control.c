@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "agent/control.h"
+#include "tests/unit/testlib.h"
 
 #define BIG_REPLY ((size_t)8 << 20)
 
@@ -665,14 +666,15 @@ END_TEST
 
 START_TEST(test_ikemonctl_no_daemon)
 {
-	char want[256];
+	char want[512];
 	struct run r;
 
 	run_ctl(NULL, NULL, (char *const[]){"ikemonctl", "-s", fx.path, "version", NULL}, &r);
 	ck_assert_int_eq(r.status, 2);
 	snprintf(want, sizeof(want),
-	         "ikemonctl: cannot connect to %s: No such file or directory (is ikemond "
-	         "running?)\n",
+	         "ikemonctl: cannot connect to %s: No such file or directory\n"
+	         "ikemonctl: is ikemond running? (systemctl status ikemond) Its socket is the "
+	         "'control' key of ikemond.conf; name another with -s SOCKET or IKEMOND_SOCKET\n",
 	         fx.path);
 	ck_assert_str_eq(r.err, want);
 	ck_assert_str_eq(r.out, "");
@@ -751,11 +753,5 @@ static Suite *control_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(control_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(control_suite());
 }
