@@ -3,13 +3,17 @@
  *
  * Each configured peer has a track: its current episode (a negotiation under way while
  * the peer is not up), the furthest state reached in it and since when, the last cause
- * seen, and its alarm.  Engine events only mark the detector dirty (and keep the last
- * failure cause); stall_run() then re-reads the SA table once, in one pass bucketing SAs
- * by peer, so its cost is O(SAs + peers) however many events came in between.  Deadlines
- * (threshold crossings, hold-downs) feed the loop's poll timeout: nothing polls.
+ * seen, and its alarm.  It is event-driven: an engine event about an SA marks its peer's
+ * track (and keeps a failure's cause), and stall_run() looks again at the marked tracks
+ * only, each through its peer's newest live and newest established SA (O(1) from the
+ * engine).  Each track's next deadline (its threshold crossing, or the end of its
+ * hold-down) waits in a queue (ike/timerq.h), which stall_run() pops when due and which
+ * feeds the loop's poll timeout: nothing polls, and nothing walks every peer or every SA
+ * on a loop turn.  stall_next_timeout_ms() is O(1); stall_run() O((marked + due) log n).
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +22,10 @@
 #include "agent/log.h"
 #include "agent/stall.h"
 #include "ike/sa.h"
+#include "ike/timerq.h"
 
-#define MAX_SUBSCRIBERS 8
+#define MAX_SUBSCRIBERS         8
+#define LOST_DEADLINES_RETRY_MS 1000 /* the queue could not grow: look at every peer this often */
 
 /* Ranks of progress, shared by Main and Aggressive Mode; phase 2 pending is last. */
 enum { RANK_NONE = 0, RANK_NO_STATE, RANK_SA_SETUP, RANK_KEY_EXCH, RANK_KEY_AUTH, RANK_PHASE2 };
@@ -41,9 +47,8 @@ struct track {
 	char detail[64];
 	struct stall_alarm *alarm; /* active alarm, or NULL */
 
-	/* scratch of one run */
-	const struct ike_sa *live; /* newest SA not deleted */
-	const struct ike_sa *est;  /* newest SA at QM_IDLE */
+	bool marked;            /* to be looked at by the next run (in the detector's list) */
+	struct ike_timer timer; /* its next deadline, while it has one */
 };
 
 struct subscriber {
@@ -56,17 +61,21 @@ struct stall_detector {
 	struct stall_settings s;
 	struct track *tracks;
 	size_t n_tracks;
-	uint32_t *index;  /* open addressing by name hash: track number + 1, 0 = empty */
-	size_t index_len; /* a power of two, at least twice n_tracks */
+	uint32_t *index;    /* open addressing by name hash: track number + 1, 0 = empty */
+	size_t index_len;   /* a power of two, at least twice n_tracks */
+	uint64_t peers_gen; /* the engine's peers the tracks follow */
+	uint32_t *marked;   /* track numbers to look at (room for every track) */
+	size_t n_marked;
+	struct ike_timerq deadlines; /* the tracks' next deadlines */
+	bool deadlines_lost;         /* the queue could not grow: every track is looked at */
 	struct stall_alarm *active, *active_tail;
 	size_t n_active;
-	struct stall_alarm *history;
+	struct stall_alarm *history, *history_tail;
 	size_t n_history;
 	uint64_t seq;
 	uint64_t raised[IKE_CAUSE_COUNT];
 	struct subscriber subs[MAX_SUBSCRIBERS];
 	size_t n_subs;
-	bool dirty;
 };
 
 void stall_settings_default(struct stall_settings *s)
@@ -175,7 +184,7 @@ static uint32_t name_hash(const char *name)
 }
 
 /* A run looks every SA's peer up: by hash, not by a walk of every peer. */
-static struct track *track_of(struct stall_detector *d, const char *name)
+static struct track *track_of(const struct stall_detector *d, const char *name)
 {
 	size_t mask = d->index_len - 1, i;
 
@@ -207,20 +216,45 @@ static int build_index(struct stall_detector *d)
 	return 0;
 }
 
-/* Tracks follow the engine's peers (same order); kept ones keep their state. */
+/* Look at track t in the next run.  O(1): the list has room for every track. */
+static void mark(struct stall_detector *d, struct track *t)
+{
+	if (t->marked)
+		return;
+	t->marked = true;
+	d->marked[d->n_marked++] = (uint32_t)(t - d->tracks);
+}
+
+static void mark_all(struct stall_detector *d)
+{
+	for (size_t i = 0; i < d->n_tracks; i++)
+		mark(d, &d->tracks[i]);
+}
+
+/*
+ * Tracks follow the engine's peers (same order); kept ones keep their state.  Every
+ * track is looked at in the next run, which queues its deadline again.
+ */
 static int sync_tracks(struct stall_detector *d, const struct timespec *now)
 {
 	size_t n = ike_engine_peer_count(d->e);
 	struct track *t = calloc(n ? n : 1, sizeof(*t)), *old;
+	uint32_t *marked = calloc(n ? n : 1, sizeof(*marked));
 
-	if (t == NULL)
+	if (t == NULL || marked == NULL) {
+		free(t);
+		free(marked);
 		return -1;
+	}
+	/* the queue points into the tracks about to go */
+	ike_timerq_clear(&d->deadlines);
 	for (size_t i = 0; i < n; i++) {
 		const struct ike_peer_cfg *p = ike_engine_peer(d->e, i);
 
 		old = track_of(d, p->name);
 		if (old != NULL) {
 			t[i] = *old;
+			t[i].marked = false;
 			old->alarm = NULL; /* moved */
 			continue;
 		}
@@ -228,9 +262,16 @@ static int sync_tracks(struct stall_detector *d, const struct timespec *now)
 		t[i].down_since = *now;
 	}
 	free(d->tracks);
+	free(d->marked);
 	d->tracks = t;
 	d->n_tracks = n;
-	return build_index(d);
+	d->marked = marked;
+	d->n_marked = 0;
+	mark_all(d);
+	if (build_index(d) != 0)
+		return -1;
+	d->peers_gen = ike_engine_peers_generation(d->e);
+	return 0;
 }
 
 /* ---- alarms ---- */
@@ -282,6 +323,7 @@ static void raise_alarm(struct stall_detector *d, struct track *t, const struct 
 	a->raise_lag_ms = lag > 0 ? (uint32_t)lag : 0;
 	a->raised_wall = time(NULL);
 	a->raised_mono = *now;
+	a->prev = d->active_tail;
 	if (d->active_tail != NULL)
 		d->active_tail->next = a;
 	else
@@ -301,40 +343,37 @@ static void raise_alarm(struct stall_detector *d, struct track *t, const struct 
 	notify(d, STALL_RAISED, a);
 }
 
-/* Move an active alarm to the history (newest first, bounded). */
+/* Move an active alarm to the history (newest first, bounded): O(1) per alarm. */
 static void retire(struct stall_detector *d, struct stall_alarm *a)
 {
-	struct stall_alarm **pp, *prev = NULL, *h;
-	size_t n = 0;
-
-	for (pp = &d->active; *pp != NULL; prev = *pp, pp = &(*pp)->next) {
-		if (*pp != a)
-			continue;
-		*pp = a->next;
-		if (d->active_tail == a)
-			d->active_tail = prev;
-		d->n_active--;
-		break;
-	}
+	if (a->prev != NULL)
+		a->prev->next = a->next;
+	else
+		d->active = a->next;
+	if (a->next != NULL)
+		a->next->prev = a->prev;
+	else
+		d->active_tail = a->prev;
+	d->n_active--;
+	a->prev = NULL;
 	a->next = d->history;
+	if (d->history != NULL)
+		d->history->prev = a;
+	else
+		d->history_tail = a;
 	d->history = a;
 	d->n_history++;
-	if (d->n_history <= d->s.history_max)
-		return;
 	/* drop the oldest beyond the bound */
-	for (h = d->history; h != NULL && ++n < d->s.history_max; h = h->next)
-		;
-	while (h != NULL && h->next != NULL) {
-		struct stall_alarm *gone = h->next;
+	while (d->n_history > d->s.history_max) {
+		struct stall_alarm *gone = d->history_tail;
 
-		h->next = gone->next;
+		d->history_tail = gone->prev;
+		if (d->history_tail != NULL)
+			d->history_tail->next = NULL;
+		else
+			d->history = NULL;
 		free(gone);
 		d->n_history--;
-	}
-	if (d->s.history_max == 0) {
-		d->history = a->next;
-		free(a);
-		d->n_history = 0;
 	}
 }
 
@@ -443,30 +482,20 @@ static void observe(struct track *t, const struct ike_sa *sa, size_t wanted,
 	}
 }
 
-static void bucket_sas(struct stall_detector *d)
+/*
+ * Look at a peer again: up or not through its newest SA at QM_IDLE (and its phase-2
+ * SAs), else where its newest live SA stands; raise or clear what is due.
+ */
+static void run_track(struct stall_detector *d, size_t i, const struct timespec *now)
 {
-	for (size_t i = 0; i < d->n_tracks; i++)
-		d->tracks[i].live = d->tracks[i].est = NULL;
-	for (const struct ike_sa *sa = ike_sa_first(ike_engine_sas(d->e)); sa; sa = sa->next) {
-		struct track *t;
-
-		if (sa->state == IKE_ST_DELETED || sa->peer[0] == '\0')
-			continue;
-		t = track_of(d, sa->peer);
-		if (t == NULL)
-			continue;
-		t->live = sa; /* conn-id order: the last one is the newest */
-		if (sa->state == IKE_ST_ESTABLISHED)
-			t->est = sa;
-	}
-}
-
-static void run_track(struct stall_detector *d, struct track *t, const struct ike_peer_cfg *p,
-                      const struct timespec *now)
-{
+	struct track *t = &d->tracks[i];
+	const struct ike_peer_cfg *p = ike_engine_peer(d->e, i);
+	const struct ike_sa *live, *est;
 	size_t wanted = ike_peer_children_wanted(p);
-	bool up = t->est != NULL && children_up(t->est, wanted) == wanted;
+	bool up;
 
+	ike_engine_peer_sas(d->e, i, &live, &est);
+	up = est != NULL && children_up(est, wanted) == wanted;
 	if (up) {
 		if (!t->up)
 			t->up_since = *now;
@@ -481,67 +510,121 @@ static void run_track(struct stall_detector *d, struct track *t, const struct ik
 	if (t->up)
 		t->down_since = *now;
 	t->up = false;
-	if (t->est != NULL)
-		observe(t, t->est, wanted, now);
-	else if (t->live != NULL)
-		observe(t, t->live, wanted, now);
+	if (est != NULL)
+		observe(t, est, wanted, now);
+	else if (live != NULL)
+		observe(t, live, wanted, now);
 	if (t->open && t->alarm == NULL &&
 	    ts_ms(now, &t->since) >= stall_threshold_ms(&d->s, p, t->state))
 		raise_alarm(d, t, p, now);
 }
 
+/* A track's next deadline: the end of its hold-down, or its threshold crossing. */
+static bool track_deadline(const struct stall_detector *d, size_t i, struct timespec *at)
+{
+	const struct track *t = &d->tracks[i];
+
+	if (t->up && t->alarm != NULL) {
+		*at = t->up_since;
+		ts_plus(at, d->s.holddown_ms);
+		return true;
+	}
+	if (!t->up && t->open && t->alarm == NULL) {
+		*at = t->since;
+		ts_plus(at, stall_threshold_ms(&d->s, ike_engine_peer(d->e, i), t->state));
+		return true;
+	}
+	return false;
+}
+
+static void queue_deadline(struct stall_detector *d, size_t i)
+{
+	struct track *t = &d->tracks[i];
+	struct timespec at;
+
+	if (!track_deadline(d, i, &at))
+		ike_timerq_remove(&d->deadlines, &t->timer);
+	else if (ike_timerq_set(&d->deadlines, &t->timer, &at) != 0 && !d->deadlines_lost) {
+		d->deadlines_lost = true;
+		log_msg(LOG_WARNING,
+		        "stall detector: out of memory for its deadlines: every "
+		        "peer is looked at every %d ms",
+		        LOST_DEADLINES_RETRY_MS);
+	}
+}
+
+static struct track *track_of_timer(struct ike_timer *tm)
+{
+	return (struct track *)((char *)tm - offsetof(struct track, timer));
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 void stall_run(struct stall_detector *d)
 {
 	struct timespec now;
+	struct ike_timer *tm;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (d->n_tracks != ike_engine_peer_count(d->e))
-		sync_tracks(d, &now);
-	bucket_sas(d);
-	for (size_t i = 0; i < d->n_tracks; i++)
-		run_track(d, &d->tracks[i], ike_engine_peer(d->e, i), &now);
-	d->dirty = false;
+	if (d->peers_gen != ike_engine_peers_generation(d->e) && sync_tracks(d, &now) != 0)
+		return; /* out of memory: the tracks do not follow the peers; next time */
+	if (d->deadlines_lost) {
+		d->deadlines_lost = false;
+		mark_all(d);
+	}
+	while ((tm = ike_timerq_first(&d->deadlines)) != NULL && ts_ms(&tm->at, &now) <= 0) {
+		ike_timerq_remove(&d->deadlines, tm);
+		mark(d, track_of_timer(tm));
+	}
+	/* in the peers' order, as a walk of every peer would raise them */
+	qsort(d->marked, d->n_marked, sizeof(*d->marked), cmp_u32);
+	for (size_t k = 0; k < d->n_marked; k++) {
+		size_t i = d->marked[k];
+
+		d->tracks[i].marked = false;
+		run_track(d, i, &now);
+		queue_deadline(d, i);
+	}
+	d->n_marked = 0;
 }
 
 int64_t stall_next_timeout_ms(struct stall_detector *d)
 {
-	struct timespec now, at;
-	int64_t best = -1, ms;
+	struct ike_timer *tm;
+	struct timespec now;
+	int64_t ms;
 
-	if (d->dirty)
+	if (d->n_marked > 0 || d->peers_gen != ike_engine_peers_generation(d->e))
 		return 0;
+	tm = ike_timerq_first(&d->deadlines);
+	if (tm == NULL)
+		return d->deadlines_lost ? LOST_DEADLINES_RETRY_MS : -1;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	for (size_t i = 0; i < d->n_tracks; i++) {
-		struct track *t = &d->tracks[i];
-
-		if (t->up && t->alarm != NULL) {
-			at = t->up_since;
-			ts_plus(&at, d->s.holddown_ms);
-		} else if (!t->up && t->open && t->alarm == NULL) {
-			at = t->since;
-			ts_plus(&at, stall_threshold_ms(&d->s, ike_engine_peer(d->e, i), t->state));
-		} else {
-			continue;
-		}
-		ms = ts_ms(&at, &now);
-		ms = ms < 0 ? 0 : ms;
-		if (best < 0 || ms < best)
-			best = ms;
-	}
-	return best;
+	ms = ts_ms(&tm->at, &now);
+	ms = ms < 0 ? 0 : ms;
+	return d->deadlines_lost && ms > LOST_DEADLINES_RETRY_MS ? LOST_DEADLINES_RETRY_MS : ms;
 }
 
-/* Engine events: a failure's cause is kept (the SA may be gone by the next run). */
+/*
+ * Engine events: the SA's peer is looked at in the next run; a failure's cause is kept
+ * at once (the SA may be gone by then).
+ */
 static void on_engine_event(void *ctx, const struct ike_event *ev)
 {
 	struct stall_detector *d = ctx;
-	struct track *t;
+	struct track *t = track_of(d, ev->sa->peer);
 
-	d->dirty = true;
+	if (t == NULL)
+		return;
+	mark(d, t);
 	if (ev->type != IKE_EV_NEGOTIATION_FAILED && ev->type != IKE_EV_CHILD_FAILED)
 		return;
-	t = track_of(d, ev->sa->peer);
-	if (t == NULL || t->up)
+	if (t->up)
 		return;
 	t->cause = ev->cause;
 	snprintf(t->detail, sizeof(t->detail), "%s",
@@ -564,9 +647,11 @@ struct stall_detector *stall_new(struct ike_engine *e, const struct stall_settin
 	d->e = e;
 	d->s = *s;
 	clock_gettime(CLOCK_MONOTONIC, &now);
+	ike_timerq_init(&d->deadlines);
 	if (sync_tracks(d, &now) != 0 ||
 	    ike_sa_table_subscribe(ike_engine_sas(e), on_engine_event, d) != 0) {
 		free(d->tracks);
+		free(d->marked);
 		free(d->index);
 		free(d);
 		return NULL;
@@ -590,7 +675,9 @@ void stall_free(struct stall_detector *d)
 		return;
 	free_list(d->active);
 	free_list(d->history);
+	ike_timerq_free(&d->deadlines);
 	free(d->tracks);
+	free(d->marked);
 	free(d->index);
 	free(d);
 }
@@ -610,17 +697,12 @@ void stall_reconfigure(struct stall_detector *d, const struct stall_settings *s)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	d->s = *s;
 	/* alarms of peers that left the configuration clear now */
-	for (size_t i = 0; i < d->n_tracks; i++) {
-		struct track *t = &d->tracks[i];
-		bool kept = false;
-
-		for (size_t j = 0; j < ike_engine_peer_count(d->e) && !kept; j++)
-			kept = strcmp(ike_engine_peer(d->e, j)->name, t->name) == 0;
-		if (!kept)
-			clear_alarm(d, t, ALARM_CLEAR_REMOVED, &now);
-	}
+	for (size_t i = 0; i < d->n_tracks; i++)
+		if (ike_engine_peer_find(d->e, d->tracks[i].name) < 0)
+			clear_alarm(d, &d->tracks[i], ALARM_CLEAR_REMOVED, &now);
+	/* every peer is looked at again (thresholds may have changed): now, or by the
+	 * next run when memory ran out here */
 	sync_tracks(d, &now);
-	d->dirty = true;
 }
 
 const struct stall_alarm *stall_active(const struct stall_detector *d)
@@ -640,10 +722,9 @@ size_t stall_active_count(const struct stall_detector *d)
 
 const struct stall_alarm *stall_alarm_of(const struct stall_detector *d, const char *peer)
 {
-	for (const struct stall_alarm *a = d->active; a != NULL; a = a->next)
-		if (strcmp(a->peer, peer) == 0)
-			return a;
-	return NULL;
+	const struct track *t = track_of(d, peer);
+
+	return t != NULL ? t->alarm : NULL;
 }
 
 uint64_t stall_last_seq(const struct stall_detector *d)
@@ -669,7 +750,7 @@ int stall_clear(struct stall_detector *d, const char *peer)
 	t->open = false;
 	t->cause = IKE_CAUSE_NONE;
 	t->detail[0] = '\0';
-	d->dirty = true;
+	mark(d, t);
 	return 0;
 }
 
@@ -680,6 +761,9 @@ enum peer_health stall_peer_health(struct stall_detector *d, size_t i, enum ike_
 	struct track *t = i < d->n_tracks ? &d->tracks[i] : NULL;
 	struct timespec now;
 
+	/* the peers changed and the tracks do not follow yet: by name, not by place */
+	if (p != NULL && d->peers_gen != ike_engine_peers_generation(d->e))
+		t = track_of(d, p->name);
 	*cause = IKE_CAUSE_NONE;
 	if (detail != NULL)
 		*detail = "";

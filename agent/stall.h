@@ -84,6 +84,7 @@ struct stall_alarm {
 	struct timespec cleared_mono;
 	enum alarm_clear_reason clear_reason;
 	struct stall_alarm *next; /* active list: raise order; history: newest first */
+	struct stall_alarm *prev; /* the detector's own (either list, backwards) */
 };
 
 /* Seconds the peer held the state: until now while active, until the clear after. */
@@ -124,16 +125,17 @@ int stall_subscribe(struct stall_detector *d, stall_event_fn fn, void *ctx);
  */
 void stall_reconfigure(struct stall_detector *d, const struct stall_settings *s);
 
-/* Milliseconds until the detector must run again, -1 when nothing is pending. */
+/* Milliseconds until the detector must run again, -1 when nothing is pending.  O(1). */
 int64_t stall_next_timeout_ms(struct stall_detector *d);
-/* Raise and clear what is due. */
+/* Raise and clear what is due: looks at the peers that had engine events since the last
+ * run and those whose deadline passed, O(log n) each; call it on every loop turn. */
 void stall_run(struct stall_detector *d);
 
 /* Active alarms in raise order; cleared ones, newest first (at most history_max). */
 const struct stall_alarm *stall_active(const struct stall_detector *d);
 const struct stall_alarm *stall_history(const struct stall_detector *d);
 size_t stall_active_count(const struct stall_detector *d);
-/* The active alarm of a peer, or NULL. */
+/* The active alarm of a peer, or NULL.  O(1). */
 const struct stall_alarm *stall_alarm_of(const struct stall_detector *d, const char *peer);
 /* The last sequence number used (0 before the first raise). */
 uint64_t stall_last_seq(const struct stall_detector *d);
