@@ -1,5 +1,5 @@
 /*
- * net.c - UDP sockets for IKE with per-datagram local addresses.
+ * net.c - UDP sockets for IKE with per-datagram local addresses (agent/pktinfo.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/pktinfo.h"
 #include "ike/ike.h"
 #include "net.h"
 
@@ -131,51 +132,17 @@ void net_close(struct net *n)
 	n->n = 0;
 }
 
-/* The destination address from the control messages, with the socket's port. */
-static void local_from_cmsg(struct msghdr *mh, const struct net_socket *s,
-                            struct sockaddr_storage *local)
-{
-	*local = s->bound;
-	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
-		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-			struct in_pktinfo pi;
-
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			((struct sockaddr_in *)local)->sin_addr = pi.ipi_addr;
-		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-			struct in6_pktinfo pi;
-
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			((struct sockaddr_in6 *)local)->sin6_addr = pi.ipi6_addr;
-		}
-	}
-}
-
 ssize_t net_recv(struct net *n, size_t i, uint8_t *buf, size_t cap, struct sockaddr_storage *local,
                  struct sockaddr_storage *remote)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
-		         CMSG_SPACE(sizeof(struct in_pktinfo))];
-		struct cmsghdr align;
-	} ctl;
-	struct iovec iov = {.iov_base = buf, .iov_len = cap};
-	struct msghdr mh;
 	ssize_t r;
 
-	memset(&mh, 0, sizeof(mh));
-	memset(remote, 0, sizeof(*remote));
-	mh.msg_name = remote;
-	mh.msg_namelen = sizeof(*remote);
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	mh.msg_control = ctl.buf;
-	mh.msg_controllen = sizeof(ctl.buf);
-	r = recvmsg(n->s[i].fd, &mh, MSG_DONTWAIT);
+	/* the socket's address and port; pktinfo_recv puts in the datagram's destination */
+	*local = n->s[i].bound;
+	r = pktinfo_recv(n->s[i].fd, buf, cap, remote, local, NULL);
 	if (r < 0)
 		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? NET_AGAIN : -1;
 	/* a datagram larger than any IKE message is cut: the codec rejects its length */
-	local_from_cmsg(&mh, &n->s[i], local);
 	if (!n->s[i].natt)
 		return r;
 	/* RFC 3948 2.2: IKE behind a zero marker; 0xff alone is a keepalive; else ESP */
@@ -230,57 +197,22 @@ static struct net_socket *pick(struct net *n, const struct sockaddr *local, int 
 int net_send(struct net *n, const struct sockaddr *local, const struct sockaddr *remote,
              const uint8_t *buf, size_t len)
 {
-	union {
-		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
-		struct cmsghdr align;
-	} ctl;
 	static const uint8_t marker[NON_ESP_MARKER_LEN];
 	struct iovec iov[2];
 	struct net_socket *s = pick(n, local, remote->sa_family);
-	size_t niov = 0, total = len;
-	struct msghdr mh;
-	struct cmsghdr *c;
+	size_t niov = 0;
 
 	if (s == NULL)
 		return -1;
-	memset(&mh, 0, sizeof(mh));
-	memset(&ctl, 0, sizeof(ctl));
-	mh.msg_name = (void *)remote;
-	mh.msg_namelen = len_of(remote->sa_family);
 	/* on port 4500 an IKE message goes behind the marker; a keepalive (0xff) does not */
-	if (s->natt && !(len == 1 && buf[0] == 0xff)) {
+	if (s->natt && !(len == 1 && buf[0] == 0xff))
 		iov[niov++] = (struct iovec){.iov_base = (void *)marker, .iov_len = sizeof(marker)};
-		total += sizeof(marker);
-	}
 	iov[niov++] = (struct iovec){.iov_base = (void *)buf, .iov_len = len};
-	mh.msg_iov = iov;
-	mh.msg_iovlen = niov;
 	/* on a wildcard socket, choose the source address ourselves */
-	if (is_wildcard(&s->bound) && local != NULL && local->sa_family == remote->sa_family &&
-	    !is_wildcard((const struct sockaddr_storage *)local)) {
-		mh.msg_control = ctl.buf;
-		c = (struct cmsghdr *)ctl.buf;
-		if (remote->sa_family == AF_INET) {
-			struct in_pktinfo pi = {0};
-
-			pi.ipi_spec_dst = ((const struct sockaddr_in *)local)->sin_addr;
-			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-			c->cmsg_level = IPPROTO_IP;
-			c->cmsg_type = IP_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-		} else {
-			struct in6_pktinfo pi = {0};
-
-			pi.ipi6_addr = ((const struct sockaddr_in6 *)local)->sin6_addr;
-			mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-			c->cmsg_level = IPPROTO_IPV6;
-			c->cmsg_type = IPV6_PKTINFO;
-			c->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-		}
-	}
-	return sendmsg(s->fd, &mh, MSG_DONTWAIT) == (ssize_t)total ? 0 : -1;
+	if (!is_wildcard(&s->bound) || local == NULL || local->sa_family != remote->sa_family ||
+	    is_wildcard((const struct sockaddr_storage *)local))
+		local = NULL;
+	return pktinfo_send(s->fd, local, remote, iov, niov);
 }
 
 int net_source_for(struct net *n, const struct sockaddr *remote, struct sockaddr_storage *local)

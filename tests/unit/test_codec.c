@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "ike/codec.h"
+#include "tests/unit/testlib.h"
 
 /* ---- the reference message ---- */
 
@@ -1051,11 +1052,5 @@ static Suite *codec_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(codec_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return tl_run(codec_suite());
 }

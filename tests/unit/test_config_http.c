@@ -13,100 +13,15 @@
 #include <unistd.h>
 
 #include "agent/config.h"
+#include "tests/unit/testlib.h"
 
 #define SECRET "TopSecret-4711"
-
-/* A file under /tmp holding text with the given mode; the path goes into path. */
-static void write_file(char *path, size_t len, const char *text, mode_t mode)
-{
-	FILE *fp;
-	int fd;
-
-	snprintf(path, len, "/tmp/ikemon-test-config-http-XXXXXX");
-	fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	fp = fdopen(fd, "w");
-	ck_assert_ptr_nonnull(fp);
-	ck_assert_int_ge(fputs(text, fp), 0);
-	ck_assert_int_eq(fclose(fp), 0);
-	ck_assert_int_eq(chmod(path, mode), 0);
-}
-
-/* Load text as a config file; returns what ikemond_config_load returned. */
-static int load(const char *text, struct ikemond_config *cfg, char *path, size_t pathlen, char *err,
-                size_t errlen)
-{
-	int ret;
-
-	write_file(path, pathlen, text, 0600);
-	err[0] = '\0';
-	ret = ikemond_config_load(path, cfg, err, errlen);
-	unlink(path);
-	return ret;
-}
-
-static void load_ok(const char *text, struct ikemond_config *cfg)
-{
-	char path[64], err[512];
-
-	ck_assert_msg(load(text, cfg, path, sizeof(path), err, sizeof(err)) == 0, "%s\nin:\n%s",
-	              err, text);
-}
-
-static bool all_zero(const void *p, size_t len)
-{
-	const unsigned char *b = p;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (b[i] != 0)
-			return false;
-	}
-	return true;
-}
-
-/* The text must fail on line with what in the message, never showing the secret. */
-static void expect_error(const char *text, unsigned line, const char *what)
-{
-	struct ikemond_config cfg;
-	char path[64], err[512], prefix[96];
-
-	ck_assert_msg(load(text, &cfg, path, sizeof(path), err, sizeof(err)) == -1, "accepted:\n%s",
-	              text);
-	snprintf(prefix, sizeof(prefix), "%s:%u: ", path, line);
-	ck_assert_msg(strncmp(err, prefix, strlen(prefix)) == 0, "want '%s...', got '%s'", prefix,
-	              err);
-	ck_assert_msg(strstr(err + strlen(prefix), what) != NULL, "want '%s' in '%s'", what, err);
-	ck_assert_msg(strstr(err, "TopSecret") == NULL, "secret in '%s'", err);
-	ck_assert_msg(all_zero(cfg.http.auth_password, sizeof(cfg.http.auth_password)),
-	              "password left after a failed load");
-	ck_assert_ptr_null(cfg.peers);
-}
-
-static void expect_addr(const struct sockaddr_storage *ss, const char *want, uint16_t port)
-{
-	char buf[INET6_ADDRSTRLEN];
-	const void *a;
-	uint16_t p;
-
-	if (ss->ss_family == AF_INET) {
-		a = &((const struct sockaddr_in *)ss)->sin_addr;
-		p = ((const struct sockaddr_in *)ss)->sin_port;
-	} else {
-		ck_assert_int_eq(ss->ss_family, AF_INET6);
-		a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
-		p = ((const struct sockaddr_in6 *)ss)->sin6_port;
-	}
-	ck_assert_ptr_nonnull(inet_ntop(ss->ss_family, a, buf, sizeof(buf)));
-	ck_assert_str_eq(buf, want);
-	ck_assert_uint_eq(ntohs(p), port);
-}
 
 /* The values http_config_default() gives (exporters/http.h). */
 static void expect_http_defaults(const struct http_config *h)
 {
 	ck_assert_uint_eq(h->n_listen, 1);
-	expect_addr(&h->listen[0], "127.0.0.1", 9731);
+	tl_expect_addr(&h->listen[0], "127.0.0.1", 9731);
 	ck_assert_str_eq(h->tls_cert, "");
 	ck_assert_str_eq(h->tls_key, "");
 	ck_assert_str_eq(h->auth_user, "");
@@ -123,11 +38,12 @@ START_TEST(off_without_section)
 
 	ikemond_config_defaults(&cfg);
 	ck_assert(!cfg.http.enabled);
-	load_ok("", &cfg);
+	tl_config_load_ok("", &cfg);
 	ck_assert(!cfg.http.enabled);
 	ikemond_config_free(&cfg);
-	load_ok("[ikemond]\nlisten = 127.0.0.1:9731\n[peer a]\nremote = 192.0.2.1\npsk = \"k\"\n",
-	        &cfg);
+	tl_config_load_ok(
+	    "[ikemond]\nlisten = 127.0.0.1:9731\n[peer a]\nremote = 192.0.2.1\npsk = \"k\"\n",
+	    &cfg);
 	ck_assert(!cfg.http.enabled);
 	ikemond_config_free(&cfg);
 }
@@ -137,19 +53,19 @@ START_TEST(section_alone)
 {
 	struct ikemond_config cfg;
 
-	load_ok("[http]\n", &cfg);
+	tl_config_load_ok("[http]\n", &cfg);
 	ck_assert(cfg.http.enabled);
 	expect_http_defaults(&cfg.http);
 	ikemond_config_free(&cfg);
 
 	/* Anywhere in the file, among the others; [ikemond]'s listen is its own. */
-	load_ok("[peer a]\nremote = 192.0.2.1\npsk = \"k\"\n\n[ http ]   ; metrics\n"
-	        "[ikemond]\nlisten = 127.0.0.1\n",
-	        &cfg);
+	tl_config_load_ok("[peer a]\nremote = 192.0.2.1\npsk = \"k\"\n\n[ http ]   ; metrics\n"
+	                  "[ikemond]\nlisten = 127.0.0.1\n",
+	                  &cfg);
 	ck_assert(cfg.http.enabled);
 	expect_http_defaults(&cfg.http);
 	ck_assert_uint_eq(cfg.n_listen, 1);
-	expect_addr(&cfg.listen[0], "127.0.0.1", 500);
+	tl_expect_addr(&cfg.listen[0], "127.0.0.1", 500);
 	ck_assert_uint_eq(cfg.n_peers, 1);
 	ikemond_config_free(&cfg);
 }
@@ -160,8 +76,8 @@ START_TEST(every_key)
 	struct ikemond_config cfg;
 	char cert[64], key[64], text[1024];
 
-	write_file(cert, sizeof(cert), "-----BEGIN CERTIFICATE-----\n", 0644);
-	write_file(key, sizeof(key), "-----BEGIN PRIVATE KEY-----\n", 0600);
+	tl_write_file(cert, sizeof(cert), "-----BEGIN CERTIFICATE-----\n", 0644);
+	tl_write_file(key, sizeof(key), "-----BEGIN PRIVATE KEY-----\n", 0600);
 	snprintf(text, sizeof(text),
 	         "[http]\n"
 	         "listen = 192.0.2.1:8080, [2001:db8::1]:9100, [::1], ::, 10.0.0.1\n"
@@ -174,14 +90,14 @@ START_TEST(every_key)
 	         "max_request = 65536\n"
 	         "per_sa_metrics = on\n",
 	         cert, key);
-	load_ok(text, &cfg);
+	tl_config_load_ok(text, &cfg);
 	ck_assert(cfg.http.enabled);
 	ck_assert_uint_eq(cfg.http.n_listen, 5);
-	expect_addr(&cfg.http.listen[0], "192.0.2.1", 8080);
-	expect_addr(&cfg.http.listen[1], "2001:db8::1", 9100);
-	expect_addr(&cfg.http.listen[2], "::1", 9731);
-	expect_addr(&cfg.http.listen[3], "::", 9731);
-	expect_addr(&cfg.http.listen[4], "10.0.0.1", 9731);
+	tl_expect_addr(&cfg.http.listen[0], "192.0.2.1", 8080);
+	tl_expect_addr(&cfg.http.listen[1], "2001:db8::1", 9100);
+	tl_expect_addr(&cfg.http.listen[2], "::1", 9731);
+	tl_expect_addr(&cfg.http.listen[3], "::", 9731);
+	tl_expect_addr(&cfg.http.listen[4], "10.0.0.1", 9731);
 	ck_assert_str_eq(cfg.http.tls_cert, cert);
 	ck_assert_str_eq(cfg.http.tls_key, key);
 	ck_assert_str_eq(cfg.http.auth_user, "prometheus@example.net");
@@ -193,15 +109,15 @@ START_TEST(every_key)
 	ikemond_config_free(&cfg);
 
 	/* The low ends of the ranges, and off. */
-	load_ok("[http]\nmax_connections = 1\ntimeout = 1\nmax_request = 1024\n"
-	        "per_sa_metrics = off\nlisten = 127.0.0.1:1\n",
-	        &cfg);
+	tl_config_load_ok("[http]\nmax_connections = 1\ntimeout = 1\nmax_request = 1024\n"
+	                  "per_sa_metrics = off\nlisten = 127.0.0.1:1\n",
+	                  &cfg);
 	ck_assert_uint_eq(cfg.http.max_connections, 1);
 	ck_assert_uint_eq(cfg.http.timeout_s, 1);
 	ck_assert_uint_eq(cfg.http.max_request, 1024);
 	ck_assert(!cfg.http.per_sa_metrics);
 	ck_assert_uint_eq(cfg.http.n_listen, 1);
-	expect_addr(&cfg.http.listen[0], "127.0.0.1", 1);
+	tl_expect_addr(&cfg.http.listen[0], "127.0.0.1", 1);
 	ikemond_config_free(&cfg);
 	unlink(cert);
 	unlink(key);
@@ -210,34 +126,39 @@ END_TEST
 
 START_TEST(errors_structure)
 {
-	expect_error("[http]\n\n[http]\n", 3, "duplicate section [http] (first on line 1)");
-	expect_error("[http]\n[ikemond]\n[http]\n", 3,
-	             "duplicate section [http] (first on line 1)");
-	expect_error("[http metrics]\n", 1, "unknown section [http metrics]");
-	expect_error("[ikemond]\n[https]\n", 2,
-	             "unknown section [https] (expected [ikemond], [peer NAME] or [http])");
-	expect_error("[http]\nport = 9731\n", 2,
-	             "unknown key 'port' in [http] (known there: listen, tls_cert, tls_key, "
-	             "auth_user, auth_password, max_connections, timeout, max_request, "
-	             "per_sa_metrics)");
-	expect_error("[http]\ntimeout = 5\ntimeout = 6\n", 3,
-	             "duplicate key 'timeout' (first set on line 2)");
-	expect_error("[http]\nlisten = 127.0.0.1\nlisten = 127.0.0.2\n", 3,
-	             "duplicate key 'listen' (first set on line 2)");
-	expect_error("[http]\nauth_user =\n", 2, "key 'auth_user' has no value");
-	expect_error("[http]\npsk = \"" SECRET "\"\n", 2,
-	             "key 'psk' belongs in a [peer NAME] section, not in [http]");
-	expect_error("[http]\nretransmit_tries = 3\n", 2,
-	             "key 'retransmit_tries' belongs in [ikemond], not in [http]");
-	expect_error("[ikemond]\ntls_cert = /etc/ssl/cert.pem\n", 2,
-	             "key 'tls_cert' belongs in [http], not in [ikemond]");
-	expect_error("per_sa_metrics = on\n", 1,
-	             "key 'per_sa_metrics' outside any section; it belongs in [http]");
-	expect_error("[peer a]\nremote = 192.0.2.1\npsk = \"k\"\nlisten = 127.0.0.1\n", 4,
-	             "key 'listen' belongs in [ikemond], not in [peer a] (also a key of [http])");
-	expect_error("listen = 127.0.0.1\n", 1,
-	             "key 'listen' outside any section; it belongs in [ikemond] (also a key of "
-	             "[http])");
+	tl_config_expect_error("[http]\n\n[http]\n", 3,
+	                       "duplicate section [http] (first on line 1)");
+	tl_config_expect_error("[http]\n[ikemond]\n[http]\n", 3,
+	                       "duplicate section [http] (first on line 1)");
+	tl_config_expect_error("[http metrics]\n", 1, "unknown section [http metrics]");
+	tl_config_expect_error(
+	    "[ikemond]\n[https]\n", 2,
+	    "unknown section [https] (expected [ikemond], [peer NAME], [http] or [snmp])");
+	tl_config_expect_error(
+	    "[http]\nport = 9731\n", 2,
+	    "unknown key 'port' in [http] (known there: listen, tls_cert, tls_key, "
+	    "auth_user, auth_password, max_connections, timeout, max_request, "
+	    "per_sa_metrics)");
+	tl_config_expect_error("[http]\ntimeout = 5\ntimeout = 6\n", 3,
+	                       "duplicate key 'timeout' (first set on line 2)");
+	tl_config_expect_error("[http]\nlisten = 127.0.0.1\nlisten = 127.0.0.2\n", 3,
+	                       "duplicate key 'listen' (first set on line 2)");
+	tl_config_expect_error("[http]\nauth_user =\n", 2, "key 'auth_user' has no value");
+	tl_config_expect_error("[http]\npsk = \"" SECRET "\"\n", 2,
+	                       "key 'psk' belongs in a [peer NAME] section, not in [http]");
+	tl_config_expect_error("[http]\nretransmit_tries = 3\n", 2,
+	                       "key 'retransmit_tries' belongs in [ikemond], not in [http]");
+	tl_config_expect_error("[ikemond]\ntls_cert = /etc/ssl/cert.pem\n", 2,
+	                       "key 'tls_cert' belongs in [http], not in [ikemond]");
+	tl_config_expect_error("per_sa_metrics = on\n", 1,
+	                       "key 'per_sa_metrics' outside any section; it belongs in [http]");
+	tl_config_expect_error(
+	    "[peer a]\nremote = 192.0.2.1\npsk = \"k\"\nlisten = 127.0.0.1\n", 4,
+	    "key 'listen' belongs in [ikemond], not in [peer a] (also a key of [http], [snmp])");
+	tl_config_expect_error(
+	    "listen = 127.0.0.1\n", 1,
+	    "key 'listen' outside any section; it belongs in [ikemond] (also a key of "
+	    "[http], [snmp])");
 }
 END_TEST
 
@@ -245,39 +166,44 @@ START_TEST(errors_values)
 {
 	char text[512];
 
-	expect_error("[http]\nlisten = 127.0.0.1:0\n", 2, "bad listen address '127.0.0.1:0'");
-	expect_error("[http]\nlisten = localhost:9731\n", 2, "bad listen address 'localhost:9731'");
-	expect_error("[http]\nlisten = 127.0.0.1, [::1]:65536\n", 2, "bad listen address '[::1]");
-	expect_error("[http]\nlisten = [127.0.0.1]:9731\n", 2, "bad listen address");
-	expect_error("[http]\nlisten = 127.0.0.1, 127.0.0.1:9731\n", 2,
-	             "listen address '127.0.0.1:9731' given twice");
-	expect_error("[http]\nlisten = 10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4,10.0.0.5,10.0.0.6,"
-	             "10.0.0.7,10.0.0.8,10.0.0.9\n",
-	             2, "more than 8 listen addresses");
-	expect_error("[http]\nmax_connections = 0\n", 2,
-	             "bad max_connections '0' (expected 1 to 1024)");
-	expect_error("[http]\nmax_connections = 1025\n", 2, "bad max_connections '1025'");
-	expect_error("[http]\ntimeout = 0\n", 2, "bad timeout '0' (expected 1 to 3600)");
-	expect_error("[http]\ntimeout = 3601\n", 2, "bad timeout '3601'");
-	expect_error("[http]\ntimeout = 1.5\n", 2, "bad timeout '1.5'");
-	expect_error("[http]\nmax_request = 1023\n", 2,
-	             "bad max_request '1023' (expected 1024 to 65536)");
-	expect_error("[http]\nmax_request = 65537\n", 2, "bad max_request '65537'");
-	expect_error("[http]\nper_sa_metrics = yes\n", 2,
-	             "bad per_sa_metrics 'yes' (expected on or off)");
-	expect_error("[http]\nper_sa_metrics = ON\n", 2, "bad per_sa_metrics 'ON'");
-	expect_error("[http]\ntls_cert = cert.pem\n", 2,
-	             "bad tls_cert 'cert.pem' (expected an absolute path)");
-	expect_error("[http]\ntls_key = /nonexistent/key.pem\n", 2,
-	             "tls_key /nonexistent/key.pem: No such file or directory");
-	expect_error("[http]\ntls_cert = /tmp\n", 2, "tls_cert /tmp is not a regular file");
+	tl_config_expect_error("[http]\nlisten = 127.0.0.1:0\n", 2,
+	                       "bad listen address '127.0.0.1:0'");
+	tl_config_expect_error("[http]\nlisten = localhost:9731\n", 2,
+	                       "bad listen address 'localhost:9731'");
+	tl_config_expect_error("[http]\nlisten = 127.0.0.1, [::1]:65536\n", 2,
+	                       "bad listen address '[::1]");
+	tl_config_expect_error("[http]\nlisten = [127.0.0.1]:9731\n", 2, "bad listen address");
+	tl_config_expect_error("[http]\nlisten = 127.0.0.1, 127.0.0.1:9731\n", 2,
+	                       "listen address '127.0.0.1:9731' given twice");
+	tl_config_expect_error(
+	    "[http]\nlisten = 10.0.0.1,10.0.0.2,10.0.0.3,10.0.0.4,10.0.0.5,10.0.0.6,"
+	    "10.0.0.7,10.0.0.8,10.0.0.9\n",
+	    2, "more than 8 listen addresses");
+	tl_config_expect_error("[http]\nmax_connections = 0\n", 2,
+	                       "bad max_connections '0' (expected 1 to 1024)");
+	tl_config_expect_error("[http]\nmax_connections = 1025\n", 2, "bad max_connections '1025'");
+	tl_config_expect_error("[http]\ntimeout = 0\n", 2, "bad timeout '0' (expected 1 to 3600)");
+	tl_config_expect_error("[http]\ntimeout = 3601\n", 2, "bad timeout '3601'");
+	tl_config_expect_error("[http]\ntimeout = 1.5\n", 2, "bad timeout '1.5'");
+	tl_config_expect_error("[http]\nmax_request = 1023\n", 2,
+	                       "bad max_request '1023' (expected 1024 to 65536)");
+	tl_config_expect_error("[http]\nmax_request = 65537\n", 2, "bad max_request '65537'");
+	tl_config_expect_error("[http]\nper_sa_metrics = yes\n", 2,
+	                       "bad per_sa_metrics 'yes' (expected on or off)");
+	tl_config_expect_error("[http]\nper_sa_metrics = ON\n", 2, "bad per_sa_metrics 'ON'");
+	tl_config_expect_error("[http]\ntls_cert = cert.pem\n", 2,
+	                       "bad tls_cert 'cert.pem' (expected an absolute path)");
+	tl_config_expect_error("[http]\ntls_key = /nonexistent/key.pem\n", 2,
+	                       "tls_key /nonexistent/key.pem: No such file or directory");
+	tl_config_expect_error("[http]\ntls_cert = /tmp\n", 2,
+	                       "tls_cert /tmp is not a regular file");
 	snprintf(text, sizeof(text), "[http]\ntls_cert = /%0300d\n", 0);
-	expect_error(text, 2, "tls_cert path longer than 255 bytes");
-	expect_error("[http]\nauth_user = prom:etheus\n", 2,
-	             "bad auth_user 'prom:etheus' (1 to 63 visible characters, no ':')");
-	expect_error("[http]\nauth_user = \"prometheus\"x y\n", 2, "bad auth_user");
+	tl_config_expect_error(text, 2, "tls_cert path longer than 255 bytes");
+	tl_config_expect_error("[http]\nauth_user = prom:etheus\n", 2,
+	                       "bad auth_user 'prom:etheus' (1 to 63 visible characters, no ':')");
+	tl_config_expect_error("[http]\nauth_user = \"prometheus\"x y\n", 2, "bad auth_user");
 	snprintf(text, sizeof(text), "[http]\nauth_user = %064d\n", 0);
-	expect_error(text, 2, "bad auth_user");
+	tl_config_expect_error(text, 2, "bad auth_user");
 }
 END_TEST
 
@@ -285,16 +211,17 @@ START_TEST(errors_pairs)
 {
 	char cert[64], text[512];
 
-	write_file(cert, sizeof(cert), "PEM\n", 0600);
+	tl_write_file(cert, sizeof(cert), "PEM\n", 0600);
 	/* Checked at the end of the section, reported on the line of the key that is set. */
 	snprintf(text, sizeof(text), "[http]\ntls_cert = %s\ntimeout = 5\n", cert);
-	expect_error(text, 2, "tls_cert without tls_key");
+	tl_config_expect_error(text, 2, "tls_cert without tls_key");
 	snprintf(text, sizeof(text), "[http]\ntimeout = 5\ntls_key = %s\n\n[ikemond]\n", cert);
-	expect_error(text, 3, "tls_key without tls_cert");
-	expect_error("[http]\nauth_user = prometheus\n[peer a]\nremote = 192.0.2.1\npsk = \"k\"\n",
-	             2, "auth_user without auth_password");
-	expect_error("[http]\nmax_request = 2048\nauth_password = \"" SECRET "\"\n", 3,
-	             "auth_password without auth_user");
+	tl_config_expect_error(text, 3, "tls_key without tls_cert");
+	tl_config_expect_error(
+	    "[http]\nauth_user = prometheus\n[peer a]\nremote = 192.0.2.1\npsk = \"k\"\n", 2,
+	    "auth_user without auth_password");
+	tl_config_expect_error("[http]\nmax_request = 2048\nauth_password = \"" SECRET "\"\n", 3,
+	                       "auth_password without auth_user");
 	unlink(cert);
 }
 END_TEST
@@ -303,32 +230,34 @@ START_TEST(errors_password)
 {
 	char text[512];
 
-	expect_error("[http]\nauth_user = u\nauth_password = " SECRET "\n", 3,
-	             "auth_password must be \"text\" or file:/path");
-	expect_error("[http]\nauth_user = u\nauth_password = 0x546f70\n", 3,
-	             "auth_password must be \"text\" or file:/path");
-	expect_error("[http]\nauth_user = u\nauth_password = \"" SECRET "\n", 3,
-	             "auth_password lacks its closing quote");
-	expect_error("[http]\nauth_user = u\nauth_password = \"Top\\qSecret\"\n", 3,
-	             "auth_password has a bad escape");
-	expect_error("[http]\nauth_user = u\nauth_password = \"" SECRET "\"x\n", 3,
-	             "text after the closing quote of auth_password");
-	expect_error("[http]\nauth_user = u\nauth_password = \"\"\n", 3, "auth_password is empty");
+	tl_config_expect_error("[http]\nauth_user = u\nauth_password = " SECRET "\n", 3,
+	                       "auth_password must be \"text\" or file:/path");
+	tl_config_expect_error("[http]\nauth_user = u\nauth_password = 0x546f70\n", 3,
+	                       "auth_password must be \"text\" or file:/path");
+	tl_config_expect_error("[http]\nauth_user = u\nauth_password = \"" SECRET "\n", 3,
+	                       "auth_password lacks its closing quote");
+	tl_config_expect_error("[http]\nauth_user = u\nauth_password = \"Top\\qSecret\"\n", 3,
+	                       "auth_password has a bad escape");
+	tl_config_expect_error("[http]\nauth_user = u\nauth_password = \"" SECRET "\"x\n", 3,
+	                       "text after the closing quote of auth_password");
+	tl_config_expect_error("[http]\nauth_user = u\nauth_password = \"\"\n", 3,
+	                       "auth_password is empty");
 	snprintf(text, sizeof(text), "[http]\nauth_user = u\nauth_password = \"TopSecret%0119d\"\n",
 	         0);
-	expect_error(text, 3, "auth_password longer than 127 bytes");
+	tl_config_expect_error(text, 3, "auth_password longer than 127 bytes");
 	/* A password set before a later error is wiped all the same (expect_error checks). */
-	expect_error("[http]\nauth_user = u\nauth_password = \"" SECRET "\"\ntimeout = 0\n", 4,
-	             "bad timeout");
-	expect_error("[http]\nauth_user = u\nauth_password = \"" SECRET "\"\n[http]\n", 4,
-	             "duplicate section [http]");
+	tl_config_expect_error("[http]\nauth_user = u\nauth_password = \"" SECRET
+	                       "\"\ntimeout = 0\n",
+	                       4, "bad timeout");
+	tl_config_expect_error("[http]\nauth_user = u\nauth_password = \"" SECRET "\"\n[http]\n", 4,
+	                       "duplicate section [http]");
 	/* 127 bytes are accepted. */
 	{
 		struct ikemond_config cfg;
 
 		snprintf(text, sizeof(text), "[http]\nauth_user = u\nauth_password = \"%0127d\"\n",
 		         0);
-		load_ok(text, &cfg);
+		tl_config_load_ok(text, &cfg);
 		ck_assert_uint_eq(strlen(cfg.http.auth_password), 127);
 		ikemond_config_free(&cfg);
 	}
@@ -341,10 +270,10 @@ static int load_password_file(const char *content, mode_t mode, char *pwpath, si
 {
 	char text[256], path[64];
 
-	write_file(pwpath, pwlen, content, mode);
+	tl_write_file(pwpath, pwlen, content, mode);
 	snprintf(text, sizeof(text), "[http]\nauth_user = prometheus\nauth_password = file:%s\n",
 	         pwpath);
-	return load(text, cfg, path, sizeof(path), err, errlen);
+	return tl_config_load(text, cfg, path, sizeof(path), err, errlen);
 }
 
 START_TEST(password_file)
@@ -362,7 +291,7 @@ START_TEST(password_file)
 		         pwpath, refused[i] & 044 ? "readable" : "writable");
 		ck_assert_msg(strstr(err, want) != NULL, "want '%s' in '%s'", want, err);
 		ck_assert_msg(strstr(err, "TopSecret") == NULL, "secret in '%s'", err);
-		ck_assert(all_zero(cfg.http.auth_password, sizeof(cfg.http.auth_password)));
+		ck_assert(tl_all_zero(cfg.http.auth_password, sizeof(cfg.http.auth_password)));
 		unlink(pwpath);
 	}
 
@@ -396,9 +325,9 @@ START_TEST(password_file)
 	unlink(pwpath);
 	snprintf(want, sizeof(want), "[http]\nauth_user = u\nauth_password = file:%s\n", pwpath);
 	snprintf(err, sizeof(err), "cannot open auth_password file %s", pwpath);
-	expect_error(want, 3, err);
-	expect_error("[http]\nauth_user = u\nauth_password = file:/tmp\n", 3,
-	             "auth_password file /tmp is not a regular file");
+	tl_config_expect_error(want, 3, err);
+	tl_config_expect_error("[http]\nauth_user = u\nauth_password = file:/tmp\n", 3,
+	                       "auth_password file /tmp is not a regular file");
 }
 END_TEST
 
@@ -414,9 +343,9 @@ START_TEST(password_nul_byte)
 	ck_assert_int_eq(write(fd, "Top\0Secret", 10), 10);
 	ck_assert_int_eq(close(fd), 0);
 	snprintf(text, sizeof(text), "[http]\nauth_user = u\nauth_password = file:%s\n", pwpath);
-	ck_assert_int_eq(load(text, &cfg, path, sizeof(path), err, sizeof(err)), -1);
+	ck_assert_int_eq(tl_config_load(text, &cfg, path, sizeof(path), err, sizeof(err)), -1);
 	ck_assert_msg(strstr(err, ":3: auth_password holds a NUL byte") != NULL, "%s", err);
-	ck_assert(all_zero(cfg.http.auth_password, sizeof(cfg.http.auth_password)));
+	ck_assert(tl_all_zero(cfg.http.auth_password, sizeof(cfg.http.auth_password)));
 	unlink(pwpath);
 }
 END_TEST
@@ -425,13 +354,13 @@ START_TEST(free_wipes_password)
 {
 	struct ikemond_config cfg;
 
-	load_ok("[http]\nauth_user = prometheus\nauth_password = \"" SECRET "\"\n", &cfg);
+	tl_config_load_ok("[http]\nauth_user = prometheus\nauth_password = \"" SECRET "\"\n", &cfg);
 	ck_assert_str_eq(cfg.http.auth_password, SECRET);
 	ikemond_config_free(&cfg);
-	ck_assert(all_zero(cfg.http.auth_password, sizeof(cfg.http.auth_password)));
+	ck_assert(tl_all_zero(cfg.http.auth_password, sizeof(cfg.http.auth_password)));
 	ck_assert_str_eq(cfg.http.auth_user, "prometheus"); /* not a secret: kept */
 	ikemond_config_free(&cfg);                          /* twice is harmless */
-	ck_assert(all_zero(cfg.http.auth_password, sizeof(cfg.http.auth_password)));
+	ck_assert(tl_all_zero(cfg.http.auth_password, sizeof(cfg.http.auth_password)));
 }
 END_TEST
 
@@ -456,11 +385,5 @@ static Suite *config_http_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(config_http_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(config_http_suite());
 }

@@ -12,53 +12,9 @@
 
 #include "agent/config.h"
 #include "ike/ike.h"
+#include "tests/unit/testlib.h"
 
 #define SECRET "TopSecret-4711"
-
-/* Load text as a config file; returns what ikemond_config_load returned. */
-static int load(const char *text, struct ikemond_config *cfg, char *path, size_t pathlen, char *err,
-                size_t errlen)
-{
-	FILE *fp;
-	int fd, ret;
-
-	snprintf(path, pathlen, "/tmp/ikemon-test-config-p2-XXXXXX");
-	fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	fp = fdopen(fd, "w");
-	ck_assert_ptr_nonnull(fp);
-	ck_assert_int_ge(fputs(text, fp), 0);
-	ck_assert_int_eq(fclose(fp), 0);
-	err[0] = '\0';
-	ret = ikemond_config_load(path, cfg, err, errlen);
-	unlink(path);
-	return ret;
-}
-
-/* Load text that must be accepted. */
-static void load_ok(const char *text, struct ikemond_config *cfg)
-{
-	char path[64], err[512];
-
-	ck_assert_msg(load(text, cfg, path, sizeof(path), err, sizeof(err)) == 0, "%s", err);
-}
-
-/* Loading text must fail on line `line` with a message holding `what`, and no secret. */
-static void expect_error(const char *text, unsigned line, const char *what)
-{
-	struct ikemond_config cfg;
-	char path[64], err[512], prefix[96];
-
-	ck_assert_msg(load(text, &cfg, path, sizeof(path), err, sizeof(err)) == -1, "accepted:\n%s",
-	              text);
-	snprintf(prefix, sizeof(prefix), "%s:%u: ", path, line);
-	ck_assert_msg(strncmp(err, prefix, strlen(prefix)) == 0, "want '%s...', got '%s'", prefix,
-	              err);
-	ck_assert_msg(strstr(err + strlen(prefix), what) != NULL, "want '%s' in '%s'", what, err);
-	ck_assert_msg(strstr(err, "TopSecret") == NULL, "secret in '%s'", err);
-	ck_assert_ptr_null(cfg.peers);
-	ck_assert_uint_eq(cfg.n_peers, 0);
-}
 
 /* The selector's text, as ike_ts_format prints it. */
 static void expect_ts(const struct ike_ts *ts, const char *want)
@@ -95,16 +51,16 @@ START_TEST(all_keys)
 	struct ikemond_config cfg;
 	const struct ike_peer_cfg *p;
 
-	load_ok("[peer site]\n"
-	        "remote = 198.51.100.7:4500\n"
-	        "psk = \"" SECRET "\"\n"
-	        "esp = aes256-sha256-modp2048, aes128-aes256-sha1\n"
-	        "local_ts = 10.1.0.0/24, 10.2.0.1-10.2.0.9[tcp/80]\n"
-	        "remote_ts = 10.9.0.0/16[udp/53]   ; a comment\n"
-	        "mode = transport\n"
-	        "ipsec_lifetime = 86400\n"
-	        "ipsec_lifetime_kb = 4194304\n",
-	        &cfg);
+	tl_config_load_ok("[peer site]\n"
+	                  "remote = 198.51.100.7:4500\n"
+	                  "psk = \"" SECRET "\"\n"
+	                  "esp = aes256-sha256-modp2048, aes128-aes256-sha1\n"
+	                  "local_ts = 10.1.0.0/24, 10.2.0.1-10.2.0.9[tcp/80]\n"
+	                  "remote_ts = 10.9.0.0/16[udp/53]   ; a comment\n"
+	                  "mode = transport\n"
+	                  "ipsec_lifetime = 86400\n"
+	                  "ipsec_lifetime_kb = 4194304\n",
+	                  &cfg);
 	ck_assert_uint_eq(cfg.n_peers, 1);
 	p = &cfg.peers[0];
 	ck_assert(p->has_children);
@@ -124,9 +80,9 @@ START_TEST(all_keys)
 	ck_assert_uint_eq(p->ipsec_lifetime_kb, 4194304);
 	ikemond_config_free(&cfg);
 
-	load_ok(PEER_A
-	        "mode = tunnel\nipsec_lifetime = 60\nipsec_lifetime_kb = 0\nesp = 3des-md5\n",
-	        &cfg);
+	tl_config_load_ok(
+	    PEER_A "mode = tunnel\nipsec_lifetime = 60\nipsec_lifetime_kb = 0\nesp = 3des-md5\n",
+	    &cfg);
 	p = &cfg.peers[0];
 	ck_assert_uint_eq(p->mode, IPSEC_MODE_TUNNEL);
 	ck_assert_uint_eq(p->ipsec_lifetime_s, 60);
@@ -142,19 +98,20 @@ START_TEST(without_children)
 	struct ikemond_config cfg;
 
 	/* No phase-2 key: phase 1 only, with the defaults a child would get. */
-	load_ok(PEER_A, &cfg);
+	tl_config_load_ok(PEER_A, &cfg);
 	expect_no_children(&cfg.peers[0], IPSEC_MODE_TUNNEL, 3600, 0);
 	ikemond_config_free(&cfg);
 
 	/* mode and the lifetimes shape children but do not make any. */
-	load_ok(PEER_A "mode = transport\nipsec_lifetime = 120\nipsec_lifetime_kb = 1000\n", &cfg);
+	tl_config_load_ok(
+	    PEER_A "mode = transport\nipsec_lifetime = 120\nipsec_lifetime_kb = 1000\n", &cfg);
 	expect_no_children(&cfg.peers[0], IPSEC_MODE_TRANSPORT, 120, 1000);
 	ikemond_config_free(&cfg);
 
 	/* Nor do they need a single remote address. */
-	load_ok("[peer any]\nremote = %any\npsk = \"x\"\nmode = transport\n"
-	        "[peer net]\nremote = 10.0.0.0/8\npsk = \"x\"\nipsec_lifetime = 600\n",
-	        &cfg);
+	tl_config_load_ok("[peer any]\nremote = %any\npsk = \"x\"\nmode = transport\n"
+	                  "[peer net]\nremote = 10.0.0.0/8\npsk = \"x\"\nipsec_lifetime = 600\n",
+	                  &cfg);
 	ck_assert_uint_eq(cfg.n_peers, 2);
 	expect_no_children(&cfg.peers[0], IPSEC_MODE_TRANSPORT, 3600, 0);
 	expect_no_children(&cfg.peers[1], IPSEC_MODE_TUNNEL, 600, 0);
@@ -168,9 +125,10 @@ START_TEST(children_defaults)
 	const struct ike_peer_cfg *p;
 
 	/* esp alone: both selectors are the hosts (ports do not matter), tunnel, 3600 s. */
-	load_ok("[peer a]\nremote = 198.51.100.7:4500\nlocal = 192.0.2.1:4500\npsk = \"x\"\n"
-	        "esp = aes256-sha384\n",
-	        &cfg);
+	tl_config_load_ok(
+	    "[peer a]\nremote = 198.51.100.7:4500\nlocal = 192.0.2.1:4500\npsk = \"x\"\n"
+	    "esp = aes256-sha384\n",
+	    &cfg);
 	p = &cfg.peers[0];
 	ck_assert(p->has_children);
 	ck_assert_uint_eq(p->n_esp, 1);
@@ -185,7 +143,8 @@ START_TEST(children_defaults)
 	ikemond_config_free(&cfg);
 
 	/* local_ts alone: esp aes128-sha256, remote_ts the remote host. */
-	load_ok("[peer a]\nremote = 2001:db8::7\npsk = \"x\"\nlocal_ts = 2001:db8:1::/48\n", &cfg);
+	tl_config_load_ok(
+	    "[peer a]\nremote = 2001:db8::7\npsk = \"x\"\nlocal_ts = 2001:db8:1::/48\n", &cfg);
 	p = &cfg.peers[0];
 	ck_assert(p->has_children);
 	ck_assert_uint_eq(p->n_esp, 1);
@@ -201,8 +160,9 @@ START_TEST(children_defaults)
 	ikemond_config_free(&cfg);
 
 	/* remote_ts alone without local: the engine fills local_ts from the SA's address. */
-	load_ok("[peer a]\nremote = 192.0.2.1\npsk = \"x\"\nremote_ts = 10.9.0.0/16, 10.8.0.0/16\n",
-	        &cfg);
+	tl_config_load_ok(
+	    "[peer a]\nremote = 192.0.2.1\npsk = \"x\"\nremote_ts = 10.9.0.0/16, 10.8.0.0/16\n",
+	    &cfg);
 	p = &cfg.peers[0];
 	ck_assert(p->has_children);
 	ck_assert_uint_eq(p->n_esp, 1);
@@ -212,10 +172,10 @@ START_TEST(children_defaults)
 	ikemond_config_free(&cfg);
 
 	/* A subnet or %any remote is fine with remote_ts given. */
-	load_ok("[peer net]\nremote = 10.0.0.0/8\npsk = \"x\"\nremote_ts = 10.0.0.0/8\n"
-	        "[peer any]\nremote = %any\npsk = \"x\"\nlocal = [2001:db8::1]\n"
-	        "remote_ts = 2001:db8:9::/48\n",
-	        &cfg);
+	tl_config_load_ok("[peer net]\nremote = 10.0.0.0/8\npsk = \"x\"\nremote_ts = 10.0.0.0/8\n"
+	                  "[peer any]\nremote = %any\npsk = \"x\"\nlocal = [2001:db8::1]\n"
+	                  "remote_ts = 2001:db8:9::/48\n",
+	                  &cfg);
 	ck_assert_uint_eq(cfg.n_peers, 2);
 	ck_assert(cfg.peers[0].has_children);
 	ck_assert_uint_eq(cfg.peers[0].n_local_ts, 0);
@@ -246,19 +206,19 @@ START_TEST(children_limit)
 	/* 4 x 4 and 8 x 2 are 16 children: the most a peer may have. */
 	snprintf(text, sizeof(text), PEER_A "local_ts = %s\nremote_ts = %s\n",
 	         ts_list(l, sizeof(l), 1, 4), ts_list(r, sizeof(r), 2, 4));
-	load_ok(text, &cfg);
+	tl_config_load_ok(text, &cfg);
 	ck_assert_uint_eq(cfg.peers[0].n_local_ts, 4);
 	ck_assert_uint_eq(cfg.peers[0].n_remote_ts, 4);
 	expect_ts(&cfg.peers[0].remote_ts[3], "10.2.3.0/24");
 	ikemond_config_free(&cfg);
 	snprintf(text, sizeof(text), PEER_A "local_ts = %s\nremote_ts = %s\n",
 	         ts_list(l, sizeof(l), 1, 8), ts_list(r, sizeof(r), 2, 2));
-	load_ok(text, &cfg);
+	tl_config_load_ok(text, &cfg);
 	ck_assert_uint_eq(cfg.peers[0].n_local_ts, 8);
 	ikemond_config_free(&cfg);
 	/* 8 selectors with the default on the other side */
 	snprintf(text, sizeof(text), PEER_A "remote_ts = %s\n", ts_list(r, sizeof(r), 2, 8));
-	load_ok(text, &cfg);
+	tl_config_load_ok(text, &cfg);
 	ck_assert_uint_eq(cfg.peers[0].n_local_ts, 1);
 	ck_assert_uint_eq(cfg.peers[0].n_remote_ts, 8);
 	ikemond_config_free(&cfg);
@@ -266,64 +226,70 @@ START_TEST(children_limit)
 	/* More: reported on the later of the two keys. */
 	snprintf(text, sizeof(text), PEER_A "local_ts = %s\nesp = aes128-sha1\nremote_ts = %s\n",
 	         ts_list(l, sizeof(l), 1, 3), ts_list(r, sizeof(r), 2, 6));
-	expect_error(text, 7, "peer 'a': 3 local_ts x 6 remote_ts make 18 children (at most 16)");
+	tl_config_expect_error(text, 7,
+	                       "peer 'a': 3 local_ts x 6 remote_ts make 18 children (at most 16)");
 	snprintf(text, sizeof(text), PEER_A "remote_ts = %s\nlocal_ts = %s\n[ikemond]\n",
 	         ts_list(r, sizeof(r), 2, 3), ts_list(l, sizeof(l), 1, 8));
-	expect_error(text, 6, "8 local_ts x 3 remote_ts make 24 children (at most 16)");
+	tl_config_expect_error(text, 6, "8 local_ts x 3 remote_ts make 24 children (at most 16)");
 	/* 9 on one side */
 	snprintf(text, sizeof(text), PEER_A "remote_ts = %s\n", ts_list(r, sizeof(r), 2, 9));
-	expect_error(text, 5, "remote_ts: too many selectors (at most 8)");
+	tl_config_expect_error(text, 5, "remote_ts: too many selectors (at most 8)");
 }
 END_TEST
 
 START_TEST(errors)
 {
-	expect_error(PEER_A "esp = aes99-sha256\n", 5, "esp: unknown algorithm 'aes99'");
-	expect_error(PEER_A "esp = aes128\n", 5,
-	             "esp: proposal 'aes128' lacks an integrity algorithm");
-	expect_error(PEER_A "esp = aes128-sha1,\n", 5, "esp: empty proposal in list");
-	expect_error(PEER_A "local_ts = 10.0.0.1/24\n", 5,
-	             "local_ts: selector '10.0.0.1/24' has bits set after the prefix");
-	expect_error(PEER_A "remote_ts = 10.0.0.9-10.0.0.1\n", 5,
-	             "remote_ts: selector range '10.0.0.9-10.0.0.1' ends before it starts");
-	expect_error(PEER_A "remote_ts = 10.0.0.0/8[tcp/99999]\n", 5,
-	             "remote_ts: bad port '99999' (expected 0 to 65535)");
+	tl_config_expect_error(PEER_A "esp = aes99-sha256\n", 5, "esp: unknown algorithm 'aes99'");
+	tl_config_expect_error(PEER_A "esp = aes128\n", 5,
+	                       "esp: proposal 'aes128' lacks an integrity algorithm");
+	tl_config_expect_error(PEER_A "esp = aes128-sha1,\n", 5, "esp: empty proposal in list");
+	tl_config_expect_error(PEER_A "local_ts = 10.0.0.1/24\n", 5,
+	                       "local_ts: selector '10.0.0.1/24' has bits set after the prefix");
+	tl_config_expect_error(
+	    PEER_A "remote_ts = 10.0.0.9-10.0.0.1\n", 5,
+	    "remote_ts: selector range '10.0.0.9-10.0.0.1' ends before it starts");
+	tl_config_expect_error(PEER_A "remote_ts = 10.0.0.0/8[tcp/99999]\n", 5,
+	                       "remote_ts: bad port '99999' (expected 0 to 65535)");
 	/* No blanks inside a selector, as in strongSwan. */
-	expect_error(PEER_A "remote_ts = 10.0.0.0/8 [tcp]\n", 5,
-	             "remote_ts: bad selector subnet '10.0.0.0/8 '");
-	expect_error(PEER_A "remote_ts = 10.0.0.0/8,,10.1.0.0/16\n", 5,
-	             "remote_ts: empty selector in list");
-	expect_error(PEER_A "mode = tunel\n", 5, "bad mode 'tunel' (expected tunnel or transport)");
-	expect_error(PEER_A "mode = TUNNEL\n", 5, "bad mode 'TUNNEL'");
-	expect_error(PEER_A "ipsec_lifetime = 9\n", 5,
-	             "bad ipsec_lifetime '9' (expected 10 to 86400)");
-	expect_error(PEER_A "ipsec_lifetime = 86401\n", 5, "bad ipsec_lifetime '86401'");
-	expect_error(PEER_A "ipsec_lifetime = 1h\n", 5, "bad ipsec_lifetime '1h'");
-	expect_error(PEER_A "ipsec_lifetime_kb = 4194305\n", 5,
-	             "bad ipsec_lifetime_kb '4194305' (expected 0 to 4194304)");
-	expect_error(PEER_A "ipsec_lifetime_kb = -1\n", 5, "bad ipsec_lifetime_kb '-1'");
-	expect_error(PEER_A "esp = aes128-sha1\nesp = aes256-sha1\n", 6,
-	             "duplicate key 'esp' (first set on line 5)");
-	expect_error(PEER_A "local_ts =\n", 5, "key 'local_ts' has no value");
-	expect_error("[ikemond]\nremote_ts = 10.0.0.0/8\n", 2,
-	             "key 'remote_ts' belongs in a [peer NAME] section, not in [ikemond]");
-	expect_error(PEER_A "child = x\n", 5,
-	             "unknown key 'child' in [peer a] (known there: remote, local, psk, ike, "
-	             "local_id, remote_id, auto, ike_lifetime, esp, local_ts, remote_ts, mode, "
-	             "ipsec_lifetime, ipsec_lifetime_kb, stall_after, stall_after.STATE, "
-	             "qm_stall_after)");
+	tl_config_expect_error(PEER_A "remote_ts = 10.0.0.0/8 [tcp]\n", 5,
+	                       "remote_ts: bad selector subnet '10.0.0.0/8 '");
+	tl_config_expect_error(PEER_A "remote_ts = 10.0.0.0/8,,10.1.0.0/16\n", 5,
+	                       "remote_ts: empty selector in list");
+	tl_config_expect_error(PEER_A "mode = tunel\n", 5,
+	                       "bad mode 'tunel' (expected tunnel or transport)");
+	tl_config_expect_error(PEER_A "mode = TUNNEL\n", 5, "bad mode 'TUNNEL'");
+	tl_config_expect_error(PEER_A "ipsec_lifetime = 9\n", 5,
+	                       "bad ipsec_lifetime '9' (expected 10 to 86400)");
+	tl_config_expect_error(PEER_A "ipsec_lifetime = 86401\n", 5, "bad ipsec_lifetime '86401'");
+	tl_config_expect_error(PEER_A "ipsec_lifetime = 1h\n", 5, "bad ipsec_lifetime '1h'");
+	tl_config_expect_error(PEER_A "ipsec_lifetime_kb = 4194305\n", 5,
+	                       "bad ipsec_lifetime_kb '4194305' (expected 0 to 4194304)");
+	tl_config_expect_error(PEER_A "ipsec_lifetime_kb = -1\n", 5, "bad ipsec_lifetime_kb '-1'");
+	tl_config_expect_error(PEER_A "esp = aes128-sha1\nesp = aes256-sha1\n", 6,
+	                       "duplicate key 'esp' (first set on line 5)");
+	tl_config_expect_error(PEER_A "local_ts =\n", 5, "key 'local_ts' has no value");
+	tl_config_expect_error(
+	    "[ikemond]\nremote_ts = 10.0.0.0/8\n", 2,
+	    "key 'remote_ts' belongs in a [peer NAME] section, not in [ikemond]");
+	tl_config_expect_error(
+	    PEER_A "child = x\n", 5,
+	    "unknown key 'child' in [peer a] (known there: remote, local, psk, ike, "
+	    "local_id, remote_id, auto, ike_lifetime, esp, local_ts, remote_ts, mode, "
+	    "ipsec_lifetime, ipsec_lifetime_kb, auth, cert, key, ca, crl, send_cert, "
+	    "stall_after, stall_after.STATE, qm_stall_after)");
 }
 END_TEST
 
 START_TEST(errors_no_default_selector)
 {
 	/* Reported on the first key that gave the peer children. */
-	expect_error("[peer a]\nremote = %any\npsk = \"" SECRET "\"\nmode = tunnel\n"
-	             "esp = aes128-sha1\nlocal_ts = 10.0.0.0/8\n",
-	             5,
-	             "peer 'a': no default remote_ts can be derived from remote = %any (line 2); "
-	             "set remote_ts");
-	expect_error(
+	tl_config_expect_error(
+	    "[peer a]\nremote = %any\npsk = \"" SECRET "\"\nmode = tunnel\n"
+	    "esp = aes128-sha1\nlocal_ts = 10.0.0.0/8\n",
+	    5,
+	    "peer 'a': no default remote_ts can be derived from remote = %any (line 2); "
+	    "set remote_ts");
+	tl_config_expect_error(
 	    "[peer a]\npsk = \"" SECRET "\"\nlocal_ts = 10.0.0.0/8\nesp = aes128-sha1\n"
 	    "remote = 10.0.0.0/8\n[peer b]\n",
 	    3, "peer 'a': no default remote_ts can be derived from remote = a subnet (line 5)");
@@ -336,17 +302,19 @@ START_TEST(reload_compare)
 	struct ikemond_config a, b;
 	static const char base[] = PEER_A "esp = aes128-sha1\nremote_ts = 10.9.0.0/16\n";
 
-	load_ok(base, &a);
-	load_ok(base, &b);
+	tl_config_load_ok(base, &a);
+	tl_config_load_ok(base, &b);
 	ck_assert(!ike_peer_cfg_differs(&a.peers[0], &b.peers[0]));
 	ikemond_config_free(&b);
-	load_ok(PEER_A "esp = aes128-sha1\nremote_ts = 10.9.0.0/16[tcp]\n", &b);
+	tl_config_load_ok(PEER_A "esp = aes128-sha1\nremote_ts = 10.9.0.0/16[tcp]\n", &b);
 	ck_assert(ike_peer_cfg_differs(&a.peers[0], &b.peers[0]));
 	ikemond_config_free(&b);
-	load_ok(PEER_A "esp = aes128-sha1\nremote_ts = 10.9.0.0/16\nipsec_lifetime = 3000\n", &b);
+	tl_config_load_ok(
+	    PEER_A "esp = aes128-sha1\nremote_ts = 10.9.0.0/16\nipsec_lifetime = 3000\n", &b);
 	ck_assert(ike_peer_cfg_differs(&a.peers[0], &b.peers[0]));
 	ikemond_config_free(&b);
-	load_ok(PEER_A "esp = aes128-sha1\nremote_ts = 10.9.0.0/16\nlocal_ts = 192.0.2.254\n", &b);
+	tl_config_load_ok(
+	    PEER_A "esp = aes128-sha1\nremote_ts = 10.9.0.0/16\nlocal_ts = 192.0.2.254\n", &b);
 	ck_assert(!ike_peer_cfg_differs(&a.peers[0], &b.peers[0])); /* the default, spelt out */
 	ikemond_config_free(&b);
 	ikemond_config_free(&a);
@@ -371,11 +339,5 @@ static Suite *config_p2_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(config_p2_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(config_p2_suite());
 }

@@ -13,31 +13,7 @@
 #include "ike/crypto.h"
 #include "ike/ike.h"
 #include "ike/keys.h"
-
-#define BUF_MAX 256
-
-static size_t unhex(const char *hex, uint8_t *buf, size_t max)
-{
-	size_t len = strlen(hex) / 2, i;
-	unsigned int byte;
-
-	ck_assert_uint_eq(strlen(hex) % 2, 0);
-	ck_assert_uint_le(len, max);
-	for (i = 0; i < len; i++) {
-		ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &byte), 1);
-		buf[i] = (uint8_t)byte;
-	}
-	return len;
-}
-
-static void assert_hex(const uint8_t *got, size_t len, const char *want)
-{
-	uint8_t buf[BUF_MAX];
-	size_t wlen = unhex(want, buf, sizeof(buf));
-
-	ck_assert_uint_eq(len, wlen);
-	ck_assert_mem_eq(got, buf, len);
-}
+#include "tests/unit/testlib.h"
 
 struct hash_vector {
 	uint16_t hash;
@@ -82,14 +58,14 @@ START_TEST(test_hash_vectors)
 	ck_assert_uint_eq(ike_hash_len(v->hash), v->len);
 	in[0] = chunk("abc", 3);
 	ck_assert_int_eq(ike_hash(v->hash, in, 1, out), 0);
-	assert_hex(out, v->len, v->abc);
+	tl_assert_hex(out, v->len, v->abc);
 	/* Chunks are concatenated, empty ones included. */
 	in[0] = chunk("a", 1);
 	in[1] = chunk("", 0);
 	in[2] = chunk("bc", 2);
 	memset(out, 0, sizeof(out));
 	ck_assert_int_eq(ike_hash(v->hash, in, 3, out), 0);
-	assert_hex(out, v->len, v->abc);
+	tl_assert_hex(out, v->len, v->abc);
 }
 END_TEST
 
@@ -102,12 +78,12 @@ START_TEST(test_prf_vectors)
 
 	in[0] = chunk(data, strlen(data));
 	ck_assert_int_eq(ike_prf(v->hash, (const uint8_t *)"Jefe", 4, in, 1, out), 0);
-	assert_hex(out, v->len, v->jefe);
+	tl_assert_hex(out, v->len, v->jefe);
 	in[0] = chunk(data, 10);
 	in[1] = chunk(data + 10, strlen(data) - 10);
 	memset(out, 0, sizeof(out));
 	ck_assert_int_eq(ike_prf(v->hash, (const uint8_t *)"Jefe", 4, in, 2, out), 0);
-	assert_hex(out, v->len, v->jefe);
+	tl_assert_hex(out, v->len, v->jefe);
 }
 END_TEST
 
@@ -121,15 +97,15 @@ START_TEST(test_prf_rfc4231)
 	memset(key, 0x0b, 20);
 	in = chunk("Hi There", 8);
 	ck_assert_int_eq(ike_prf(IKE_HASH_SHA2_256, key, 20, &in, 1, out), 0);
-	assert_hex(out, 32, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+	tl_assert_hex(out, 32, "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
 	/* Case 6: a key longer than the hash block is hashed first. */
 	memset(key, 0xaa, sizeof(key));
 	in = chunk(big, strlen(big));
 	ck_assert_int_eq(ike_prf(IKE_HASH_SHA2_256, key, sizeof(key), &in, 1, out), 0);
-	assert_hex(out, 32, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+	tl_assert_hex(out, 32, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 	/* Empty key and empty message: HMAC-SHA256("", "") */
 	ck_assert_int_eq(ike_prf(IKE_HASH_SHA2_256, NULL, 0, NULL, 0, out), 0);
-	assert_hex(out, 32, "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+	tl_assert_hex(out, 32, "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
 }
 END_TEST
 
@@ -197,17 +173,17 @@ START_TEST(test_aes_cbc)
 {
 	const struct aes_vector *v = &aes_vectors[_i];
 	uint8_t key[32], iv[16], pt[64], buf[64];
-	size_t keylen = unhex(v->key, key, sizeof(key));
+	size_t keylen = tl_unhex(v->key, key, sizeof(key));
 
-	unhex(SP800_38A_IV, iv, sizeof(iv));
-	unhex(SP800_38A_PT, pt, sizeof(pt));
+	tl_unhex(SP800_38A_IV, iv, sizeof(iv));
+	tl_unhex(SP800_38A_PT, pt, sizeof(pt));
 	ck_assert_int_eq(ike_cipher(IKE_ENCR_AES_CBC, key, keylen, iv, 1, pt, 64, buf), 0);
-	assert_hex(buf, 64, v->ct);
+	tl_assert_hex(buf, 64, v->ct);
 	/* in place, and back */
 	ck_assert_int_eq(ike_cipher(IKE_ENCR_AES_CBC, key, keylen, iv, 0, buf, 64, buf), 0);
 	ck_assert_mem_eq(buf, pt, 64);
 	/* The IV passed in is left alone: the caller owns the chain. */
-	assert_hex(iv, 16, SP800_38A_IV);
+	tl_assert_hex(iv, 16, SP800_38A_IV);
 }
 END_TEST
 
@@ -221,10 +197,10 @@ START_TEST(test_3des_cbc)
 	uint8_t key[24], p[24], c[24], iv[8], in[24], out[24];
 	size_t i;
 
-	unhex("0123456789abcdef23456789abcdef01456789abcdef0123", key, sizeof(key));
-	unhex("54686520717566636b2062726f776e20666f78206a756d70", p, sizeof(p));
-	unhex("a826fd8ce53b855fcce21c8112256fe668d5c05dd9b6b900", c, sizeof(c));
-	unhex("f0e1d2c3b4a59687", iv, sizeof(iv));
+	tl_unhex("0123456789abcdef23456789abcdef01456789abcdef0123", key, sizeof(key));
+	tl_unhex("54686520717566636b2062726f776e20666f78206a756d70", p, sizeof(p));
+	tl_unhex("a826fd8ce53b855fcce21c8112256fe668d5c05dd9b6b900", c, sizeof(c));
+	tl_unhex("f0e1d2c3b4a59687", iv, sizeof(iv));
 	for (i = 0; i < 24; i++)
 		in[i] = p[i] ^ (i < 8 ? iv[i] : c[i - 8]);
 	ck_assert_int_eq(ike_cipher(IKE_ENCR_3DES_CBC, key, 24, iv, 1, in, 24, out), 0);
@@ -259,7 +235,8 @@ static void keys_setup(struct ike_p1_keys *k, uint16_t encr)
 	k->prf_len = 20;
 	k->block_len = ike_cipher_block_len(encr);
 	k->enc_key_len = ike_cipher_key_len(encr, 0);
-	unhex("2b7e151628aed2a6abf7158809cf4f3c2b7e151628aed2a6", k->enc_key, sizeof(k->enc_key));
+	tl_unhex("2b7e151628aed2a6abf7158809cf4f3c2b7e151628aed2a6", k->enc_key,
+	         sizeof(k->enc_key));
 }
 
 START_TEST(test_encrypt_pads_with_zeros)
@@ -364,11 +341,5 @@ static Suite *crypto_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(crypto_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(crypto_suite());
 }

@@ -19,6 +19,7 @@
 
 #include "ike/dh.h"
 #include "ike/ike.h"
+#include "tests/unit/testlib.h"
 
 /* RFC 2409 6.2, the second Oakley group, as printed there. */
 static const char *RFC2409_PRIME_1024 =
@@ -70,17 +71,6 @@ static BIGNUM *modp_prime(uint16_t group)
 	return p;
 }
 
-static int all_zero(const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (p[i] != 0)
-			return 0;
-	}
-	return 1;
-}
-
 START_TEST(test_agree)
 {
 	const struct group_case *g = &groups[_i];
@@ -101,7 +91,7 @@ START_TEST(test_agree)
 	ck_assert_int_eq(ike_dh_derive(a, pb, g->pub_len, sa, g->secret_len), 0);
 	ck_assert_int_eq(ike_dh_derive(b, pa, g->pub_len, sb, g->secret_len), 0);
 	ck_assert_mem_eq(sa, sb, g->secret_len);
-	ck_assert(!all_zero(sa, g->secret_len));
+	ck_assert(!tl_all_zero(sa, g->secret_len));
 	/* output buffer of the wrong size */
 	ck_assert_int_eq(ike_dh_derive(a, pb, g->pub_len, sa, g->secret_len + 1), -1);
 	ike_dh_free(a);
@@ -353,11 +343,5 @@ static Suite *dh_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(dh_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(dh_suite());
 }

@@ -16,33 +16,7 @@
 
 #include "ike/ike.h"
 #include "ike/keys.h"
-
-#define BUF_MAX 512
-
-/* Decode hex into buf; returns the byte count (aborts the test on bad input). */
-static size_t unhex(const char *hex, uint8_t *buf, size_t max)
-{
-	size_t len = strlen(hex) / 2, i;
-	unsigned int byte;
-
-	ck_assert_uint_eq(strlen(hex) % 2, 0);
-	ck_assert_uint_le(len, max);
-	for (i = 0; i < len; i++) {
-		ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &byte), 1);
-		buf[i] = (uint8_t)byte;
-	}
-	return len;
-}
-
-/* Assert that len bytes at got equal the hex string want. */
-static void assert_hex(const uint8_t *got, size_t len, const char *want)
-{
-	uint8_t buf[BUF_MAX];
-	size_t wlen = unhex(want, buf, sizeof(buf));
-
-	ck_assert_uint_eq(len, wlen);
-	ck_assert_mem_eq(got, buf, len);
-}
+#include "tests/unit/testlib.h"
 
 /* The RECIPES.md inputs, shared by the vectors below. */
 static const char *CKY_I = "83d374c30b3b5082";
@@ -90,12 +64,12 @@ static void inputs_load(struct p1_inputs *in)
 {
 	size_t i;
 
-	unhex(CKY_I, in->ci, sizeof(in->ci));
-	unhex(CKY_R, in->cr, sizeof(in->cr));
-	in->ni_len = unhex(NI, in->ni, sizeof(in->ni));
-	in->nr_len = unhex(NR, in->nr, sizeof(in->nr));
-	in->gxy_len = unhex(GXY, in->gxy, sizeof(in->gxy));
-	in->psk_len = unhex(PSK, in->psk, sizeof(in->psk));
+	tl_unhex(CKY_I, in->ci, sizeof(in->ci));
+	tl_unhex(CKY_R, in->cr, sizeof(in->cr));
+	in->ni_len = tl_unhex(NI, in->ni, sizeof(in->ni));
+	in->nr_len = tl_unhex(NR, in->nr, sizeof(in->nr));
+	in->gxy_len = tl_unhex(GXY, in->gxy, sizeof(in->gxy));
+	in->psk_len = tl_unhex(PSK, in->psk, sizeof(in->psk));
 	/* Arbitrary public values for the IV: gxi = 00 01 .. ff, gxr = ff fe .. 00. */
 	for (i = 0; i < 256; i++) {
 		in->gxi[i] = (uint8_t)i;
@@ -137,14 +111,14 @@ START_TEST(test_keymat)
 	memset(gxy, 0x55, sizeof(gxy));
 	ck_assert_int_eq(ike_keymat(&k, NULL, 0, 3, 0x11223344, ni, 16, nr, 16, out, sizeof(out)),
 	                 0);
-	assert_hex(out, sizeof(out),
-	           "8a75c3887897b7161450edcd4fe96eef72351838147a1880d98eca1015b12ee0a78c5d02"
-	           "14c988c422d14f539e7483cc1974b9ee");
+	tl_assert_hex(out, sizeof(out),
+	              "8a75c3887897b7161450edcd4fe96eef72351838147a1880d98eca1015b12ee0a78c5d02"
+	              "14c988c422d14f539e7483cc1974b9ee");
 	ck_assert_int_eq(
 	    ike_keymat(&k, gxy, sizeof(gxy), 3, 0x11223344, ni, 16, nr, 16, out, sizeof(out)), 0);
-	assert_hex(out, sizeof(out),
-	           "a667c4c61b62c9f7293941c43405fc9fc7eefd441d70890842a9e0ee5450c4b6a7f3db53"
-	           "c67b72373d96f45b012db7fe537c165b");
+	tl_assert_hex(out, sizeof(out),
+	              "a667c4c61b62c9f7293941c43405fc9fc7eefd441d70890842a9e0ee5450c4b6a7f3db53"
+	              "c67b72373d96f45b012db7fe537c165b");
 }
 END_TEST
 
@@ -161,10 +135,10 @@ START_TEST(test_skeyid_vectors)
 	k.encr = IKE_ENCR_AES_CBC;
 	ck_assert_int_eq(derive_all(&k, &in, 0), 0);
 	ck_assert_uint_eq(k.prf_len, hlen);
-	assert_hex(k.skeyid, hlen, v->skeyid);
-	assert_hex(k.skeyid_d, hlen, v->d);
-	assert_hex(k.skeyid_a, hlen, v->a);
-	assert_hex(k.skeyid_e, hlen, v->e);
+	tl_assert_hex(k.skeyid, hlen, v->skeyid);
+	tl_assert_hex(k.skeyid_d, hlen, v->d);
+	tl_assert_hex(k.skeyid_a, hlen, v->a);
+	tl_assert_hex(k.skeyid_e, hlen, v->e);
 	ike_p1_keys_wipe(&k);
 }
 END_TEST
@@ -200,7 +174,7 @@ START_TEST(test_enc_key)
 	k.encr = v->encr;
 	ck_assert_int_eq(derive_all(&k, &in, v->keylen_bits), 0);
 	ck_assert_uint_eq(k.block_len, v->encr == IKE_ENCR_AES_CBC ? 16 : 8);
-	assert_hex(k.enc_key, k.enc_key_len, v->key);
+	tl_assert_hex(k.enc_key, k.enc_key_len, v->key);
 	ike_p1_keys_wipe(&k);
 }
 END_TEST
@@ -211,7 +185,7 @@ START_TEST(test_key_expand_direct)
 	struct ike_chunk c;
 	static const uint8_t zero = 0;
 
-	unhex("cd74b0c048219db81384d3fda8f6cda51e398a2b", e, sizeof(e));
+	tl_unhex("cd74b0c048219db81384d3fda8f6cda51e398a2b", e, sizeof(e));
 	/* Short enough: a prefix of SKEYID_e itself. */
 	ck_assert_int_eq(ike_key_expand(IKE_HASH_SHA1, e, 20, out, 20), 0);
 	ck_assert_mem_eq(out, e, 20);
@@ -229,7 +203,7 @@ START_TEST(test_key_expand_direct)
 	ck_assert_mem_eq(out + 20, k2, 20);
 	ck_assert_mem_eq(out + 40, k3, 20);
 	/* K1 agrees with the Python value used above. */
-	assert_hex(out, 20, "9ce3201d5c6cf897a6cba863e68c634d8d63805d");
+	tl_assert_hex(out, 20, "9ce3201d5c6cf897a6cba863e68c634d8d63805d");
 	ck_assert_int_eq(ike_key_expand(IKE_HASH_NONE, e, 20, out, 32), -1);
 }
 END_TEST
@@ -245,15 +219,15 @@ START_TEST(test_initial_iv)
 	k.hash = IKE_HASH_SHA1;
 	k.encr = IKE_ENCR_AES_CBC;
 	ck_assert_int_eq(derive_all(&k, &in, 0), 0);
-	assert_hex(k.iv, k.block_len, "967cf8a6c7bef8d19680bc8e04a42e85");
+	tl_assert_hex(k.iv, k.block_len, "967cf8a6c7bef8d19680bc8e04a42e85");
 	k.encr = IKE_ENCR_3DES_CBC;
 	ck_assert_int_eq(derive_all(&k, &in, 0), 0);
-	assert_hex(k.iv, k.block_len, "967cf8a6c7bef8d1");
+	tl_assert_hex(k.iv, k.block_len, "967cf8a6c7bef8d1");
 	/* SHA-256 with AES: a plain hash, not HMAC keyed with anything. */
 	k.hash = IKE_HASH_SHA2_256;
 	k.encr = IKE_ENCR_AES_CBC;
 	ck_assert_int_eq(derive_all(&k, &in, 256), 0);
-	assert_hex(k.iv, k.block_len, "1c7454fdb5783a77693d566de1ea54b3");
+	tl_assert_hex(k.iv, k.block_len, "1c7454fdb5783a77693d566de1ea54b3");
 	ike_p1_keys_wipe(&k);
 }
 END_TEST
@@ -264,17 +238,17 @@ START_TEST(test_msgid_iv)
 	uint8_t last[16], iv[16];
 
 	memset(&k, 0, sizeof(k));
-	unhex("000102030405060708090a0b0c0d0e0f", last, sizeof(last));
+	tl_unhex("000102030405060708090a0b0c0d0e0f", last, sizeof(last));
 	/* SHA-1(last | a1b2c3d4), AES block: M-ID in network byte order. */
 	k.hash = IKE_HASH_SHA1;
 	k.block_len = 16;
 	ck_assert_int_eq(ike_msgid_iv(&k, last, 0xa1b2c3d4u, iv), 0);
-	assert_hex(iv, 16, "41be47c4194a93d298b842de5e6755df");
+	tl_assert_hex(iv, 16, "41be47c4194a93d298b842de5e6755df");
 	/* SHA-256(last[0..8] | 00000001), 3DES block: only block_len bytes of the old IV. */
 	k.hash = IKE_HASH_SHA2_256;
 	k.block_len = 8;
 	ck_assert_int_eq(ike_msgid_iv(&k, last, 1, iv), 0);
-	assert_hex(iv, 8, "fd4cdc03a255f358");
+	tl_assert_hex(iv, 8, "fd4cdc03a255f358");
 	k.hash = IKE_HASH_NONE;
 	ck_assert_int_eq(ike_msgid_iv(&k, last, 1, iv), -1);
 }
@@ -292,32 +266,20 @@ START_TEST(test_p1_hash)
 	k.hash = IKE_HASH_SHA1;
 	k.encr = IKE_ENCR_AES_CBC;
 	ck_assert_int_eq(derive_all(&k, &in, 0), 0);
-	unhex("01000000c0000201", idb, sizeof(idb));
+	tl_unhex("01000000c0000201", idb, sizeof(idb));
 	/* HASH_I = prf(SKEYID, g^xi | g^xr | CKY-I | CKY-R | SAi_b | IDii_b) */
 	ck_assert_int_eq(ike_p1_hash(&k, in.gxi, 256, in.gxr, 256, in.ci, in.cr, sai,
 	                             sizeof(sai) - 1, idb, sizeof(idb), out),
 	                 0);
-	assert_hex(out, 20, "535031db980f75080aacbb62f059254550f22948");
+	tl_assert_hex(out, 20, "535031db980f75080aacbb62f059254550f22948");
 	/* HASH_R = prf(SKEYID, g^xr | g^xi | CKY-R | CKY-I | SAi_b | IDir_b) */
 	ck_assert_int_eq(ike_p1_hash(&k, in.gxr, 256, in.gxi, 256, in.cr, in.ci, sai,
 	                             sizeof(sai) - 1, idb, sizeof(idb), out),
 	                 0);
-	assert_hex(out, 20, "a19d995af324da828b4ba035759117c425052bcd");
+	tl_assert_hex(out, 20, "a19d995af324da828b4ba035759117c425052bcd");
 	ike_p1_keys_wipe(&k);
 }
 END_TEST
-
-/* Returns 1 when all n bytes are zero. */
-static int all_zero(const uint8_t *p, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (p[i] != 0)
-			return 0;
-	}
-	return 1;
-}
 
 START_TEST(test_derive_rejects)
 {
@@ -331,9 +293,9 @@ START_TEST(test_derive_rejects)
 	ck_assert_int_eq(derive_all(&k, &in, 0), 0);
 	/* An AES key length outside 128/192/256 fails and leaves no half-derived keys. */
 	ck_assert_int_eq(derive_all(&k, &in, 100), -1);
-	ck_assert(all_zero(k.skeyid_d, sizeof(k.skeyid_d)));
-	ck_assert(all_zero(k.skeyid_e, sizeof(k.skeyid_e)));
-	ck_assert(all_zero(k.enc_key, sizeof(k.enc_key)));
+	ck_assert(tl_all_zero(k.skeyid_d, sizeof(k.skeyid_d)));
+	ck_assert(tl_all_zero(k.skeyid_e, sizeof(k.skeyid_e)));
+	ck_assert(tl_all_zero(k.enc_key, sizeof(k.enc_key)));
 	k.encr = IKE_ENCR_DES_CBC;
 	ck_assert_int_eq(derive_all(&k, &in, 0), -1);
 	k.encr = IKE_ENCR_AES_CBC;
@@ -354,9 +316,9 @@ START_TEST(test_wipe)
 	k.hash = IKE_HASH_SHA2_256;
 	k.encr = IKE_ENCR_AES_CBC;
 	ck_assert_int_eq(derive_all(&k, &in, 256), 0);
-	ck_assert(!all_zero(k.enc_key, k.enc_key_len));
+	ck_assert(!tl_all_zero(k.enc_key, k.enc_key_len));
 	ike_p1_keys_wipe(&k);
-	ck_assert(all_zero((const uint8_t *)&k, sizeof(k)));
+	ck_assert(tl_all_zero((const uint8_t *)&k, sizeof(k)));
 	ike_p1_keys_wipe(NULL);
 }
 END_TEST
@@ -381,11 +343,5 @@ static Suite *keys_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(keys_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(keys_suite());
 }

@@ -18,31 +18,7 @@
 #include "ike/crypto.h"
 #include "ike/ike.h"
 #include "ike/natt.h"
-
-#define BUF_MAX 64
-
-static size_t unhex(const char *hex, uint8_t *buf, size_t max)
-{
-	size_t len = strlen(hex) / 2, i;
-	unsigned int byte;
-
-	ck_assert_uint_eq(strlen(hex) % 2, 0);
-	ck_assert_uint_le(len, max);
-	for (i = 0; i < len; i++) {
-		ck_assert_int_eq(sscanf(hex + 2 * i, "%2x", &byte), 1);
-		buf[i] = (uint8_t)byte;
-	}
-	return len;
-}
-
-static void assert_hex(const uint8_t *got, size_t len, const char *want)
-{
-	uint8_t buf[BUF_MAX];
-	size_t wlen = unhex(want, buf, sizeof(buf));
-
-	ck_assert_uint_eq(len, wlen);
-	ck_assert_mem_eq(got, buf, len);
-}
+#include "tests/unit/testlib.h"
 
 /*
  * Computed with:
@@ -103,7 +79,7 @@ START_TEST(test_vid_table)
 	ck_assert_uint_eq(n, NVECTORS);
 	ck_assert_str_eq(v[_i].name, vid_vectors[_i].name);
 	ck_assert_int_eq(v[_i].version, vid_vectors[_i].version);
-	assert_hex(v[_i].hash, sizeof(v[_i].hash), vid_vectors[_i].md5);
+	tl_assert_hex(v[_i].hash, sizeof(v[_i].hash), vid_vectors[_i].md5);
 	ck_assert_ptr_eq(natt_vids(NULL), v);
 }
 END_TEST
@@ -128,7 +104,7 @@ START_TEST(test_vid_version_exact)
 {
 	uint8_t body[17];
 
-	unhex(vid_vectors[_i].md5, body, 16);
+	tl_unhex(vid_vectors[_i].md5, body, 16);
 	ck_assert_int_eq(natt_vid_version(body, 16), vid_vectors[_i].version);
 	/* 15 bytes: a truncated ID is no ID. */
 	ck_assert_int_eq(natt_vid_version(body, 15), NATT_NONE);
@@ -151,12 +127,12 @@ START_TEST(test_vid_version_unknown)
 	for (i = 0; i < NVECTORS; i++) {
 		uint8_t known[16];
 
-		unhex(vid_vectors[i].md5, known, sizeof(known));
+		tl_unhex(vid_vectors[i].md5, known, sizeof(known));
 		/* 2^-128 per entry; if it ever hits, the draw is not random. */
 		ck_assert_int_ne(memcmp(body, known, sizeof(body)), 0);
 	}
 	ck_assert_int_eq(natt_vid_version(body, sizeof(body)), NATT_NONE);
-	unhex(dpd, body, sizeof(body));
+	tl_unhex(dpd, body, sizeof(body));
 	ck_assert_int_eq(natt_vid_version(body, sizeof(body)), NATT_NONE);
 	ck_assert_int_eq(natt_vid_version(NULL, 16), NATT_NONE);
 	ck_assert_int_eq(natt_vid_version(body, 0), NATT_NONE);
@@ -212,7 +188,7 @@ START_TEST(test_nat_d_vectors)
 	uint8_t out[IKE_MAX_HASH_LEN];
 
 	ck_assert_int_eq(natt_nat_d(v->hash, icky, rcky, (struct sockaddr *)&ss, out), 0);
-	assert_hex(out, ike_hash_len(v->hash), v->want);
+	tl_assert_hex(out, ike_hash_len(v->hash), v->want);
 }
 END_TEST
 
@@ -517,11 +493,5 @@ static Suite *natt_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(natt_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(natt_suite());
 }

@@ -9,6 +9,7 @@
 
 #include "ike/ike.h"
 #include "ike/peer.h"
+#include "tests/unit/testlib.h"
 
 static struct sockaddr_storage addr(const char *s, uint16_t port)
 {
@@ -803,11 +804,5 @@ static Suite *peer_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(peer_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(peer_suite());
 }

@@ -3,7 +3,7 @@
  *
  * SA lists are built by hand (no engine) and the IOS text is compared byte for byte with
  * tests/golden/, whose files were written from the captures in CISCO-CLI.md, not from
- * this code.  The golden directory comes from $GOLDEN_DIR or the GOLDEN_DIR define.
+ * this code (testlib.c compares; the directory is $GOLDEN_DIR or tests/golden).
  *
  * Build with -DTEST_SHOW_FAKE_IKE to link without ike/state.c, ike/causes.c and
  * ike/sa.c (tiny stand-ins at the end of this file); otherwise link the real ones.
@@ -17,10 +17,7 @@
 
 #include "agent/show.h"
 #include "ike/ike.h"
-
-#ifndef GOLDEN_DIR
-#define GOLDEN_DIR "tests/golden"
-#endif
+#include "tests/unit/testlib.h"
 
 #define MAX_SAS  16
 #define NOW_WALL ((time_t)1700000000) /* 2023-11-14T22:13:20Z */
@@ -31,24 +28,6 @@ struct sa_list {
 };
 
 /* ---------------------------------------------------------------- helpers */
-
-static void set_addr(struct sockaddr_storage *ss, const char *ip, uint16_t port)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (strchr(ip, ':') != NULL) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		ck_assert_int_eq(inet_pton(AF_INET6, ip, &s6->sin6_addr), 1);
-		return;
-	}
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-	s4->sin_family = AF_INET;
-	s4->sin_port = htons(port);
-	ck_assert_int_eq(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
-}
 
 /*
  * An internal state that shows as the given Cisco state for a role, found through the
@@ -82,8 +61,8 @@ static struct ike_sa *add_sa(struct sa_list *l, uint32_t conn_id, enum ike_role 
 	sa->ike_version = 1;
 	sa->exchange = ISAKMP_XCHG_IDPROT;
 	sa->role = role;
-	set_addr(&sa->local, local, 500);
-	set_addr(&sa->remote, remote, 500);
+	tl_set_addr(&sa->local, local, 500);
+	tl_set_addr(&sa->remote, remote, 500);
 	sa->state = state_for(CISCO_QM_IDLE, role);
 	sa->created_wall = NOW_WALL - 600;
 	if (l->n > 0)
@@ -119,196 +98,6 @@ static const struct ike_sa *first_of(const struct sa_list *l)
 	return l->n > 0 ? &l->sa[0] : NULL;
 }
 
-static char *read_golden(const char *name, size_t *len)
-{
-	const char *dir = getenv("GOLDEN_DIR");
-	char path[1024];
-	FILE *f;
-	char *buf;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir != NULL ? dir : GOLDEN_DIR, name);
-	f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open golden file %s", path);
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	ck_assert_int_ge(n, 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
-/* Byte-for-byte comparison that names the first line that differs. */
-static void assert_golden(const struct strbuf *out, const char *name)
-{
-	size_t glen, i, line = 1, bol = 0;
-	char *g = read_golden(name, &glen);
-
-	ck_assert(!out->oom);
-	ck_assert_ptr_nonnull(out->s);
-	for (i = 0; i < glen && i < out->len && g[i] == out->s[i]; i++) {
-		if (g[i] == '\n') {
-			line++;
-			bol = i + 1;
-		}
-	}
-	if (i != glen || i != out->len) {
-		fprintf(stderr, "---- %s: got ----\n%s---- end ----\n", name, out->s);
-		ck_abort_msg("%s differs at line %zu column %zu: want \"%.*s\" got \"%.*s\"", name,
-		             line, i - bol + 1, (int)strcspn(g + bol, "\n"), g + bol,
-		             (int)strcspn(out->s + bol, "\n"), out->s + bol);
-	}
-	free(g);
-}
-
-/* ---------------------------------------------------------------- a small JSON checker */
-
-struct jp {
-	const char *p, *end;
-	int depth;
-};
-
-static bool jp_value(struct jp *j);
-
-static void jp_ws(struct jp *j)
-{
-	while (j->p < j->end && strchr(" \t\r\n", *j->p) != NULL)
-		j->p++;
-}
-
-static bool jp_lit(struct jp *j, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	if ((size_t)(j->end - j->p) < n || memcmp(j->p, lit, n) != 0)
-		return false;
-	j->p += n;
-	return true;
-}
-
-static bool jp_string(struct jp *j)
-{
-	if (j->p >= j->end || *j->p != '"')
-		return false;
-	for (j->p++; j->p < j->end; j->p++) {
-		unsigned char c = (unsigned char)*j->p;
-
-		if (c == '"') {
-			j->p++;
-			return true;
-		}
-		if (c < 0x20)
-			return false;
-		if (c != '\\')
-			continue;
-		j->p++;
-		if (j->p >= j->end || strchr("\"\\/bfnrtu", *j->p) == NULL)
-			return false;
-		if (*j->p == 'u') {
-			for (int k = 1; k <= 4; k++)
-				if (j->p + k >= j->end ||
-				    strchr("0123456789abcdefABCDEF", j->p[k]) == NULL)
-					return false;
-			j->p += 4;
-		}
-	}
-	return false;
-}
-
-static bool jp_number(struct jp *j)
-{
-	const char *start = j->p;
-
-	if (j->p < j->end && *j->p == '-')
-		j->p++;
-	if (j->p >= j->end || *j->p < '0' || *j->p > '9')
-		return false;
-	if (*j->p == '0')
-		j->p++;
-	else
-		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
-			j->p++;
-	if (j->p < j->end && *j->p == '.') {
-		j->p++;
-		if (j->p >= j->end || *j->p < '0' || *j->p > '9')
-			return false;
-		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
-			j->p++;
-	}
-	return j->p > start;
-}
-
-static bool jp_members(struct jp *j, char close, bool object)
-{
-	j->p++;
-	jp_ws(j);
-	if (j->p < j->end && *j->p == close) {
-		j->p++;
-		return true;
-	}
-	for (;;) {
-		jp_ws(j);
-		if (object) {
-			if (!jp_string(j))
-				return false;
-			jp_ws(j);
-			if (j->p >= j->end || *j->p++ != ':')
-				return false;
-		}
-		if (!jp_value(j))
-			return false;
-		jp_ws(j);
-		if (j->p >= j->end)
-			return false;
-		if (*j->p == close) {
-			j->p++;
-			return true;
-		}
-		if (*j->p++ != ',')
-			return false;
-	}
-}
-
-static bool jp_value(struct jp *j)
-{
-	bool ok;
-
-	jp_ws(j);
-	if (j->p >= j->end || ++j->depth > 32)
-		return false;
-	if (*j->p == '{')
-		ok = jp_members(j, '}', true);
-	else if (*j->p == '[')
-		ok = jp_members(j, ']', false);
-	else if (*j->p == '"')
-		ok = jp_string(j);
-	else if (*j->p == 't')
-		ok = jp_lit(j, "true");
-	else if (*j->p == 'f')
-		ok = jp_lit(j, "false");
-	else if (*j->p == 'n')
-		ok = jp_lit(j, "null");
-	else
-		ok = jp_number(j);
-	j->depth--;
-	return ok;
-}
-
-static bool json_valid(const char *s, size_t len)
-{
-	struct jp j = {s, s + len, 0};
-
-	if (!jp_value(&j))
-		return false;
-	jp_ws(&j);
-	return j.p == j.end;
-}
-
 /* ---------------------------------------------------------------- golden tests */
 
 START_TEST(test_empty)
@@ -317,7 +106,7 @@ START_TEST(test_empty)
 
 	strbuf_init(&out);
 	show_isakmp_sa(&out, NULL);
-	assert_golden(&out, "isakmp_sa_empty.txt");
+	tl_assert_golden(&out, "isakmp_sa_empty.txt");
 	strbuf_free(&out);
 }
 END_TEST
@@ -342,7 +131,7 @@ START_TEST(test_states)
 	}
 	strbuf_init(&out);
 	show_isakmp_sa(&out, first_of(&l));
-	assert_golden(&out, "isakmp_sa_states.txt");
+	tl_assert_golden(&out, "isakmp_sa_states.txt");
 	strbuf_free(&out);
 }
 END_TEST
@@ -369,7 +158,7 @@ START_TEST(test_deleted)
 
 	strbuf_init(&out);
 	show_isakmp_sa(&out, first_of(&l));
-	assert_golden(&out, "isakmp_sa_deleted.txt");
+	tl_assert_golden(&out, "isakmp_sa_deleted.txt");
 	strbuf_free(&out);
 }
 END_TEST
@@ -389,7 +178,7 @@ START_TEST(test_ipv6)
 
 	strbuf_init(&out);
 	show_isakmp_sa(&out, first_of(&l));
-	assert_golden(&out, "isakmp_sa_ipv6.txt");
+	tl_assert_golden(&out, "isakmp_sa_ipv6.txt");
 	strbuf_free(&out);
 }
 END_TEST
@@ -412,7 +201,7 @@ START_TEST(test_wide)
 
 	strbuf_init(&out);
 	show_isakmp_sa(&out, first_of(&l));
-	assert_golden(&out, "isakmp_sa_wide.txt");
+	tl_assert_golden(&out, "isakmp_sa_wide.txt");
 	strbuf_free(&out);
 }
 END_TEST
@@ -454,7 +243,7 @@ START_TEST(test_detail)
 
 	strbuf_init(&out);
 	show_isakmp_sa_detail(&out, first_of(&l), NOW_WALL);
-	assert_golden(&out, "isakmp_sa_detail.txt");
+	tl_assert_golden(&out, "isakmp_sa_detail.txt");
 	strbuf_free(&out);
 }
 END_TEST
@@ -523,7 +312,7 @@ START_TEST(test_json)
 	strbuf_init(&out);
 	show_isakmp_sa_json(&out, first_of(&l), &g, &now);
 	ck_assert(!out.oom);
-	ck_assert_msg(json_valid(out.s, out.len), "invalid JSON: %s", out.s);
+	ck_assert_msg(tl_json_valid(out.s, out.len), "invalid JSON: %s", out.s);
 	ck_assert_int_eq(strncmp(out.s, "{\"sas\":[{\"conn_id\":1001,", 24), 0);
 	ck_assert_int_eq(out.s[out.len - 1], '\n');
 	ck_assert_ptr_nonnull(strstr(out.s, "\"peer\":\"branch-\\\"7\\\"\""));
@@ -567,7 +356,7 @@ START_TEST(test_json_empty)
 	strbuf_init(&out);
 	show_isakmp_sa_json(&out, NULL, NULL, &now);
 	ck_assert_str_eq(out.s, "{\"sas\":[]}\n");
-	ck_assert(json_valid(out.s, out.len));
+	ck_assert(tl_json_valid(out.s, out.len));
 	strbuf_free(&out);
 }
 END_TEST
@@ -580,11 +369,11 @@ START_TEST(test_json_checker)
 	                                  "01",         "[1] x",    "{\"a\":\"\\x\"}"};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(!json_valid(bad[i], strlen(bad[i])), "accepted %s", bad[i]);
+		ck_assert_msg(!tl_json_valid(bad[i], strlen(bad[i])), "accepted %s", bad[i]);
 	{
 		const char *good = "{\"a\":[1,2.5,-3,true,false,null,\"\\u00e9\"]}";
 
-		ck_assert(json_valid(good, strlen(good)));
+		ck_assert(tl_json_valid(good, strlen(good)));
 	}
 }
 END_TEST
@@ -650,7 +439,7 @@ START_TEST(test_json_string)
 	strbuf_init(&b);
 	strbuf_json_string(&b, "\xc0\xaf|\xed\xa0\x80|\xe2\x82|\x80");
 	ck_assert_str_eq(b.s, "\"\\ufffd\\ufffd|\\ufffd\\ufffd\\ufffd|\\ufffd\\ufffd|\\ufffd\"");
-	ck_assert(json_valid(b.s, b.len));
+	ck_assert(tl_json_valid(b.s, b.len));
 	strbuf_free(&b);
 }
 END_TEST
@@ -683,13 +472,7 @@ static Suite *show_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(show_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(show_suite());
 }
 
 #ifdef TEST_SHOW_FAKE_IKE

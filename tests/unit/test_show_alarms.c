@@ -16,10 +16,7 @@
 #include <string.h>
 
 #include "agent/show.h"
-
-#ifndef GOLDEN_DIR
-#define GOLDEN_DIR "tests/golden"
-#endif
+#include "tests/unit/testlib.h"
 
 #define NOW_MONO_S 100000
 #define NOW_WALL   ((time_t)1795780800) /* 2026-11-27T12:00:00Z */
@@ -55,24 +52,6 @@ struct clear_spec {
 	enum alarm_clear_reason reason;
 };
 
-static void set_addr(struct sockaddr_storage *ss, const char *ip, uint16_t port)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (strchr(ip, ':') != NULL) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		ck_assert_int_eq(inet_pton(AF_INET6, ip, &s6->sin6_addr), 1);
-		return;
-	}
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-	s4->sin_family = AF_INET;
-	s4->sin_port = htons(port);
-	ck_assert_int_eq(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
-}
-
 static struct timespec mono_ago(long s)
 {
 	struct timespec t = {NOW_MONO_S - s, 0};
@@ -93,8 +72,8 @@ static struct stall_alarm *add_alarm(struct alarms *l, const struct spec *s)
 	l->n++;
 	a->raise_seq = s->seq;
 	snprintf(a->peer, sizeof(a->peer), "%s", s->peer);
-	set_addr(&a->local, s->local, s->port);
-	set_addr(&a->remote, s->remote, s->port);
+	tl_set_addr(&a->local, s->local, s->port);
+	tl_set_addr(&a->remote, s->remote, s->port);
 	a->state = s->state;
 	a->phase2 = s->child != 0;
 	a->child_index = s->child;
@@ -181,180 +160,6 @@ static const struct stall_alarm *first_of(const struct alarms *l)
 	return l->n > 0 ? &l->a[0] : NULL;
 }
 
-/* ---------------------------------------------------------------- golden files */
-
-static char *read_golden(const char *name, size_t *len)
-{
-	const char *dir = getenv("GOLDEN_DIR");
-	char path[1024];
-	FILE *f;
-	char *buf;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir != NULL ? dir : GOLDEN_DIR, name);
-	f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open golden file %s", path);
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	ck_assert_int_ge(n, 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
-/* Byte-for-byte comparison that names the first line that differs. */
-static void assert_golden(const struct strbuf *out, const char *name)
-{
-	size_t glen, i, line = 1, bol = 0;
-	char *g = read_golden(name, &glen);
-
-	ck_assert(!out->oom);
-	ck_assert_ptr_nonnull(out->s);
-	for (i = 0; i < glen && i < out->len && g[i] == out->s[i]; i++) {
-		if (g[i] == '\n') {
-			line++;
-			bol = i + 1;
-		}
-	}
-	if (i != glen || i != out->len) {
-		fprintf(stderr, "---- %s: got ----\n%s---- end ----\n", name, out->s);
-		ck_abort_msg("%s differs at line %zu column %zu: want \"%.*s\" got \"%.*s\"", name,
-		             line, i - bol + 1, (int)strcspn(g + bol, "\n"), g + bol,
-		             (int)strcspn(out->s + bol, "\n"), out->s + bol);
-	}
-	free(g);
-}
-
-/* ---------------------------------------------------------------- a small JSON checker */
-
-struct jp {
-	const char *p, *end;
-	int depth;
-};
-
-static bool jp_value(struct jp *j);
-
-static void jp_ws(struct jp *j)
-{
-	while (j->p < j->end && strchr(" \t\r\n", *j->p) != NULL)
-		j->p++;
-}
-
-static bool jp_string(struct jp *j)
-{
-	if (j->p >= j->end || *j->p != '"')
-		return false;
-	for (j->p++; j->p < j->end; j->p++) {
-		if (*j->p == '"') {
-			j->p++;
-			return true;
-		}
-		if ((unsigned char)*j->p < 0x20)
-			return false;
-		if (*j->p == '\\' && ++j->p >= j->end)
-			return false;
-	}
-	return false;
-}
-
-/* Numbers strictly (-?digits[.digits]), and the three literals. */
-static bool jp_scalar(struct jp *j)
-{
-	static const char *const lits[] = {"true", "false", "null"};
-	const char *start;
-
-	if (*j->p == '"')
-		return jp_string(j);
-	for (size_t i = 0; i < 3; i++) {
-		size_t n = strlen(lits[i]);
-
-		if ((size_t)(j->end - j->p) >= n && strncmp(j->p, lits[i], n) == 0) {
-			j->p += n;
-			return true;
-		}
-	}
-	if (j->p < j->end && *j->p == '-')
-		j->p++;
-	start = j->p;
-	while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
-		j->p++;
-	if (j->p == start)
-		return false;
-	if (j->p < j->end && *j->p == '.') {
-		start = ++j->p;
-		while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
-			j->p++;
-		return j->p > start;
-	}
-	return true;
-}
-
-static bool jp_members(struct jp *j, char close, bool object)
-{
-	j->p++;
-	jp_ws(j);
-	if (j->p < j->end && *j->p == close) {
-		j->p++;
-		return true;
-	}
-	for (;;) {
-		jp_ws(j);
-		if (object) {
-			if (!jp_string(j))
-				return false;
-			jp_ws(j);
-			if (j->p >= j->end || *j->p++ != ':')
-				return false;
-		}
-		if (!jp_value(j))
-			return false;
-		jp_ws(j);
-		if (j->p >= j->end)
-			return false;
-		if (*j->p == close) {
-			j->p++;
-			return true;
-		}
-		if (*j->p++ != ',')
-			return false;
-	}
-}
-
-static bool jp_value(struct jp *j)
-{
-	bool ok;
-
-	jp_ws(j);
-	if (j->p >= j->end || ++j->depth > 32)
-		return false;
-	if (*j->p == '{')
-		ok = jp_members(j, '}', true);
-	else if (*j->p == '[')
-		ok = jp_members(j, ']', false);
-	else
-		ok = jp_scalar(j);
-	j->depth--;
-	return ok;
-}
-
-static bool json_valid(const struct strbuf *b)
-{
-	struct jp j = {b->s, b->s + b->len, 0};
-
-	if (b->s == NULL || !jp_value(&j))
-		return false;
-	jp_ws(&j);
-	return j.p == j.end;
-}
-
-#define ASSERT_HAS(out, text)                                                                      \
-	ck_assert_msg(strstr((out).s, text) != NULL, "missing %s in %s", text, (out).s)
-
 /* ---------------------------------------------------------------- text */
 
 START_TEST(test_alarms_empty)
@@ -363,7 +168,7 @@ START_TEST(test_alarms_empty)
 
 	strbuf_init(&out);
 	show_alarms(&out, NULL, 0, &now_mono, false);
-	assert_golden(&out, "alarms_empty.txt");
+	tl_assert_golden(&out, "alarms_empty.txt");
 	strbuf_free(&out);
 }
 END_TEST
@@ -376,7 +181,7 @@ START_TEST(test_alarms_active)
 	build_active(&l);
 	strbuf_init(&out);
 	show_alarms(&out, first_of(&l), 8, &now_mono, false);
-	assert_golden(&out, "alarms_active.txt");
+	tl_assert_golden(&out, "alarms_active.txt");
 	strbuf_free(&out);
 }
 END_TEST
@@ -389,7 +194,7 @@ START_TEST(test_alarms_history)
 	build_history(&l);
 	strbuf_init(&out);
 	show_alarms(&out, first_of(&l), 12, &now_mono, true);
-	assert_golden(&out, "alarms_history.txt");
+	tl_assert_golden(&out, "alarms_history.txt");
 	strbuf_free(&out);
 }
 END_TEST
@@ -417,7 +222,7 @@ START_TEST(test_alarms_durations)
 		add_alarm(&l, &s);
 		strbuf_init(&out);
 		show_alarms(&out, first_of(&l), 1, &now_mono, false);
-		ASSERT_HAS(out, cases[i].text);
+		TL_ASSERT_HAS(out, cases[i].text);
 		strbuf_free(&out);
 	}
 }
@@ -445,15 +250,15 @@ START_TEST(test_alarms_json_active)
 	build_active(&l);
 	strbuf_init(&out);
 	show_alarms_json(&out, first_of(&l), 8, &now_mono);
-	ck_assert_msg(json_valid(&out), "invalid JSON: %s", out.s);
+	ck_assert_msg(tl_json_valid(out.s, out.len), "invalid JSON: %s", out.s);
 	ck_assert_int_eq(strncmp(out.s, spoke2, strlen(spoke2)), 0);
-	ASSERT_HAS(out, "{\"raise_seq\":7,\"peer\":\"branch1\",\"local\":{\"address\":"
-	                "\"192.0.2.1\",\"port\":4500},\"remote\":{\"address\":\"15.0.0.1\","
-	                "\"port\":4500},\"state\":\"QM_IDLE\",\"state_number\":8,"
-	                "\"phase2\":true,\"seconds_in_state\":45.000,");
-	ASSERT_HAS(out, "\"conn_id\":1001,\"child_index\":2,\"cause\":\"proxy-id-mismatch\","
-	                "\"cause_number\":20,");
-	ASSERT_HAS(out, "\"cause_detail\":\"\",\"threshold_s\":30,");
+	TL_ASSERT_HAS(out, "{\"raise_seq\":7,\"peer\":\"branch1\",\"local\":{\"address\":"
+	                   "\"192.0.2.1\",\"port\":4500},\"remote\":{\"address\":\"15.0.0.1\","
+	                   "\"port\":4500},\"state\":\"QM_IDLE\",\"state_number\":8,"
+	                   "\"phase2\":true,\"seconds_in_state\":45.000,");
+	TL_ASSERT_HAS(out, "\"conn_id\":1001,\"child_index\":2,\"cause\":\"proxy-id-mismatch\","
+	                   "\"cause_number\":20,");
+	TL_ASSERT_HAS(out, "\"cause_detail\":\"\",\"threshold_s\":30,");
 	ck_assert_int_eq(out.s[out.len - 1], '\n');
 	ck_assert_int_eq(out.s[out.len - 2], '}');
 	strbuf_free(&out);
@@ -468,21 +273,21 @@ START_TEST(test_alarms_json_history)
 	build_history(&l);
 	strbuf_init(&out);
 	show_alarms_json(&out, first_of(&l), 12, &now_mono);
-	ck_assert_msg(json_valid(&out), "invalid JSON: %s", out.s);
+	ck_assert_msg(tl_json_valid(out.s, out.len), "invalid JSON: %s", out.s);
 	ck_assert_int_eq(strncmp(out.s, "{\"last_seq\":12,\"alarms\":[{\"raise_seq\":9,", 40), 0);
-	ASSERT_HAS(out, "\"remote\":{\"address\":\"2001:db8::1\",\"port\":500}");
+	TL_ASSERT_HAS(out, "\"remote\":{\"address\":\"2001:db8::1\",\"port\":500}");
 	/* a cleared alarm's time in state stops at the clear */
-	ASSERT_HAS(out, "\"seconds_in_state\":754.000,");
-	ASSERT_HAS(out, "\"raised\":\"2026-11-27T11:43:26Z\",\"clear_seq\":12,"
-	                "\"cleared\":\"2026-11-27T11:55:00Z\",\"clear_reason\":\"operator\"}");
-	ASSERT_HAS(out, "\"cause_detail\":\"identity fqdn:gw\\u0007.example\"");
-	ASSERT_HAS(out, "\"since\":\"2026-11-25T07:56:00Z\"");
-	ASSERT_HAS(out, "\"clear_seq\":10,\"cleared\":\"2026-11-27T11:00:00Z\","
-	                "\"clear_reason\":\"peer-removed\"}");
-	ASSERT_HAS(out, "\"threshold_s\":1.500,\"raised\":\"2026-11-27T09:59:03Z\","
-	                "\"clear_seq\":4,\"cleared\":\"2026-11-27T10:00:00Z\","
-	                "\"clear_reason\":\"established\"}]}\n");
-	ASSERT_HAS(out, "\"seconds_in_state\":59.000,");
+	TL_ASSERT_HAS(out, "\"seconds_in_state\":754.000,");
+	TL_ASSERT_HAS(out, "\"raised\":\"2026-11-27T11:43:26Z\",\"clear_seq\":12,"
+	                   "\"cleared\":\"2026-11-27T11:55:00Z\",\"clear_reason\":\"operator\"}");
+	TL_ASSERT_HAS(out, "\"cause_detail\":\"identity fqdn:gw\\u0007.example\"");
+	TL_ASSERT_HAS(out, "\"since\":\"2026-11-25T07:56:00Z\"");
+	TL_ASSERT_HAS(out, "\"clear_seq\":10,\"cleared\":\"2026-11-27T11:00:00Z\","
+	                   "\"clear_reason\":\"peer-removed\"}");
+	TL_ASSERT_HAS(out, "\"threshold_s\":1.500,\"raised\":\"2026-11-27T09:59:03Z\","
+	                   "\"clear_seq\":4,\"cleared\":\"2026-11-27T10:00:00Z\","
+	                   "\"clear_reason\":\"established\"}]}\n");
+	TL_ASSERT_HAS(out, "\"seconds_in_state\":59.000,");
 	strbuf_free(&out);
 }
 END_TEST
@@ -518,11 +323,5 @@ static Suite *show_alarms_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(show_alarms_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(show_alarms_suite());
 }

@@ -21,10 +21,7 @@
 
 #include "agent/show.h"
 #include "ike/ike.h"
-
-#ifndef GOLDEN_DIR
-#define GOLDEN_DIR "tests/golden"
-#endif
+#include "tests/unit/testlib.h"
 
 #define MAX_SAS      8
 #define MAX_CHILDREN 16
@@ -37,24 +34,6 @@ struct world {
 };
 
 /* ---------------------------------------------------------------- builders */
-
-static void set_addr(struct sockaddr_storage *ss, const char *ip, uint16_t port)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (strchr(ip, ':') != NULL) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
-		ck_assert_int_eq(inet_pton(AF_INET6, ip, &s6->sin6_addr), 1);
-		return;
-	}
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-	s4->sin_family = AF_INET;
-	s4->sin_port = htons(port);
-	ck_assert_int_eq(inet_pton(AF_INET, ip, &s4->sin_addr), 1);
-}
 
 /* An internal state that shows as the given Cisco state (found through the table). */
 static enum ike_state state_for(enum cisco_state cisco)
@@ -79,8 +58,8 @@ static struct ike_sa *add_sa(struct world *w, uint32_t conn_id, const char *peer
 	sa->exchange = ISAKMP_XCHG_IDPROT;
 	sa->role = IKE_ROLE_INITIATOR;
 	snprintf(sa->peer, sizeof(sa->peer), "%s", peer);
-	set_addr(&sa->local, local, port);
-	set_addr(&sa->remote, remote, port);
+	tl_set_addr(&sa->local, local, port);
+	tl_set_addr(&sa->remote, remote, port);
 	sa->state = state_for(CISCO_QM_IDLE);
 	if (w->n_sa > 0)
 		w->sa[w->n_sa - 1].next = sa;
@@ -144,167 +123,15 @@ static const struct ike_sa *first_of(const struct world *w)
 
 /* ---------------------------------------------------------------- golden files */
 
-static char *read_golden(const char *name, size_t *len)
-{
-	const char *dir = getenv("GOLDEN_DIR");
-	char path[1024];
-	FILE *f;
-	char *buf;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", dir != NULL ? dir : GOLDEN_DIR, name);
-	f = fopen(path, "rb");
-	ck_assert_msg(f != NULL, "cannot open golden file %s", path);
-	ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	ck_assert_int_ge(n, 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	ck_assert_ptr_nonnull(buf);
-	ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
-}
-
-/* Byte-for-byte comparison that names the first line that differs. */
-static void assert_golden(const struct strbuf *out, const char *name)
-{
-	size_t glen, i, line = 1, bol = 0;
-	char *g = read_golden(name, &glen);
-
-	ck_assert(!out->oom);
-	ck_assert_ptr_nonnull(out->s);
-	for (i = 0; i < glen && i < out->len && g[i] == out->s[i]; i++) {
-		if (g[i] == '\n') {
-			line++;
-			bol = i + 1;
-		}
-	}
-	if (i != glen || i != out->len) {
-		fprintf(stderr, "---- %s: got ----\n%s---- end ----\n", name, out->s);
-		ck_abort_msg("%s differs at line %zu column %zu: want \"%.*s\" got \"%.*s\"", name,
-		             line, i - bol + 1, (int)strcspn(g + bol, "\n"), g + bol,
-		             (int)strcspn(out->s + bol, "\n"), out->s + bol);
-	}
-	free(g);
-}
-
 static void check_ipsec_golden(const struct world *w, const char *name)
 {
 	struct strbuf out;
 
 	strbuf_init(&out);
 	show_ipsec_sa(&out, first_of(w), NOW_WALL);
-	assert_golden(&out, name);
+	tl_assert_golden(&out, name);
 	strbuf_free(&out);
 }
-
-/* ---------------------------------------------------------------- a small JSON checker */
-
-struct jp {
-	const char *p, *end;
-	int depth;
-};
-
-static bool jp_value(struct jp *j);
-
-static void jp_ws(struct jp *j)
-{
-	while (j->p < j->end && strchr(" \t\r\n", *j->p) != NULL)
-		j->p++;
-}
-
-static bool jp_string(struct jp *j)
-{
-	if (j->p >= j->end || *j->p != '"')
-		return false;
-	for (j->p++; j->p < j->end; j->p++) {
-		if (*j->p == '"') {
-			j->p++;
-			return true;
-		}
-		if ((unsigned char)*j->p < 0x20)
-			return false;
-		if (*j->p == '\\' && ++j->p >= j->end)
-			return false;
-	}
-	return false;
-}
-
-static bool jp_scalar(struct jp *j)
-{
-	const char *start = j->p;
-
-	if (*j->p == '"')
-		return jp_string(j);
-	while (j->p < j->end && strchr("0123456789.-truefalsn", *j->p) != NULL)
-		j->p++;
-	return j->p > start;
-}
-
-static bool jp_members(struct jp *j, char close, bool object)
-{
-	j->p++;
-	jp_ws(j);
-	if (j->p < j->end && *j->p == close) {
-		j->p++;
-		return true;
-	}
-	for (;;) {
-		jp_ws(j);
-		if (object) {
-			if (!jp_string(j))
-				return false;
-			jp_ws(j);
-			if (j->p >= j->end || *j->p++ != ':')
-				return false;
-		}
-		if (!jp_value(j))
-			return false;
-		jp_ws(j);
-		if (j->p >= j->end)
-			return false;
-		if (*j->p == close) {
-			j->p++;
-			return true;
-		}
-		if (*j->p++ != ',')
-			return false;
-	}
-}
-
-static bool jp_value(struct jp *j)
-{
-	bool ok;
-
-	jp_ws(j);
-	if (j->p >= j->end || ++j->depth > 32)
-		return false;
-	if (*j->p == '{')
-		ok = jp_members(j, '}', true);
-	else if (*j->p == '[')
-		ok = jp_members(j, ']', false);
-	else
-		ok = jp_scalar(j);
-	j->depth--;
-	return ok;
-}
-
-/* Structure only (brackets, commas, strings); test_show.c checks the scalars strictly. */
-static bool json_valid(const struct strbuf *b)
-{
-	struct jp j = {b->s, b->s + b->len, 0};
-
-	if (b->s == NULL || !jp_value(&j))
-		return false;
-	jp_ws(&j);
-	return j.p == j.end;
-}
-
-#define ASSERT_HAS(out, text)                                                                      \
-	ck_assert_msg(strstr((out).s, text) != NULL, "missing %s in %s", text, (out).s)
 
 /* ---------------------------------------------------------------- show crypto ipsec sa */
 
@@ -366,7 +193,7 @@ START_TEST(test_ipsec_natt)
 	        IPSEC_MODE_UDP_TUNNEL, 355);
 
 	sa = add_sa(&w, 1004, "l2tp-client", "203.0.113.2", "198.51.100.9", 4500);
-	set_addr(&sa->remote, "198.51.100.9", 1024);
+	tl_set_addr(&sa->remote, "198.51.100.9", 1024);
 	sa->role = IKE_ROLE_RESPONDER;
 	sa->natt_version = 2;
 	sa->nat_remote = true;
@@ -484,34 +311,36 @@ START_TEST(test_ipsec_json)
 	strbuf_init(&out);
 	show_ipsec_sa_json(&out, first_of(&w), &now);
 	ck_assert(!out.oom);
-	ck_assert_msg(json_valid(&out), "invalid JSON: %s", out.s);
+	ck_assert_msg(tl_json_valid(out.s, out.len), "invalid JSON: %s", out.s);
 	ck_assert_int_eq(out.s[out.len - 1], '\n');
 	ck_assert_int_eq(strncmp(out.s, "{\"children\":[{\"conn_id\":1002,\"index\":1,", 39), 0);
-	ASSERT_HAS(out, "\"peer\":\"br\\\"1\"");
-	ASSERT_HAS(out, "\"remote\":{\"address\":\"198.51.100.8\",\"port\":4500}");
-	ASSERT_HAS(out,
-	           "\"role\":\"initiator\",\"state\":\"INSTALLED\",\"seconds_in_state\":100.250");
-	ASSERT_HAS(out, "\"msgid\":3735928559");
-	ASSERT_HAS(out, "\"spi_in\":412118941,\"spi_in_hex\":\"0x18906f9d\"");
-	ASSERT_HAS(out, "\"spi_out\":1220200403,\"spi_out_hex\":\"0x48bac7d3\"");
-	ASSERT_HAS(out, "\"encr\":12,\"encr_name\":\"aes256\",\"keylen\":256");
-	ASSERT_HAS(out, "\"auth\":5,\"auth_name\":\"sha256\",\"group\":14");
-	ASSERT_HAS(out, "\"mode\":3,\"mode_name\":\"udp-tunnel\",\"life_s\":3600,\"life_kb\":0");
-	ASSERT_HAS(out, "\"ios\":\"esp-256-aes esp-sha256-hmac\"");
-	ASSERT_HAS(out, "\"local_ts\":{\"text\":\"10.1.0.0/24\",\"family\":4,\"kind\":\"subnet\","
-	                "\"from\":\"10.1.0.0\",\"to\":null,\"prefix\":24,\"proto\":0,\"port\":0}");
-	ASSERT_HAS(out, "\"kind\":\"range\",\"from\":\"10.9.0.1\",\"to\":\"10.9.0.20\","
-	                "\"prefix\":null,\"proto\":6,\"port\":80}");
-	ASSERT_HAS(out, "\"created\":\"2023-11-14T22:12:20Z\"");
-	ASSERT_HAS(out, "\"expires\":\"2023-11-14T22:37:34Z\"");
+	TL_ASSERT_HAS(out, "\"peer\":\"br\\\"1\"");
+	TL_ASSERT_HAS(out, "\"remote\":{\"address\":\"198.51.100.8\",\"port\":4500}");
+	TL_ASSERT_HAS(
+	    out, "\"role\":\"initiator\",\"state\":\"INSTALLED\",\"seconds_in_state\":100.250");
+	TL_ASSERT_HAS(out, "\"msgid\":3735928559");
+	TL_ASSERT_HAS(out, "\"spi_in\":412118941,\"spi_in_hex\":\"0x18906f9d\"");
+	TL_ASSERT_HAS(out, "\"spi_out\":1220200403,\"spi_out_hex\":\"0x48bac7d3\"");
+	TL_ASSERT_HAS(out, "\"encr\":12,\"encr_name\":\"aes256\",\"keylen\":256");
+	TL_ASSERT_HAS(out, "\"auth\":5,\"auth_name\":\"sha256\",\"group\":14");
+	TL_ASSERT_HAS(out, "\"mode\":3,\"mode_name\":\"udp-tunnel\",\"life_s\":3600,\"life_kb\":0");
+	TL_ASSERT_HAS(out, "\"ios\":\"esp-256-aes esp-sha256-hmac\"");
+	TL_ASSERT_HAS(out,
+	              "\"local_ts\":{\"text\":\"10.1.0.0/24\",\"family\":4,\"kind\":\"subnet\","
+	              "\"from\":\"10.1.0.0\",\"to\":null,\"prefix\":24,\"proto\":0,\"port\":0}");
+	TL_ASSERT_HAS(out, "\"kind\":\"range\",\"from\":\"10.9.0.1\",\"to\":\"10.9.0.20\","
+	                   "\"prefix\":null,\"proto\":6,\"port\":80}");
+	TL_ASSERT_HAS(out, "\"created\":\"2023-11-14T22:12:20Z\"");
+	TL_ASSERT_HAS(out, "\"expires\":\"2023-11-14T22:37:34Z\"");
 	/* the deleted child: still listed, with why */
-	ASSERT_HAS(out, "\"index\":2,");
-	ASSERT_HAS(out, "\"role\":\"responder\",\"state\":\"DELETED\",\"seconds_in_state\":0.000");
-	ASSERT_HAS(out, "\"encr_name\":null");
-	ASSERT_HAS(out, "\"proposal\":null,\"ios\":null");
-	ASSERT_HAS(out, "\"established\":null,\"expires\":null,\"retransmits\":5");
-	ASSERT_HAS(out, "\"last_cause\":\"peer-silent\",\"cause_detail\":\"no reply to QM1\","
-	                "\"delete_reason\":\"retry-limit\"}]}");
+	TL_ASSERT_HAS(out, "\"index\":2,");
+	TL_ASSERT_HAS(out,
+	              "\"role\":\"responder\",\"state\":\"DELETED\",\"seconds_in_state\":0.000");
+	TL_ASSERT_HAS(out, "\"encr_name\":null");
+	TL_ASSERT_HAS(out, "\"proposal\":null,\"ios\":null");
+	TL_ASSERT_HAS(out, "\"established\":null,\"expires\":null,\"retransmits\":5");
+	TL_ASSERT_HAS(out, "\"last_cause\":\"peer-silent\",\"cause_detail\":\"no reply to QM1\","
+	                   "\"delete_reason\":\"retry-limit\"}]}");
 	/* the SA without children adds nothing */
 	ck_assert_ptr_null(strstr(out.s, "phase1-only"));
 	strbuf_free(&out);
@@ -548,14 +377,15 @@ START_TEST(test_isakmp_json_phase2)
 
 	strbuf_init(&out);
 	show_isakmp_sa_json(&out, first_of(&w), &g, &now);
-	ck_assert_msg(json_valid(&out), "invalid JSON: %s", out.s);
-	ASSERT_HAS(out, "\"natt\":{\"version\":1,\"version_name\":\"rfc3947\",\"nat_local\":true,"
-	                "\"nat_remote\":false,\"floated\":true}");
-	ASSERT_HAS(out, "\"children\":{\"installed\":1,\"total\":3}");
-	ASSERT_HAS(out, "\"natt\":{\"version\":0,\"version_name\":\"none\",\"nat_local\":false,"
-	                "\"nat_remote\":false,\"floated\":false}");
-	ASSERT_HAS(out, "\"children\":{\"installed\":0,\"total\":0}");
-	ASSERT_HAS(
+	ck_assert_msg(tl_json_valid(out.s, out.len), "invalid JSON: %s", out.s);
+	TL_ASSERT_HAS(out,
+	              "\"natt\":{\"version\":1,\"version_name\":\"rfc3947\",\"nat_local\":true,"
+	              "\"nat_remote\":false,\"floated\":true}");
+	TL_ASSERT_HAS(out, "\"children\":{\"installed\":1,\"total\":3}");
+	TL_ASSERT_HAS(out, "\"natt\":{\"version\":0,\"version_name\":\"none\",\"nat_local\":false,"
+	                   "\"nat_remote\":false,\"floated\":false}");
+	TL_ASSERT_HAS(out, "\"children\":{\"installed\":0,\"total\":0}");
+	TL_ASSERT_HAS(
 	    out,
 	    "\"sas_deleted\":0,\"children_created\":7,\"children_installed\":5,"
 	    "\"children_failed\":2,\"children_deleted\":4,\"natt_keepalives_out\":0,\"causes\":{");
@@ -587,7 +417,7 @@ static struct ike_peer_status *add_peer(struct peers *p, const char *name, const
 	if (strcmp(remote, "%any") == 0)
 		cfg->remote_any = true;
 	else
-		set_addr(&cfg->remote, remote, port);
+		tl_set_addr(&cfg->remote, remote, port);
 	cfg->remote_prefix = prefix;
 	cfg->autostart = a;
 	/* a secret that must never show */
@@ -607,7 +437,7 @@ static void peer_sa(struct peers *p, struct ike_peer_status *st, uint32_t conn_i
 	memset(sa, 0, sizeof(*sa));
 	sa->conn_id = conn_id;
 	sa->state = state_for(cisco);
-	set_addr(&sa->local, "192.0.2.1", 500);
+	tl_set_addr(&sa->local, "192.0.2.1", 500);
 	sa->remote = st->cfg->remote;
 	st->ike = sa;
 }
@@ -647,13 +477,13 @@ START_TEST(test_peers_table)
 	build_peers(&p);
 	strbuf_init(&out);
 	show_peers(&out, p.st, p.n);
-	assert_golden(&out, "peers_table.txt");
+	tl_assert_golden(&out, "peers_table.txt");
 	ck_assert_ptr_null(strstr(out.s, "s3cret"));
 	strbuf_free(&out);
 
 	strbuf_init(&out);
 	show_peers(&out, NULL, 0);
-	assert_golden(&out, "peers_empty.txt");
+	tl_assert_golden(&out, "peers_empty.txt");
 	strbuf_free(&out);
 }
 END_TEST
@@ -671,23 +501,23 @@ START_TEST(test_peers_json)
 	build_peers(&p);
 	strbuf_init(&out);
 	show_peers_json(&out, p.st, p.n);
-	ck_assert_msg(json_valid(&out), "invalid JSON: %s", out.s);
+	ck_assert_msg(tl_json_valid(out.s, out.len), "invalid JSON: %s", out.s);
 	ck_assert_ptr_null(strstr(out.s, "s3cret"));
 	ck_assert_ptr_null(strstr(out.s, "psk"));
 	ck_assert_int_eq(strncmp(out.s, head, strlen(head)), 0);
-	ASSERT_HAS(out, "\"cisco_state\":\"QM_IDLE\",\"local\":{\"address\":\"192.0.2.1\","
-	                "\"port\":500},\"remote\":{\"address\":\"15.0.0.1\",\"port\":500}");
-	ASSERT_HAS(out, "\"children\":{\"wanted\":2,\"up\":2}}");
-	ASSERT_HAS(out, "\"cisco_state\":\"MM_KEY_EXCH\"");
-	ASSERT_HAS(out, "\"remote\":\"198.51.100.7:4500\"");
-	ASSERT_HAS(out, "{\"name\":\"roadwarriors\",\"remote\":\"%any\",\"remote_any\":true,"
-	                "\"remote_prefix\":null,\"local\":null,\"auto\":\"add\",\"up\":false,"
-	                "\"status\":\"down\",\"health\":\"down\",\"cause\":\"none\","
-	                "\"cause_detail\":\"\",\"alarm_seq\":null,\"ike\":null,"
-	                "\"children\":{\"wanted\":1,\"up\":0}}");
-	ASSERT_HAS(out, "\"remote\":\"10.0.0.0/8\"");
-	ASSERT_HAS(out, "\"remote\":\"[2001:db8::1]:4500\",\"remote_any\":false,"
-	                "\"remote_prefix\":128");
+	TL_ASSERT_HAS(out, "\"cisco_state\":\"QM_IDLE\",\"local\":{\"address\":\"192.0.2.1\","
+	                   "\"port\":500},\"remote\":{\"address\":\"15.0.0.1\",\"port\":500}");
+	TL_ASSERT_HAS(out, "\"children\":{\"wanted\":2,\"up\":2}}");
+	TL_ASSERT_HAS(out, "\"cisco_state\":\"MM_KEY_EXCH\"");
+	TL_ASSERT_HAS(out, "\"remote\":\"198.51.100.7:4500\"");
+	TL_ASSERT_HAS(out, "{\"name\":\"roadwarriors\",\"remote\":\"%any\",\"remote_any\":true,"
+	                   "\"remote_prefix\":null,\"local\":null,\"auto\":\"add\",\"up\":false,"
+	                   "\"status\":\"down\",\"health\":\"down\",\"cause\":\"none\","
+	                   "\"cause_detail\":\"\",\"alarm_seq\":null,\"ike\":null,"
+	                   "\"children\":{\"wanted\":1,\"up\":0}}");
+	TL_ASSERT_HAS(out, "\"remote\":\"10.0.0.0/8\"");
+	TL_ASSERT_HAS(out, "\"remote\":\"[2001:db8::1]:4500\",\"remote_any\":false,"
+	                   "\"remote_prefix\":128");
 	ck_assert_int_eq(out.s[out.len - 1], '\n');
 	strbuf_free(&out);
 
@@ -739,13 +569,13 @@ START_TEST(test_peers_health_table)
 	build_rows(&p, rows);
 	strbuf_init(&out);
 	show_peer_rows(&out, rows, p.n);
-	assert_golden(&out, "peers_health.txt");
+	tl_assert_golden(&out, "peers_health.txt");
 	ck_assert_ptr_null(strstr(out.s, "s3cret"));
 	strbuf_free(&out);
 
 	strbuf_init(&out);
 	show_peer_rows(&out, NULL, 0);
-	assert_golden(&out, "peers_empty.txt");
+	tl_assert_golden(&out, "peers_empty.txt");
 	strbuf_free(&out);
 }
 END_TEST
@@ -760,22 +590,23 @@ START_TEST(test_peers_health_json)
 	build_rows(&p, rows);
 	strbuf_init(&out);
 	show_peer_rows_json(&out, rows, p.n);
-	ck_assert_msg(json_valid(&out), "invalid JSON: %s", out.s);
+	ck_assert_msg(tl_json_valid(out.s, out.len), "invalid JSON: %s", out.s);
 	ck_assert_ptr_null(strstr(out.s, "s3cret"));
 	/* up: the stale cause is not news */
-	ASSERT_HAS(out, "\"name\":\"branch1\",");
-	ASSERT_HAS(out, "\"status\":\"up\",\"health\":\"up\",\"cause\":\"none\","
-	                "\"cause_detail\":\"\",\"alarm_seq\":null,\"ike\":{\"conn_id\":1001,");
+	TL_ASSERT_HAS(out, "\"name\":\"branch1\",");
+	TL_ASSERT_HAS(out, "\"status\":\"up\",\"health\":\"up\",\"cause\":\"none\","
+	                   "\"cause_detail\":\"\",\"alarm_seq\":null,\"ike\":{\"conn_id\":1001,");
 	ck_assert_ptr_null(strstr(out.s, "stale"));
-	ASSERT_HAS(out, "\"status\":\"down\",\"health\":\"down\",\"cause\":\"key-mismatch\","
-	                "\"cause_detail\":\"MM5 from the peer does not decrypt\",\"alarm_seq\":3,"
-	                "\"ike\":{\"conn_id\":1002,");
-	ASSERT_HAS(out, "\"name\":\"roadwarriors\",");
-	ASSERT_HAS(out, "\"health\":\"idle\",\"cause\":\"none\",\"cause_detail\":\"\","
-	                "\"alarm_seq\":null,\"ike\":null,");
-	ASSERT_HAS(out, "\"health\":\"negotiating\",\"cause\":\"proxy-id-mismatch\","
-	                "\"cause_detail\":\"INVALID-ID-INFORMATION in QM2\",\"alarm_seq\":7,"
-	                "\"ike\":{\"conn_id\":1009,");
+	TL_ASSERT_HAS(out,
+	              "\"status\":\"down\",\"health\":\"down\",\"cause\":\"key-mismatch\","
+	              "\"cause_detail\":\"MM5 from the peer does not decrypt\",\"alarm_seq\":3,"
+	              "\"ike\":{\"conn_id\":1002,");
+	TL_ASSERT_HAS(out, "\"name\":\"roadwarriors\",");
+	TL_ASSERT_HAS(out, "\"health\":\"idle\",\"cause\":\"none\",\"cause_detail\":\"\","
+	                   "\"alarm_seq\":null,\"ike\":null,");
+	TL_ASSERT_HAS(out, "\"health\":\"negotiating\",\"cause\":\"proxy-id-mismatch\","
+	                   "\"cause_detail\":\"INVALID-ID-INFORMATION in QM2\",\"alarm_seq\":7,"
+	                   "\"ike\":{\"conn_id\":1009,");
 	strbuf_free(&out);
 
 	strbuf_init(&out);
@@ -813,13 +644,7 @@ static Suite *show_ipsec_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(show_ipsec_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return tl_run(show_ipsec_suite());
 }
 
 #ifdef TEST_SHOW_IPSEC_FAKE_IKE
