@@ -9,7 +9,8 @@
  * stall thresholds against the retransmission span) run at the end.
  *
  * Secrets (psk, auth_password) are decoded straight into the configuration by
- * config_value.c; no error message ever quotes one.  Single values are parsed in
+ * config_value.c, SNMP communities and passphrases by mib/snmp_config.c; no error
+ * message ever quotes one.  Single values are parsed in
  * config_value.c, proposals and selectors in ike/peer.c.
  */
 #include <stdbool.h>
@@ -21,6 +22,7 @@
 #include <openssl/crypto.h>
 
 #include "agent/config.h"
+#include "agent/config_cert.h"
 #include "agent/config_parse.h"
 #include "agent/config_value.h"
 #include "ike/ike.h"
@@ -38,7 +40,14 @@
 _Static_assert(CISCO_STATE_MAX < CONFIG_MEMBERS, "stall_after.STATE needs more members");
 
 /* Section bits: a key may belong to several sections. */
-enum section { SEC_IKEMOND = 1, SEC_PEER = 2, SEC_HTTP = 4, SEC_BOTH = SEC_IKEMOND | SEC_PEER };
+enum section {
+	SEC_IKEMOND = 1,
+	SEC_PEER = 2,
+	SEC_HTTP = 4,
+	SEC_SNMP = 8,
+	SEC_BOTH = SEC_IKEMOND | SEC_PEER
+};
+#define SEC_SNMP_REPEAT (SEC_SNMP | CONFIG_REPEATABLE)
 
 /* Where a stall threshold came from, for the span check's message. */
 struct threshold_origin {
@@ -55,6 +64,7 @@ struct config_load {
 	/* the lines [ikemond] set its keys on, kept for the span check */
 	unsigned ikemond_key_line[CONFIG_MAX_KEYS][CONFIG_MEMBERS];
 	struct threshold_origin peer_most; /* the largest threshold a peer set itself */
+	struct config_cert_load certs;     /* a [peer]'s certificate keys (config_cert.c) */
 };
 
 static struct config_load *load_of(const struct config_parser *ps)
@@ -71,6 +81,17 @@ static struct ikemond_config *config_of(const struct config_parser *ps)
 static struct ike_peer_cfg *peer_of(const struct config_parser *ps)
 {
 	return load_of(ps)->peer;
+}
+
+/* For config_cert.c: the load's peer being parsed and its certificate settings. */
+struct ike_peer_cfg *config_parsing_peer(const struct config_parser *ps)
+{
+	return peer_of(ps);
+}
+
+struct config_cert_load *config_parsing_certs(const struct config_parser *ps)
+{
+	return &load_of(ps)->certs;
 }
 
 /* [ikemond] */
@@ -405,6 +426,17 @@ static int set_per_sa_metrics(struct config_parser *ps, char *val)
 	return 0;
 }
 
+/* [snmp]: every key is parsed by mib/snmp_config.c. */
+
+static int set_snmp(struct config_parser *ps, char *val)
+{
+	char msg[CONFIG_MSG_MAX];
+
+	if (snmp_config_set(&config_of(ps)->snmp, ps->key, val, msg, sizeof(msg)) == -1)
+		return config_fail(ps, "%s", msg);
+	return 0;
+}
+
 /* Sections: what their headers start and their ends check. */
 
 /* The line of the first of esp, local_ts and remote_ts: the one that made children. */
@@ -515,14 +547,14 @@ static int finish_peer(struct config_parser *ps)
 
 	if (remote_line == 0)
 		return config_fail_at(ps, ps->section_line, "peer '%s' has no remote", p->name);
-	if (config_key_set_on(ps, "psk") == 0)
-		return config_fail_at(ps, ps->section_line, "peer '%s' has no psk", p->name);
+	if (config_cert_check_peer(ps) == -1) /* a psk, or a certificate and its key */
+		return -1;
 	if (p->autostart == IKE_AUTO_START && !config_value_remote_single(p))
 		return config_fail_at(ps, auto_line,
 		                      "peer '%s': auto = start needs a single remote address, "
 		                      "not %s (remote on line %u); use auto = add",
 		                      p->name, p->remote_any ? "%any" : "a subnet", remote_line);
-	if (finish_children(ps) == -1)
+	if (finish_children(ps) == -1 || config_cert_load_peer(ps) == -1)
 		return -1;
 	note_peer_thresholds(ps);
 	config_of(ps)->n_peers++;
@@ -588,6 +620,7 @@ static int begin_peer(struct config_parser *ps, const char *name)
 	                        sizeof(msg)) == -1)
 		return config_fail(ps, "default ike proposals: %s", msg);
 	load_of(ps)->peer = p;
+	config_cert_begin_peer(&load_of(ps)->certs);
 	return 0;
 }
 
@@ -616,6 +649,23 @@ static int check_pair(struct config_parser *ps, const char *a, const char *b)
 		return config_fail_at(ps, line_a, "%s without %s", a, b);
 	if (line_b != 0 && line_a == 0)
 		return config_fail_at(ps, line_b, "%s without %s", b, a);
+	return 0;
+}
+
+/* SNMP is off until here: see ikemond_config_defaults(). */
+static int begin_snmp(struct config_parser *ps, const char *name)
+{
+	(void)name;
+	config_of(ps)->snmp.mode = SNMP_MODE_MASTER;
+	return 0;
+}
+
+static int finish_snmp(struct config_parser *ps)
+{
+	char msg[CONFIG_MSG_MAX];
+
+	if (snmp_config_finish(&config_of(ps)->snmp, msg, sizeof(msg)) == -1)
+		return config_fail_at(ps, ps->section_line, "%s", msg);
 	return 0;
 }
 
@@ -655,6 +705,12 @@ static const struct config_key_rule key_rules[] = {
     {"mode", SEC_PEER, set_mode, NULL},
     {"ipsec_lifetime", SEC_PEER, set_ipsec_lifetime, NULL},
     {"ipsec_lifetime_kb", SEC_PEER, set_ipsec_lifetime_kb, NULL},
+    {"auth", SEC_PEER, set_peer_auth, NULL},
+    {"cert", SEC_PEER, set_peer_cert, NULL},
+    {"key", SEC_PEER, set_peer_key, NULL},
+    {"ca", SEC_PEER, set_peer_ca, NULL},
+    {"crl", SEC_PEER, set_peer_crl, NULL},
+    {"send_cert", SEC_PEER, set_peer_send_cert, NULL},
     {"stall_after", SEC_BOTH, set_stall_after, NULL},
     {"stall_after.", SEC_BOTH, set_stall_after_state, &stall_states},
     {"qm_stall_after", SEC_BOTH, set_qm_stall_after, NULL},
@@ -667,12 +723,27 @@ static const struct config_key_rule key_rules[] = {
     {"timeout", SEC_HTTP, set_timeout, NULL},
     {"max_request", SEC_HTTP, set_max_request, NULL},
     {"per_sa_metrics", SEC_HTTP, set_per_sa_metrics, NULL},
+    {"mode", SEC_SNMP, set_snmp, NULL},
+    {"listen", SEC_SNMP, set_snmp, NULL},
+    {"rocommunity", SEC_SNMP_REPEAT, set_snmp, NULL},
+    {"rocommunity6", SEC_SNMP_REPEAT, set_snmp, NULL},
+    {"rouser", SEC_SNMP_REPEAT, set_snmp, NULL},
+    {"createUser", SEC_SNMP_REPEAT, set_snmp, NULL},
+    {"trap2sink", SEC_SNMP_REPEAT, set_snmp, NULL},
+    {"informsink", SEC_SNMP_REPEAT, set_snmp, NULL},
+    {"trapsess", SEC_SNMP_REPEAT, set_snmp, NULL},
+    {"agentx_socket", SEC_SNMP, set_snmp, NULL},
+    {"persistent_dir", SEC_SNMP, set_snmp, NULL},
+    {"engine_id", SEC_SNMP, set_snmp, NULL},
+    {"fail_history", SEC_SNMP, set_snmp, NULL},
+    {"notify_limit", SEC_SNMP, set_snmp, NULL},
 };
 
 static const struct config_section_rule section_rules[] = {
     {"ikemond", SEC_IKEMOND, false, "[ikemond]", NULL, finish_ikemond},
     {"peer", SEC_PEER, true, "a [peer NAME] section", begin_peer, finish_peer},
     {"http", SEC_HTTP, false, "[http]", begin_http, finish_http},
+    {"snmp", SEC_SNMP, false, "[snmp]", begin_snmp, finish_snmp},
 };
 
 #define N_KEY_RULES     (sizeof(key_rules) / sizeof(key_rules[0]))
@@ -751,7 +822,7 @@ void ikemond_config_defaults(struct ikemond_config *cfg)
 	config_value_addr("::", CONFIG_IKE_PORT, &cfg->listen[1]);
 	cfg->n_listen = 2;
 	snprintf(cfg->control, sizeof(cfg->control), "%s", IKEMOND_DEFAULT_CONTROL);
-	cfg->log_target = IKEMOND_LOG_STDERR;
+	cfg->log_target = IKEMOND_LOG_SYSLOG;
 	cfg->log_level = LOG_INFO;
 	ike_settings_default(&cfg->settings);
 	stall_settings_default(&cfg->stall);
@@ -762,9 +833,14 @@ void ikemond_config_defaults(struct ikemond_config *cfg)
 	 */
 	http_config_default(&cfg->http);
 	cfg->http.enabled = false;
+	/* the same for SNMP: a daemon without [snmp] opens no SNMP port */
+	snmp_config_default(&cfg->snmp);
+	cfg->snmp.mode = SNMP_MODE_OFF;
 }
 
-int ikemond_config_load(const char *path, struct ikemond_config *cfg, char *err, size_t errlen)
+/* From the file at path, or from buf when it is not NULL (path then names it). */
+static int load_config(const char *path, const char *buf, size_t len, struct ikemond_config *cfg,
+                       char *err, size_t errlen)
 {
 	struct config_load ld;
 	int ret;
@@ -772,23 +848,40 @@ int ikemond_config_load(const char *path, struct ikemond_config *cfg, char *err,
 	ikemond_config_defaults(cfg);
 	memset(&ld, 0, sizeof(ld));
 	ld.cfg = cfg;
-	ret = config_parse(path, &grammar, &ld, err, errlen);
+	ret = buf != NULL ? config_parse_buffer(path, buf, len, &grammar, &ld, err, errlen)
+	                  : config_parse(path, &grammar, &ld, err, errlen);
 	if (ret == -1) {
 		/* The peer being parsed is not counted in n_peers: wipe all we allocated. */
-		if (cfg->peers != NULL)
+		if (cfg->peers != NULL) {
+			config_cert_release(cfg->peers, cfg->n_peers);
 			OPENSSL_cleanse(cfg->peers, ld.peers_cap * sizeof(*cfg->peers));
+		}
 		ikemond_config_free(cfg);
 	}
+	config_cert_load_done(&ld.certs);
 	return ret;
+}
+
+int ikemond_config_load(const char *path, struct ikemond_config *cfg, char *err, size_t errlen)
+{
+	return load_config(path, NULL, 0, cfg, err, errlen);
+}
+
+int ikemond_config_load_buffer(const char *name, const char *buf, size_t len,
+                               struct ikemond_config *cfg, char *err, size_t errlen)
+{
+	return load_config(name, buf != NULL ? buf : "", buf != NULL ? len : 0, cfg, err, errlen);
 }
 
 void ikemond_config_free(struct ikemond_config *cfg)
 {
 	if (cfg->peers != NULL) {
+		config_cert_release(cfg->peers, cfg->n_peers);
 		OPENSSL_cleanse(cfg->peers, cfg->n_peers * sizeof(*cfg->peers));
 		free(cfg->peers);
 	}
 	cfg->peers = NULL;
 	cfg->n_peers = 0;
 	OPENSSL_cleanse(cfg->http.auth_password, sizeof(cfg->http.auth_password));
+	snmp_config_free(&cfg->snmp);
 }

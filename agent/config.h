@@ -7,12 +7,17 @@
  *              alarm_history
  *   [peer NAME] remote, local, psk, ike, local_id, remote_id, auto, ike_lifetime,
  *               esp, local_ts, remote_ts, mode, ipsec_lifetime, ipsec_lifetime_kb,
+ *               auth, cert, key, ca, crl, send_cert (agent/config_cert.c),
  *               stall_after, stall_after.STATE, qm_stall_after
  *   [http]     listen, tls_cert, tls_key, auth_user, auth_password, max_connections,
  *              timeout, max_request, per_sa_metrics
+ *   [snmp]     mode, listen, rocommunity, rocommunity6, rouser, createUser, trap2sink,
+ *              informsink, trapsess, agentx_socket, persistent_dir, engine_id,
+ *              fail_history, notify_limit (mib/snmp_config.c)
  *
  * Errors are reported as "FILE:LINE: what is wrong"; unknown sections and keys are
- * errors.  Secrets (psk, auth_password) are wiped by ikemond_config_free().
+ * errors.  Secrets (psk, auth_password, SNMP communities and passphrases) are wiped by
+ * ikemond_config_free().
  */
 #ifndef AGENT_CONFIG_H
 #define AGENT_CONFIG_H
@@ -24,6 +29,7 @@
 #include "agent/stall.h"
 #include "exporters/http.h"
 #include "ike/peer.h"
+#include "mib/snmp_agent.h"
 
 #define IKEMOND_MAX_LISTEN      16
 #define IKEMOND_DEFAULT_CONFIG  "/etc/ikemond.conf"
@@ -46,9 +52,14 @@ struct ikemond_config {
 	 * http_config_default()'s values for the keys it does not set.
 	 */
 	struct http_config http;
+	/*
+	 * The SNMP agent: off unless the file has an [snmp] section (as [http]), then
+	 * snmp_config_default()'s values for the keys it does not set (mode master).
+	 */
+	struct snmp_config snmp;
 };
 
-/* Fill defaults (no peers, HTTP off). */
+/* Fill defaults (no peers, HTTP and SNMP off). */
 void ikemond_config_defaults(struct ikemond_config *cfg);
 
 /*
@@ -56,8 +67,12 @@ void ikemond_config_defaults(struct ikemond_config *cfg);
  * "FILE:LINE: message" in err (cfg then holds nothing that needs freeing).
  */
 int ikemond_config_load(const char *path, struct ikemond_config *cfg, char *err, size_t errlen);
+/* The same for len bytes of text at buf, named name in messages (fuzzers, tests). */
+int ikemond_config_load_buffer(const char *name, const char *buf, size_t len,
+                               struct ikemond_config *cfg, char *err, size_t errlen);
 
-/* Free peers, wiping their pre-shared keys, and wipe the HTTP password.  Idempotent. */
+/* Free peers, wiping their pre-shared keys; wipe the HTTP password and the SNMP secrets.
+ * Idempotent. */
 void ikemond_config_free(struct ikemond_config *cfg);
 
 #endif /* AGENT_CONFIG_H */

@@ -245,7 +245,7 @@ static int parse_key_value(struct config_parser *ps, char *line)
 	if (r->family != NULL && (member = r->family->member(ps, key, member_name)) == -1)
 		return -1;
 	idx = (size_t)(r - ps->grammar->keys);
-	if (ps->key_line[idx][member] != 0)
+	if (ps->key_line[idx][member] != 0 && (r->sections & CONFIG_REPEATABLE) == 0)
 		return config_fail(ps, "duplicate key '%s' (first set on line %u)", key,
 		                   ps->key_line[idx][member]);
 	if (*val == '\0')
@@ -421,11 +421,11 @@ static int parse_stream(struct config_parser *ps, FILE *fp)
 	return ps->grammar->finish != NULL ? ps->grammar->finish(ps) : 0;
 }
 
-int config_parse(const char *path, const struct config_grammar *g, void *ctx, char *err,
-                 size_t errlen)
+/* Read fp (opened by the caller; NULL when that failed, errno set) and close it. */
+static int parse_fp(FILE *fp, const char *path, const struct config_grammar *g, void *ctx,
+                    char *err, size_t errlen)
 {
 	struct config_parser ps;
-	FILE *fp;
 	int ret = -1;
 
 	memset(&ps, 0, sizeof(ps));
@@ -434,7 +434,6 @@ int config_parse(const char *path, const struct config_grammar *g, void *ctx, ch
 	ps.path = path;
 	ps.err = err;
 	ps.errlen = errlen;
-	fp = fopen(path, "re");
 	if (fp == NULL) {
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
@@ -448,4 +447,17 @@ int config_parse(const char *path, const struct config_grammar *g, void *ctx, ch
 	OPENSSL_cleanse(ps.io_buf, sizeof(ps.io_buf));
 	OPENSSL_cleanse(ps.line_buf, sizeof(ps.line_buf));
 	return ret;
+}
+
+int config_parse(const char *path, const struct config_grammar *g, void *ctx, char *err,
+                 size_t errlen)
+{
+	return parse_fp(fopen(path, "re"), path, g, ctx, err, errlen);
+}
+
+int config_parse_buffer(const char *name, const char *buf, size_t len,
+                        const struct config_grammar *g, void *ctx, char *err, size_t errlen)
+{
+	/* read in place: no copy of the text (and of its secrets) is made */
+	return parse_fp(fmemopen((void *)buf, len, "r"), name, g, ctx, err, errlen);
 }

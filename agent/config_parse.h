@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #define CONFIG_LINE_MAX     4096 /* characters, without the newline */
-#define CONFIG_MAX_KEYS     48   /* key rules of a grammar */
+#define CONFIG_MAX_KEYS     64   /* key rules of a grammar */
 #define CONFIG_MEMBERS      16   /* members of a key family, index 0 for a plain key */
 #define CONFIG_MAX_SECTIONS 8    /* section rules of a grammar */
 #define CONFIG_NAME_MAX     63   /* the NAME of [section NAME] kept for messages */
@@ -47,10 +47,14 @@ struct config_key_family {
  */
 struct config_key_rule {
 	const char *name;  /* the key, or a family's prefix */
-	unsigned sections; /* config_section_rule bits */
+	unsigned sections; /* config_section_rule bits, and CONFIG_REPEATABLE */
 	config_setter set;
 	const struct config_key_family *family; /* NULL for a plain key */
 };
+
+/* In config_key_rule.sections: the key may be set several times in a section (each line
+ * calls its setter; snmpd.conf's rocommunity, createUser, trap2sink ...). */
+#define CONFIG_REPEATABLE (1u << 31)
 
 /* One kind of section: [name], at most once, or [name NAME], any number of them. */
 struct config_section_rule {
@@ -103,6 +107,9 @@ struct config_parser {
  */
 int config_parse(const char *path, const struct config_grammar *g, void *ctx, char *err,
                  size_t errlen);
+/* The same for text in memory (len bytes, NULs included), named name in messages. */
+int config_parse_buffer(const char *name, const char *buf, size_t len,
+                        const struct config_grammar *g, void *ctx, char *err, size_t errlen);
 
 /* Report "FILE:LINE: message" for the line being parsed; returns -1. */
 int config_fail(const struct config_parser *ps, const char *fmt, ...)

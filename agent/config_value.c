@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 
 #include "agent/config_value.h"
+#include "ike/cert.h"
 #include "ike/ike.h"
 
 static int value_error(char *msg, size_t msglen, const char *fmt, ...)
@@ -475,7 +476,8 @@ static int secret_file(const struct secret_dest *d, const char *path, char *msg,
 	ssize_t len;
 	int fd, ret = -1;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: opening a FIFO would wait for a writer, and ikemond's loop with it */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd == -1)
 		return value_error(msg, msglen, "cannot open %s file %s: %s", d->key, path,
 		                   strerror(errno));
@@ -610,6 +612,9 @@ static uint8_t id_type_of(const char *s)
 		return IKE_ID_IPV4_ADDR;
 	if (inet_pton(AF_INET6, s, &a) == 1)
 		return IKE_ID_IPV6_ADDR;
+	/* strongSwan's rule: an identity with '=' is a distinguished name */
+	if (s[0] != '@' && strchr(s, '=') != NULL)
+		return IKE_ID_DER_ASN1_DN;
 	if (s[0] != '@' && strchr(s, '@') != NULL)
 		return IKE_ID_USER_FQDN;
 	return IKE_ID_FQDN;
@@ -636,7 +641,8 @@ static uint8_t id_prefix(const char **s)
 	} prefixes[] = {
 	    {"fqdn:", IKE_ID_FQDN},          {"email:", IKE_ID_USER_FQDN},
 	    {"userfqdn:", IKE_ID_USER_FQDN}, {"ipv4:", IKE_ID_IPV4_ADDR},
-	    {"ipv6:", IKE_ID_IPV6_ADDR},
+	    {"ipv6:", IKE_ID_IPV6_ADDR},     {"dn:", IKE_ID_DER_ASN1_DN},
+	    {"asn1dn:", IKE_ID_DER_ASN1_DN},
 	};
 	size_t i, len;
 
@@ -655,6 +661,11 @@ int config_value_id(const char *s, const char *key, struct ike_id *id, char *msg
 	const char *c;
 
 	memset(id, 0, sizeof(*id));
+	/* %any (remote_id): whatever identity the peer sends (type 0, as the default) */
+	if (strcmp(s, "%any") == 0) {
+		memcpy(id->value, "%any", 5);
+		return 0;
+	}
 	id->type = id_prefix(&s);
 	if (id->type == 0) {
 		id->type = id_type_of(s);
@@ -672,6 +683,15 @@ int config_value_id(const char *s, const char *key, struct ike_id *id, char *msg
 	}
 	if (id->type == IKE_ID_IPV4_ADDR || id->type == IKE_ID_IPV6_ADDR)
 		return id_address(s, key, id, msg, msglen);
+	/* kept as ike/cert.c prints DNs, the form the views show of received ones */
+	if (id->type == IKE_ID_DER_ASN1_DN &&
+	    ike_dn_canonical(s, id->value, sizeof(id->value)) != 0)
+		return value_error(msg, msglen,
+		                   "bad %s '%.80s' (not a distinguished name such as "
+		                   "\"C=CH, O=Example, CN=gw1\", or too long)",
+		                   key, s);
+	if (id->type == IKE_ID_DER_ASN1_DN)
+		return 0;
 	memcpy(id->value, s, strlen(s) + 1);
 	return 0;
 }

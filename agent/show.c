@@ -271,6 +271,8 @@ static const struct name_row auth_names[] = {
     {IKE_AUTH_DSS, "dss", "dss"},
     {IKE_AUTH_RSA_SIG, "rsig", "rsa-sig"},
     {IKE_AUTH_ECDSA_256, "ecdsa", "ecdsa-256"},
+    {IKE_AUTH_ECDSA_384, "ecdsa", "ecdsa-384"},
+    {IKE_AUTH_ECDSA_521, "ecdsa", "ecdsa-521"},
 };
 
 static const struct name_row group_names[] = {
@@ -681,6 +683,8 @@ static void jw_sa(struct jw *w, const struct ike_sa *sa, const struct timespec *
 	jw_natt(w, sa);
 	jw_id(w, "local_id", &sa->local_id);
 	jw_id(w, "remote_id", &sa->remote_id);
+	/* signature authentication: the subject of the peer's certificate ("" without) */
+	jw_str(w, "peer_cert_subject", sa->peer_cert);
 	jw_cookie(w, "icookie", sa->icookie);
 	jw_cookie(w, "rcookie", sa->rcookie);
 	jw_transform(w, &sa->xf);

@@ -11,6 +11,6 @@ fails=0
 promtool check rules "$src/ikemon.rules.yml" || fails=$((fails + 1))
 echo "checked: promtool check rules exporters/ikemon.rules.yml"
 (cd "$src" && promtool test rules ikemon.rules.test.yml) || fails=$((fails + 1))
-echo "checked: promtool test rules exporters/ikemon.rules.test.yml (4 alerts, firing and not)"
+echo "checked: promtool test rules exporters/ikemon.rules.test.yml (5 alerts, firing and not)"
 echo "# rules.sh: 2 checks, $fails failed"
 [ "$fails" = 0 ]
