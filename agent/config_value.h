@@ -128,8 +128,8 @@ bool config_value_user(const char *s, size_t size);
  * An identity: "fqdn:", "email:", "userfqdn:", "ipv4:", "ipv6:" or "dn:" names the type;
  * otherwise an address literal is IPV4_ADDR / IPV6_ADDR, text with '=' DER_ASN1_DN
  * ("C=CH, O=Example, CN=gw1", kept in ike/cert.h's form), "user@host" USER_FQDN,
- * "@name" and anything else FQDN; "%any" (type 0, value "%any") accepts any identity.  Addresses are stored in canonical form.  key names
- * the setting in messages.  Returns 0, or -1 with msg.
+ * "@name" and anything else FQDN; "%any" (type 0, value "%any") accepts any identity.  Addresses
+ * are stored in canonical form.  key names the setting in messages.  Returns 0, or -1 with msg.
  */
 int config_value_id(const char *s, const char *key, struct ike_id *id, char *msg, size_t msglen);
 

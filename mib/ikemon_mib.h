@@ -18,7 +18,7 @@
 #include "ike/engine.h"
 
 /* 1.3.6.1.4.1.8072.9999.9999.500: netSnmpPlaypen.500 */
-#define IKEMON_MIB_OID 1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 500
+#define IKEMON_MIB_OID     1, 3, 6, 1, 4, 1, 8072, 9999, 9999, 500
 #define IKEMON_MIB_OID_LEN 10
 
 struct ikemon_mib_sources {
