@@ -31,6 +31,8 @@ echo "authCommunity log public" >"$T/snmptrapd.conf"
 SNMP_PERSISTENT_DIR="$T/trapd" snmptrapd -f -C -c "$T/snmptrapd.conf" -m "" -On \
 	-F 'N %b|%P|%v\n' -Lf "$T/traps.log" udp:$TRAPD:1162 2>"$T/snmptrapd.err" &
 PID[snmptrapd]=$!
+# listening once it has logged its version (else ikemonStarted may come first and be lost)
+wait_for 5 grep -q "NET-SNMP version" "$T/traps.log" || { not_ok "snmptrapd did not start"; finish; }
 start_snmpd
 
 SNMP_CONF="mode = agentx
