@@ -41,6 +41,29 @@ static const struct ike_state_row rows[IKE_ST_COUNT] = {
                         ISAKMP_XCHG_IDPROT, false, true, 0, "", "MM6", NULL, false},
     [IKE_ST_MAIN_I4] = {IKE_ST_MAIN_I4, "MAIN_I4", CISCO_MM_KEY_AUTH, IKE_ROLE_INITIATOR,
                         ISAKMP_XCHG_IDPROT, false, true, 0, "", "MM5", NULL, false},
+    /*
+     * Aggressive Mode (aggressive.c).  AG_NO_STATE until AM1 is answered, AG_INIT_EXCH
+     * while AM2 is on its way or AM3 awaited, AG_AUTH once authenticated.
+     */
+    /* HDR, SA, KE, Ni, IDii --> HDR, SA, KE, Nr, IDir, HASH_R */
+    [IKE_ST_AGGR_R0] = {IKE_ST_AGGR_R0, "AGGR_R0", CISCO_AG_NO_STATE, IKE_ROLE_RESPONDER,
+                        ISAKMP_XCHG_AGGR, true, false,
+                        P(ISAKMP_NP_SA) | P(ISAKMP_NP_KE) | P(ISAKMP_NP_NONCE) | P(ISAKMP_NP_ID),
+                        "AM1", "", aggr_inI1_outR1, false, false},
+    /* HDR, SA, KE, Nr, IDir, HASH_R <-- answered by HDR*, HASH_I */
+    [IKE_ST_AGGR_I1] = {IKE_ST_AGGR_I1, "AGGR_I1", CISCO_AG_INIT_EXCH, IKE_ROLE_INITIATOR,
+                        ISAKMP_XCHG_AGGR, true, false,
+                        P(ISAKMP_NP_SA) | P(ISAKMP_NP_KE) | P(ISAKMP_NP_NONCE) | P(ISAKMP_NP_ID),
+                        "AM2", "AM1", aggr_inR1_outI2, true, false},
+    /* HDR*, HASH_I --> (encrypted or not) */
+    [IKE_ST_AGGR_R1] = {IKE_ST_AGGR_R1, "AGGR_R1", CISCO_AG_INIT_EXCH, IKE_ROLE_RESPONDER,
+                        ISAKMP_XCHG_AGGR, true, true, P(ISAKMP_NP_HASH), "AM3", "AM2", aggr_inI2,
+                        true, true},
+    /* authenticated; becomes QM_IDLE at once */
+    [IKE_ST_AGGR_I2] = {IKE_ST_AGGR_I2, "AGGR_I2", CISCO_AG_AUTH, IKE_ROLE_INITIATOR,
+                        ISAKMP_XCHG_AGGR, false, true, 0, "", "AM3", NULL, false, false},
+    [IKE_ST_AGGR_R2] = {IKE_ST_AGGR_R2, "AGGR_R2", CISCO_AG_AUTH, IKE_ROLE_RESPONDER,
+                        ISAKMP_XCHG_AGGR, false, true, 0, "", "AM2", NULL, false, false},
     /* phase 1 up: only informational (and later Quick Mode) exchanges */
     [IKE_ST_ESTABLISHED] = {IKE_ST_ESTABLISHED, "ESTABLISHED", CISCO_QM_IDLE, 0, ISAKMP_XCHG_INFO,
                             false, true, 0, "", "", NULL, false},
@@ -77,7 +100,7 @@ enum cisco_state ike_state_cisco(enum ike_state s)
 }
 
 /*
- * Main Mode moves one step at a time; an authenticated SA goes on to ESTABLISHED; any
+ * Main and Aggressive Mode move one step at a time; an authenticated SA goes on to ESTABLISHED; any
  * live SA may be deleted.  Nothing leaves DELETED.
  */
 bool ike_state_transition_ok(enum ike_state from, enum ike_state to)
@@ -101,8 +124,16 @@ bool ike_state_transition_ok(enum ike_state from, enum ike_state to)
 		return to == IKE_ST_MAIN_R3;
 	case IKE_ST_MAIN_I3:
 		return to == IKE_ST_MAIN_I4;
+	case IKE_ST_AGGR_R0:
+		return to == IKE_ST_AGGR_R1;
+	case IKE_ST_AGGR_I1:
+		return to == IKE_ST_AGGR_I2;
+	case IKE_ST_AGGR_R1:
+		return to == IKE_ST_AGGR_R2;
 	case IKE_ST_MAIN_R3:
 	case IKE_ST_MAIN_I4:
+	case IKE_ST_AGGR_I2:
+	case IKE_ST_AGGR_R2:
 		return to == IKE_ST_ESTABLISHED;
 	default:
 		return false;
