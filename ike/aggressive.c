@@ -223,6 +223,10 @@ enum ike_handler_result aggr_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
 	if (phase1_send(e, sa, buf, msg_finish(&b)) != 0)
 		goto fail;
 	ike_sa_set_state(e->sas, sa, IKE_ST_AGGR_R1);
+	/* the initiator has shown it is alive (AM1): if AM3 does not come, it could not
+	 * verify our HASH_R -- the cause a stall at AG_INIT_EXCH shows until then */
+	engine_suspect(e, sa, IKE_CAUSE_KEY_MISMATCH,
+	               "no AM3 after our AM2: probable key mismatch at peer");
 	return IKE_R_OK;
 fail:
 	engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending AM2");
