@@ -455,9 +455,8 @@ void phase1_established(struct ike_engine *e, struct ike_sa *sa, enum ike_state 
 	ike_sa_set_state(e->sas, sa, IKE_ST_ESTABLISHED);
 	sa->last_cause = IKE_CAUSE_NONE;
 	sa->cause_detail[0] = '\0';
-	engine_log(e, IKE_LOG_NOTICE, "conn-id %u peer %s: ISAKMP SA established (%s)",
-	           sa->conn_id, sa->peer,
-	           sa->role == IKE_ROLE_INITIATOR ? "initiator" : "responder");
+	engine_log(e, IKE_LOG_NOTICE, "conn-id %u peer %s: ISAKMP SA established (%s)", sa->conn_id,
+	           sa->peer, sa->role == IKE_ROLE_INITIATOR ? "initiator" : "responder");
 	if (sa->nat_local && sa->floated && e->settings.natt_keepalive_s != 0) {
 		engine_now(&sa->x->keepalive_at);
 		ts_add_ms(&sa->x->keepalive_at, (uint64_t)e->settings.natt_keepalive_s * 1000);
