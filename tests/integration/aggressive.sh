@@ -60,6 +60,8 @@ remote = $N.4
 psk = "key-on-c"
 exchange = aggressive
 auto = start
+[http]
+listen = $N.3:9731
 EOF2
 write_conf d $N.4 <<EOF2
 [peer c]
@@ -74,6 +76,7 @@ check "show crypto isakmp sa prints AG_INIT_EXCH" wait_for 5 cisco_row c $N.4 $N
 check "d waits at AG_INIT_EXCH (sent AM2, no AM3)" wait_for 10 sa_is d "any(s['cisco_state']=='AG_INIT_EXCH' for s in sas)"
 check "c: alarm at AG_INIT_EXCH, pre-shared key mismatch" wait_for 10 has_alarm c d "AG_INIT_EXCH for [0-9]+ s on conn-id [0-9]+: pre-shared key mismatch"
 check "d: alarm at AG_INIT_EXCH, pre-shared key mismatch (no AM3)" wait_for 10 has_alarm d c "AG_INIT_EXCH for [0-9]+ s on conn-id [0-9]+: pre-shared key mismatch: no AM3 after our AM2"
+check "metrics: ikemon_peer_state of d is AG_INIT_EXCH" wait_for 5 bash -c "curl -sf --max-time 2 http://$N.3:9731/metrics | grep -Eq '^ikemon_peer_state\\{peer=\"d\",state=\"AG_INIT_EXCH\"\\} 1\$'"
 check "c fails the SA with key-mismatch" wait_for 10 sa_is c "any(s['delete_reason']=='key-mismatch' for s in sas)"
 check "no key in the logs" bash -c "! grep -q -e key-on-c -e key-on-d -e aggr-secret $T/*.log"
 stop c
