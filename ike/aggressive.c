@@ -260,6 +260,21 @@ static enum ike_handler_result check_am2_sa(struct ike_engine *e, struct ike_sa 
 	return IKE_R_OK;
 }
 
+/*
+ * An AM2 whose HASH_R did not verify is forgotten: its keys wiped, the responder's
+ * cookie cleared, our DH key kept, so that the real AM2 (a forged one may come first:
+ * AM1 went in the clear) still gets through.  The evidence stays (saw_undecryptable,
+ * the suspected key mismatch) for the timeout to report.
+ */
+static void forget_am2(struct ike_sa *sa)
+{
+	struct ike_exchange *x = sa->x;
+
+	ike_p1_keys_wipe(&x->keys);
+	x->have_keys = false;
+	memset(sa->rcookie, 0, sizeof(sa->rcookie));
+}
+
 /* HDR, SA, KE, Nr, IDir, HASH_R <-- ; then HDR*, HASH_I --> */
 enum ike_handler_result aggr_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
                                         const struct isakmp_msg *m)
@@ -276,12 +291,6 @@ enum ike_handler_result aggr_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
 		engine_fail(e, sa, IKE_CAUSE_CONFIG_REMOVED, "peer gone while negotiating");
 		return IKE_R_FAIL;
 	}
-	/* our DH key is spent on the first AM2 taken; another (one that failed HASH_R
-	 * again, or a forgery) changes nothing: the timeout tells the cause */
-	if (x->have_keys) {
-		ike_sa_table_counters_mut(e->sas)->dropped_unexpected++;
-		return IKE_R_IGNORE;
-	}
 	r = check_am2_sa(e, sa, p, m);
 	if (r != IKE_R_OK)
 		return r;
@@ -295,8 +304,13 @@ enum ike_handler_result aggr_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
 		                        "the peer's AM2 KE is not usable");
 	/* HASH_R: a wrong one leaves the SA waiting; its timeout says key-mismatch */
 	r = phase1_take_peer_auth(e, sa, m, "AM2 (HASH_R)", &p);
-	if (r != IKE_R_OK)
+	if (r != IKE_R_OK) {
+		if (r == IKE_R_IGNORE && engine_sa_alive(sa))
+			forget_am2(sa);
 		return r;
+	}
+	ike_dh_free(x->dh);
+	x->dh = NULL;
 	phase1_take_nat_d(e, sa, m);
 	if (sa->nat_local || sa->nat_remote)
 		engine_float(e, sa); /* RFC 3947 4: AM3 goes to port 4500 */

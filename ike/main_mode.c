@@ -235,8 +235,12 @@ int phase1_derive_keys(struct ike_engine *e, struct ike_sa *sa)
 	ret = 0;
 done:
 	OPENSSL_cleanse(gxy, sizeof(gxy));
-	ike_dh_free(x->dh);
-	x->dh = NULL;
+	/* an Aggressive Mode initiator keeps its DH key until HASH_R verifies: an AM2
+	 * forged by someone who read AM1 must not spend it (aggressive.c frees it) */
+	if (ret != 0 || sa->exchange != ISAKMP_XCHG_AGGR || sa->role != IKE_ROLE_INITIATOR) {
+		ike_dh_free(x->dh);
+		x->dh = NULL;
+	}
 	return ret;
 }
 

@@ -15,32 +15,32 @@ static const struct ike_state_row rows[IKE_ST_COUNT] = {
     /* HDR, SA --> HDR, SA */
     [IKE_ST_MAIN_R0] = {IKE_ST_MAIN_R0, "MAIN_R0", CISCO_MM_NO_STATE, IKE_ROLE_RESPONDER,
                         ISAKMP_XCHG_IDPROT, true, false, P(ISAKMP_NP_SA), "MM1", "",
-                        main_inI1_outR1, false},
+                        main_inI1_outR1, false, false},
     /* HDR, SA <-- answered by HDR, KE, Ni */
     [IKE_ST_MAIN_I1] = {IKE_ST_MAIN_I1, "MAIN_I1", CISCO_MM_NO_STATE, IKE_ROLE_INITIATOR,
                         ISAKMP_XCHG_IDPROT, true, false, P(ISAKMP_NP_SA), "MM2", "MM1",
-                        main_inR1_outI2, false},
+                        main_inR1_outI2, false, false},
     /* HDR, KE, Ni --> HDR, KE, Nr */
     [IKE_ST_MAIN_R1] = {IKE_ST_MAIN_R1, "MAIN_R1", CISCO_MM_SA_SETUP, IKE_ROLE_RESPONDER,
                         ISAKMP_XCHG_IDPROT, true, false, P(ISAKMP_NP_KE) | P(ISAKMP_NP_NONCE),
-                        "MM3", "MM2", main_inI2_outR2, false},
+                        "MM3", "MM2", main_inI2_outR2, false, false},
     /* HDR, KE, Nr <-- answered by HDR*, IDii, HASH_I */
     [IKE_ST_MAIN_I2] = {IKE_ST_MAIN_I2, "MAIN_I2", CISCO_MM_SA_SETUP, IKE_ROLE_INITIATOR,
                         ISAKMP_XCHG_IDPROT, true, false, P(ISAKMP_NP_KE) | P(ISAKMP_NP_NONCE),
-                        "MM4", "MM3", main_inR2_outI3, false},
+                        "MM4", "MM3", main_inR2_outI3, false, false},
     /* HDR*, IDii, HASH_I (or [CERT,] SIG_I) --> HDR*, IDir, HASH_R (or [CERT,] SIG_R) */
     [IKE_ST_MAIN_R2] = {IKE_ST_MAIN_R2, "MAIN_R2", CISCO_MM_KEY_EXCH, IKE_ROLE_RESPONDER,
                         ISAKMP_XCHG_IDPROT, true, true, P(ISAKMP_NP_ID), "MM5", "MM4",
-                        main_inI3_outR3, true},
+                        main_inI3_outR3, true, false},
     /* HDR*, IDir, HASH_R (or [CERT,] SIG_R) <-- */
     [IKE_ST_MAIN_I3] = {IKE_ST_MAIN_I3, "MAIN_I3", CISCO_MM_KEY_EXCH, IKE_ROLE_INITIATOR,
                         ISAKMP_XCHG_IDPROT, true, true, P(ISAKMP_NP_ID), "MM6", "MM5", main_inR3,
-                        true},
+                        true, false},
     /* authenticated; becomes QM_IDLE at once */
     [IKE_ST_MAIN_R3] = {IKE_ST_MAIN_R3, "MAIN_R3", CISCO_MM_KEY_AUTH, IKE_ROLE_RESPONDER,
-                        ISAKMP_XCHG_IDPROT, false, true, 0, "", "MM6", NULL, false},
+                        ISAKMP_XCHG_IDPROT, false, true, 0, "", "MM6", NULL, false, false},
     [IKE_ST_MAIN_I4] = {IKE_ST_MAIN_I4, "MAIN_I4", CISCO_MM_KEY_AUTH, IKE_ROLE_INITIATOR,
-                        ISAKMP_XCHG_IDPROT, false, true, 0, "", "MM5", NULL, false},
+                        ISAKMP_XCHG_IDPROT, false, true, 0, "", "MM5", NULL, false, false},
     /*
      * Aggressive Mode (aggressive.c).  AG_NO_STATE until AM1 is answered, AG_INIT_EXCH
      * while AM2 is on its way or AM3 awaited, AG_AUTH once authenticated.
@@ -66,9 +66,9 @@ static const struct ike_state_row rows[IKE_ST_COUNT] = {
                         ISAKMP_XCHG_AGGR, false, true, 0, "", "AM2", NULL, false, false},
     /* phase 1 up: only informational (and later Quick Mode) exchanges */
     [IKE_ST_ESTABLISHED] = {IKE_ST_ESTABLISHED, "ESTABLISHED", CISCO_QM_IDLE, 0, ISAKMP_XCHG_INFO,
-                            false, true, 0, "", "", NULL, false},
+                            false, true, 0, "", "", NULL, false, false},
     [IKE_ST_DELETED] = {IKE_ST_DELETED, "DELETED", CISCO_MM_NO_STATE, 0, ISAKMP_XCHG_NONE, false,
-                        false, 0, "", "", NULL, false},
+                        false, 0, "", "", NULL, false, false},
 };
 
 static const char *const cisco_names[] = {
