@@ -54,7 +54,9 @@ stop a
 stop b
 
 # ---- c -> d with another key: key-mismatch at AG_INIT_EXCH on both sides, alarms
-write_conf c $N.3 <<EOF2
+SNMP_CONF="listen = udp:$N.3:1161
+rocommunity = ikemon-test 127.0.0.0/8
+persistent_dir = $T/snmp-c" write_conf c $N.3 <<EOF2
 [peer d]
 remote = $N.4
 psk = "key-on-c"
@@ -77,6 +79,15 @@ check "d waits at AG_INIT_EXCH (sent AM2, no AM3)" wait_for 10 sa_is d "any(s['c
 check "c: alarm at AG_INIT_EXCH, pre-shared key mismatch" wait_for 10 has_alarm c d "AG_INIT_EXCH for [0-9]+ s on conn-id [0-9]+: pre-shared key mismatch"
 check "d: alarm at AG_INIT_EXCH, pre-shared key mismatch (no AM3)" wait_for 10 has_alarm d c "AG_INIT_EXCH for [0-9]+ s on conn-id [0-9]+: pre-shared key mismatch: no AM3 after our AM2"
 check "metrics: ikemon_peer_state of d is AG_INIT_EXCH" wait_for 5 bash -c "curl -sf --max-time 2 http://$N.3:9731/metrics | grep -Eq '^ikemon_peer_state\\{peer=\"d\",state=\"AG_INIT_EXCH\"\\} 1\$'"
+# IKEMON-MIB: ikemonSaMode (ikemonSaEntry 3) aggressive(4), ikemonSaState (24) agInitExch(6)
+SA_COLS=.1.3.6.1.4.1.8072.9999.9999.500.2.5.1
+if command -v snmpwalk >/dev/null 2>&1; then
+	snmp_col() { snmpwalk -v2c -c ikemon-test -t 2 -r 1 -On -OQ $N.3:1161 "$SA_COLS.$1" 2>/dev/null; }
+	check "MIB: ikemonSaMode of c's SA is aggressive(4)" wait_for 5 bash -c "$(declare -f snmp_col); N=$N SA_COLS=$SA_COLS; snmp_col 3 | grep -q '= 4\$'"
+	check "MIB: ikemonSaState of c's SA is agInitExch(6)" wait_for 5 bash -c "$(declare -f snmp_col); N=$N SA_COLS=$SA_COLS; snmp_col 24 | grep -q '= 6\$'"
+else
+	echo "# SKIPPED the MIB checks: snmpwalk not found (Debian package snmp)"
+fi
 check "c fails the SA with key-mismatch" wait_for 10 sa_is c "any(s['delete_reason']=='key-mismatch' for s in sas)"
 check "no key in the logs" bash -c "! grep -q -e key-on-c -e key-on-d -e aggr-secret $T/*.log"
 stop c
