@@ -286,6 +286,30 @@ static int set_auto(struct config_parser *ps, char *val)
 	return 0;
 }
 
+/* exchange = main | aggressive: the phase-1 exchange we initiate with */
+static int set_exchange(struct config_parser *ps, char *val)
+{
+	if (strcmp(val, "main") == 0)
+		peer_of(ps)->exchange = ISAKMP_XCHG_IDPROT;
+	else if (strcmp(val, "aggressive") == 0)
+		peer_of(ps)->exchange = ISAKMP_XCHG_AGGR;
+	else
+		return config_fail(ps, "bad exchange '%.40s' (expected main or aggressive)", val);
+	return 0;
+}
+
+/* aggressive = yes | no: answer Aggressive Mode from this peer (the engine warns) */
+static int set_aggressive(struct config_parser *ps, char *val)
+{
+	if (strcmp(val, "yes") == 0)
+		peer_of(ps)->aggressive = true;
+	else if (strcmp(val, "no") == 0)
+		peer_of(ps)->aggressive = false;
+	else
+		return config_fail(ps, "bad aggressive '%.40s' (expected yes or no)", val);
+	return 0;
+}
+
 static int set_ike_lifetime(struct config_parser *ps, char *val)
 {
 	return config_set_u32(ps, val, 10, 86400, &peer_of(ps)->ike_lifetime);
@@ -549,6 +573,11 @@ static int finish_peer(struct config_parser *ps)
 		return config_fail_at(ps, ps->section_line, "peer '%s' has no remote", p->name);
 	if (config_cert_check_peer(ps) == -1) /* a psk, or a certificate and its key */
 		return -1;
+	if ((p->exchange == ISAKMP_XCHG_AGGR || p->aggressive) && p->psk_len == 0)
+		return config_fail_at(ps, ps->section_line,
+		                      "peer '%s': Aggressive Mode (exchange = aggressive, "
+		                      "aggressive = yes) needs a psk",
+		                      p->name);
 	if (p->autostart == IKE_AUTO_START && !config_value_remote_single(p))
 		return config_fail_at(ps, auto_line,
 		                      "peer '%s': auto = start needs a single remote address, "
@@ -698,6 +727,8 @@ static const struct config_key_rule key_rules[] = {
     {"local_id", SEC_PEER, set_local_id, NULL},
     {"remote_id", SEC_PEER, set_remote_id, NULL},
     {"auto", SEC_PEER, set_auto, NULL},
+    {"exchange", SEC_PEER, set_exchange, NULL},
+    {"aggressive", SEC_PEER, set_aggressive, NULL},
     {"ike_lifetime", SEC_PEER, set_ike_lifetime, NULL},
     {"esp", SEC_PEER, set_esp, NULL},
     {"local_ts", SEC_PEER, set_local_ts, NULL},

@@ -13,7 +13,7 @@ static const struct ike_cause_info causes[IKE_CAUSE_COUNT] = {
      "configuration for this address"},
     {IKE_CAUSE_NO_PROPOSAL_CHOSEN, "no-proposal-chosen", "no acceptable proposal",
      "the IKE proposals (encryption, hash, DH group) of both ends share nothing; "
-     "align them"},
+     "align them (Aggressive Mode: or the responder does not allow it)"},
     {IKE_CAUSE_KEY_MISMATCH, "key-mismatch", "pre-shared key mismatch",
      "the pre-shared keys differ; check both ends"},
     {IKE_CAUSE_ID_MISMATCH, "id-mismatch", "identity mismatch",

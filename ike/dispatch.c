@@ -52,7 +52,8 @@ static struct ike_sa *lookup(struct ike_engine *e, const struct isakmp_hdr *h,
 	     sa = ike_sa_find_icookie(e->sas, h->icookie, sa)) {
 		if (!engine_sa_alive(sa))
 			continue;
-		if (sa->role == IKE_ROLE_INITIATOR && sa->state == IKE_ST_MAIN_I1 &&
+		if (sa->role == IKE_ROLE_INITIATOR &&
+		    (sa->state == IKE_ST_MAIN_I1 || sa->state == IKE_ST_AGGR_I1) &&
 		    memcmp(sa->rcookie, zero_cookie, 8) == 0)
 			return sa;
 		if (sa->role == IKE_ROLE_RESPONDER && rzero && addr_equal(&sa->remote, remote))
@@ -172,7 +173,8 @@ static void dispatch(struct ike_engine *e, struct ike_sa *sa, const struct isakm
 
 	if (m == NULL || plain == NULL)
 		goto done;
-	if (row->handler == NULL || h->exchange != row->exchange || enc != row->encrypted_in) {
+	if (row->handler == NULL || h->exchange != row->exchange ||
+	    (enc != row->encrypted_in && !row->either_in)) {
 		g->dropped_unexpected++;
 		engine_log(e, IKE_LOG_DEBUG, "conn-id %u: unexpected message in %s", sa->conn_id,
 		           row->name);
@@ -207,7 +209,7 @@ done:
 	free(m);
 }
 
-/* A first Main Mode message from a new peer: make a responder SA for it. */
+/* A first Main or Aggressive Mode message from a new peer: make a responder SA for it. */
 static void new_responder(struct ike_engine *e, const struct sockaddr *local,
                           const struct sockaddr *remote, const struct isakmp_hdr *h,
                           const uint8_t *buf, size_t len)
@@ -217,18 +219,22 @@ static void new_responder(struct ike_engine *e, const struct sockaddr *local,
 	struct isakmp_msg *m = malloc(sizeof(*m));
 	struct ike_sa *sa;
 	char addr[INET6_ADDRSTRLEN] = "?";
+	bool aggr = h->exchange == ISAKMP_XCHG_AGGR;
+	const char *mode = aggr ? "Aggressive" : "Main";
 	int r;
 
 	/* the whole message must parse before it may cost us an SA */
 	if (m == NULL)
 		return;
 	r = isakmp_msg_parse(buf, len, m);
-	free(m);
 	if (r != CODEC_OK) {
+		free(m);
 		count_codec_error(g, r);
 		return;
 	}
-	p = engine_match_peer(e, local, remote);
+	/* Aggressive Mode names the initiator in AM1: its identity picks the peer (and key) */
+	p = aggr ? aggr_match_peer(e, local, remote, m) : engine_match_peer(e, local, remote);
+	free(m);
 	if (p == NULL) {
 		g->dropped_no_config++;
 		if (remote->sa_family == AF_INET)
@@ -237,10 +243,11 @@ static void new_responder(struct ike_engine *e, const struct sockaddr *local,
 		else if (remote->sa_family == AF_INET6)
 			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)remote)->sin6_addr, addr,
 			          sizeof(addr));
-		engine_log(e, IKE_LOG_INFO, "Main Mode from %s: no [peer] matches; dropped", addr);
+		engine_log(e, IKE_LOG_INFO, "%s Mode from %s: no [peer] matches; dropped", mode,
+		           addr);
 		return;
 	}
-	sa = ike_sa_create(e->sas, IKE_ROLE_RESPONDER, ISAKMP_XCHG_IDPROT);
+	sa = ike_sa_create(e->sas, IKE_ROLE_RESPONDER, h->exchange);
 	if (sa == NULL)
 		return;
 	snprintf(sa->peer, sizeof(sa->peer), "%s", p->cfg.name);
@@ -250,7 +257,8 @@ static void new_responder(struct ike_engine *e, const struct sockaddr *local,
 	sa->ctr.msgs_in++;
 	sa->ctr.bytes_in += len;
 	ike_sa_announce(e->sas, sa);
-	engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: Main Mode request", sa->conn_id, sa->peer);
+	engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: %s Mode request", sa->conn_id, sa->peer,
+	           mode);
 	dispatch(e, sa, h, buf, len);
 }
 
@@ -300,8 +308,9 @@ void ike_engine_input(struct ike_engine *e, const struct sockaddr *local,
 	}
 	sa = lookup(e, &h, remote);
 	if (sa == NULL) {
-		if (h.exchange == ISAKMP_XCHG_IDPROT && h.np == ISAKMP_NP_SA &&
-		    memcmp(h.rcookie, zero_cookie, 8) == 0 && !(h.flags & ISAKMP_FLAG_ENC)) {
+		if ((h.exchange == ISAKMP_XCHG_IDPROT || h.exchange == ISAKMP_XCHG_AGGR) &&
+		    h.np == ISAKMP_NP_SA && memcmp(h.rcookie, zero_cookie, 8) == 0 &&
+		    !(h.flags & ISAKMP_FLAG_ENC)) {
 			new_responder(e, local, remote, &h, buf, len);
 			return;
 		}
@@ -324,7 +333,7 @@ void ike_engine_input(struct ike_engine *e, const struct sockaddr *local,
 		return;
 	}
 	/* the reply to MM1 tells which local address the peer uses */
-	if (sa->local.ss_family == 0 || sa->state == IKE_ST_MAIN_I1)
+	if (sa->local.ss_family == 0 || sa->state == IKE_ST_MAIN_I1 || sa->state == IKE_ST_AGGR_I1)
 		engine_copy_addr(&sa->local, local);
 	follow_float(e, sa, local, remote);
 	if (h.exchange == ISAKMP_XCHG_INFO) {

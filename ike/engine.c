@@ -67,6 +67,7 @@ void engine_free_exchange(struct ike_exchange *x)
 	OPENSSL_cleanse(x->ni, sizeof(x->ni));
 	OPENSSL_cleanse(x->nr, sizeof(x->nr));
 	free(x->sai_b);
+	free(x->idi_b);
 	retx_free(&x->rt);
 	OPENSSL_cleanse(x, sizeof(*x));
 	free(x);
@@ -228,11 +229,14 @@ void engine_copy_addr(struct sockaddr_storage *dst, const struct sockaddr *src)
 long engine_initiate_peer(struct ike_engine *e, struct engine_peer *p)
 {
 	struct ike_sa *sa;
+	bool aggr;
 
 	p->restart_pending = false;
 	if (p->cfg.remote_any || p->cfg.remote.ss_family == 0)
 		return -1;
-	sa = ike_sa_create(e->sas, IKE_ROLE_INITIATOR, ISAKMP_XCHG_IDPROT);
+	aggr = p->cfg.exchange == ISAKMP_XCHG_AGGR;
+	sa =
+	    ike_sa_create(e->sas, IKE_ROLE_INITIATOR, aggr ? ISAKMP_XCHG_AGGR : ISAKMP_XCHG_IDPROT);
 	if (sa == NULL)
 		return -1;
 	snprintf(sa->peer, sizeof(sa->peer), "%s", p->cfg.name);
@@ -243,10 +247,10 @@ long engine_initiate_peer(struct ike_engine *e, struct engine_peer *p)
 	         e->ops.source_for(e->ctx, (const struct sockaddr *)&sa->remote, &sa->local) != 0)
 		sa->local.ss_family = sa->remote.ss_family;
 	ike_sa_announce(e->sas, sa);
-	engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: initiating Main Mode", sa->conn_id,
-	           p->cfg.name);
-	if (main_outI1(e, sa, &p->cfg) != 0) {
-		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending MM1");
+	engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: initiating %s Mode", sa->conn_id,
+	           p->cfg.name, aggr ? "Aggressive" : "Main");
+	if ((aggr ? aggr_outI1(e, sa, &p->cfg) : main_outI1(e, sa, &p->cfg)) != 0) {
+		engine_fail(e, sa, IKE_CAUSE_INTERNAL, aggr ? "sending AM1" : "sending MM1");
 		return -1;
 	}
 	return sa->conn_id;
@@ -411,6 +415,13 @@ int ike_engine_set_peers(struct ike_engine *e, const struct ike_peer_cfg *peers,
 	}
 	if (engine_index_addrs(e) != 0)
 		engine_log(e, IKE_LOG_WARNING, "out of memory indexing the peers' addresses");
+	for (size_t i = 0; i < n; i++)
+		if (np[i].cfg.aggressive)
+			engine_log(
+			    e, IKE_LOG_WARNING,
+			    "peer %s: aggressive = yes: Aggressive Mode answers expose a hash "
+			    "of the pre-shared key to offline guessing",
+			    np[i].cfg.name);
 	for (size_t i = 0; i < n; i++)
 		if (np[i].cfg.autostart == IKE_AUTO_START && !peer_has_live_sa(e, np[i].cfg.name))
 			engine_initiate_peer(e, &np[i]);

@@ -71,6 +71,8 @@ struct ike_exchange {
 	size_t ni_len, nr_len;
 	uint8_t *sai_b; /* initiator's SA payload body, for HASH_I/HASH_R */
 	size_t sai_len;
+	uint8_t *idi_b; /* Aggressive Mode responder: AM1's IDii body, for HASH_I in AM3 */
+	size_t idi_len;
 	struct ike_p1_keys keys; /* secret; wiped on free */
 	bool have_keys;
 	bool saw_undecryptable;           /* evidence of a key mismatch */
@@ -212,6 +214,13 @@ void engine_free_addr_index(struct ike_engine *e);
  * NULL when none.  O(1) plus the peers with a subnet or %any. */
 struct engine_peer *engine_match_peer(struct ike_engine *e, const struct sockaddr *local,
                                       const struct sockaddr *remote);
+/* The peer an AM1 comes from: of the peers whose remote covers the address (and local,
+ * when set, the datagram's), the one whose remote_id names AM1's IDii, else one that
+ * expects the peer's address as its identity, else one with remote_id = %any; the most
+ * specific remote first, then configuration order; when no identity fits, the peer
+ * engine_match_peer finds (which then refuses the IDii).  NULL when none.  O(peers). */
+struct engine_peer *aggr_match_peer(struct ike_engine *e, const struct sockaddr *local,
+                                    const struct sockaddr *remote, const struct isakmp_msg *m);
 
 /* ---- timers.c: the deadline queue ---- */
 /* sa's deadlines (its own, its children's, its peer's) may have changed: they are read
@@ -270,6 +279,10 @@ const char *phase1_auth_name(uint16_t auth);
 void phase1_put_certreq(struct msg_builder *b, const struct ike_peer_cfg *p);
 /* Our ID and HASH, or ID, [CERT ...] and SIG (sets sa->local_id).  0 or -1. */
 int phase1_put_auth(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b);
+/* Only our HASH (AM3's HASH_I), over the ID payload phase1_put_auth sends. 0 or -1. */
+int phase1_put_hash(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b);
+/* Our ID payload alone (AM1's IDii; sets sa->local_id).  0 or -1. */
+int phase1_put_id(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b);
 struct phase1_auth_result {
 	enum ike_cause cause; /* NONE when the peer is authenticated */
 	uint16_t notify;      /* what to tell the peer (0: nothing) */
@@ -330,6 +343,44 @@ enum ike_handler_result main_inR3(struct ike_engine *e, struct ike_sa *sa,
                                   const struct isakmp_msg *m);
 /* What a timeout in the SA's state means (peer silent after MMn, key mismatch ...). */
 enum ike_cause main_timeout_cause(const struct ike_sa *sa, char *detail, size_t len);
+
+/* main_mode.c: the steps Main and Aggressive Mode share */
+/* Send a phase-1 message: initiators retransmit on a timer, responders wait. */
+int phase1_send(struct ike_engine *e, struct ike_sa *sa, uint8_t *buf, size_t len);
+/* Encrypt everything after the header with the phase-1 IV chain, then send. */
+int phase1_send_encrypted(struct ike_engine *e, struct ike_sa *sa, struct msg_builder *b);
+/* Keep the initiator's SA payload body (SAi_b) for the HASHes. */
+int phase1_keep_sai(struct ike_exchange *x, const uint8_t *body, size_t len);
+/* Our KE and nonce for sa->xf.group. */
+int phase1_make_ke_nonce(struct ike_sa *sa, uint8_t *mine, uint8_t *nonce, size_t *nonce_len);
+/* Take the peer's KE and nonce; IKE_CAUSE_NONE or why they are refused. */
+enum ike_cause phase1_take_ke_nonce(struct ike_sa *sa, const struct isakmp_msg *m, uint8_t *theirs,
+                                    uint8_t *nonce, size_t *nonce_len);
+/* g^xy, SKEYID and the rest; frees the DH key. 0 or -1. */
+int phase1_derive_keys(struct ike_engine *e, struct ike_sa *sa);
+/* Fail the SA for a KE / nonce problem (INVALID-KEY-INFORMATION where it applies). */
+enum ike_handler_result phase1_reject_ke(struct ike_engine *e, struct ike_sa *sa, enum ike_cause c,
+                                         const char *msg);
+/* The peer's NAT-D payloads: what a NAT did to the addresses. */
+void phase1_take_nat_d(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_msg *m);
+/* Verify the peer's ID and HASH (or SIG) in m (which: "MM5", "AM2" ...); IKE_R_OK and the
+ * IV chain moved on (when m was encrypted), or what the handler returns. */
+enum ike_handler_result phase1_take_peer_auth(struct ike_engine *e, struct ike_sa *sa,
+                                              const struct isakmp_msg *m, const char *which,
+                                              const struct ike_peer_cfg **pp);
+/* Authenticated: the Cisco *_AUTH state (auth), then QM_IDLE; the initiator starts phase 2. */
+void phase1_established(struct ike_engine *e, struct ike_sa *sa, enum ike_state auth);
+
+/* ---- aggressive.c ---- */
+/* Start Aggressive Mode as initiator on a new SA (AM1). */
+int aggr_outI1(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cfg *p);
+enum ike_handler_result aggr_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
+                                        const struct isakmp_msg *m);
+enum ike_handler_result aggr_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
+                                        const struct isakmp_msg *m);
+enum ike_handler_result aggr_inI2(struct ike_engine *e, struct ike_sa *sa,
+                                  const struct isakmp_msg *m);
+enum ike_cause aggr_timeout_cause(const struct ike_sa *sa, char *detail, size_t len);
 
 /* ---- quick_mode.c ---- */
 /* Children a peer wants: one per (local_ts, remote_ts) pair; 0 without phase 2. */

@@ -326,6 +326,14 @@ static void take_notify(struct ike_engine *e, struct ike_sa *sa, const struct is
 	detail[0] = '\0';
 	if (sa->xf.auth != IKE_AUTH_PSK && sa->x != NULL && sa->x->have_keys)
 		c = phase1_cert_refused(e, sa, n->type, c, detail, sizeof(detail));
+	/* an error notify to our AM1: a responder that refuses Aggressive Mode (or our
+	 * proposals) says so here -- Libreswan and strongSwan answer this way */
+	if (sa->state == IKE_ST_AGGR_I1 && !(sa->x != NULL && sa->x->have_keys)) {
+		snprintf(detail, sizeof(detail), "aggressive mode refused by the peer: %s",
+		         isakmp_notify_name(n->type));
+		engine_fail(e, sa, c, detail);
+		return;
+	}
 	if (detail[0] == '\0')
 		snprintf(detail, sizeof(detail), "refused by peer: %s",
 		         isakmp_notify_name(n->type));

@@ -42,7 +42,7 @@ static void main_hdr(const struct ike_sa *sa, struct isakmp_hdr *h, uint8_t flag
 }
 
 /* Initiators retransmit on a timer; responders answer retransmissions and wait. */
-static int send_msg(struct ike_engine *e, struct ike_sa *sa, uint8_t *buf, size_t len)
+int phase1_send(struct ike_engine *e, struct ike_sa *sa, uint8_t *buf, size_t len)
 {
 	if (len == 0)
 		return -1;
@@ -55,7 +55,7 @@ static int send_msg(struct ike_engine *e, struct ike_sa *sa, uint8_t *buf, size_
 }
 
 /* Encrypt everything after the header with the phase-1 IV chain, then send. */
-static int send_encrypted(struct ike_engine *e, struct ike_sa *sa, struct msg_builder *b)
+int phase1_send_encrypted(struct ike_engine *e, struct ike_sa *sa, struct msg_builder *b)
 {
 	struct ike_exchange *x = sa->x;
 	size_t len = msg_finish(b), enc_len;
@@ -67,10 +67,10 @@ static int send_encrypted(struct ike_engine *e, struct ike_sa *sa, struct msg_bu
 		return -1;
 	len = ISAKMP_HDR_LEN + enc_len;
 	isakmp_hdr_set_length(b->buf, len);
-	return send_msg(e, sa, b->buf, len);
+	return phase1_send(e, sa, b->buf, len);
 }
 
-static int keep_sai(struct ike_exchange *x, const uint8_t *body, size_t len)
+int phase1_keep_sai(struct ike_exchange *x, const uint8_t *body, size_t len)
 {
 	free(x->sai_b);
 	x->sai_b = malloc(len);
@@ -96,10 +96,10 @@ int main_outI1(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cf
 	msg_init(&b, buf, sizeof(buf), &h);
 	if (phase1_put_sa(&b, p, p->ike_lifetime, &off, &len) != 0)
 		return -1;
-	if (keep_sai(x, buf + off, len) != 0)
+	if (phase1_keep_sai(x, buf + off, len) != 0)
 		return -1;
 	phase1_put_natt_vids(&b, NATT_NONE);
-	return send_msg(e, sa, buf, msg_finish(&b));
+	return phase1_send(e, sa, buf, msg_finish(&b));
 }
 
 /* "refused by us: the peer offers rsig, we use psk" */
@@ -147,7 +147,7 @@ enum ike_handler_result main_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
 		                    : "refused by us: no proposal of the peer matches our ike =");
 		return IKE_R_FAIL;
 	}
-	if (keep_sai(x, sap->body, sap->len) != 0 || phase1_cookie(sa->rcookie) != 0) {
+	if (phase1_keep_sai(x, sap->body, sap->len) != 0 || phase1_cookie(sa->rcookie) != 0) {
 		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "answering MM1");
 		return IKE_R_FAIL;
 	}
@@ -157,7 +157,8 @@ enum ike_handler_result main_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
 	msg_init(&b, buf, sizeof(buf), &h);
 	if (sa->natt_version != NATT_NONE)
 		phase1_put_natt_vids(&b, sa->natt_version);
-	if (phase1_put_sa_reply(&b, &xf, num) != 0 || send_msg(e, sa, buf, msg_finish(&b)) != 0) {
+	if (phase1_put_sa_reply(&b, &xf, num) != 0 ||
+	    phase1_send(e, sa, buf, msg_finish(&b)) != 0) {
 		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending MM2");
 		return IKE_R_FAIL;
 	}
@@ -166,7 +167,7 @@ enum ike_handler_result main_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
 }
 
 /* Our KE and nonce for the SA's group: g^x into mine, a fresh nonce into nonce. */
-static int make_ke_nonce(struct ike_sa *sa, uint8_t *mine, uint8_t *nonce, size_t *nonce_len)
+int phase1_make_ke_nonce(struct ike_sa *sa, uint8_t *mine, uint8_t *nonce, size_t *nonce_len)
 {
 	struct ike_exchange *x = sa->x;
 
@@ -181,7 +182,7 @@ static int make_ke_nonce(struct ike_sa *sa, uint8_t *mine, uint8_t *nonce, size_
 }
 
 /* Take the peer's KE and nonce; 0, or the cause that rejects them. */
-static enum ike_cause take_ke_nonce(struct ike_sa *sa, const struct isakmp_msg *m, uint8_t *theirs,
+enum ike_cause phase1_take_ke_nonce(struct ike_sa *sa, const struct isakmp_msg *m, uint8_t *theirs,
                                     uint8_t *nonce, size_t *nonce_len)
 {
 	const struct isakmp_payload *ke = isakmp_msg_find(m, ISAKMP_NP_KE, NULL);
@@ -205,7 +206,7 @@ static enum ike_cause take_ke_nonce(struct ike_sa *sa, const struct isakmp_msg *
  *   signatures      SKEYID = prf(Ni_b | Nr_b, g^xy)
  * The shared secret is wiped here; the DH private key is freed.
  */
-static int derive_keys(struct ike_engine *e, struct ike_sa *sa)
+int phase1_derive_keys(struct ike_engine *e, struct ike_sa *sa)
 {
 	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	struct ike_exchange *x = sa->x;
@@ -234,13 +235,17 @@ static int derive_keys(struct ike_engine *e, struct ike_sa *sa)
 	ret = 0;
 done:
 	OPENSSL_cleanse(gxy, sizeof(gxy));
-	ike_dh_free(x->dh);
-	x->dh = NULL;
+	/* an Aggressive Mode initiator keeps its DH key until HASH_R verifies: an AM2
+	 * forged by someone who read AM1 must not spend it (aggressive.c frees it) */
+	if (ret != 0 || sa->exchange != ISAKMP_XCHG_AGGR || sa->role != IKE_ROLE_INITIATOR) {
+		ike_dh_free(x->dh);
+		x->dh = NULL;
+	}
 	return ret;
 }
 
 /* Fail the SA for a KE/nonce problem, telling the peer where the RFC has a notify. */
-static enum ike_handler_result reject_ke(struct ike_engine *e, struct ike_sa *sa, enum ike_cause c,
+enum ike_handler_result phase1_reject_ke(struct ike_engine *e, struct ike_sa *sa, enum ike_cause c,
                                          const char *msg)
 {
 	if (c == IKE_CAUSE_INVALID_KE)
@@ -282,7 +287,7 @@ enum ike_handler_result main_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
 	}
 	memcpy(sa->rcookie, m->hdr.rcookie, 8);
 	sa->natt_version = phase1_natt_version(m);
-	if (make_ke_nonce(sa, x->gxi, x->ni, &x->ni_len) != 0) {
+	if (phase1_make_ke_nonce(sa, x->gxi, x->ni, &x->ni_len) != 0) {
 		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "making our key exchange");
 		return IKE_R_FAIL;
 	}
@@ -294,7 +299,7 @@ enum ike_handler_result main_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
 		phase1_put_certreq(&b, p);
 	if (sa->natt_version != NATT_NONE)
 		phase1_put_nat_d(&b, sa);
-	if (send_msg(e, sa, buf, msg_finish(&b)) != 0) {
+	if (phase1_send(e, sa, buf, msg_finish(&b)) != 0) {
 		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending MM3");
 		return IKE_R_FAIL;
 	}
@@ -303,7 +308,7 @@ enum ike_handler_result main_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
 }
 
 /* NAT-D of MM3 or MM4: what a NAT did to the addresses (RFC 3947 3.2). */
-static void take_nat_d(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_msg *m)
+void phase1_take_nat_d(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_msg *m)
 {
 	if (sa->natt_version == NATT_NONE)
 		return;
@@ -331,16 +336,17 @@ enum ike_handler_result main_inI2_outR2(struct ike_engine *e, struct ike_sa *sa,
 	struct isakmp_hdr h;
 	enum ike_cause c;
 
-	c = take_ke_nonce(sa, m, x->gxi, x->ni, &x->ni_len);
+	c = phase1_take_ke_nonce(sa, m, x->gxi, x->ni, &x->ni_len);
 	if (c != IKE_CAUSE_NONE)
-		return reject_ke(e, sa, c, "in the peer's MM3");
-	if (make_ke_nonce(sa, x->gxr, x->nr, &x->nr_len) != 0) {
+		return phase1_reject_ke(e, sa, c, "in the peer's MM3");
+	if (phase1_make_ke_nonce(sa, x->gxr, x->nr, &x->nr_len) != 0) {
 		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "making our key exchange");
 		return IKE_R_FAIL;
 	}
-	if (derive_keys(e, sa) != 0)
-		return reject_ke(e, sa, IKE_CAUSE_INVALID_KE, "the peer's MM3 KE is not usable");
-	take_nat_d(e, sa, m);
+	if (phase1_derive_keys(e, sa) != 0)
+		return phase1_reject_ke(e, sa, IKE_CAUSE_INVALID_KE,
+		                        "the peer's MM3 KE is not usable");
+	phase1_take_nat_d(e, sa, m);
 	if (isakmp_msg_find(m, ISAKMP_NP_CR, NULL) != NULL)
 		x->certreq_seen = true;
 	main_hdr(sa, &h, 0);
@@ -351,7 +357,7 @@ enum ike_handler_result main_inI2_outR2(struct ike_engine *e, struct ike_sa *sa,
 		phase1_put_certreq(&b, p);
 	if (sa->natt_version != NATT_NONE)
 		phase1_put_nat_d(&b, sa);
-	if (send_msg(e, sa, buf, msg_finish(&b)) != 0) {
+	if (phase1_send(e, sa, buf, msg_finish(&b)) != 0) {
 		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending MM4");
 		return IKE_R_FAIL;
 	}
@@ -372,7 +378,7 @@ static int send_id_auth(struct ike_engine *e, struct ike_sa *sa, const struct ik
 	main_hdr(sa, &h, ISAKMP_FLAG_ENC);
 	msg_init(&b, buf, AUTH_BUF, &h);
 	if (phase1_put_auth(sa, p, &b) == 0)
-		ret = send_encrypted(e, sa, &b);
+		ret = phase1_send_encrypted(e, sa, &b);
 	free(buf);
 	return ret;
 }
@@ -385,12 +391,13 @@ enum ike_handler_result main_inR2_outI3(struct ike_engine *e, struct ike_sa *sa,
 	struct ike_exchange *x = sa->x;
 	enum ike_cause c;
 
-	c = take_ke_nonce(sa, m, x->gxr, x->nr, &x->nr_len);
+	c = phase1_take_ke_nonce(sa, m, x->gxr, x->nr, &x->nr_len);
 	if (c != IKE_CAUSE_NONE)
-		return reject_ke(e, sa, c, "in the peer's MM4");
-	if (p == NULL || derive_keys(e, sa) != 0)
-		return reject_ke(e, sa, IKE_CAUSE_INVALID_KE, "the peer's MM4 KE is not usable");
-	take_nat_d(e, sa, m);
+		return phase1_reject_ke(e, sa, c, "in the peer's MM4");
+	if (p == NULL || phase1_derive_keys(e, sa) != 0)
+		return phase1_reject_ke(e, sa, IKE_CAUSE_INVALID_KE,
+		                        "the peer's MM4 KE is not usable");
+	phase1_take_nat_d(e, sa, m);
 	if (isakmp_msg_find(m, ISAKMP_NP_CR, NULL) != NULL)
 		x->certreq_seen = true;
 	/* RFC 3947 4: behind a NAT the initiator moves to port 4500 for MM5 */
@@ -411,7 +418,8 @@ enum ike_handler_result main_inR2_outI3(struct ike_engine *e, struct ike_sa *sa,
  * INVALID-CERTIFICATE ...).
  */
 static enum ike_handler_result auth_failed(struct ike_engine *e, struct ike_sa *sa,
-                                           const struct phase1_auth_result *r, const char *which)
+                                           const struct phase1_auth_result *r, const char *which,
+                                           bool enc)
 {
 	char detail[sizeof(sa->cause_detail)];
 
@@ -428,7 +436,8 @@ static enum ike_handler_result auth_failed(struct ike_engine *e, struct ike_sa *
 		return IKE_R_IGNORE;
 	}
 	if (r->notify != 0) {
-		memcpy(sa->x->keys.iv, sa->x->rx_iv, sa->x->keys.block_len);
+		if (enc)
+			memcpy(sa->x->keys.iv, sa->x->rx_iv, sa->x->keys.block_len);
 		info_send_notify(e, sa, r->notify);
 	}
 	if (r->cause == IKE_CAUSE_ID_MISMATCH)
@@ -443,7 +452,7 @@ static enum ike_handler_result auth_failed(struct ike_engine *e, struct ike_sa *
 }
 
 /* Authenticated: MM_KEY_AUTH, then QM_IDLE. */
-static void established(struct ike_engine *e, struct ike_sa *sa, enum ike_state auth)
+void phase1_established(struct ike_engine *e, struct ike_sa *sa, enum ike_state auth)
 {
 	engine_disarm(sa);
 	ike_sa_set_state(e->sas, sa, auth);
@@ -467,7 +476,7 @@ static void established(struct ike_engine *e, struct ike_sa *sa, enum ike_state 
  * identity.  IKE_R_OK when they hold (the identity is taken and the IV chain moves on);
  * otherwise what to return.
  */
-static enum ike_handler_result take_peer_auth(struct ike_engine *e, struct ike_sa *sa,
+enum ike_handler_result phase1_take_peer_auth(struct ike_engine *e, struct ike_sa *sa,
                                               const struct isakmp_msg *m, const char *which,
                                               const struct ike_peer_cfg **pp)
 {
@@ -487,12 +496,14 @@ static enum ike_handler_result take_peer_auth(struct ike_engine *e, struct ike_s
 	if (phase1_check_auth(sa, p, m, r) != IKE_CAUSE_NONE) {
 		if (r->subject[0] != '\0')
 			snprintf(sa->peer_cert, sizeof(sa->peer_cert), "%s", r->subject);
-		ret = auth_failed(e, sa, r, which);
+		ret = auth_failed(e, sa, r, which, (m->hdr.flags & ISAKMP_FLAG_ENC) != 0);
 		goto done;
 	}
 	sa->remote_id = r->got;
 	snprintf(sa->peer_cert, sizeof(sa->peer_cert), "%s", r->subject);
-	memcpy(sa->x->keys.iv, sa->x->rx_iv, sa->x->keys.block_len);
+	/* an unencrypted AM2 (or AM3) leaves the IV chain where it is */
+	if (m->hdr.flags & ISAKMP_FLAG_ENC)
+		memcpy(sa->x->keys.iv, sa->x->rx_iv, sa->x->keys.block_len);
 	*pp = p;
 done:
 	free(r);
@@ -504,7 +515,7 @@ enum ike_handler_result main_inI3_outR3(struct ike_engine *e, struct ike_sa *sa,
                                         const struct isakmp_msg *m)
 {
 	const struct ike_peer_cfg *p = NULL;
-	enum ike_handler_result r = take_peer_auth(e, sa, m, "MM5", &p);
+	enum ike_handler_result r = phase1_take_peer_auth(e, sa, m, "MM5", &p);
 
 	if (r != IKE_R_OK)
 		return r;
@@ -512,7 +523,7 @@ enum ike_handler_result main_inI3_outR3(struct ike_engine *e, struct ike_sa *sa,
 		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending MM6");
 		return IKE_R_FAIL;
 	}
-	established(e, sa, IKE_ST_MAIN_R3);
+	phase1_established(e, sa, IKE_ST_MAIN_R3);
 	return IKE_R_OK;
 }
 
@@ -521,11 +532,11 @@ enum ike_handler_result main_inR3(struct ike_engine *e, struct ike_sa *sa,
                                   const struct isakmp_msg *m)
 {
 	const struct ike_peer_cfg *p = NULL;
-	enum ike_handler_result r = take_peer_auth(e, sa, m, "MM6", &p);
+	enum ike_handler_result r = phase1_take_peer_auth(e, sa, m, "MM6", &p);
 
 	if (r != IKE_R_OK)
 		return r;
-	established(e, sa, IKE_ST_MAIN_I4);
+	phase1_established(e, sa, IKE_ST_MAIN_I4);
 	return IKE_R_OK;
 }
 

@@ -210,6 +210,8 @@ bool ike_peer_cfg_differs(const struct ike_peer_cfg *a, const struct ike_peer_cf
 		return true;
 	if (a->autostart != b->autostart || a->ike_lifetime != b->ike_lifetime)
 		return true;
+	if (a->exchange != b->exchange || a->aggressive != b->aggressive)
+		return true;
 	if (!children_equal(a, b))
 		return true;
 	/* new certificates or keys renegotiate; a new CRL applies to the next negotiation */

@@ -113,6 +113,15 @@ struct ike_peer_cfg {
 	 */
 	struct ike_creds *creds;
 	uint8_t send_cert; /* enum ike_send_cert */
+
+	/*
+	 * Aggressive Mode (RFC 2409 5.4).  exchange: what we initiate with,
+	 * ISAKMP_XCHG_IDPROT (Main, the default; 0 means the same) or ISAKMP_XCHG_AGGR.
+	 * aggressive: whether we answer an Aggressive Mode from this peer (off by
+	 * default: AM2 carries a hash of the key an eavesdropper can attack offline).
+	 */
+	uint8_t exchange;
+	bool aggressive;
 };
 
 /* When our certificate goes in MM5 / MM6. */

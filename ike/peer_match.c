@@ -11,6 +11,7 @@
  * first message costs O(1) plus the subnet peers.  Without the index (memory ran out at
  * the last reload) every peer is walked, as it used to be.
  */
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,4 +166,66 @@ struct engine_peer *engine_match_peer(struct ike_engine *e, const struct sockadd
 			if (local_ok(&e->peers[i - 1].cfg, local))
 				return &e->peers[i - 1];
 	return walk(e, x->wide, x->n_wide, local, remote);
+}
+
+/*
+ * How well a peer's remote_id names an AM1's IDii: 3 by its configured identity, 2 by
+ * the default (the peer's address, the IDii being that address), 1 for remote_id =
+ * %any, 0 not at all.
+ */
+static int id_rank(const struct ike_peer_cfg *p, const struct ike_id *got,
+                   const struct sockaddr *remote)
+{
+	char addr[INET6_ADDRSTRLEN];
+
+	if (p->remote_id.type == 0 && strcmp(p->remote_id.value, "%any") == 0)
+		return 1;
+	if (p->remote_id.type == IKE_ID_DER_ASN1_DN)
+		return got->type == IKE_ID_DER_ASN1_DN &&
+		               ike_dn_text_equal(got->value, p->remote_id.value)
+		           ? 3
+		           : 0;
+	if (p->remote_id.type != 0)
+		return got->type == p->remote_id.type && strcmp(got->value, p->remote_id.value) == 0
+		           ? 3
+		           : 0;
+	if (remote->sa_family == AF_INET && got->type == IKE_ID_IPV4_ADDR &&
+	    inet_ntop(AF_INET, &((const struct sockaddr_in *)remote)->sin_addr, addr,
+	              sizeof(addr)) != NULL)
+		return strcmp(got->value, addr) == 0 ? 2 : 0;
+	if (remote->sa_family == AF_INET6 && got->type == IKE_ID_IPV6_ADDR &&
+	    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)remote)->sin6_addr, addr,
+	              sizeof(addr)) != NULL)
+		return strcmp(got->value, addr) == 0 ? 2 : 0;
+	return 0;
+}
+
+struct engine_peer *aggr_match_peer(struct ike_engine *e, const struct sockaddr *local,
+                                    const struct sockaddr *remote, const struct isakmp_msg *m)
+{
+	const struct isakmp_payload *id = isakmp_msg_find(m, ISAKMP_NP_ID, NULL);
+	struct engine_peer *best = NULL;
+	int best_rank = 0, best_len = -2;
+	struct ike_id got;
+
+	if (id == NULL || phase1_id_decode(id->body, id->len, &got) != 0)
+		return NULL;
+	for (size_t i = 0; i < e->n_peers; i++) {
+		struct engine_peer *p = &e->peers[i];
+		int len = p->cfg.remote_any ? -1 : p->cfg.remote_prefix, rank;
+
+		if (!ike_peer_matches_addr(&p->cfg, remote) || !local_ok(&p->cfg, local))
+			continue;
+		rank = id_rank(&p->cfg, &got, remote);
+		if (rank == 0)
+			continue;
+		if (rank > best_rank || (rank == best_rank && len > best_len)) {
+			best = p;
+			best_rank = rank;
+			best_len = len;
+		}
+	}
+	/* no identity fits: the peer by address, whose answer (INVALID-ID-INFORMATION, or
+	 * NO-PROPOSAL-CHOSEN when it does not allow Aggressive Mode) the initiator sees */
+	return best != NULL ? best : engine_match_peer(e, local, remote);
 }

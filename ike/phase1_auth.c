@@ -139,6 +139,33 @@ done:
 	return ret;
 }
 
+int phase1_put_id(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b)
+{
+	uint8_t idb[4 + IKE_ID_WIRE_MAX];
+	size_t idb_len = phase1_id_body(sa, p, true, idb, sizeof(idb));
+
+	if (idb_len == 0 || phase1_id_decode(idb, idb_len, &sa->local_id) != 0)
+		return -1;
+	msg_payload(b, ISAKMP_NP_ID, idb, idb_len);
+	return b->overflow ? -1 : 0;
+}
+
+int phase1_put_hash(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b)
+{
+	uint8_t idb[4 + IKE_ID_WIRE_MAX], hash[IKE_MAX_HASH_LEN];
+	size_t idb_len = phase1_id_body(sa, p, true, idb, sizeof(idb));
+	size_t hash_len = ike_p1_hash_len(&sa->x->keys);
+	int ret = -1;
+
+	if (idb_len == 0 || hash_len == 0 || auth_hash(sa, true, idb, idb_len, hash) != 0)
+		goto done;
+	msg_payload(b, ISAKMP_NP_HASH, hash, hash_len);
+	ret = b->overflow ? -1 : 0;
+done:
+	OPENSSL_cleanse(hash, sizeof(hash));
+	return ret;
+}
+
 /* ---- the peer's payloads ---- */
 
 static enum ike_cause refuse(struct phase1_auth_result *r, enum ike_cause c, uint16_t notify,

@@ -428,7 +428,10 @@ struct ike_sa *ike_sa_create(struct ike_sa_table *t, enum ike_role role, uint8_t
 	sa->ike_version = 1;
 	sa->exchange = exchange;
 	sa->role = role;
-	sa->state = role == IKE_ROLE_INITIATOR ? IKE_ST_MAIN_I1 : IKE_ST_MAIN_R0;
+	if (exchange == ISAKMP_XCHG_AGGR)
+		sa->state = role == IKE_ROLE_INITIATOR ? IKE_ST_AGGR_I1 : IKE_ST_AGGR_R0;
+	else
+		sa->state = role == IKE_ROLE_INITIATOR ? IKE_ST_MAIN_I1 : IKE_ST_MAIN_R0;
 	clock_gettime(CLOCK_MONOTONIC, &sa->created_mono);
 	sa->state_entered = sa->created_mono;
 	sa->created_wall = time(NULL);

@@ -41,6 +41,11 @@ enum ike_state {
 	IKE_ST_MAIN_I3,     /* sent MM5 (HDR*, IDii, HASH_I), waits MM6 */
 	IKE_ST_MAIN_R3,     /* MM5 verified, sent MM6: authenticated */
 	IKE_ST_MAIN_I4,     /* MM6 verified: authenticated */
+	IKE_ST_AGGR_R0,     /* responder, AM1 not yet answered */
+	IKE_ST_AGGR_I1,     /* sent AM1 (HDR, SA, KE, Ni, IDii), waits AM2 */
+	IKE_ST_AGGR_R1,     /* sent AM2 (HDR, SA, KE, Nr, IDir, HASH_R), waits AM3 */
+	IKE_ST_AGGR_I2,     /* AM2 verified, sent AM3 (HDR*, HASH_I): authenticated */
+	IKE_ST_AGGR_R2,     /* AM3 verified: authenticated */
 	IKE_ST_ESTABLISHED, /* phase 1 up, idle for Quick Mode */
 	IKE_ST_DELETED,     /* gone; shown as deleted until it lingers out */
 	IKE_ST_COUNT
@@ -78,6 +83,8 @@ struct ike_state_row {
 	/* the next message must also carry the negotiated method's authentication payload:
 	 * HASH with a pre-shared key, SIG with signatures (MM5, MM6) */
 	bool auth_in;
+	/* the next message may come encrypted or not (AM3: RFC 2409 leaves it open) */
+	bool either_in;
 };
 
 /* Row for a state; NULL for an out-of-range value. */

@@ -231,7 +231,8 @@ static void sa_timeout(struct ike_engine *e, struct ike_sa *sa, const struct tim
 	char detail[64];
 	enum ike_cause c;
 
-	c = main_timeout_cause(sa, detail, sizeof(detail));
+	c = sa->exchange == ISAKMP_XCHG_AGGR ? aggr_timeout_cause(sa, detail, sizeof(detail))
+	                                     : main_timeout_cause(sa, detail, sizeof(detail));
 	if (retx_next(&x->rt, e->settings.retransmit_tries, now)) {
 		sa->ctr.retransmits++;
 		engine_suspect(e, sa, c, detail);

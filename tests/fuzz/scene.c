@@ -4,9 +4,10 @@
  *
  * T (side 0, 127.0.0.1) and P (side 1, 127.0.0.2) are configured for each other: Main
  * Mode with a pre-shared key, ECP-256 first among three proposals, one phase-2 SA with
- * PFS.  One of them initiates; the queue delivers datagrams in order until the nth
- * message for T (the scenario's) comes up, which is kept instead.  For the informational
- * scenario P deletes its SA once the queue runs dry, and T's sixth message is P's DELETE.
+ * PFS (Aggressive Mode in the am-* scenarios).  One of them initiates; the queue delivers datagrams
+ * in order until the nth message for T (the scenario's) comes up, which is kept instead.  For the
+ * informational scenario P deletes its SA once the queue runs dry, and T's sixth message is P's
+ * DELETE.
  *
  * To reach the handlers behind the encryption and the HASH checks, the harness reads
  * T's keys, IVs, nonces and cookies from the engine's private state (ike/exchange.h):
@@ -49,15 +50,18 @@ struct scene {
 struct scenario {
 	const char *name;
 	bool t_initiates;
-	unsigned nth; /* which message for T is the one kept */
+	unsigned nth;    /* which message for T is the one kept */
+	bool aggressive; /* Aggressive Mode: the initiator's exchange, the responder allows it */
 };
 
 static const struct scenario scenarios[SCENE_COUNT] = {
-    [SCENE_MM_R0] = {"mm-r0", false, 1}, [SCENE_MM_I1] = {"mm-i1", true, 1},
-    [SCENE_MM_R1] = {"mm-r1", false, 2}, [SCENE_MM_I2] = {"mm-i2", true, 2},
-    [SCENE_MM_R2] = {"mm-r2", false, 3}, [SCENE_MM_I3] = {"mm-i3", true, 3},
-    [SCENE_QM_R0] = {"qm-r0", false, 4}, [SCENE_QM_I1] = {"qm-i1", true, 4},
-    [SCENE_QM_R1] = {"qm-r1", false, 5}, [SCENE_INFO] = {"info", false, 6},
+    [SCENE_MM_R0] = {"mm-r0", false, 1, false}, [SCENE_MM_I1] = {"mm-i1", true, 1, false},
+    [SCENE_MM_R1] = {"mm-r1", false, 2, false}, [SCENE_MM_I2] = {"mm-i2", true, 2, false},
+    [SCENE_MM_R2] = {"mm-r2", false, 3, false}, [SCENE_MM_I3] = {"mm-i3", true, 3, false},
+    [SCENE_QM_R0] = {"qm-r0", false, 4, false}, [SCENE_QM_I1] = {"qm-i1", true, 4, false},
+    [SCENE_QM_R1] = {"qm-r1", false, 5, false}, [SCENE_INFO] = {"info", false, 6, false},
+    [SCENE_AM_R0] = {"am-r0", false, 1, true},  [SCENE_AM_I1] = {"am-i1", true, 1, true},
+    [SCENE_AM_R1] = {"am-r1", false, 2, true},
 };
 
 const char *scene_name(unsigned id)
@@ -226,6 +230,16 @@ int scene_run(struct scene *s, unsigned id)
 	sc = &scenarios[s->id];
 	if (pair_init(s) != 0)
 		return -1;
+	if (sc->aggressive) {
+		struct ep_side *ini = &s->pair.side[sc->t_initiates ? T : P];
+		struct ep_side *resp = &s->pair.side[sc->t_initiates ? P : T];
+
+		ini->cfg.exchange = ISAKMP_XCHG_AGGR;
+		resp->cfg.aggressive = true;
+		if (ike_engine_set_peers(ini->e, &ini->cfg, 1) != 0 ||
+		    ike_engine_set_peers(resp->e, &resp->cfg, 1) != 0)
+			return -1;
+	}
 	if (ike_engine_initiate(engine(s, sc->t_initiates ? T : P), sc->t_initiates ? "p" : "t") <
 	    0)
 		return -1;
@@ -252,7 +266,7 @@ static int pick_iv(struct ike_sa *sa, const struct isakmp_hdr *h, uint8_t *iv)
 	const struct ike_p1_keys *k = &sa->x->keys;
 	struct ike_child *c;
 
-	if (h->exchange == ISAKMP_XCHG_IDPROT) {
+	if (h->exchange == ISAKMP_XCHG_IDPROT || h->exchange == ISAKMP_XCHG_AGGR) {
 		memcpy(iv, k->iv, k->block_len);
 		return 0;
 	}
@@ -287,6 +301,19 @@ static void fix_hash_main(struct ike_sa *sa, const struct isakmp_msg *m)
 	ike_p1_hash(&x->keys, init ? x->gxr : x->gxi, x->g_len, init ? x->gxi : x->gxr, x->g_len,
 	            init ? sa->rcookie : sa->icookie, init ? sa->icookie : sa->rcookie, x->sai_b,
 	            x->sai_len, id->body, id->len, (uint8_t *)hp->body);
+}
+
+/* AM3: HASH_I over the IDii T kept from AM1 (T is the responder). */
+static void fix_hash_aggr(struct ike_sa *sa, const struct isakmp_msg *m)
+{
+	const struct isakmp_payload *hp = isakmp_msg_find(m, ISAKMP_NP_HASH, NULL);
+	struct ike_exchange *x = sa->x;
+
+	if (sa->role != IKE_ROLE_RESPONDER || x->idi_b == NULL || hp == NULL ||
+	    hp->len != x->keys.prf_len)
+		return;
+	ike_p1_hash(&x->keys, x->gxi, x->g_len, x->gxr, x->g_len, sa->icookie, sa->rcookie,
+	            x->sai_b, x->sai_len, x->idi_b, x->idi_len, (uint8_t *)hp->body);
 }
 
 /*
@@ -335,6 +362,8 @@ static void fix_hash(struct ike_sa *sa, const struct isakmp_hdr *h, uint8_t *pla
 	if (isakmp_payloads_parse(h->np, plain, len, true, m) == CODEC_OK) {
 		if (h->exchange == ISAKMP_XCHG_IDPROT)
 			fix_hash_main(sa, m);
+		else if (h->exchange == ISAKMP_XCHG_AGGR)
+			fix_hash_aggr(sa, m);
 		else
 			fix_hash_msgid(sa, h, m);
 	}
@@ -496,6 +525,12 @@ bool scene_progressed(struct scene *s)
 		return has_child(sa, IKE_CHILD_INSTALLED);
 	case SCENE_INFO:
 		return has_child(sa, IKE_CHILD_DELETED);
+	case SCENE_AM_R0:
+		return sa->state == IKE_ST_AGGR_R1 && s->answers > 0;
+	case SCENE_AM_I1: /* AM3 answers AM2; the SA is established with it */
+		return sa->state == IKE_ST_ESTABLISHED && s->answers > 0;
+	case SCENE_AM_R1: /* nothing answers AM3 */
+		return sa->state == IKE_ST_ESTABLISHED;
 	default:
 		return s->id < SCENE_QM_R0 && sa->state == want[s->id] && s->answers > 0;
 	}

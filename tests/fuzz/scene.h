@@ -41,6 +41,9 @@ enum scene_id {
 	SCENE_QM_I1,     /* T sent QM1: QM2 */
 	SCENE_QM_R1,     /* T sent QM2: QM3 */
 	SCENE_INFO,      /* T at QM_IDLE with a phase-2 SA: an informational (DELETE) */
+	SCENE_AM_R0,     /* Aggressive Mode, T responder, no SA yet: AM1 (SA, KE, Ni, IDii) */
+	SCENE_AM_I1,     /* T sent AM1: AM2 (SA, KE, Nr, IDir, HASH_R) */
+	SCENE_AM_R1,     /* T sent AM2: AM3 (encrypted HASH_I) */
 	SCENE_COUNT
 };
 

@@ -93,6 +93,31 @@ START_TEST(all_keys)
 }
 END_TEST
 
+/* exchange = main | aggressive, aggressive = yes | no (Aggressive Mode needs a psk) */
+START_TEST(aggressive_keys)
+{
+	struct ikemond_config cfg;
+
+	tl_config_load_ok("[peer a]\nremote = 192.0.2.1\npsk = \"TopSecret\"\n"
+	                  "exchange = aggressive\naggressive = yes\n"
+	                  "[peer b]\nremote = 192.0.2.2\npsk = \"TopSecret\"\n",
+	                  &cfg);
+	ck_assert_uint_eq(cfg.n_peers, 2);
+	ck_assert_int_eq(cfg.peers[0].exchange, ISAKMP_XCHG_AGGR);
+	ck_assert(cfg.peers[0].aggressive);
+	/* the defaults: Main Mode, Aggressive Mode not answered */
+	ck_assert(cfg.peers[1].exchange == 0 || cfg.peers[1].exchange == ISAKMP_XCHG_IDPROT);
+	ck_assert(!cfg.peers[1].aggressive);
+	ikemond_config_free(&cfg);
+	tl_config_expect_error("[peer a]\nremote = 192.0.2.1\npsk = \"TopSecret\"\n"
+	                       "exchange = quick\n",
+	                       4, "bad exchange 'quick' (expected main or aggressive)");
+	tl_config_expect_error("[peer a]\nremote = 192.0.2.1\npsk = \"TopSecret\"\n"
+	                       "aggressive = on\n",
+	                       4, "bad aggressive 'on' (expected yes or no)");
+}
+END_TEST
+
 START_TEST(without_children)
 {
 	struct ikemond_config cfg;
@@ -274,7 +299,8 @@ START_TEST(errors)
 	tl_config_expect_error(
 	    PEER_A "child = x\n", 5,
 	    "unknown key 'child' in [peer a] (known there: remote, local, psk, ike, "
-	    "local_id, remote_id, auto, ike_lifetime, esp, local_ts, remote_ts, mode, "
+	    "local_id, remote_id, auto, exchange, aggressive, ike_lifetime, esp, local_ts, "
+	    "remote_ts, mode, "
 	    "ipsec_lifetime, ipsec_lifetime_kb, auth, cert, key, ca, crl, send_cert, "
 	    "stall_after, stall_after.STATE, qm_stall_after)");
 }
@@ -328,6 +354,7 @@ static Suite *config_p2_suite(void)
 
 	tcase_add_test(tc, all_keys);
 	tcase_add_test(tc, without_children);
+	tcase_add_test(tc, aggressive_keys);
 	tcase_add_test(tc, children_defaults);
 	tcase_add_test(tc, children_limit);
 	tcase_add_test(tc, errors);

@@ -14,11 +14,14 @@ static const struct {
 	enum ike_state s;
 	const char *cisco;
 } expected[] = {
-    {IKE_ST_MAIN_R0, "MM_NO_STATE"}, {IKE_ST_MAIN_I1, "MM_NO_STATE"},
-    {IKE_ST_MAIN_R1, "MM_SA_SETUP"}, {IKE_ST_MAIN_I2, "MM_SA_SETUP"},
-    {IKE_ST_MAIN_R2, "MM_KEY_EXCH"}, {IKE_ST_MAIN_I3, "MM_KEY_EXCH"},
-    {IKE_ST_MAIN_R3, "MM_KEY_AUTH"}, {IKE_ST_MAIN_I4, "MM_KEY_AUTH"},
-    {IKE_ST_ESTABLISHED, "QM_IDLE"}, {IKE_ST_DELETED, "MM_NO_STATE"},
+    {IKE_ST_MAIN_R0, "MM_NO_STATE"},  {IKE_ST_MAIN_I1, "MM_NO_STATE"},
+    {IKE_ST_MAIN_R1, "MM_SA_SETUP"},  {IKE_ST_MAIN_I2, "MM_SA_SETUP"},
+    {IKE_ST_MAIN_R2, "MM_KEY_EXCH"},  {IKE_ST_MAIN_I3, "MM_KEY_EXCH"},
+    {IKE_ST_MAIN_R3, "MM_KEY_AUTH"},  {IKE_ST_MAIN_I4, "MM_KEY_AUTH"},
+    {IKE_ST_AGGR_R0, "AG_NO_STATE"},  {IKE_ST_AGGR_I1, "AG_INIT_EXCH"},
+    {IKE_ST_AGGR_R1, "AG_INIT_EXCH"}, {IKE_ST_AGGR_I2, "AG_AUTH"},
+    {IKE_ST_AGGR_R2, "AG_AUTH"},      {IKE_ST_ESTABLISHED, "QM_IDLE"},
+    {IKE_ST_DELETED, "MM_NO_STATE"},
 };
 
 START_TEST(test_every_state_has_its_row)
@@ -109,8 +112,18 @@ START_TEST(test_rows_for_the_dispatcher)
 		ck_assert_ptr_nonnull(r->handler);
 		ck_assert(r->required_in != 0);
 		ck_assert(strlen(r->expects) > 0);
-		ck_assert_int_eq(r->exchange, ISAKMP_XCHG_IDPROT);
+		ck_assert(r->exchange == ISAKMP_XCHG_IDPROT || r->exchange == ISAKMP_XCHG_AGGR);
+		/* only AM3 may come either way (RFC 2409 5.4 leaves its encryption open) */
+		ck_assert(!r->either_in || s == IKE_ST_AGGR_R1);
 	}
+	/* what Aggressive Mode carries: AM1 and AM2 everything but HASH_I, AM3 HASH_I */
+	ck_assert_uint_eq(ike_state_row(IKE_ST_AGGR_R0)->required_in,
+	                  (1u << ISAKMP_NP_SA) | (1u << ISAKMP_NP_KE) | (1u << ISAKMP_NP_NONCE) |
+	                      (1u << ISAKMP_NP_ID));
+	ck_assert(ike_state_row(IKE_ST_AGGR_I1)->auth_in);
+	ck_assert(!ike_state_row(IKE_ST_AGGR_R0)->auth_in);
+	ck_assert(ike_state_row(IKE_ST_AGGR_R1)->either_in);
+	ck_assert_str_eq(ike_state_row(IKE_ST_AGGR_I1)->expects, "AM2");
 	/* what Main Mode carries, message by message (RFC 2409 5.4) */
 	ck_assert_uint_eq(ike_state_row(IKE_ST_MAIN_R0)->required_in, 1u << ISAKMP_NP_SA);
 	ck_assert_uint_eq(ike_state_row(IKE_ST_MAIN_R1)->required_in,

@@ -1,0 +1,389 @@
+/*
+ * aggressive.c - IKEv1 Aggressive Mode with a pre-shared key (RFC 2409 5.4).
+ *
+ *   Initiator                            Responder
+ *   HDR, SA, KE, Ni, IDii        -->                                     AM1
+ *                                <--     HDR, SA, KE, Nr, IDir, HASH_R   AM2
+ *   HDR*, HASH_I                 -->                                     AM3
+ *
+ * Three messages instead of six: the identities travel in the clear and the responder
+ * sends HASH_R -- a keyed hash of the pre-shared key -- to anyone who asks with a
+ * plausible IDii.  That hash can be attacked offline, so a responder answers only peers
+ * configured with `aggressive = yes`; the others get NO-PROPOSAL-CHOSEN.  Because AM1
+ * already carries the KE, the initiator offers only the proposals of one DH group (its
+ * first proposal's).  AM3 goes encrypted, as strongSwan and Libreswan send it; either
+ * form is accepted (RFC 2409 leaves it open).  NAT-D goes in AM2 and AM3 (RFC 3947 3.2).
+ * Payload building, keys and the HASH checks are the ones Main Mode uses (main_mode.c,
+ * phase1.c, phase1_auth.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "exchange.h"
+#include "ike.h"
+
+#define MSG_BUF 4096 /* SA with 16 transforms, KE 512, ID, HASH, VIDs, NAT-D */
+
+static void aggr_hdr(const struct ike_sa *sa, struct isakmp_hdr *h, uint8_t flags)
+{
+	memset(h, 0, sizeof(*h));
+	memcpy(h->icookie, sa->icookie, 8);
+	memcpy(h->rcookie, sa->rcookie, 8);
+	h->version = ISAKMP_VERSION;
+	h->exchange = ISAKMP_XCHG_AGGR;
+	h->flags = flags;
+}
+
+/* p with only the proposals of its first proposal's DH group: what AM1 can offer. NULL
+ * on out of memory; the caller wipes and frees it (it holds the key). */
+static struct ike_peer_cfg *one_group(const struct ike_peer_cfg *p)
+{
+	struct ike_peer_cfg *c = malloc(sizeof(*c));
+	size_t n = 0;
+
+	if (c == NULL || p->n_ike == 0) {
+		free(c);
+		return NULL;
+	}
+	*c = *p;
+	for (size_t i = 0; i < p->n_ike; i++)
+		if (p->ike[i].group == p->ike[0].group)
+			c->ike[n++] = p->ike[i];
+	c->n_ike = n;
+	return c;
+}
+
+static void drop_cfg(struct ike_peer_cfg *c)
+{
+	if (c == NULL)
+		return;
+	OPENSSL_cleanse(c, sizeof(*c));
+	free(c);
+}
+
+/* HDR, SA, KE, Ni, IDii --> */
+int aggr_outI1(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cfg *p)
+{
+	struct ike_exchange *x = engine_exchange(sa);
+	struct ike_peer_cfg *offer = one_group(p);
+	uint8_t buf[MSG_BUF], icookie[8];
+	struct msg_builder b;
+	struct isakmp_hdr h;
+	size_t off, len;
+	int ret = -1;
+
+	if (x == NULL || offer == NULL || phase1_cookie(icookie) != 0)
+		goto done;
+	ike_sa_set_icookie(e->sas, sa, icookie);
+	sa->xf.group = offer->ike[0].group;
+	sa->xf.auth = IKE_AUTH_PSK; /* AM2 must carry HASH_R (the row asks for the auth payload) */
+	aggr_hdr(sa, &h, 0);
+	msg_init(&b, buf, sizeof(buf), &h);
+	if (phase1_put_sa(&b, offer, p->ike_lifetime, &off, &len) != 0 ||
+	    phase1_keep_sai(x, buf + off, len) != 0)
+		goto done;
+	if (phase1_make_ke_nonce(sa, x->gxi, x->ni, &x->ni_len) != 0)
+		goto done;
+	msg_payload(&b, ISAKMP_NP_KE, x->gxi, x->g_len);
+	msg_payload(&b, ISAKMP_NP_NONCE, x->ni, x->ni_len);
+	if (phase1_put_id(sa, p, &b) != 0)
+		goto done;
+	phase1_put_natt_vids(&b, NATT_NONE);
+	ret = phase1_send(e, sa, buf, msg_finish(&b));
+done:
+	drop_cfg(offer);
+	return ret;
+}
+
+static enum ike_handler_result refuse_am1(struct ike_engine *e, struct ike_sa *sa, uint16_t notify,
+                                          enum ike_cause c, const char *detail)
+{
+	info_send_notify_plain(e, (const struct sockaddr *)&sa->local,
+	                       (const struct sockaddr *)&sa->remote, sa->icookie, sa->rcookie,
+	                       notify);
+	engine_fail(e, sa, c, detail);
+	return IKE_R_FAIL;
+}
+
+/* Take AM1's SA payload: the transform chosen, or the refusal. */
+static enum ike_handler_result choose_am1(struct ike_engine *e, struct ike_sa *sa,
+                                          const struct ike_peer_cfg *p, const struct isakmp_msg *m,
+                                          uint8_t *num)
+{
+	const struct isakmp_payload *sap = isakmp_msg_find(m, ISAKMP_NP_SA, NULL);
+	struct ike_sa_transform xf;
+	int r = phase1_choose(sap->body, sap->len, p, &xf, num);
+
+	if (r == -2) {
+		sa->ctr.malformed++;
+		return refuse_am1(e, sa, ISAKMP_N_PAYLOAD_MALFORMED, IKE_CAUSE_MALFORMED,
+		                  "in the peer's AM1 SA payload");
+	}
+	if (r != 0)
+		return refuse_am1(e, sa, ISAKMP_N_NO_PROPOSAL_CHOSEN, IKE_CAUSE_NO_PROPOSAL_CHOSEN,
+		                  r == -3 ? "refused by us: the peer's AM1 offers another auth"
+		                          : "refused by us: no proposal of the peer's AM1 matches "
+		                            "our ike =");
+	if (xf.auth != IKE_AUTH_PSK)
+		return refuse_am1(e, sa, ISAKMP_N_NO_PROPOSAL_CHOSEN, IKE_CAUSE_NO_PROPOSAL_CHOSEN,
+		                  "refused by us: Aggressive Mode only with a pre-shared key");
+	if (phase1_keep_sai(sa->x, sap->body, sap->len) != 0 || phase1_cookie(sa->rcookie) != 0) {
+		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "answering AM1");
+		return IKE_R_FAIL;
+	}
+	sa->xf = xf;
+	return IKE_R_OK;
+}
+
+/* Take AM1's IDii: it must be the peer's identity; kept for HASH_I in AM3. */
+static enum ike_handler_result take_idi(struct ike_engine *e, struct ike_sa *sa,
+                                        const struct ike_peer_cfg *p, const struct isakmp_msg *m)
+{
+	const struct isakmp_payload *id = isakmp_msg_find(m, ISAKMP_NP_ID, NULL);
+	struct ike_exchange *x = sa->x;
+	struct ike_id got;
+	char detail[sizeof(sa->cause_detail)];
+
+	if (phase1_id_decode(id->body, id->len, &got) != 0) {
+		sa->ctr.malformed++;
+		return refuse_am1(e, sa, ISAKMP_N_PAYLOAD_MALFORMED, IKE_CAUSE_MALFORMED,
+		                  "the peer's AM1 ID payload");
+	}
+	if (!phase1_id_acceptable(sa, p, &got)) {
+		snprintf(detail, sizeof(detail), "refused by us: peer sent %.36s", got.value);
+		return refuse_am1(e, sa, ISAKMP_N_INVALID_ID_INFORMATION, IKE_CAUSE_ID_MISMATCH,
+		                  detail);
+	}
+	x->idi_b = malloc(id->len);
+	if (x->idi_b == NULL) {
+		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "answering AM1");
+		return IKE_R_FAIL;
+	}
+	memcpy(x->idi_b, id->body, id->len);
+	x->idi_len = id->len;
+	sa->remote_id = got;
+	return IKE_R_OK;
+}
+
+/* HDR, SA, KE, Ni, IDii --> HDR, SA, KE, Nr, IDir, HASH_R */
+enum ike_handler_result aggr_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
+                                        const struct isakmp_msg *m)
+{
+	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
+	struct ike_exchange *x = engine_exchange(sa);
+	enum ike_handler_result r;
+	uint8_t buf[MSG_BUF], num = 0;
+	struct msg_builder b;
+	struct isakmp_hdr h;
+	enum ike_cause c;
+
+	if (p == NULL || x == NULL) {
+		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "no peer or memory for AM1");
+		return IKE_R_FAIL;
+	}
+	if (!p->aggressive) {
+		engine_log(e, IKE_LOG_NOTICE,
+		           "conn-id %u peer %s: Aggressive Mode refused (aggressive = no)",
+		           sa->conn_id, sa->peer);
+		return refuse_am1(e, sa, ISAKMP_N_NO_PROPOSAL_CHOSEN, IKE_CAUSE_NO_PROPOSAL_CHOSEN,
+		                  "refused by us: Aggressive Mode is off (aggressive = no)");
+	}
+	r = choose_am1(e, sa, p, m, &num);
+	if (r != IKE_R_OK)
+		return r;
+	r = take_idi(e, sa, p, m);
+	if (r != IKE_R_OK)
+		return r;
+	sa->natt_version = phase1_natt_version(m);
+	c = phase1_take_ke_nonce(sa, m, x->gxi, x->ni, &x->ni_len);
+	if (c != IKE_CAUSE_NONE)
+		return phase1_reject_ke(e, sa, c, "in the peer's AM1");
+	if (phase1_make_ke_nonce(sa, x->gxr, x->nr, &x->nr_len) != 0) {
+		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "making our key exchange");
+		return IKE_R_FAIL;
+	}
+	if (phase1_derive_keys(e, sa) != 0)
+		return phase1_reject_ke(e, sa, IKE_CAUSE_INVALID_KE,
+		                        "the peer's AM1 KE is not usable");
+	aggr_hdr(sa, &h, 0);
+	msg_init(&b, buf, sizeof(buf), &h);
+	if (phase1_put_sa_reply(&b, &sa->xf, num) != 0)
+		goto fail;
+	msg_payload(&b, ISAKMP_NP_KE, x->gxr, x->g_len);
+	msg_payload(&b, ISAKMP_NP_NONCE, x->nr, x->nr_len);
+	if (phase1_put_auth(sa, p, &b) != 0) /* IDir, HASH_R */
+		goto fail;
+	if (sa->natt_version != NATT_NONE) {
+		phase1_put_natt_vids(&b, sa->natt_version);
+		phase1_put_nat_d(&b, sa);
+	}
+	if (phase1_send(e, sa, buf, msg_finish(&b)) != 0)
+		goto fail;
+	ike_sa_set_state(e->sas, sa, IKE_ST_AGGR_R1);
+	/* the initiator has shown it is alive (AM1): if AM3 does not come, it could not
+	 * verify our HASH_R -- the cause a stall at AG_INIT_EXCH shows until then */
+	engine_suspect(e, sa, IKE_CAUSE_KEY_MISMATCH,
+	               "no AM3 after our AM2: probable key mismatch at peer");
+	return IKE_R_OK;
+fail:
+	engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending AM2");
+	return IKE_R_FAIL;
+}
+
+/* AM2's SA payload against what AM1 offered. IKE_R_OK, or what the handler returns. */
+static enum ike_handler_result check_am2_sa(struct ike_engine *e, struct ike_sa *sa,
+                                            const struct ike_peer_cfg *p,
+                                            const struct isakmp_msg *m)
+{
+	const struct isakmp_payload *sap = isakmp_msg_find(m, ISAKMP_NP_SA, NULL);
+	struct ike_peer_cfg *offer = one_group(p);
+	int r = offer != NULL ? phase1_check_reply(sap->body, sap->len, offer, &sa->xf) : -3;
+
+	drop_cfg(offer);
+	if (r == -2) {
+		sa->ctr.malformed++;
+		engine_suspect(e, sa, IKE_CAUSE_MALFORMED, "in the peer's AM2");
+		return IKE_R_IGNORE;
+	}
+	if (r == -1) {
+		engine_fail(e, sa, IKE_CAUSE_NO_PROPOSAL_CHOSEN,
+		            "the peer chose a transform we did not offer");
+		return IKE_R_FAIL;
+	}
+	if (r != 0) {
+		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "out of memory checking AM2");
+		return IKE_R_FAIL;
+	}
+	return IKE_R_OK;
+}
+
+/*
+ * An AM2 whose HASH_R did not verify is forgotten: its keys wiped, the responder's
+ * cookie cleared, our DH key kept, so that the real AM2 (a forged one may come first:
+ * AM1 went in the clear) still gets through.  The evidence stays (saw_undecryptable,
+ * the suspected key mismatch) for the timeout to report.
+ */
+static void forget_am2(struct ike_sa *sa)
+{
+	struct ike_exchange *x = sa->x;
+
+	ike_p1_keys_wipe(&x->keys);
+	x->have_keys = false;
+	memset(sa->rcookie, 0, sizeof(sa->rcookie));
+}
+
+/* HDR, SA, KE, Nr, IDir, HASH_R <-- ; then HDR*, HASH_I --> */
+enum ike_handler_result aggr_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
+                                        const struct isakmp_msg *m)
+{
+	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
+	struct ike_exchange *x = sa->x;
+	enum ike_handler_result r;
+	uint8_t buf[MSG_BUF];
+	struct msg_builder b;
+	struct isakmp_hdr h;
+	enum ike_cause c;
+
+	if (p == NULL) {
+		engine_fail(e, sa, IKE_CAUSE_CONFIG_REMOVED, "peer gone while negotiating");
+		return IKE_R_FAIL;
+	}
+	r = check_am2_sa(e, sa, p, m);
+	if (r != IKE_R_OK)
+		return r;
+	memcpy(sa->rcookie, m->hdr.rcookie, 8);
+	sa->natt_version = phase1_natt_version(m);
+	c = phase1_take_ke_nonce(sa, m, x->gxr, x->nr, &x->nr_len);
+	if (c != IKE_CAUSE_NONE)
+		return phase1_reject_ke(e, sa, c, "in the peer's AM2");
+	if (phase1_derive_keys(e, sa) != 0)
+		return phase1_reject_ke(e, sa, IKE_CAUSE_INVALID_KE,
+		                        "the peer's AM2 KE is not usable");
+	/* HASH_R: a wrong one leaves the SA waiting; its timeout says key-mismatch */
+	r = phase1_take_peer_auth(e, sa, m, "AM2 (HASH_R)", &p);
+	if (r != IKE_R_OK) {
+		if (r == IKE_R_IGNORE && engine_sa_alive(sa))
+			forget_am2(sa);
+		return r;
+	}
+	ike_dh_free(x->dh);
+	x->dh = NULL;
+	phase1_take_nat_d(e, sa, m);
+	if (sa->nat_local || sa->nat_remote)
+		engine_float(e, sa); /* RFC 3947 4: AM3 goes to port 4500 */
+	aggr_hdr(sa, &h, ISAKMP_FLAG_ENC);
+	msg_init(&b, buf, sizeof(buf), &h);
+	if (phase1_put_hash(sa, p, &b) != 0)
+		goto fail;
+	if (sa->natt_version != NATT_NONE)
+		phase1_put_nat_d(&b, sa);
+	if (phase1_send_encrypted(e, sa, &b) != 0)
+		goto fail;
+	phase1_established(e, sa, IKE_ST_AGGR_I2);
+	return IKE_R_OK;
+fail:
+	engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending AM3");
+	return IKE_R_FAIL;
+}
+
+/* HDR*, HASH_I --> (HASH_I covers AM1's IDii, kept since) */
+enum ike_handler_result aggr_inI2(struct ike_engine *e, struct ike_sa *sa,
+                                  const struct isakmp_msg *m)
+{
+	struct isakmp_msg *with_id = malloc(sizeof(*with_id));
+	const struct ike_peer_cfg *p = NULL;
+	enum ike_handler_result r = IKE_R_IGNORE;
+	size_t n = 0;
+
+	if (with_id == NULL)
+		return IKE_R_IGNORE;
+	/* the checks of phase1_auth.c read the peer's ID from the message: give it AM1's */
+	with_id->hdr = m->hdr;
+	for (size_t i = 0; i < m->n && n + 1 < ISAKMP_MAX_PAYLOADS; i++)
+		if (m->p[i].type != ISAKMP_NP_ID)
+			with_id->p[n++] = m->p[i];
+	with_id->p[n].type = ISAKMP_NP_ID;
+	with_id->p[n].body = sa->x->idi_b;
+	with_id->p[n].len = sa->x->idi_len;
+	with_id->n = n + 1;
+	if (sa->x->idi_b == NULL)
+		goto done;
+	r = phase1_take_peer_auth(e, sa, with_id, "AM3 (HASH_I)", &p);
+	if (r != IKE_R_OK)
+		goto done;
+	phase1_take_nat_d(e, sa, m);
+	phase1_established(e, sa, IKE_ST_AGGR_R2);
+done:
+	free(with_id);
+	return r;
+}
+
+enum ike_cause aggr_timeout_cause(const struct ike_sa *sa, char *detail, size_t len)
+{
+	bool undecryptable = sa->x != NULL && sa->x->saw_undecryptable;
+
+	switch (sa->state) {
+	case IKE_ST_AGGR_I1:
+		if (undecryptable) {
+			snprintf(detail, len,
+			         "cannot verify the peer's HASH_R: pre-shared key mismatch");
+			return IKE_CAUSE_KEY_MISMATCH;
+		}
+		snprintf(detail, len, "no reply to AM1");
+		return IKE_CAUSE_PEER_SILENT;
+	case IKE_ST_AGGR_R1:
+		if (undecryptable) {
+			snprintf(detail, len, "the peer's AM3 does not decrypt or authenticate");
+			return IKE_CAUSE_KEY_MISMATCH;
+		}
+		/* an initiator that cannot verify our HASH_R goes quiet */
+		snprintf(detail, len, "no AM3 after our AM2: probable key mismatch at peer");
+		return IKE_CAUSE_KEY_MISMATCH;
+	default:
+		snprintf(detail, len, "in %s", ike_state_row(sa->state)->name);
+		return IKE_CAUSE_RETRY_LIMIT;
+	}
+}
