@@ -18,9 +18,18 @@
 #include "exchange.h"
 #include "ike.h"
 
+static uint64_t clock_advance_ms; /* tests only: ike_engine_clock_advance_ms() */
+
 void engine_now(struct timespec *ts)
 {
 	clock_gettime(CLOCK_MONOTONIC, ts);
+	if (clock_advance_ms != 0)
+		ts_add_ms(ts, clock_advance_ms);
+}
+
+void ike_engine_clock_advance_ms(uint64_t ms)
+{
+	clock_advance_ms += ms;
 }
 
 void engine_log(struct ike_engine *e, enum ike_log_level lvl, const char *fmt, ...)
