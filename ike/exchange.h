@@ -371,7 +371,7 @@ bool ic_wanted(struct ike_engine *e, const struct ike_sa *sa);
 void ic_put(struct msg_builder *b, const struct ike_sa *sa);
 /* Whether an (authenticated) MM5/MM6 carries INITIAL-CONTACT. */
 bool ic_present(const struct isakmp_msg *m);
-/* Delete the peer's other established SAs with the same identity; how many. */
+/* Delete the other established SAs with the peer's address and identity; how many. */
 size_t ic_honour(struct ike_engine *e, struct ike_sa *sa);
 
 /* ---- informational.c ---- */
