@@ -16,6 +16,8 @@ C=127.10.75.3
 D=127.10.75.4
 write_conf a $A <<EOF2
 alarm_holddown = 0
+[http]
+listen = $A:9731
 [peer b]
 remote = $B
 psk = "dpd-secret"
@@ -53,6 +55,15 @@ check "declared dead between 2.5 and 6 s after the freeze ($dead s)" \
 	awk -v d="$dead" 'BEGIN { exit !(d >= 2.5 && d <= 6) }'
 check "counted: peers_dead 1, R-U-THEREs unanswered" sa_is a \
 	"g['dpd']['peers_dead']==1 and g['dpd']['r_u_there_out']>g['dpd']['ack_in']"
+if command -v curl >/dev/null; then
+	m=$(curl -sf --max-time 5 "http://$A:9731/metrics")
+	out=$(printf '%s\n' "$m" | sed -n 's/^ikemon_dpd_messages_total{peer="b",direction="out",type="r_u_there"} //p')
+	ack=$(printf '%s\n' "$m" | sed -n 's/^ikemon_dpd_messages_total{peer="b",direction="in",type="r_u_there_ack"} //p')
+	check "metric ikemon_dpd_messages_total: $out R-U-THEREs out, $ack ACKs in" \
+		awk -v o="${out:-0}" -v a="${ack:-0}" 'BEGIN { exit !(o > a && a >= 2) }'
+else
+	echo "# no curl: the metric check is left out"
+fi
 check "log: no answer to R-U-THERE, peer dead" grep -q "no answer to R-U-THERE for 3 s: peer dead" "$T/a.log"
 check "the peer's alarm says peer-dead while b stays frozen" wait_for 8 bash -c \
 	"$IKEMONCTL -s $T/a.sock show alarms --json | python3 -c \"import json,sys; d=json.load(sys.stdin); sys.exit(not any(x['peer']=='b' and x['cause']=='peer-dead' for x in d['alarms']))\""
