@@ -280,6 +280,32 @@ START_TEST(test_initial_contact)
 }
 END_TEST
 
+START_TEST(test_reload_turns_dpd_on)
+{
+	struct engine_pair pr;
+	struct tap t;
+	uint32_t id;
+	const struct ike_sa *a;
+
+	pair_init(&pr, &t, 0, 3);
+	id = negotiate(&pr);
+	a = sa_of(pr.side[0].e, id);
+	tick(&pr, 5000);
+	ck_assert_uint_eq(pr.len, 0); /* off: nothing, however idle */
+	/* a reload that only changes dpd_delay keeps the SA and starts probing it */
+	pr.side[0].cfg.dpd_delay_s = 1;
+	ck_assert_int_eq(ike_engine_set_peers(pr.side[0].e, &pr.side[0].cfg, 1), 0);
+	ck_assert_ptr_eq(sa_of(pr.side[0].e, id), a);
+	ck_assert_int_eq(a->state, IKE_ST_ESTABLISHED);
+	tick(&pr, 10);
+	ck_assert_uint_eq(pr.len, 1); /* idle for long already: at once */
+	ck_assert_int_eq(pump(&pr), 2);
+	ck_assert_uint_eq(a->ctr.dpd_ack_in, 1);
+	printf("dpd: a reload turning dpd_delay on probes the established SA\n");
+	engine_pair_free(&pr);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("dpd");
@@ -289,6 +315,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_dead_peer);
 	tcase_add_test(tc, test_bad_sequence_ignored);
 	tcase_add_test(tc, test_initial_contact);
+	tcase_add_test(tc, test_reload_turns_dpd_on);
 	suite_add_tcase(s, tc);
 	return s;
 }
