@@ -29,6 +29,8 @@
 
 #define CONFIG_MAX_PEERS     20000 /* a hub's spokes; each costs about 2.3 KiB twice */
 #define DEFAULT_IKE_LIFETIME 28800
+#define DEFAULT_DPD_DELAY    0 /* DPD off unless asked for, as IOS and charon */
+#define DEFAULT_DPD_TIMEOUT  120
 #define CONFIG_MAX_CHILDREN  16 /* local_ts x remote_ts pairs of one peer */
 #define DEFAULT_ESP          "aes128-sha256"
 #define DEFAULT_IPSEC_LIFE   3600
@@ -313,6 +315,17 @@ static int set_aggressive(struct config_parser *ps, char *val)
 static int set_ike_lifetime(struct config_parser *ps, char *val)
 {
 	return config_set_u32(ps, val, 10, 86400, &peer_of(ps)->ike_lifetime);
+}
+
+/* Dead Peer Detection: seconds; small values allowed (tests use 1 s / 3 s). */
+static int set_dpd_delay(struct config_parser *ps, char *val)
+{
+	return config_set_u32(ps, val, 0, 86400, &peer_of(ps)->dpd_delay_s);
+}
+
+static int set_dpd_timeout(struct config_parser *ps, char *val)
+{
+	return config_set_u32(ps, val, 1, 86400, &peer_of(ps)->dpd_timeout_s);
 }
 
 static int set_esp(struct config_parser *ps, char *val)
@@ -643,6 +656,8 @@ static int begin_peer(struct config_parser *ps, const char *name)
 	strcpy(p->name, name);
 	p->autostart = IKE_AUTO_ADD;
 	p->ike_lifetime = DEFAULT_IKE_LIFETIME;
+	p->dpd_delay_s = DEFAULT_DPD_DELAY;
+	p->dpd_timeout_s = DEFAULT_DPD_TIMEOUT;
 	p->mode = IPSEC_MODE_TUNNEL;
 	p->ipsec_lifetime_s = DEFAULT_IPSEC_LIFE;
 	if (ike_proposals_parse(DEFAULT_IKE_PROPOSALS, p->ike, IKE_MAX_PROPOSALS, &p->n_ike, msg,
@@ -730,6 +745,8 @@ static const struct config_key_rule key_rules[] = {
     {"exchange", SEC_PEER, set_exchange, NULL},
     {"aggressive", SEC_PEER, set_aggressive, NULL},
     {"ike_lifetime", SEC_PEER, set_ike_lifetime, NULL},
+    {"dpd_delay", SEC_PEER, set_dpd_delay, NULL},
+    {"dpd_timeout", SEC_PEER, set_dpd_timeout, NULL},
     {"esp", SEC_PEER, set_esp, NULL},
     {"local_ts", SEC_PEER, set_local_ts, NULL},
     {"remote_ts", SEC_PEER, set_remote_ts, NULL},

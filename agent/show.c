@@ -432,7 +432,8 @@ static void detail_row(struct strbuf *out, const struct ike_sa *sa, time_t now_w
 	char eb[8], hb[8], ab[8], gb[8], life[32];
 	const struct ike_sa_transform *xf = &sa->xf;
 	bool v6 = sa_is_v6(sa);
-	const char *caps = ""; /* D (DPD) and N (NAT-T) once the engine negotiates them */
+	/* D: both ends announced Dead Peer Detection (N for NAT-T is not printed yet) */
+	const char *caps = sa->dpd_peer ? "D" : "";
 
 	snprintf(line, sizeof(line), "%-5lu %-15s %-15s %-6s %-6s %-4s %-6s %-4s %-2s %-8s %s",
 	         (unsigned long)sa->conn_id, show_addr(&sa->local, v6, local, sizeof(local)),
@@ -642,6 +643,25 @@ static void jw_natt(struct jw *w, const struct ike_sa *sa)
 	jw_close(w, '}');
 }
 
+/* Dead Peer Detection on this SA, and whether the peer's MM5/MM6 said INITIAL-CONTACT. */
+static void jw_dpd(struct jw *w, const struct ike_sa *sa)
+{
+	const struct ike_sa_counters *c = &sa->ctr;
+
+	jw_open(w, "dpd", '{');
+	jw_bool(w, "peer_supports", sa->dpd_peer);
+	jw_bool(w, "waiting", sa->dpd_waiting);
+	jw_u64(w, "seq_out", sa->dpd_seq_out);
+	jw_u64(w, "seq_in", sa->dpd_seq_in);
+	jw_u64(w, "r_u_there_out", c->dpd_r_u_there_out);
+	jw_u64(w, "r_u_there_in", c->dpd_r_u_there_in);
+	jw_u64(w, "ack_out", c->dpd_ack_out);
+	jw_u64(w, "ack_in", c->dpd_ack_in);
+	jw_u64(w, "ack_bad_seq", c->dpd_bad_seq);
+	jw_close(w, '}');
+	jw_bool(w, "initial_contact", sa->initial_contact);
+}
+
 /* Phase-2 SAs under this IKE SA: how many are installed of how many records (show
  * crypto ipsec sa --json has the records themselves). */
 static void jw_children_count(struct jw *w, const struct ike_sa *sa)
@@ -681,6 +701,7 @@ static void jw_sa(struct jw *w, const struct ike_sa *sa, const struct timespec *
 	jw_endpoint(w, "local", &sa->local);
 	jw_endpoint(w, "remote", &sa->remote);
 	jw_natt(w, sa);
+	jw_dpd(w, sa);
 	jw_id(w, "local_id", &sa->local_id);
 	jw_id(w, "remote_id", &sa->remote_id);
 	/* signature authentication: the subject of the peer's certificate ("" without) */
@@ -728,6 +749,15 @@ static void jw_global_counters(struct jw *w, const struct ike_global_counters *g
 	jw_u64(w, "children_failed", g->children_failed);
 	jw_u64(w, "children_deleted", g->children_deleted);
 	jw_u64(w, "natt_keepalives_out", g->natt_keepalives_out);
+	jw_open(w, "dpd", '{');
+	jw_u64(w, "r_u_there_out", g->dpd_r_u_there_out);
+	jw_u64(w, "r_u_there_in", g->dpd_r_u_there_in);
+	jw_u64(w, "ack_out", g->dpd_ack_out);
+	jw_u64(w, "ack_in", g->dpd_ack_in);
+	jw_u64(w, "ack_bad_seq", g->dpd_bad_seq);
+	jw_u64(w, "peers_dead", g->dpd_dead);
+	jw_close(w, '}');
+	jw_u64(w, "initial_contact_deleted", g->initial_contact);
 	jw_open(w, "causes", '{');
 	for (int c = IKE_CAUSE_NONE + 1; c < IKE_CAUSE_COUNT; c++)
 		jw_u64(w, ike_cause_id((enum ike_cause)c), g->causes[c]);

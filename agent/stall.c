@@ -45,6 +45,7 @@ struct track {
 	struct sockaddr_storage local, remote;
 	enum ike_cause cause;
 	char detail[64];
+	bool dead; /* down since DPD found the peer dead: retries' silence keeps peer-dead */
 	struct stall_alarm *alarm; /* active alarm, or NULL */
 
 	bool marked;            /* to be looked at by the next run (in the detector's list) */
@@ -444,6 +445,16 @@ static const struct ike_child *worst_child(const struct ike_sa *sa)
 	return best;
 }
 
+/*
+ * After a dead peer, the silence of the retries (no reply to MM1) is the same story:
+ * the alarm keeps saying peer-dead.  Any other cause (the peer answers, but differently)
+ * is news and replaces it.
+ */
+static bool keeps_dead(const struct track *t, enum ike_cause c)
+{
+	return t->dead && (c == IKE_CAUSE_PEER_SILENT || c == IKE_CAUSE_RETRY_LIMIT);
+}
+
 /* Where the peer's negotiation is now: rank, state, the SA and the cause it shows. */
 static void observe(struct track *t, const struct ike_sa *sa, size_t wanted,
                     const struct timespec *now)
@@ -473,10 +484,11 @@ static void observe(struct track *t, const struct ike_sa *sa, size_t wanted,
 	t->child_index = c != NULL ? c->index : 0;
 	t->local = sa->local;
 	t->remote = sa->remote;
-	if (c != NULL && c->last_cause != IKE_CAUSE_NONE) {
+	if (c != NULL && c->last_cause != IKE_CAUSE_NONE && !keeps_dead(t, c->last_cause)) {
 		t->cause = c->last_cause;
 		snprintf(t->detail, sizeof(t->detail), "%s", c->cause_detail);
-	} else if (sa->last_cause != IKE_CAUSE_NONE) {
+	} else if (sa->last_cause != IKE_CAUSE_NONE && !keeps_dead(t, sa->last_cause)) {
+		t->dead = t->dead && sa->last_cause == IKE_CAUSE_PEER_DEAD;
 		t->cause = sa->last_cause;
 		snprintf(t->detail, sizeof(t->detail), "%s", sa->cause_detail);
 	}
@@ -501,6 +513,7 @@ static void run_track(struct stall_detector *d, size_t i, const struct timespec 
 			t->up_since = *now;
 		t->up = t->seen_up = true;
 		t->open = false;
+		t->dead = false;
 		t->cause = IKE_CAUSE_NONE;
 		t->detail[0] = '\0';
 		if (t->alarm != NULL && ts_ms(now, &t->up_since) >= d->s.holddown_ms)
@@ -614,6 +627,36 @@ int64_t stall_next_timeout_ms(struct stall_detector *d)
  * Engine events: the SA's peer is looked at in the next run; a failure's cause is kept
  * at once (the SA may be gone by then).
  */
+/*
+ * DPD declared the peer dead and deleted its SA.  The peer's alarm says peer-dead:
+ * an auto=start peer opens an episode at the moment of death (at MM_NO_STATE), so it is
+ * raised when the peer is not back (up again) within its threshold (stall_after, or
+ * stall_after.MM_NO_STATE), whatever its retries show meanwhile unless it is news
+ * (keeps_dead); back in time, nothing is raised.  An auto=add peer nobody renegotiates
+ * raises nothing (it is idle, as after any deletion), but its health shows the cause.
+ */
+static void peer_dead(struct stall_detector *d, struct track *t, const struct ike_sa *sa)
+{
+	const struct ike_peer_cfg *p = ike_engine_peer(d->e, (size_t)(t - d->tracks));
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	t->dead = true;
+	t->cause = IKE_CAUSE_PEER_DEAD;
+	snprintf(t->detail, sizeof(t->detail), "no answer to R-U-THERE (conn-id %u)", sa->conn_id);
+	if (p == NULL || p->autostart != IKE_AUTO_START || t->open)
+		return;
+	t->open = true;
+	t->rank = RANK_NO_STATE;
+	t->state = CISCO_MM_NO_STATE;
+	t->since = now;
+	t->since_wall = time(NULL);
+	t->conn_id = sa->conn_id;
+	t->child_index = 0;
+	t->local = sa->local;
+	t->remote = sa->remote;
+}
+
 static void on_engine_event(void *ctx, const struct ike_event *ev)
 {
 	struct stall_detector *d = ctx;
@@ -622,10 +665,15 @@ static void on_engine_event(void *ctx, const struct ike_event *ev)
 	if (t == NULL)
 		return;
 	mark(d, t);
+	if (ev->type == IKE_EV_SA_DELETED && ev->cause == IKE_CAUSE_PEER_DEAD) {
+		peer_dead(d, t, ev->sa);
+		return;
+	}
 	if (ev->type != IKE_EV_NEGOTIATION_FAILED && ev->type != IKE_EV_CHILD_FAILED)
 		return;
-	if (t->up)
+	if (t->up || keeps_dead(t, ev->cause))
 		return;
+	t->dead = false;
 	t->cause = ev->cause;
 	snprintf(t->detail, sizeof(t->detail), "%s",
 	         ev->child != NULL ? ev->child->cause_detail : ev->sa->cause_detail);
@@ -748,6 +796,7 @@ int stall_clear(struct stall_detector *d, const char *peer)
 	clear_alarm(d, t, ALARM_CLEAR_OPERATOR, &now);
 	/* a still-stalled peer starts a new episode: it is raised again after a threshold */
 	t->open = false;
+	t->dead = false;
 	t->cause = IKE_CAUSE_NONE;
 	t->detail[0] = '\0';
 	mark(d, t);

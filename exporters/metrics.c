@@ -137,6 +137,10 @@ static int snap_counters(struct metrics_snapshot *s, struct snap_peer *p,
 	p->bytes_in = st->traffic.bytes_in;
 	p->bytes_out = st->traffic.bytes_out;
 	p->retransmits = st->traffic.retransmits;
+	p->dpd_r_u_there_out = st->traffic.dpd_r_u_there_out;
+	p->dpd_r_u_there_in = st->traffic.dpd_r_u_there_in;
+	p->dpd_ack_out = st->traffic.dpd_ack_out;
+	p->dpd_ack_in = st->traffic.dpd_ack_in;
 	p->fail_first = (uint32_t)s->n_fails;
 	for (uint32_t k = 0; k < IKE_CAUSE_COUNT; k++) {
 		uint64_t n = st->failures[k] - st->child_failures[k];

@@ -285,6 +285,26 @@ static void w_retransmissions(struct metrics_writer *w, const struct metric_fami
 	put_u64(w, f, "", v, NELEMS(v), p->retransmits);
 }
 
+static void w_dpd(struct metrics_writer *w, const struct metric_family *f, size_t i)
+{
+	const struct snap_peer *p = &w->snap->peers[i];
+	const struct {
+		const char *direction, *type;
+		uint64_t n;
+	} rows[] = {
+	    {"in", "r_u_there", p->dpd_r_u_there_in},
+	    {"out", "r_u_there", p->dpd_r_u_there_out},
+	    {"in", "r_u_there_ack", p->dpd_ack_in},
+	    {"out", "r_u_there_ack", p->dpd_ack_out},
+	};
+
+	for (size_t k = 0; k < NELEMS(rows); k++) {
+		const char *v[] = {str(w, p->name), rows[k].direction, rows[k].type};
+
+		put_u64(w, f, "", v, NELEMS(v), rows[k].n);
+	}
+}
+
 static void w_malformed(struct metrics_writer *w, const struct metric_family *f, size_t i)
 {
 	const struct ike_global_counters *g = &w->snap->g;
@@ -451,6 +471,10 @@ static const struct metric_family families[] = {
     {"ikemon_ike_retransmissions_total", FT_COUNTER,
      "IKE control messages this end retransmitted, by peer, SAs gone included.", NULL, "peer",
      false, ROWS_PEERS_ALL, w_retransmissions},
+    {"ikemon_dpd_messages_total", FT_COUNTER,
+     "Dead Peer Detection (RFC 3706) notifies by peer, direction and type (r_u_there, "
+     "r_u_there_ack), SAs gone included.",
+     NULL, "peer,direction,type", false, ROWS_PEERS_ALL, w_dpd},
     {"ikemon_ike_malformed_messages_total", FT_COUNTER,
      "IKE datagrams dropped before any exchange handled them, by reason.", NULL, "cause", false,
      ROWS_ONE, w_malformed},

@@ -79,6 +79,12 @@ static const struct ike_cause_info causes[IKE_CAUSE_COUNT] = {
     {IKE_CAUSE_NO_CERTIFICATE, "no-certificate", "no certificate received",
      "the peer authenticates with a signature but sent no certificate; make it send one "
      "(send_cert, or answer our certificate request)"},
+    {IKE_CAUSE_PEER_DEAD, "peer-dead", "dead peer (DPD)",
+     "the peer answered no R-U-THERE for dpd_timeout seconds: it is down, unreachable, or "
+     "lost the SA; check the peer and the path (UDP 500/4500)"},
+    {IKE_CAUSE_INITIAL_CONTACT, "initial-contact", "the peer restarted (INITIAL-CONTACT)",
+     "the peer negotiated a new SA with INITIAL-CONTACT: it restarted and lost its old SAs, "
+     "which were dropped here; check why it restarted"},
 };
 
 const struct ike_cause_info *ike_cause_info(enum ike_cause cause)

@@ -38,6 +38,8 @@ enum ike_cause {
 	IKE_CAUSE_CERT_ID_MISMATCH = 26,   /* the identity sent is not in the certificate */
 	IKE_CAUSE_BAD_SIGNATURE = 27,      /* SIG_I / SIG_R does not verify */
 	IKE_CAUSE_NO_CERTIFICATE = 28,     /* signature authentication without a certificate */
+	IKE_CAUSE_PEER_DEAD = 29,          /* DPD: no answer to R-U-THERE for dpd_timeout */
+	IKE_CAUSE_INITIAL_CONTACT = 30,    /* the peer restarted: INITIAL-CONTACT on a new SA */
 	IKE_CAUSE_COUNT
 };
 

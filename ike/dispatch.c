@@ -319,6 +319,8 @@ void ike_engine_input(struct ike_engine *e, const struct sockaddr *local,
 	}
 	sa->ctr.msgs_in++;
 	sa->ctr.bytes_in += len;
+	/* DPD: any datagram from the peer on the SA is a sign of life (no ESP here) */
+	engine_now(&sa->last_rx);
 	/* whatever the message does to the SA's deadlines, they are read again */
 	engine_timers_touch(e, sa);
 	if (!engine_sa_alive(sa)) {

@@ -18,9 +18,18 @@
 #include "exchange.h"
 #include "ike.h"
 
+static uint64_t clock_advance_ms; /* tests only: ike_engine_clock_advance_ms() */
+
 void engine_now(struct timespec *ts)
 {
 	clock_gettime(CLOCK_MONOTONIC, ts);
+	if (clock_advance_ms != 0)
+		ts_add_ms(ts, clock_advance_ms);
+}
+
+void ike_engine_clock_advance_ms(uint64_t ms)
+{
+	clock_advance_ms += ms;
 }
 
 void engine_log(struct ike_engine *e, enum ike_log_level lvl, const char *fmt, ...)
@@ -425,8 +434,18 @@ int ike_engine_set_peers(struct ike_engine *e, const struct ike_peer_cfg *peers,
 	for (size_t i = 0; i < n; i++)
 		if (np[i].cfg.autostart == IKE_AUTO_START && !peer_has_live_sa(e, np[i].cfg.name))
 			engine_initiate_peer(e, &np[i]);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		engine_timers_peer(e, &np[i]);
+		/* dpd_delay / dpd_timeout may have changed: an unanswered R-U-THERE is
+		 * forgotten (the wait starts again from the peer's last message) and the
+		 * established SAs' deadlines are read again */
+		if (np[i].track == NULL)
+			continue;
+		for (struct ike_sa *sa = np[i].track->est_head; sa != NULL; sa = sa->est_next) {
+			sa->dpd_waiting = false;
+			engine_timers_touch(e, sa);
+		}
+	}
 	return 0;
 }
 

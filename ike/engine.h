@@ -42,6 +42,9 @@ struct ike_engine *ike_engine_new(const struct ike_engine_ops *ops, void *ctx,
                                   const struct ike_settings *settings);
 void ike_engine_free(struct ike_engine *e);
 
+/* Tests only: every engine's monotonic clock runs ms ahead from now on (cumulative). */
+void ike_engine_clock_advance_ms(uint64_t ms);
+
 /* The SA table, for views (read through the const API in sa.h) and event subscription. */
 struct ike_sa_table *ike_engine_sas(struct ike_engine *e);
 

@@ -405,7 +405,29 @@ void quick_free_exchange(struct ike_child_exchange *x);
 /* The child's next deadline, if it has one. */
 bool quick_deadline(struct ike_engine *e, const struct ike_child *c, struct timespec *at);
 
+/* ---- dpd.c: Dead Peer Detection and INITIAL-CONTACT ---- */
+/* Our DPD vendor ID (MM1, MM2); whether the peer's message carries one. */
+void dpd_put_vid(struct msg_builder *b);
+bool dpd_peer_announces(const struct isakmp_msg *m);
+/* An SA just established: a random starting sequence number, idle from now. */
+void dpd_established(struct ike_sa *sa);
+/* The SA's next DPD deadline (an R-U-THERE due, or the peer dead), if DPD runs on it. */
+bool dpd_deadline(struct ike_engine *e, const struct ike_sa *sa, struct timespec *at);
+/* The SA's DPD deadline may have come: send R-U-THERE, or declare the peer dead. */
+void dpd_timeout(struct ike_engine *e, struct ike_sa *sa, const struct timespec *now);
+/* An authenticated R-U-THERE or R-U-THERE-ACK. */
+void dpd_input(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_notify *n);
+/* Whether our MM5 on sa carries INITIAL-CONTACT (no other established SA with the peer). */
+bool ic_wanted(struct ike_engine *e, const struct ike_sa *sa);
+void ic_put(struct msg_builder *b, const struct ike_sa *sa);
+/* Whether an (authenticated) MM5/MM6 carries INITIAL-CONTACT. */
+bool ic_present(const struct isakmp_msg *m);
+/* Delete the other established SAs with the peer's address and identity; how many. */
+size_t ic_honour(struct ike_engine *e, struct ike_sa *sa);
+
 /* ---- informational.c ---- */
+/* R-U-THERE or R-U-THERE-ACK with a sequence number, protected by HASH(1).  0 or -1. */
+int info_send_dpd(struct ike_engine *e, struct ike_sa *sa, uint16_t type, uint32_t seq);
 /* Handle an informational exchange for sa (decrypted when keys exist). */
 void info_input(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_msg *m,
                 bool authenticated);

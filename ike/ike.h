@@ -172,6 +172,8 @@ enum isakmp_notify_type {
 	IPSEC_N_RESPONDER_LIFETIME = 24576,
 	IPSEC_N_REPLAY_STATUS = 24577,
 	IPSEC_N_INITIAL_CONTACT = 24578,
+	DPD_N_R_U_THERE = 36136, /* RFC 3706 */
+	DPD_N_R_U_THERE_ACK = 36137,
 };
 
 /* RFC 2407 4.4.1: protocol identifiers (phase 2) */

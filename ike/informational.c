@@ -138,6 +138,31 @@ int info_send_notify(struct ike_engine *e, struct ike_sa *sa, uint16_t type)
 	return send_protected(e, sa, &b, hash_off, payload_off);
 }
 
+int info_send_dpd(struct ike_engine *e, struct ike_sa *sa, uint16_t type, uint32_t seq)
+{
+	uint8_t buf[INFO_BUF];
+	struct msg_builder b;
+	size_t hash_off, payload_off, off;
+
+	if (sa->x == NULL || !sa->x->have_keys ||
+	    begin_protected(sa, &b, buf, sizeof(buf), &hash_off) != 0)
+		return -1;
+	payload_off = b.len;
+	/* RFC 3706 7: protocol ISAKMP, the cookie pair as SPI, the sequence number as data */
+	off = msg_payload_begin(&b, ISAKMP_NP_N);
+	msg_put_u32(&b, ISAKMP_DOI_IPSEC);
+	msg_put_u8(&b, ISAKMP_PROTO_ISAKMP);
+	msg_put_u8(&b, 16);
+	msg_put_u16(&b, type);
+	msg_put(&b, sa->icookie, 8);
+	msg_put(&b, sa->rcookie, 8);
+	msg_put_u32(&b, seq);
+	msg_payload_end(&b, off);
+	engine_log(e, IKE_LOG_DEBUG, "conn-id %u: sending %s seq %u", sa->conn_id,
+	           isakmp_notify_name(type), seq);
+	return send_protected(e, sa, &b, hash_off, payload_off);
+}
+
 /* DELETE (RFC 2408 3.15) for n SPIs of spi_len bytes each, protected by HASH(1). */
 static int send_delete(struct ike_engine *e, struct ike_sa *sa, uint8_t protocol,
                        const uint8_t *spis, uint8_t spi_len)
@@ -304,6 +329,12 @@ static void take_notify(struct ike_engine *e, struct ike_sa *sa, const struct is
 	engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: received %s notify %s", sa->conn_id,
 	           sa->peer, authenticated ? "authenticated" : "unauthenticated",
 	           isakmp_notify_name(n->type));
+	if (n->type == DPD_N_R_U_THERE || n->type == DPD_N_R_U_THERE_ACK) {
+		/* only under HASH(1), and only on an established SA */
+		if (authenticated && sa->state == IKE_ST_ESTABLISHED)
+			dpd_input(e, sa, n);
+		return;
+	}
 	if (n->type > ISAKMP_N_ERROR_MAX)
 		return; /* status notifies */
 	if (sa->state == IKE_ST_ESTABLISHED && authenticated && refuses_our_mm6(sa, n)) {

@@ -99,6 +99,7 @@ int main_outI1(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cf
 	if (phase1_keep_sai(x, buf + off, len) != 0)
 		return -1;
 	phase1_put_natt_vids(&b, NATT_NONE);
+	dpd_put_vid(&b);
 	return phase1_send(e, sa, buf, msg_finish(&b));
 }
 
@@ -153,10 +154,12 @@ enum ike_handler_result main_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
 	}
 	sa->xf = xf;
 	sa->natt_version = phase1_natt_version(m);
+	sa->dpd_peer = dpd_peer_announces(m);
 	main_hdr(sa, &h, 0);
 	msg_init(&b, buf, sizeof(buf), &h);
 	if (sa->natt_version != NATT_NONE)
 		phase1_put_natt_vids(&b, sa->natt_version);
+	dpd_put_vid(&b);
 	if (phase1_put_sa_reply(&b, &xf, num) != 0 ||
 	    phase1_send(e, sa, buf, msg_finish(&b)) != 0) {
 		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending MM2");
@@ -287,6 +290,7 @@ enum ike_handler_result main_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
 	}
 	memcpy(sa->rcookie, m->hdr.rcookie, 8);
 	sa->natt_version = phase1_natt_version(m);
+	sa->dpd_peer = dpd_peer_announces(m);
 	if (phase1_make_ke_nonce(sa, x->gxi, x->ni, &x->ni_len) != 0) {
 		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "making our key exchange");
 		return IKE_R_FAIL;
@@ -377,8 +381,15 @@ static int send_id_auth(struct ike_engine *e, struct ike_sa *sa, const struct ik
 		return -1;
 	main_hdr(sa, &h, ISAKMP_FLAG_ENC);
 	msg_init(&b, buf, AUTH_BUF, &h);
-	if (phase1_put_auth(sa, p, &b) == 0)
+	if (phase1_put_auth(sa, p, &b) == 0) {
+		/* MM5: INITIAL-CONTACT when we hold no other SA with the peer (RFC 2407 4.6.3.3) */
+		if (sa->role == IKE_ROLE_INITIATOR && ic_wanted(e, sa)) {
+			ic_put(&b, sa);
+			engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: MM5 with INITIAL-CONTACT",
+			           sa->conn_id, sa->peer);
+		}
 		ret = phase1_send_encrypted(e, sa, &b);
+	}
 	free(buf);
 	return ret;
 }
@@ -457,6 +468,7 @@ void phase1_established(struct ike_engine *e, struct ike_sa *sa, enum ike_state 
 	engine_disarm(sa);
 	ike_sa_set_state(e->sas, sa, auth);
 	ike_sa_set_state(e->sas, sa, IKE_ST_ESTABLISHED);
+	dpd_established(sa);
 	sa->last_cause = IKE_CAUSE_NONE;
 	sa->cause_detail[0] = '\0';
 	engine_log(e, IKE_LOG_NOTICE, "conn-id %u peer %s: ISAKMP SA established (%s)", sa->conn_id,
@@ -466,6 +478,9 @@ void phase1_established(struct ike_engine *e, struct ike_sa *sa, enum ike_state 
 		ts_add_ms(&sa->x->keepalive_at, (uint64_t)e->settings.natt_keepalive_s * 1000);
 		sa->x->keepalive_armed = true;
 	}
+	/* the peer restarted: its old SAs are gone at its end, so here too */
+	if (sa->initial_contact)
+		ic_honour(e, sa);
 	/* the phase-1 initiator starts phase 2 (both ends starting would make pairs) */
 	if (sa->role == IKE_ROLE_INITIATOR)
 		quick_start_missing(e, sa);
@@ -500,6 +515,7 @@ enum ike_handler_result phase1_take_peer_auth(struct ike_engine *e, struct ike_s
 		goto done;
 	}
 	sa->remote_id = r->got;
+	sa->initial_contact = ic_present(m);
 	snprintf(sa->peer_cert, sizeof(sa->peer_cert), "%s", r->subject);
 	/* an unencrypted AM2 (or AM3) leaves the IV chain where it is */
 	if (m->hdr.flags & ISAKMP_FLAG_ENC)

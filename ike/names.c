@@ -7,10 +7,6 @@
 
 #include "ike/ike.h"
 
-/* RFC 3706: Dead Peer Detection status notifies (no constant in ike.h; names only). */
-#define DPD_R_U_THERE     36136
-#define DPD_R_U_THERE_ACK 36137
-
 struct notify_name {
 	uint16_t type;
 	const char *name;
@@ -52,8 +48,8 @@ static const struct notify_name notify_names[] = {
     {IPSEC_N_RESPONDER_LIFETIME, "RESPONDER-LIFETIME"},
     {IPSEC_N_REPLAY_STATUS, "REPLAY-STATUS"},
     {IPSEC_N_INITIAL_CONTACT, "INITIAL-CONTACT"},
-    {DPD_R_U_THERE, "R-U-THERE"},
-    {DPD_R_U_THERE_ACK, "R-U-THERE-ACK"},
+    {DPD_N_R_U_THERE, "R-U-THERE"},
+    {DPD_N_R_U_THERE_ACK, "R-U-THERE-ACK"},
 };
 
 const char *isakmp_notify_name(uint16_t type)

@@ -107,6 +107,14 @@ struct ike_peer_cfg {
 	struct ike_stall_override stall;
 
 	/*
+	 * Dead Peer Detection (RFC 3706), used when the peer announces it too: after
+	 * dpd_delay_s without a message from the peer on an established ISAKMP SA, an
+	 * R-U-THERE; without an answer for dpd_timeout_s the peer is dead.  0 = off.
+	 */
+	uint32_t dpd_delay_s;
+	uint32_t dpd_timeout_s;
+
+	/*
 	 * Signature authentication: the peer's certificate, key, CAs and CRLs (ike/cert.h),
 	 * shared by reference: whoever copies a configuration holding them takes a
 	 * reference (ike_creds_ref) and drops it when done.  NULL: pre-shared key.

@@ -255,6 +255,11 @@ static void ctr_add(struct ike_sa_counters *to, const struct ike_sa_counters *fr
 	to->dup_in += from->dup_in;
 	to->malformed += from->malformed;
 	to->undecryptable += from->undecryptable;
+	to->dpd_r_u_there_out += from->dpd_r_u_there_out;
+	to->dpd_r_u_there_in += from->dpd_r_u_there_in;
+	to->dpd_ack_out += from->dpd_ack_out;
+	to->dpd_ack_in += from->dpd_ack_in;
+	to->dpd_bad_seq += from->dpd_bad_seq;
 }
 
 static void count_failure(struct ike_peer_stats *st, enum ike_cause cause, bool child)

@@ -28,6 +28,10 @@ struct ike_sa_counters {
 	uint64_t dup_in;        /* retransmissions from the peer answered from the stored reply */
 	uint64_t malformed;     /* messages we could not parse */
 	uint64_t undecryptable; /* messages that failed to decrypt or authenticate */
+	/* Dead Peer Detection (RFC 3706) */
+	uint64_t dpd_r_u_there_out, dpd_r_u_there_in;
+	uint64_t dpd_ack_out, dpd_ack_in;
+	uint64_t dpd_bad_seq; /* acks with a sequence number we did not send: ignored */
 };
 
 /* The negotiated phase-1 transform. */
@@ -71,6 +75,17 @@ struct ike_sa {
 	bool nat_local;       /* a NAT in front of us (our NAT-D did not match) */
 	bool nat_remote;      /* a NAT in front of the peer */
 	bool floated;         /* moved to port 4500 */
+
+	/* Dead Peer Detection (RFC 3706) */
+	bool dpd_peer;               /* the peer sent the DPD vendor ID */
+	bool dpd_waiting;            /* an R-U-THERE is unanswered */
+	uint32_t dpd_seq_out;        /* sequence number of our last R-U-THERE */
+	uint32_t dpd_seq_first;      /* of the first unanswered one */
+	uint32_t dpd_seq_in;         /* of the peer's last R-U-THERE (0: none yet) */
+	struct timespec last_rx;     /* CLOCK_MONOTONIC: last datagram from the peer on it */
+	struct timespec dpd_sent_at; /* first unanswered R-U-THERE */
+	struct timespec dpd_next_at; /* next R-U-THERE while waiting */
+	bool initial_contact;        /* the peer sent INITIAL-CONTACT on it */
 
 	struct ike_child *children; /* phase-2 SAs, in index order */
 	uint32_t next_child_index;
@@ -166,6 +181,10 @@ struct ike_global_counters {
 	uint64_t sas_created, sas_established, sas_failed, sas_deleted;
 	uint64_t children_created, children_installed, children_failed, children_deleted;
 	uint64_t natt_keepalives_out;
+	/* Dead Peer Detection */
+	uint64_t dpd_r_u_there_out, dpd_r_u_there_in, dpd_ack_out, dpd_ack_in, dpd_bad_seq;
+	uint64_t dpd_dead;                /* peers declared dead (one per ISAKMP SA) */
+	uint64_t initial_contact;         /* SAs deleted for a peer's INITIAL-CONTACT */
 	uint64_t causes[IKE_CAUSE_COUNT]; /* failures by cause */
 };
 const struct ike_global_counters *ike_sa_table_counters(const struct ike_sa_table *t);

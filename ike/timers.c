@@ -55,11 +55,15 @@ static bool sa_deadline(struct ike_engine *e, const struct ike_sa *sa, struct ti
 		return true;
 	}
 	if (sa->state == IKE_ST_ESTABLISHED) {
+		struct timespec dpd;
+
 		*at = sa->state_entered;
 		ts_add_ms(at, (uint64_t)sa->xf.lifetime_s * 1000);
 		if (sa->x != NULL && sa->x->keepalive_armed &&
 		    ts_diff_ms(&sa->x->keepalive_at, at) < 0)
 			*at = sa->x->keepalive_at;
+		if (dpd_deadline(e, sa, &dpd) && ts_diff_ms(&dpd, at) < 0)
+			*at = dpd;
 		return true;
 	}
 	if (sa->x != NULL && sa->x->rt.armed) {
@@ -260,6 +264,9 @@ static void established_timeout(struct ike_engine *e, struct ike_sa *sa, const s
 		engine_delete_sa(e, sa, IKE_CAUSE_EXPIRED);
 		return;
 	}
+	dpd_timeout(e, sa, now);
+	if (sa->state != IKE_ST_ESTABLISHED)
+		return;
 	if (x == NULL || !x->keepalive_armed || ts_diff_ms(&x->keepalive_at, now) > 0)
 		return;
 	if (e->ops.send(e->ctx, (const struct sockaddr *)&sa->local,

@@ -116,7 +116,8 @@ CAUSE_TC = ["none", "peerSilent", "noProposalChosen", "keyMismatch", "idMismatch
             "invalidKeyExchange", "noConfig", "cleared", "shutdown", "expired",
             "configRemoved", "internalError", "replaced", "p2NoProposalChosen",
             "pfsMismatch", "proxyIdMismatch", "qmPeerSilent", "certUntrusted", "certExpired",
-            "certNotYetValid", "certRevoked", "certIdMismatch", "badSignature", "noCertificate"]
+            "certNotYetValid", "certRevoked", "certIdMismatch", "badSignature", "noCertificate",
+            "peerDead", "initialContact"]
 CAUSE = {re.sub(r"([A-Z])", lambda m: "-" + m.group(1).lower(), n): i
          for i, n in enumerate(CAUSE_TC)}
 CHILD_STATE = {"QM_I1": 1, "QM_R1": 2, "INSTALLED": 3, "DELETED": 4}
@@ -474,8 +475,8 @@ check "GET of alarm 999999 and failure 999999: noSuchInstance" \
 	bash -c "snmpget ${SNMP[*]} -On $AGENT $ROOT.8.1.2.999999 $ROOT.7.1.3.999999 | grep -c 'No Such Instance' | grep -qx 2"
 check "GET of the idle peer's ikemonPeerSaState (sparse): noSuchInstance" \
 	nosuch $ROOT.4.1.10.4.105.100.108.101
-check "GET of state 9 and cause 29: noSuchInstance" \
-	bash -c "snmpget ${SNMP[*]} -On $AGENT $ROOT.2.1.2.9 $ROOT.3.1.2.29 | grep -c 'No Such Instance' | grep -qx 2"
+check "GET of state 9 and cause 31: noSuchInstance" \
+	bash -c "snmpget ${SNMP[*]} -On $AGENT $ROOT.2.1.2.9 $ROOT.3.1.2.31 | grep -c 'No Such Instance' | grep -qx 2"
 check "GET of the idle peer's status: idle(5)" bash -c "snmpget ${SNMP[*]} -On -OQ $AGENT $ROOT.4.1.8.4.105.100.108.101 | grep -q '= 5$'"
 
 first=$(sa_query a "sorted(s['conn_id'] for s in sas)[0]")

@@ -299,7 +299,9 @@ START_TEST(errors)
 	tl_config_expect_error(
 	    PEER_A "child = x\n", 5,
 	    "unknown key 'child' in [peer a] (known there: remote, local, psk, ike, "
-	    "local_id, remote_id, auto, exchange, aggressive, ike_lifetime, esp, local_ts, "
+	    "local_id, remote_id, auto, exchange, aggressive, ike_lifetime, dpd_delay, "
+	    "dpd_timeout, "
+	    "esp, local_ts, "
 	    "remote_ts, mode, "
 	    "ipsec_lifetime, ipsec_lifetime_kb, auth, cert, key, ca, crl, send_cert, "
 	    "stall_after, stall_after.STATE, qm_stall_after)");

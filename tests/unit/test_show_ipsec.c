@@ -388,7 +388,10 @@ START_TEST(test_isakmp_json_phase2)
 	TL_ASSERT_HAS(
 	    out,
 	    "\"sas_deleted\":0,\"children_created\":7,\"children_installed\":5,"
-	    "\"children_failed\":2,\"children_deleted\":4,\"natt_keepalives_out\":0,\"causes\":{");
+	    "\"children_failed\":2,\"children_deleted\":4,\"natt_keepalives_out\":0,\"dpd\":{"
+	    "\"r_u_there_out\":0,\"r_u_there_in\":0,\"ack_out\":0,\"ack_in\":0,\"ack_bad_seq\":0,"
+	    "\"peers_dead\":0},\"initial_contact_deleted\":0,\"causes\":{");
+	TL_ASSERT_HAS(out, "\"dpd\":{\"peer_supports\":false,\"waiting\":false,\"seq_out\":0,");
 	strbuf_free(&out);
 }
 END_TEST
