@@ -14,7 +14,8 @@
 # `openssl x509 -subject -startdate -enddate' print them, seconds left within a few
 # seconds of notAfter - now); no rows for d; ikemonSaPeerCertSubject and
 # ikemonSaAuthMethod of every SA equal the JSON's peer_cert_subject and transform.auth;
-# GET of a row that does not exist (noSuchInstance), GETNEXT from a partial index.
+# GET of a row that does not exist (noSuchInstance), GETNEXT from partial and
+# overlong indexes; snmptable and snmpget with IKEMON-MIB loaded (enumeration names).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pki.sh"
 
@@ -31,6 +32,9 @@ AGENT=$A:1161
 COMM=ikemon-test
 ROOT=.1.3.6.1.4.1.8072.9999.9999.500.2
 SNMP=(-v2c -c "$COMM" -t 5 -r 1)
+SRCDIR=${abs_top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+BASE_MIBS=${IKEMON_MIBDIRS:-/var/cache/ikemon/mibs}
+MIBS=(-M "$BASE_MIBS:/usr/share/snmp/mibs:$SRCDIR/mib" -m IKEMON-MIB)
 
 P=$T/pki
 mkdir -p "$P"
@@ -248,4 +252,25 @@ check "GETNEXT from ikemonCertRole.\"c\".9 is ikemonCertRole.\"old\".1" bash -c 
 	"snmpgetnext ${SNMP[*]} -On $AGENT $ROOT.10.1.2.1.99.9 | grep -q '^$ROOT.10.1.2.3.111.108.100.1 = '"
 check "GETNEXT from the last row's role is the first row's subject" bash -c \
 	"snmpgetnext ${SNMP[*]} -On $AGENT $ROOT.10.1.2.3.111.108.100.2 | grep -q '^$ROOT.10.1.3.1.98.1 = '"
+
+# snmptable with IKEMON-MIB loaded: the enumeration's names, the SA's subject column
+if [ -f "$BASE_MIBS/SNMPv2-SMI.mib" ] || [ -f "$BASE_MIBS/SNMPv2-SMI.txt" ]; then
+	snmptable "${SNMP[@]}" "${MIBS[@]}" -Cf '|' -Ci "$AGENT" IKEMON-MIB::ikemonCertTable \
+		>"$T/certs.txt" 2>"$T/certs.err"
+	sed 's/^/#   /' "$T/certs.txt"
+	check "snmptable IKEMON-MIB::ikemonCertTable: 6 rows, nothing on stderr" \
+		test "$(grep -c '|' "$T/certs.txt")" -eq 7 -a ! -s "$T/certs.err"
+	check "snmptable: old.1 is a local certificate of a-expired, seconds left negative" \
+		grep -Eq '^"old"\.1\|local\|C=CH, O=ikemon test, CN=a-expired\|.*\|-[0-9]+ seconds$' "$T/certs.txt"
+	check "snmptable: b.2 is the CA" grep -Eq '^"b"\.2\|ca\|C=CH, O=ikemon test, CN=Test CA\|' "$T/certs.txt"
+	CB=$(sa_query a "[s['conn_id'] for s in sas if s['peer'] == 'b'][-1]")
+	snmpget "${SNMP[@]}" "${MIBS[@]}" "$AGENT" IKEMON-MIB::ikemonSaPeerCertSubject.$CB \
+		IKEMON-MIB::ikemonSaAuthMethod.$CB >"$T/sa.txt" 2>&1
+	sed 's/^/#   /' "$T/sa.txt"
+	check "snmpget ikemonSaPeerCertSubject.$CB and ikemonSaAuthMethod.$CB (b's SA) by name" \
+		bash -c "grep -q 'ikemonSaPeerCertSubject.$CB = STRING: C=CH, O=ikemon test, CN=b-rsa' '$T/sa.txt' &&
+			grep -q 'ikemonSaAuthMethod.$CB = INTEGER: rsaSig(3)' '$T/sa.txt'"
+else
+	echo "##### SKIPPED the snmptable checks: no base MIBs in $BASE_MIBS (scripts/deps unpacks them) #####"
+fi
 finish
