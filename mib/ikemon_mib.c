@@ -294,7 +294,7 @@ static int subscribe(const struct ikemon_mib_sources *src, char *err, size_t err
 
 static const struct mib_table *const tables[] = {
     &mib_state_table, &mib_cause_table,    &mib_peer_table,  &mib_sa_table,
-    &mib_ipsec_table, &mib_failhist_table, &mib_alarm_table,
+    &mib_ipsec_table, &mib_failhist_table, &mib_alarm_table, &mib_cert_table,
 };
 
 static int register_scalars(char *err, size_t errlen)

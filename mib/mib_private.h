@@ -36,6 +36,8 @@ enum mib_objects {
 	MIB_IPSEC_TABLE = 6,
 	MIB_FAILHIST_TABLE = 7,
 	MIB_ALARM_TABLE = 8,
+	/* 9: ikemonNotifyObjects, not a table */
+	MIB_CERT_TABLE = 10,
 };
 
 /* ikemonScalars.N */
@@ -137,6 +139,7 @@ enum mib_sa_col {
 	SA_COL_LAST_CAUSE_DETAIL,
 	SA_COL_DELETE_REASON,
 	SA_COL_IPSEC_SA_COUNT,
+	SA_COL_PEER_CERT_SUBJECT,
 };
 
 enum mib_ipsec_col {
@@ -192,6 +195,21 @@ enum mib_alarm_col {
 	ALARM_COL_CAUSE_DETAIL,
 	ALARM_COL_RAISED_TIME,
 	ALARM_COL_STATE_SINCE,
+};
+
+enum mib_cert_col {
+	CERT_COL_ROLE = 2,
+	CERT_COL_SUBJECT,
+	CERT_COL_NOT_BEFORE,
+	CERT_COL_NOT_AFTER,
+	CERT_COL_SECONDS_LEFT,
+};
+
+/* ikemonCertRole */
+enum mib_cert_role {
+	MIB_CERT_LOCAL = 1,
+	MIB_CERT_INTERMEDIATE = 2,
+	MIB_CERT_CA = 3,
 };
 
 /* IkemonPeerStatus */
@@ -269,7 +287,7 @@ struct mib_ctx {
 	bool peers_valid;
 
 	unsigned int tick; /* Net-SNMP alarm re-reading peer statuses, 0: none */
-	netsnmp_handler_registration *regs[MIB_ALARM_TABLE + 1]; /* by enum mib_objects */
+	netsnmp_handler_registration *regs[MIB_CERT_TABLE + 1]; /* by enum mib_objects */
 };
 
 /* The module's context while IKEMON-MIB is registered, else NULL. */
@@ -277,7 +295,7 @@ struct mib_ctx *mib_context(void);
 
 /* ---- tables ---- */
 
-#define MIB_INDEX_MAX MIB_NAME_OID_MAX
+#define MIB_INDEX_MAX (MIB_NAME_OID_MAX + 1) /* a peer name, then a certificate's number */
 
 /* A row found by a table: what it stands for, and its index. */
 struct mib_row {
@@ -304,7 +322,7 @@ struct mib_table {
 };
 
 extern const struct mib_table mib_state_table, mib_cause_table, mib_peer_table, mib_sa_table,
-    mib_ipsec_table, mib_failhist_table, mib_alarm_table;
+    mib_ipsec_table, mib_failhist_table, mib_alarm_table, mib_cert_table;
 
 /* mib_scalars.c: ikemonScalars (scalar group handler) */
 int mib_scalars_handler(netsnmp_mib_handler *handler, netsnmp_handler_registration *reg,

@@ -175,6 +175,10 @@ static bool sa_column_setup(const struct ike_sa *sa, unsigned int col, struct mi
 	case SA_COL_LIFETIME:
 		mib_val_u32(v, sa->xf.lifetime_s);
 		return true;
+	case SA_COL_PEER_CERT_SUBJECT:
+		/* empty for pre-shared keys and until the peer's certificate is verified */
+		mib_val_str(v, sa->peer_cert, MIB_TEXT_SIZE);
+		return true;
 	}
 	return false;
 }
@@ -277,7 +281,7 @@ const struct mib_table mib_sa_table = {
     .name = "ikemonSaTable",
     .sub = MIB_SA_TABLE,
     .min_col = SA_COL_VERSION,
-    .max_col = SA_COL_IPSEC_SA_COUNT,
+    .max_col = SA_COL_PEER_CERT_SUBJECT,
     .index_types = {ASN_UNSIGNED},
     .n_index = 1,
     .get = sa_get,

@@ -117,6 +117,8 @@ sample=(
 	"ikemonPeerDiscontinuityTime .$ROOT.2.4.1.24"
 	"ikemonSaState .$ROOT.2.5.1.24"
 	"ikemonSaIpsecSaCount .$ROOT.2.5.1.45"
+	"ikemonSaPeerCertSubject .$ROOT.2.5.1.46"
+	"ikemonCertSecondsLeft .$ROOT.2.10.1.6"
 	"ikemonIpsecSaMsgId .$ROOT.2.6.1.23"
 	"ikemonFailHistCause .$ROOT.2.7.1.9"
 	"ikemonAlarmSequence .$ROOT.2.8.1.2"
@@ -126,6 +128,7 @@ sample=(
 	"ikemonNotificationsHeld .$ROOT.1.0.7"
 	"ikemonCompliance .$ROOT.3.1.1"
 	"ikemonNotificationGroup .$ROOT.3.2.10"
+	"ikemonCertGroup .$ROOT.3.2.11"
 )
 n=0
 for s in "${sample[@]}"; do
@@ -150,6 +153,7 @@ instances=(
 	".$ROOT.2.5.1.24.1001 IKEMON-MIB::ikemonSaState.1001"
 	".$ROOT.2.4.1.8.3.104.117.98 IKEMON-MIB::ikemonPeerStatus.\"hub\""
 	".$ROOT.2.6.1.2.1001.2 IKEMON-MIB::ikemonIpsecSaState.1001.2"
+	".$ROOT.2.10.1.5.3.104.117.98.2 IKEMON-MIB::ikemonCertNotAfter.\"hub\".2"
 	".$ROOT.2.1.9.0 IKEMON-MIB::ikemonAlarmLastSeq.0"
 )
 n=0
@@ -163,13 +167,14 @@ for s in "${instances[@]}"; do
 	fi
 	n=$((n + 1))
 done
-[ "$n" = "${#instances[@]}" ] && ok "snmptranslate: $n instances (conn-id, peer name, phase-2 SA, scalar)"
+[ "$n" = "${#instances[@]}" ] && ok "snmptranslate: $n instances (conn-id, peer name, phase-2 SA, certificate, scalar)"
 
 if translate -Tp "IKEMON-MIB::ikemonMIB"; then
 	printf '%s\n' "$out" >"$work/tree"
 	missing=
 	for want in '+--ikemonMIB(500)' '+--ikemonSaStalled(5)' '+--ikemonPeerTable(4)' \
 		'Index: ikemonPeerName' 'Index: ikemonSaConnId, ikemonIpsecSaIndex' \
+		'Index: ikemonPeerName, ikemonCertIndex' 'Values: local(1), intermediate(2), ca(3)' \
 		'Values: mmNoState(1), mmSaSetup(2), mmKeyExch(3), mmKeyAuth(4)' \
 		'-R-- Counter64 ikemonSaInMsgs(34)' '---N Unsigned  ikemonNotifyHeldCount(2)'; do
 		grep -qF -- "$want" "$work/tree" || missing="$missing [$want]"
@@ -258,7 +263,7 @@ layout() {
 		ikemonSaNatRemote ikemonSaInMsgs ikemonSaOutMsgs ikemonSaInOctets ikemonSaOutOctets \
 		ikemonSaRetransmits ikemonSaInDuplicates ikemonSaInMalformed \
 		ikemonSaInUndecryptable ikemonSaLastCause ikemonSaLastCauseDetail \
-		ikemonSaDeleteReason ikemonSaIpsecSaCount
+		ikemonSaDeleteReason ikemonSaIpsecSaCount ikemonSaPeerCertSubject
 	expect ikemonIpsecSaTable $ROOT.2.6
 	expect ikemonIpsecSaEntry $ROOT.2.6.1
 	cols $ROOT.2.6.1 ikemonIpsecSaIndex ikemonIpsecSaState ikemonIpsecSaRole \
@@ -283,13 +288,17 @@ layout() {
 		ikemonAlarmRaisedTime ikemonAlarmStateSince
 	expect ikemonNotifyObjects $ROOT.2.9
 	cols $ROOT.2.9 ikemonNotifyClearReason ikemonNotifyHeldCount ikemonNotifyHeldSeconds
+	expect ikemonCertTable $ROOT.2.10
+	expect ikemonCertEntry $ROOT.2.10.1
+	cols $ROOT.2.10.1 ikemonCertIndex ikemonCertRole ikemonCertSubject ikemonCertNotBefore \
+		ikemonCertNotAfter ikemonCertSecondsLeft
 	expect ikemonConformance $ROOT.3
 	expect ikemonCompliances $ROOT.3.1
 	cols $ROOT.3.1 ikemonCompliance
 	expect ikemonGroups $ROOT.3.2
 	cols $ROOT.3.2 ikemonScalarGroup ikemonStateGroup ikemonCauseGroup ikemonPeerGroup \
 		ikemonSaGroup ikemonIpsecSaGroup ikemonFailHistGroup ikemonAlarmGroup \
-		ikemonNotifyObjectsGroup ikemonNotificationGroup
+		ikemonNotifyObjectsGroup ikemonNotificationGroup ikemonCertGroup
 }
 layout | sort >"$work/expected"
 if translate -Tz; then

@@ -211,7 +211,8 @@ def sa_expect(s):
             34: k["msgs_in"], 35: k["msgs_out"], 36: k["bytes_in"], 37: k["bytes_out"],
             38: k["retransmits"], 39: k["dup_in"], 40: k["malformed"], 41: k["undecryptable"],
             42: CAUSE[s["last_cause"]], 43: s["cause_detail"].encode()[:63],
-            44: CAUSE[s["delete_reason"]], 45: s["children"]["installed"]}
+            44: CAUSE[s["delete_reason"]], 45: s["children"]["installed"],
+            46: s["peer_cert_subject"].encode()}
 SA_FIXED = (2, 3, 4, 5, 6, 7, 9, 10, 12, 16, 27)  # cannot change during a negotiation
 
 def child_expect(c):
@@ -293,7 +294,7 @@ check("SA walk rows = the SAs of show crypto isakmp sa (%d, %d)" % (len(walked),
 if set(B) == set(A):
     check("SA walk row count equals the SA count (%d)" % len(A), len(walked) == len(A))
     check("ikemonSaCount.0 equals the SA count", sc.get(3) == len(A))
-    check("SA walk: 44 columns per row (%d varbinds)" % sa_vbs, sa_vbs == 44 * len(walked))
+    check("SA walk: 45 columns per row (%d varbinds)" % sa_vbs, sa_vbs == 45 * len(walked))
 ok, exact, changed = compare_rows("ikemonSaTable", walked, B, A, sa_expect, SA_FIXED, 26,
                                   "seconds_in_state")
 check("ikemonSaTable equals show crypto isakmp sa --json (%d rows exact, %d changing)" % (
