@@ -36,9 +36,12 @@ enum mib_objects {
 	MIB_IPSEC_TABLE = 6,
 	MIB_FAILHIST_TABLE = 7,
 	MIB_ALARM_TABLE = 8,
-	/* 9: ikemonNotifyObjects, not a table */
+	MIB_NOTIFY_OBJECTS = 9, /* ikemonNotifyObjects: accessible-for-notify, not registered */
 	MIB_CERT_TABLE = 10,
 };
+
+/* ikemonNotifyObjects.N */
+enum mib_notify_obj { NOTIFY_CLEAR_REASON = 1, NOTIFY_HELD_COUNT = 2, NOTIFY_HELD_SECONDS = 3 };
 
 /* ikemonScalars.N */
 enum mib_scalar {

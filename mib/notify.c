@@ -25,49 +25,12 @@
 #include "exporters/metrics.h"
 #include "ike/ike.h"
 #include "ike/sa.h"
+#include "mib/mib_private.h"
 #include "mib/notify.h"
 #include "mib/snmp_log.h"
 
-/* ikemonMIB's branches and the columns the notifications carry (MIB-LAYOUT.md). */
+/* ikemonMIB's branches; the columns are mib_private.h's, shared with the tables. */
 enum { BR_NOTIFICATIONS = 1, BR_OBJECTS = 2 };
-enum { OBJ_SCALARS = 1, OBJ_SA = 5, OBJ_FAILHIST = 7, OBJ_ALARM = 8, OBJ_NOTIFY = 9 };
-enum { SC_START_TIME = 1, SC_VERSION = 2 };
-enum { NO_CLEAR_REASON = 1, NO_HELD_COUNT = 2, NO_HELD_SECONDS = 3 };
-enum {
-	SA_MODE = 3,
-	SA_ROLE = 4,
-	SA_PEER = 5,
-	SA_LOCAL_ADDR_TYPE = 6,
-	SA_LOCAL_ADDR = 7,
-	SA_REMOTE_ADDR_TYPE = 9,
-	SA_REMOTE_ADDR = 10,
-	SA_STATE = 24,
-	SA_DELETE_REASON = 44,
-};
-enum {
-	FH_PEER = 3,
-	FH_CONN_ID = 4,
-	FH_REMOTE_ADDR_TYPE = 5,
-	FH_REMOTE_ADDR = 6,
-	FH_STATE = 7,
-	FH_PHASE = 8,
-	FH_CAUSE = 9,
-	FH_CAUSE_DETAIL = 10,
-};
-enum {
-	AL_SEQUENCE = 2,
-	AL_PEER = 3,
-	AL_LOCAL_ADDR_TYPE = 4,
-	AL_LOCAL_ADDR = 5,
-	AL_REMOTE_ADDR_TYPE = 6,
-	AL_REMOTE_ADDR = 7,
-	AL_CONN_ID = 8,
-	AL_STATE = 9,
-	AL_PHASE = 10,
-	AL_SECONDS = 11,
-	AL_CAUSE = 13,
-	AL_CAUSE_DETAIL = 14,
-};
 
 enum notification {
 	N_STARTED = 1,
@@ -262,8 +225,9 @@ static void release_held(struct snmp_notify *n, int64_t now)
 	n->window_start = now;
 	n->sent_in_window = 1;
 	begin(&v, N_NOTIFICATIONS_HELD);
-	scalar(&v, OBJ_NOTIFY, NO_HELD_COUNT, ASN_UNSIGNED, &held, sizeof(held));
-	scalar(&v, OBJ_NOTIFY, NO_HELD_SECONDS, ASN_UNSIGNED, &seconds, sizeof(seconds));
+	scalar(&v, MIB_NOTIFY_OBJECTS, NOTIFY_HELD_COUNT, ASN_UNSIGNED, &held, sizeof(held));
+	scalar(&v, MIB_NOTIFY_OBJECTS, NOTIFY_HELD_SECONDS, ASN_UNSIGNED, &seconds,
+	       sizeof(seconds));
 	send_vars(n, N_NOTIFICATIONS_HELD, &v);
 }
 
@@ -324,8 +288,8 @@ void notify_started(struct snmp_notify *n)
 		return;
 	dt_len = ikemon_mib_date_and_time(n->src.mib.start_wall, dt);
 	begin(&v, N_STARTED);
-	scalar(&v, OBJ_SCALARS, SC_START_TIME, ASN_OCTET_STR, dt, dt_len);
-	scalar(&v, OBJ_SCALARS, SC_VERSION, ASN_OCTET_STR, version, strlen(version));
+	scalar(&v, MIB_SCALARS, SC_AGENT_START_TIME, ASN_OCTET_STR, dt, dt_len);
+	scalar(&v, MIB_SCALARS, SC_AGENT_VERSION, ASN_OCTET_STR, version, strlen(version));
 	send_vars(n, N_STARTED, &v);
 }
 
@@ -337,11 +301,11 @@ static void sa_established(struct snmp_notify *n, const struct ike_sa *sa)
 	if (!admit(n, N_SA_ESTABLISHED))
 		return;
 	begin(&v, N_SA_ESTABLISHED);
-	col_str(&v, OBJ_SA, SA_PEER, id, sa->peer, sizeof(sa->peer));
-	col_addr(&v, OBJ_SA, SA_LOCAL_ADDR_TYPE, SA_LOCAL_ADDR, id, &sa->local);
-	col_addr(&v, OBJ_SA, SA_REMOTE_ADDR_TYPE, SA_REMOTE_ADDR, id, &sa->remote);
-	col_int(&v, OBJ_SA, SA_MODE, id, sa->exchange);
-	col_int(&v, OBJ_SA, SA_ROLE, id, sa->role);
+	col_str(&v, MIB_SA_TABLE, SA_COL_PEER, id, sa->peer, sizeof(sa->peer));
+	col_addr(&v, MIB_SA_TABLE, SA_COL_LOCAL_ADDR_TYPE, SA_COL_LOCAL_ADDR, id, &sa->local);
+	col_addr(&v, MIB_SA_TABLE, SA_COL_REMOTE_ADDR_TYPE, SA_COL_REMOTE_ADDR, id, &sa->remote);
+	col_int(&v, MIB_SA_TABLE, SA_COL_MODE, id, sa->exchange);
+	col_int(&v, MIB_SA_TABLE, SA_COL_ROLE, id, sa->role);
 	send_vars(n, N_SA_ESTABLISHED, &v);
 }
 
@@ -357,10 +321,10 @@ static void sa_deleted(struct snmp_notify *n, const struct ike_event *ev)
 	if (!admit(n, N_SA_DELETED))
 		return;
 	begin(&v, N_SA_DELETED);
-	col_str(&v, OBJ_SA, SA_PEER, id, sa->peer, sizeof(sa->peer));
-	col_addr(&v, OBJ_SA, SA_REMOTE_ADDR_TYPE, SA_REMOTE_ADDR, id, &sa->remote);
-	col_int(&v, OBJ_SA, SA_STATE, id, before);
-	col_int(&v, OBJ_SA, SA_DELETE_REASON, id, ev->cause);
+	col_str(&v, MIB_SA_TABLE, SA_COL_PEER, id, sa->peer, sizeof(sa->peer));
+	col_addr(&v, MIB_SA_TABLE, SA_COL_REMOTE_ADDR_TYPE, SA_COL_REMOTE_ADDR, id, &sa->remote);
+	col_int(&v, MIB_SA_TABLE, SA_COL_STATE, id, before);
+	col_int(&v, MIB_SA_TABLE, SA_COL_DELETE_REASON, id, ev->cause);
 	send_vars(n, N_SA_DELETED, &v);
 }
 
@@ -392,13 +356,14 @@ static void on_failure(void *ctx, const struct failhist_entry *e)
 	if (n == NULL || !admit(n, N_NEGOTIATION_FAILED))
 		return;
 	begin(&v, N_NEGOTIATION_FAILED);
-	col_str(&v, OBJ_FAILHIST, FH_PEER, i, e->peer, sizeof(e->peer));
-	col_u32(&v, OBJ_FAILHIST, FH_CONN_ID, i, e->conn_id);
-	col_addr(&v, OBJ_FAILHIST, FH_REMOTE_ADDR_TYPE, FH_REMOTE_ADDR, i, &e->remote);
-	col_int(&v, OBJ_FAILHIST, FH_STATE, i, e->state);
-	col_int(&v, OBJ_FAILHIST, FH_PHASE, i, e->phase);
-	col_int(&v, OBJ_FAILHIST, FH_CAUSE, i, e->cause);
-	col_str(&v, OBJ_FAILHIST, FH_CAUSE_DETAIL, i, e->detail, sizeof(e->detail));
+	col_str(&v, MIB_FAILHIST_TABLE, FH_COL_PEER, i, e->peer, sizeof(e->peer));
+	col_u32(&v, MIB_FAILHIST_TABLE, FH_COL_CONN_ID, i, e->conn_id);
+	col_addr(&v, MIB_FAILHIST_TABLE, FH_COL_REMOTE_ADDR_TYPE, FH_COL_REMOTE_ADDR, i,
+	         &e->remote);
+	col_int(&v, MIB_FAILHIST_TABLE, FH_COL_STATE, i, e->state);
+	col_int(&v, MIB_FAILHIST_TABLE, FH_COL_PHASE, i, e->phase);
+	col_int(&v, MIB_FAILHIST_TABLE, FH_COL_CAUSE, i, e->cause);
+	col_str(&v, MIB_FAILHIST_TABLE, FH_COL_CAUSE_DETAIL, i, e->detail, sizeof(e->detail));
 	send_vars(n, N_NEGOTIATION_FAILED, &v);
 }
 
@@ -411,16 +376,19 @@ static void alarm_vars(struct vars *v, const struct stall_alarm *a)
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	seconds = stall_alarm_seconds(a, &now);
-	col_u32(v, OBJ_ALARM, AL_SEQUENCE, seq, seq);
-	col_str(v, OBJ_ALARM, AL_PEER, seq, a->peer, sizeof(a->peer));
-	col_addr(v, OBJ_ALARM, AL_LOCAL_ADDR_TYPE, AL_LOCAL_ADDR, seq, &a->local);
-	col_addr(v, OBJ_ALARM, AL_REMOTE_ADDR_TYPE, AL_REMOTE_ADDR, seq, &a->remote);
-	col_u32(v, OBJ_ALARM, AL_CONN_ID, seq, a->conn_id);
-	col_int(v, OBJ_ALARM, AL_STATE, seq, a->state);
-	col_int(v, OBJ_ALARM, AL_PHASE, seq, a->phase2 ? 2 : 1);
-	col_u32(v, OBJ_ALARM, AL_SECONDS, seq, seconds > 0 ? (uint32_t)seconds : 0);
-	col_int(v, OBJ_ALARM, AL_CAUSE, seq, a->cause);
-	col_str(v, OBJ_ALARM, AL_CAUSE_DETAIL, seq, a->cause_detail, sizeof(a->cause_detail));
+	col_u32(v, MIB_ALARM_TABLE, ALARM_COL_SEQUENCE, seq, seq);
+	col_str(v, MIB_ALARM_TABLE, ALARM_COL_PEER, seq, a->peer, sizeof(a->peer));
+	col_addr(v, MIB_ALARM_TABLE, ALARM_COL_LOCAL_ADDR_TYPE, ALARM_COL_LOCAL_ADDR, seq,
+	         &a->local);
+	col_addr(v, MIB_ALARM_TABLE, ALARM_COL_REMOTE_ADDR_TYPE, ALARM_COL_REMOTE_ADDR, seq,
+	         &a->remote);
+	col_u32(v, MIB_ALARM_TABLE, ALARM_COL_CONN_ID, seq, a->conn_id);
+	col_int(v, MIB_ALARM_TABLE, ALARM_COL_STATE, seq, a->state);
+	col_int(v, MIB_ALARM_TABLE, ALARM_COL_PHASE, seq, a->phase2 ? 2 : 1);
+	col_u32(v, MIB_ALARM_TABLE, ALARM_COL_SECONDS, seq, seconds > 0 ? (uint32_t)seconds : 0);
+	col_int(v, MIB_ALARM_TABLE, ALARM_COL_CAUSE, seq, a->cause);
+	col_str(v, MIB_ALARM_TABLE, ALARM_COL_CAUSE_DETAIL, seq, a->cause_detail,
+	        sizeof(a->cause_detail));
 }
 
 static void on_stall(void *ctx, const struct stall_event *ev)
@@ -436,7 +404,8 @@ static void on_stall(void *ctx, const struct stall_event *ev)
 	begin(&v, which);
 	alarm_vars(&v, ev->alarm);
 	if (which == N_SA_STALL_CLEARED)
-		scalar(&v, OBJ_NOTIFY, NO_CLEAR_REASON, ASN_INTEGER, &reason, sizeof(reason));
+		scalar(&v, MIB_NOTIFY_OBJECTS, NOTIFY_CLEAR_REASON, ASN_INTEGER, &reason,
+		       sizeof(reason));
 	send_vars(n, which, &v);
 }
 
