@@ -15,6 +15,12 @@
  * form is accepted (RFC 2409 leaves it open).  NAT-D goes in AM2 and AM3 (RFC 3947 3.2).
  * Payload building, keys and the HASH checks are the ones Main Mode uses (main_mode.c,
  * phase1.c, phase1_auth.c).
+ *
+ * Dead Peer Detection and INITIAL-CONTACT (dpd.c) as in Main Mode: the DPD vendor ID
+ * goes in AM1 and AM2; the initiator's AM3 carries INITIAL-CONTACT when it holds no
+ * other SA with the peer.  The responder cannot say it: AM2 goes in the clear, and a
+ * notify outside HASH_R could be added by anyone on the path, so an INITIAL-CONTACT is
+ * believed only in an encrypted message (phase1_take_peer_auth).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +98,7 @@ int aggr_outI1(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cf
 	if (phase1_put_id(sa, p, &b) != 0)
 		goto done;
 	phase1_put_natt_vids(&b, NATT_NONE);
+	dpd_put_vid(&b);
 	ret = phase1_send(e, sa, buf, msg_finish(&b));
 done:
 	drop_cfg(offer);
@@ -198,6 +205,7 @@ enum ike_handler_result aggr_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
 	if (r != IKE_R_OK)
 		return r;
 	sa->natt_version = phase1_natt_version(m);
+	sa->dpd_peer = dpd_peer_announces(m);
 	c = phase1_take_ke_nonce(sa, m, x->gxi, x->ni, &x->ni_len);
 	if (c != IKE_CAUSE_NONE)
 		return phase1_reject_ke(e, sa, c, "in the peer's AM1");
@@ -220,6 +228,7 @@ enum ike_handler_result aggr_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
 		phase1_put_natt_vids(&b, sa->natt_version);
 		phase1_put_nat_d(&b, sa);
 	}
+	dpd_put_vid(&b);
 	if (phase1_send(e, sa, buf, msg_finish(&b)) != 0)
 		goto fail;
 	ike_sa_set_state(e->sas, sa, IKE_ST_AGGR_R1);
@@ -296,6 +305,7 @@ enum ike_handler_result aggr_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
 		return r;
 	memcpy(sa->rcookie, m->hdr.rcookie, 8);
 	sa->natt_version = phase1_natt_version(m);
+	sa->dpd_peer = dpd_peer_announces(m);
 	c = phase1_take_ke_nonce(sa, m, x->gxr, x->nr, &x->nr_len);
 	if (c != IKE_CAUSE_NONE)
 		return phase1_reject_ke(e, sa, c, "in the peer's AM2");
@@ -320,6 +330,12 @@ enum ike_handler_result aggr_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
 		goto fail;
 	if (sa->natt_version != NATT_NONE)
 		phase1_put_nat_d(&b, sa);
+	/* AM3: INITIAL-CONTACT when we hold no other SA with the peer (RFC 2407 4.6.3.3) */
+	if (ic_wanted(e, sa)) {
+		ic_put(&b, sa);
+		engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: AM3 with INITIAL-CONTACT",
+		           sa->conn_id, sa->peer);
+	}
 	if (phase1_send_encrypted(e, sa, &b) != 0)
 		goto fail;
 	phase1_established(e, sa, IKE_ST_AGGR_I2);

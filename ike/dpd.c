@@ -1,21 +1,22 @@
 /*
  * dpd.c - Dead Peer Detection (RFC 3706) and INITIAL-CONTACT (RFC 2407 4.6.3.3).
  *
- * DPD: both ends announce it with a vendor ID in MM1/MM2.  We always answer a peer's
- * R-U-THERE (whether or not we probe ourselves).  We probe an established ISAKMP SA when
- * its peer has dpd_delay > 0 and announced DPD: after dpd_delay seconds without a
- * datagram from the peer on that SA (ikemond has no ESP data plane, so only IKE traffic
- * counts as a sign of life), an R-U-THERE with the next sequence number, again every
- * dpd_delay while unanswered; an R-U-THERE-ACK carrying the sequence number of one of
- * the unanswered ones ends the wait, one with any other number is ignored and counted.
- * No answer for dpd_timeout seconds after the first: the peer is dead, and the SA and
- * its phase-2 SAs are deleted with cause peer-dead.  Both notifies travel in a protected
- * informational (HASH(1)); unprotected ones are ignored.
+ * DPD: both ends announce it with a vendor ID in MM1/MM2 (AM1/AM2 in Aggressive Mode).
+ * We always answer a peer's R-U-THERE (whether or not we probe ourselves).  We probe an
+ * established ISAKMP SA when its peer has dpd_delay > 0 and announced DPD: after
+ * dpd_delay seconds without a datagram from the peer on that SA (ikemond has no ESP data
+ * plane, so only IKE traffic counts as a sign of life), an R-U-THERE with the next
+ * sequence number, again every dpd_delay while unanswered; an R-U-THERE-ACK carrying the
+ * sequence number of one of the unanswered ones ends the wait, one with any other number
+ * is ignored and counted.  No answer for dpd_timeout seconds after the first: the peer is
+ * dead, and the SA and its phase-2 SAs are deleted with cause peer-dead.  Both notifies
+ * travel in a protected informational (HASH(1)); unprotected ones are ignored.
  *
- * INITIAL-CONTACT: sent in our MM5 when we hold no other SA with the peer; when the
- * peer's authenticated MM5 or MM6 carries it, every other SA we hold with that peer (same
- * configured peer, same identity) is deleted with cause initial-contact: the peer
- * restarted and lost them.
+ * INITIAL-CONTACT: sent in our MM5 (initiator), MM6 (responder) or AM3 (initiator) when
+ * we hold no other SA with the peer; when the peer's authenticated and encrypted MM5,
+ * MM6 or AM3 carries it, in either role, every other SA we hold with that peer (same
+ * address, same identity) is deleted with cause initial-contact: the peer restarted and
+ * lost them.
  */
 #include <netinet/in.h>
 #include <string.h>
@@ -202,8 +203,8 @@ static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_st
  * INITIAL-CONTACT tells the peer that we hold nothing with it, so it is only said when
  * no other SA of ours (of any configured peer: several may share one gateway) with that
  * address is alive, negotiating ones included (several tunnels to one gateway starting
- * at once must not delete each other's SAs there).  A walk of the table, once per MM5
- * we send as initiator.
+ * at once must not delete each other's SAs there).  A walk of the table, once per MM5,
+ * MM6 or AM3 we send.
  */
 bool ic_wanted(struct ike_engine *e, const struct ike_sa *sa)
 {

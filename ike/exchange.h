@@ -406,7 +406,7 @@ void quick_free_exchange(struct ike_child_exchange *x);
 bool quick_deadline(struct ike_engine *e, const struct ike_child *c, struct timespec *at);
 
 /* ---- dpd.c: Dead Peer Detection and INITIAL-CONTACT ---- */
-/* Our DPD vendor ID (MM1, MM2); whether the peer's message carries one. */
+/* Our DPD vendor ID (MM1, MM2, AM1, AM2); whether the peer's message carries one. */
 void dpd_put_vid(struct msg_builder *b);
 bool dpd_peer_announces(const struct isakmp_msg *m);
 /* An SA just established: a random starting sequence number, idle from now. */
@@ -417,10 +417,10 @@ bool dpd_deadline(struct ike_engine *e, const struct ike_sa *sa, struct timespec
 void dpd_timeout(struct ike_engine *e, struct ike_sa *sa, const struct timespec *now);
 /* An authenticated R-U-THERE or R-U-THERE-ACK. */
 void dpd_input(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_notify *n);
-/* Whether our MM5 on sa carries INITIAL-CONTACT (no other established SA with the peer). */
+/* Whether our MM5, MM6 or AM3 on sa carries INITIAL-CONTACT (no other live SA with the peer). */
 bool ic_wanted(struct ike_engine *e, const struct ike_sa *sa);
 void ic_put(struct msg_builder *b, const struct ike_sa *sa);
-/* Whether an (authenticated) MM5/MM6 carries INITIAL-CONTACT. */
+/* Whether a message (the peer's MM5, MM6, AM2 or AM3) carries INITIAL-CONTACT. */
 bool ic_present(const struct isakmp_msg *m);
 /* Delete the other established SAs with the peer's address and identity; how many. */
 size_t ic_honour(struct ike_engine *e, struct ike_sa *sa);

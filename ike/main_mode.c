@@ -382,11 +382,16 @@ static int send_id_auth(struct ike_engine *e, struct ike_sa *sa, const struct ik
 	main_hdr(sa, &h, ISAKMP_FLAG_ENC);
 	msg_init(&b, buf, AUTH_BUF, &h);
 	if (phase1_put_auth(sa, p, &b) == 0) {
-		/* MM5: INITIAL-CONTACT when we hold no other SA with the peer (RFC 2407 4.6.3.3) */
-		if (sa->role == IKE_ROLE_INITIATOR && ic_wanted(e, sa)) {
+		/*
+		 * MM5 or MM6: INITIAL-CONTACT when we hold no other SA with the peer (RFC 2407
+		 * 4.6.3.3).  The responder says it too: a peer that kept SAs across our restart
+		 * and initiates again before they expire would otherwise keep them.
+		 */
+		if (ic_wanted(e, sa)) {
 			ic_put(&b, sa);
-			engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: MM5 with INITIAL-CONTACT",
-			           sa->conn_id, sa->peer);
+			engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: %s with INITIAL-CONTACT",
+			           sa->conn_id, sa->peer,
+			           sa->role == IKE_ROLE_INITIATOR ? "MM5" : "MM6");
 		}
 		ret = phase1_send_encrypted(e, sa, &b);
 	}
@@ -487,6 +492,25 @@ void phase1_established(struct ike_engine *e, struct ike_sa *sa, enum ike_state 
 }
 
 /*
+ * Whether the peer's authenticated message says INITIAL-CONTACT.  Only an encrypted one
+ * is believed: HASH_I and HASH_R do not cover a notify, and AM2 (an AM3 too, if the
+ * peer sends it so) travels in the clear, where anyone on the path could add one and
+ * have us delete the peer's live SAs.
+ */
+static bool take_initial_contact(struct ike_engine *e, const struct ike_sa *sa,
+                                 const struct isakmp_msg *m, const char *which)
+{
+	if (!ic_present(m))
+		return false;
+	if (m->hdr.flags & ISAKMP_FLAG_ENC)
+		return true;
+	engine_log(e, IKE_LOG_NOTICE,
+	           "conn-id %u peer %s: INITIAL-CONTACT in the unencrypted %s ignored", sa->conn_id,
+	           sa->peer, which);
+	return false;
+}
+
+/*
  * The peer's MM5 or MM6 (which): verify its HASH, or its certificate and SIG, and its
  * identity.  IKE_R_OK when they hold (the identity is taken and the IV chain moves on);
  * otherwise what to return.
@@ -515,7 +539,7 @@ enum ike_handler_result phase1_take_peer_auth(struct ike_engine *e, struct ike_s
 		goto done;
 	}
 	sa->remote_id = r->got;
-	sa->initial_contact = ic_present(m);
+	sa->initial_contact = take_initial_contact(e, sa, m, which);
 	snprintf(sa->peer_cert, sizeof(sa->peer_cert), "%s", r->subject);
 	/* an unencrypted AM2 (or AM3) leaves the IV chain where it is */
 	if (m->hdr.flags & ISAKMP_FLAG_ENC)

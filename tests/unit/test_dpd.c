@@ -8,7 +8,11 @@
  * after dpd_timeout, its SA and phase-2 SA deleted with peer-dead and counted; an ACK
  * with a sequence number we did not send is ignored (and counted), so the peer still
  * dies; INITIAL-CONTACT in MM5 makes the other end drop the old SA at once, and is not
- * sent while another SA with the peer is up.
+ * sent while another SA with the peer is up.  In Aggressive Mode: the DPD vendor ID in
+ * AM1 and AM2, probes and peer-dead as in Main Mode, INITIAL-CONTACT in the initiator's
+ * AM3 (never in the clear AM2) honoured by the responder.  The Main Mode responder says
+ * INITIAL-CONTACT in MM6 when it holds nothing with the initiator, and the initiator
+ * honours it.
  */
 #include <check.h>
 #include <stdio.h>
@@ -60,6 +64,15 @@ static void pair_init(struct engine_pair *pr, struct tap *t, uint32_t delay, uin
 	ck_assert_int_eq(ike_engine_set_peers(pr->side[0].e, &pr->side[0].cfg, 1), 0);
 }
 
+/* Both sides in Aggressive Mode: A initiates it, B allows it. */
+static void use_aggressive(struct engine_pair *pr)
+{
+	pr->side[0].cfg.exchange = ISAKMP_XCHG_AGGR;
+	pr->side[1].cfg.aggressive = true;
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(ike_engine_set_peers(pr->side[i].e, &pr->side[i].cfg, 1), 0);
+}
+
 static int pump(struct engine_pair *pr)
 {
 	int n = engine_pair_run(pr, PUMP_MAX);
@@ -85,15 +98,21 @@ static const struct ike_sa *newest(struct engine_pair *pr, int i)
 	return last;
 }
 
-static uint32_t negotiate(struct engine_pair *pr)
+/* A initiates to its peer `name` (Main Mode: 6 + 3 datagrams; Aggressive: 3 + 3). */
+static uint32_t negotiate_to(struct engine_pair *pr, const char *name)
 {
-	long id = ike_engine_initiate(pr->side[0].e, "b");
+	long id = ike_engine_initiate(pr->side[0].e, name);
 
 	ck_assert_int_gt(id, 0);
-	ck_assert_int_ge(pump(pr), 9);
+	ck_assert_int_ge(pump(pr), 6);
 	ck_assert_int_eq(sa_of(pr->side[0].e, (uint32_t)id)->state, IKE_ST_ESTABLISHED);
 	ck_assert_int_eq(newest(pr, 1)->state, IKE_ST_ESTABLISHED);
 	return (uint32_t)id;
+}
+
+static uint32_t negotiate(struct engine_pair *pr)
+{
+	return negotiate_to(pr, "b");
 }
 
 /* Move the clock on and run A's timers. */
@@ -306,6 +325,132 @@ START_TEST(test_reload_turns_dpd_on)
 }
 END_TEST
 
+START_TEST(test_aggressive_dpd)
+{
+	struct engine_pair pr;
+	struct tap t;
+	uint32_t id;
+	const struct ike_sa *a, *b;
+
+	pair_init(&pr, &t, 1, 3);
+	use_aggressive(&pr);
+	id = negotiate(&pr);
+	a = sa_of(pr.side[0].e, id);
+	b = newest(&pr, 1);
+	ck_assert_int_eq(a->exchange, ISAKMP_XCHG_AGGR);
+	ck_assert_int_eq(b->exchange, ISAKMP_XCHG_AGGR);
+	ck_assert(a->dpd_peer); /* B's AM2 */
+	ck_assert(b->dpd_peer); /* A's AM1 */
+	tick(&pr, 1100);
+	ck_assert_uint_eq(pr.len, 1);
+	ck_assert_int_eq(pump(&pr), 2);
+	ck_assert_uint_eq(a->ctr.dpd_ack_in, 1);
+	ck_assert_uint_eq(b->ctr.dpd_ack_out, 1);
+	ck_assert_uint_eq(b->dpd_seq_in, a->dpd_seq_out);
+	t.drop[1] = true;
+	for (int i = 0; i < 6 && a->state == IKE_ST_ESTABLISHED; i++) {
+		tick(&pr, 1000);
+		pump(&pr);
+	}
+	ck_assert_int_eq(a->state, IKE_ST_DELETED);
+	ck_assert_int_eq(a->delete_reason, IKE_CAUSE_PEER_DEAD);
+	ck_assert_uint_eq(gc(&pr, 0)->dpd_dead, 1);
+	printf("dpd in Aggressive Mode: vendor ID in AM1 and AM2, R-U-THERE answered, a frozen "
+	       "peer dead\n");
+	engine_pair_free(&pr);
+}
+END_TEST
+
+START_TEST(test_aggressive_initial_contact)
+{
+	struct engine_pair pr;
+	struct tap t;
+	uint32_t id1, id2;
+	const struct ike_sa *a1, *b1, *b2;
+
+	pair_init(&pr, &t, 0, 120);
+	use_aggressive(&pr);
+	id1 = negotiate(&pr);
+	a1 = sa_of(pr.side[0].e, id1);
+	b1 = newest(&pr, 1);
+	ck_assert(b1->initial_contact);  /* A's AM3 */
+	ck_assert(!a1->initial_contact); /* AM2 goes in the clear: the responder never says it */
+
+	/* A "restarts" without a word; its new AM3 makes B drop the old SA */
+	t.drop[0] = true;
+	ck_assert_int_eq(ike_engine_delete(pr.side[0].e, id1, IKE_CAUSE_SHUTDOWN), 0);
+	pump(&pr);
+	t.drop[0] = false;
+	ck_assert_int_eq(b1->state, IKE_ST_ESTABLISHED);
+	id2 = negotiate(&pr);
+	b2 = newest(&pr, 1);
+	ck_assert_uint_ne(id2, id1);
+	ck_assert(b2 != b1 && b2->initial_contact);
+	ck_assert_int_eq(b1->state, IKE_ST_DELETED);
+	ck_assert_int_eq(b1->delete_reason, IKE_CAUSE_INITIAL_CONTACT);
+	ck_assert_int_eq(b2->state, IKE_ST_ESTABLISHED);
+	ck_assert_uint_eq(gc(&pr, 1)->initial_contact, 1);
+	printf("initial-contact in Aggressive Mode: in AM3, honoured by the responder\n");
+	engine_pair_free(&pr);
+}
+END_TEST
+
+/*
+ * A has two peers, b and b2, both B (two tunnels to one gateway).  B answers with
+ * INITIAL-CONTACT in MM6 only while it holds nothing with A; when B has lost its SAs
+ * (restarted) and A negotiates b2 while its SA of b is still up, B's MM6 makes A drop it.
+ */
+START_TEST(test_mm6_initial_contact)
+{
+	struct engine_pair pr;
+	struct ike_peer_cfg two[2];
+	struct tap t;
+	uint32_t id1, id2, id3;
+	const struct ike_sa *a1, *a2, *a3, *b1;
+
+	pair_init(&pr, &t, 0, 120);
+	two[0] = pr.side[0].cfg;
+	two[1] = pr.side[0].cfg;
+	snprintf(two[1].name, sizeof(two[1].name), "b2");
+	ck_assert_int_eq(ike_engine_set_peers(pr.side[0].e, two, 2), 0);
+
+	id1 = negotiate_to(&pr, "b");
+	a1 = sa_of(pr.side[0].e, id1);
+	b1 = newest(&pr, 1);
+	ck_assert(a1->initial_contact); /* B held nothing with A: its MM6 said so */
+	ck_assert(b1->initial_contact);
+	ck_assert_uint_eq(gc(&pr, 0)->initial_contact, 0);
+
+	/* a second tunnel while the first is up: neither MM5 nor MM6 says it */
+	id2 = negotiate_to(&pr, "b2");
+	a2 = sa_of(pr.side[0].e, id2);
+	ck_assert(!a2->initial_contact);
+	ck_assert(!newest(&pr, 1)->initial_contact);
+	ck_assert_int_eq(a1->state, IKE_ST_ESTABLISHED);
+	ck_assert_int_eq(ike_engine_delete(pr.side[0].e, id2, IKE_CAUSE_SHUTDOWN), 0);
+	pump(&pr); /* B is told: it holds b1 only */
+
+	/* B "restarts": its SA vanishes without a word to A */
+	t.drop[1] = true;
+	ck_assert_int_eq(ike_engine_delete(pr.side[1].e, b1->conn_id, IKE_CAUSE_SHUTDOWN), 0);
+	pump(&pr);
+	t.drop[1] = false;
+	ck_assert_int_eq(a1->state, IKE_ST_ESTABLISHED);
+	id3 = negotiate_to(&pr, "b2");
+	a3 = sa_of(pr.side[0].e, id3);
+	ck_assert(a3->initial_contact);              /* B's MM6 */
+	ck_assert(!newest(&pr, 1)->initial_contact); /* A still held a1 when it sent MM5 */
+	ck_assert_int_eq(a1->state, IKE_ST_DELETED);
+	ck_assert_int_eq(a1->delete_reason, IKE_CAUSE_INITIAL_CONTACT);
+	ck_assert_int_eq(a1->children->state, IKE_CHILD_DELETED);
+	ck_assert_int_eq(a3->state, IKE_ST_ESTABLISHED);
+	ck_assert_uint_eq(gc(&pr, 0)->initial_contact, 1);
+	printf("initial-contact in MM6: said by a responder holding nothing, not while it holds "
+	       "an SA; the initiator drops its old SA\n");
+	engine_pair_free(&pr);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("dpd");
@@ -316,6 +461,9 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_bad_sequence_ignored);
 	tcase_add_test(tc, test_initial_contact);
 	tcase_add_test(tc, test_reload_turns_dpd_on);
+	tcase_add_test(tc, test_aggressive_dpd);
+	tcase_add_test(tc, test_aggressive_initial_contact);
+	tcase_add_test(tc, test_mm6_initial_contact);
 	suite_add_tcase(s, tc);
 	return s;
 }
