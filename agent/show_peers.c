@@ -195,6 +195,13 @@ static void jw_peer(struct jw *w, const struct show_peer_row *r)
 	jw_u64(w, "wanted", st->children_wanted);
 	jw_u64(w, "up", st->children_up);
 	jw_close(w, '}');
+	/* the peer's Dead Peer Detection counters, over all its SAs (ikemonPeerDpd*) */
+	jw_open(w, "dpd", '{');
+	jw_u64(w, "r_u_there_out", st->stats.traffic.dpd_r_u_there_out);
+	jw_u64(w, "r_u_there_in", st->stats.traffic.dpd_r_u_there_in);
+	jw_u64(w, "ack_out", st->stats.traffic.dpd_ack_out);
+	jw_u64(w, "ack_in", st->stats.traffic.dpd_ack_in);
+	jw_close(w, '}');
 	jw_close(w, '}');
 }
 

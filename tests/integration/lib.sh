@@ -67,19 +67,21 @@ wait_for() {
 	return 1
 }
 
-# write_conf NAME: the [ikemond] section for an instance (stdin appends the peers), and
+# write_conf NAME ADDR: the [ikemond] section for an instance listening on ADDR port 500,
+# or on ADDR as given when it is [IPV6]:PORT (stdin appends the peers), and
 # an [snmp] section: "mode = off", or the lines in SNMP_CONF when the test sets it.
 # ikemond wants every stall threshold shorter than the retransmission span (timeout x
 # (2^(tries+1)-1), 3 s here): STALL_AFTER and QM_STALL_AFTER default to 2 s, or to half
 # the span when a test makes it 2.5 s or shorter.
 write_conf() {
-	local name=$1 addr=$2 below
+	local name=$1 addr=$2 below listen=$2:500
+	case $addr in \[*) listen=$addr ;; esac
 	local timeout=${RETRANSMIT_TIMEOUT:-0.2} tries=${RETRANSMIT_TRIES:-3}
 	below=$(awk -v t="$timeout" -v n="$tries" \
 		'BEGIN { s = t * (2 ^ (n + 1) - 1); printf "%.3f", (s > 2.5 ? 2 : s / 2) }')
 	{
 		echo "[ikemond]"
-		echo "listen = $addr:500"
+		echo "listen = $listen"
 		echo "control = $T/$name.sock"
 		echo "log_level = debug"
 		echo "retransmit_timeout = $timeout"

@@ -115,6 +115,7 @@ sample=(
 	"ikemonCauseHint .$ROOT.2.3.1.5"
 	"ikemonPeerSaState .$ROOT.2.4.1.10"
 	"ikemonPeerDiscontinuityTime .$ROOT.2.4.1.24"
+	"ikemonPeerDpdRUThereAnswered .$ROOT.2.4.1.30"
 	"ikemonSaState .$ROOT.2.5.1.24"
 	"ikemonSaIpsecSaCount .$ROOT.2.5.1.45"
 	"ikemonSaPeerCertSubject .$ROOT.2.5.1.46"
@@ -250,6 +251,9 @@ layout() {
 		ikemonPeerIpsecSasUp ikemonPeerIpsecSasWanted ikemonPeerInMsgs ikemonPeerOutMsgs \
 		ikemonPeerInOctets ikemonPeerOutOctets ikemonPeerRetransmits ikemonPeerAlarmSeq \
 		ikemonPeerDiscontinuityTime
+	expect ikemonPeerDpdRUThereSent $ROOT.2.4.1.28
+	expect ikemonPeerDpdAcksReceived $ROOT.2.4.1.29
+	expect ikemonPeerDpdRUThereAnswered $ROOT.2.4.1.30
 	expect ikemonSaTable $ROOT.2.5
 	expect ikemonSaEntry $ROOT.2.5.1
 	cols $ROOT.2.5.1 ikemonSaConnId ikemonSaVersion ikemonSaMode ikemonSaRole ikemonSaPeer \
@@ -299,6 +303,7 @@ layout() {
 	cols $ROOT.3.2 ikemonScalarGroup ikemonStateGroup ikemonCauseGroup ikemonPeerGroup \
 		ikemonSaGroup ikemonIpsecSaGroup ikemonFailHistGroup ikemonAlarmGroup \
 		ikemonNotifyObjectsGroup ikemonNotificationGroup ikemonCertGroup
+	expect ikemonPeerDpdGroup $ROOT.3.2.13
 }
 layout | sort >"$work/expected"
 if translate -Tz; then

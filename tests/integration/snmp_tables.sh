@@ -336,7 +336,8 @@ def peer_expect(p):
     e = {2: addr_type(remote), 3: addr(remote), 4: p["remote_prefix"] or 0,
          5: addr_type(p["local"]), 6: addr(p["local"]), 7: 2 if p["auto"] == "start" else 1,
          8: status, 9: p["ike"]["conn_id"] if p["ike"] else 0, 15: CAUSE[p["cause"]],
-         16: p["children"]["up"], 17: p["children"]["wanted"], 23: p["alarm_seq"] or 0}
+         16: p["children"]["up"], 17: p["children"]["wanted"], 23: p["alarm_seq"] or 0,
+         28: p["dpd"]["r_u_there_out"], 29: p["dpd"]["ack_in"], 30: p["dpd"]["ack_out"]}
     if p["ike"]:
         e[10] = CISCO[p["ike"]["cisco_state"]]
     return e
@@ -349,7 +350,7 @@ for name in sorted(PA):
         bad.append("10 (sparse: instance iff conn-id)")
     check("peer %s: columns equal show ikemon peers --json %s" % (
           name, "" if not bad else "(bad %s: %s)" % (bad, [w.get(c) for c in bad if c in w])),
-          not bad and len(w) >= 22)
+          not bad and len(w) >= 25)
     # counters: the engine's per-peer counts; no SA has lingered out (deleted_linger 600)
     mine = [s for s in A.values() if s["peer"] == name]
     if PB[name] == PA[name] and {s["conn_id"] for s in mine} == \
