@@ -215,32 +215,65 @@ int net_send(struct net *n, const struct sockaddr *local, const struct sockaddr 
 	return pktinfo_send(s->fd, local, remote, iov, niov);
 }
 
-int net_source_for(struct net *n, const struct sockaddr *remote, struct sockaddr_storage *local)
+/* The source address the routing table gives for remote (port 0), or -1. */
+static int route_source(const struct sockaddr *remote, struct sockaddr_storage *local)
 {
-	struct net_socket *s = pick(n, NULL, remote->sa_family);
 	socklen_t sl = sizeof(*local);
-	int fd, ret = -1;
+	int fd = socket(remote->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = -1;
 
-	if (s == NULL)
-		return -1;
-	if (!is_wildcard(&s->bound)) {
-		*local = s->bound;
-		return 0;
-	}
-	/* ask the routing table: a connected UDP socket gets the source address */
-	fd = socket(remote->sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
+	/* a connected UDP socket gets the source address; nothing is sent */
 	if (connect(fd, remote, len_of(remote->sa_family)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)local, &sl) == 0) {
-		if (local->ss_family == AF_INET)
-			((struct sockaddr_in *)local)->sin_port =
-			    port_of((const struct sockaddr *)&s->bound);
-		else
-			((struct sockaddr_in6 *)local)->sin6_port =
-			    port_of((const struct sockaddr *)&s->bound);
+	    getsockname(fd, (struct sockaddr *)local, &sl) == 0 &&
+	    local->ss_family == remote->sa_family)
 		ret = 0;
-	}
 	close(fd);
 	return ret;
+}
+
+static void set_port(struct sockaddr_storage *ss, in_port_t port)
+{
+	if (ss->ss_family == AF_INET)
+		((struct sockaddr_in *)ss)->sin_port = port;
+	else
+		((struct sockaddr_in6 *)ss)->sin6_port = port;
+}
+
+/*
+ * The IKE (not NAT-T) socket to send to remote from: the one bound to the address the
+ * routing table chooses, else a wildcard one (the route's address then), else the first
+ * of the family.  With several listen addresses (one per link) the first one is not
+ * the way to every peer: a peer on the second link must see that link's address.
+ */
+int net_source_for(struct net *n, const struct sockaddr *remote, struct sockaddr_storage *local)
+{
+	struct net_socket *bound = NULL, *wild = NULL, *any = NULL;
+	struct sockaddr_storage route;
+	bool routed = route_source(remote, &route) == 0;
+
+	for (size_t i = 0; i < n->n; i++) {
+		struct net_socket *s = &n->s[i];
+
+		if (s->bound.ss_family != remote->sa_family || s->natt)
+			continue;
+		if (any == NULL)
+			any = s;
+		if (is_wildcard(&s->bound)) {
+			if (wild == NULL)
+				wild = s;
+		} else if (routed && bound == NULL &&
+		           same_addr(&s->bound, (const struct sockaddr *)&route)) {
+			bound = s;
+		}
+	}
+	if (bound != NULL || (wild == NULL && any != NULL)) {
+		*local = (bound != NULL ? bound : any)->bound;
+		return 0;
+	}
+	if (wild == NULL || !routed)
+		return -1;
+	*local = route;
+	set_port(local, port_of((const struct sockaddr *)&wild->bound));
+	return 0;
 }

@@ -9,6 +9,8 @@
 #   iop_netns_add A                create namespace A (real name: $(iop_ns A), unique per run)
 #   iop_link A 10.99.0.1/24 B 10.99.0.2/24
 #                                  join A and B with a veth pair, addresses inside them
+#                                  (IPv6 ones too, with nodad: usable at once, no
+#                                  duplicate address detection to wait for)
 #   iop_exec A CMD...              run CMD in namespace A
 #   iop_bg A LOG CMD...            run CMD in A in the background, output to LOG; the pid
 #                                  is in $IOP_LAST_PID and is killed at cleanup
@@ -60,7 +62,7 @@
 
 IOP_CHARON=${IOP_CHARON:-/usr/lib/ipsec/charon}
 IOP_SWANCTL=${IOP_SWANCTL:-swanctl}
-IOP_TAG="ikm$$"          # namespace prefix: unique per run, so parallel tests don't collide
+IOP_TAG=${IOP_TAG:-ikm$$} # namespace prefix: unique per run, so parallel tests don't collide
 IOP_DIR=
 IOP_NETNS=()             # logical names of the namespaces we created
 IOP_PIDS=()              # background processes to kill at cleanup
@@ -233,6 +235,13 @@ iop_netns_add()
 	ip -n "$ns" link set lo up || iop_fail "lo up in $ns"
 }
 
+# iop_nodad ADDR/LEN: "nodad" for an IPv6 address (else a new address stays "tentative"
+# for a second or two and cannot be bound), nothing for an IPv4 one.
+iop_nodad()
+{
+	case $1 in *:*) echo nodad ;; esac
+}
+
 # iop_link A ADDR/LEN B ADDR/LEN: veth pair between A and B (both ends named vN).
 iop_link()
 {
@@ -243,8 +252,10 @@ iop_link()
 	IOP_LINKS=$((IOP_LINKS + 1))
 	ip -n "$a" link add "$ifn" type veth peer name "$ifn" netns "$b" ||
 		iop_fail "veth $ifn between $a and $b"
-	ip -n "$a" addr add "$2" dev "$ifn" || iop_fail "address $2 in $a"
-	ip -n "$b" addr add "$4" dev "$ifn" || iop_fail "address $4 in $b"
+	# shellcheck disable=SC2046 # iop_nodad prints one word or nothing
+	ip -n "$a" addr add "$2" dev "$ifn" $(iop_nodad "$2") || iop_fail "address $2 in $a"
+	# shellcheck disable=SC2046
+	ip -n "$b" addr add "$4" dev "$ifn" $(iop_nodad "$4") || iop_fail "address $4 in $b"
 	ip -n "$a" link set "$ifn" up || iop_fail "$ifn up in $a"
 	ip -n "$b" link set "$ifn" up || iop_fail "$ifn up in $b"
 }
@@ -401,7 +412,8 @@ iop_charon_established()
 # iop_lo_addr A ADDR/LEN: an address on A's lo (for the local traffic selector's subnet).
 iop_lo_addr()
 {
-	iop_exec "$1" ip addr add "$2" dev lo || iop_fail "address $2 on lo in $(iop_ns "$1")"
+	# shellcheck disable=SC2046 # iop_nodad prints one word or nothing
+	iop_exec "$1" ip addr add "$2" dev lo $(iop_nodad "$2") || iop_fail "address $2 on lo in $(iop_ns "$1")"
 }
 
 # iop_charon_start_qm C A [CONF]: charon C in A with kernel-libipsec before kernel-netlink.
