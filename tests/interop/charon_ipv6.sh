@@ -43,12 +43,6 @@ PSK="ipv6-interop-secret"
 PSK_AM="ipv6-aggr-secret"
 COMM=ikemon-v6
 ROOT=.1.3.6.1.4.1.8072.9999.9999.500.2
-CHECKS=0
-FAILS=0
-
-ok() { CHECKS=$((CHECKS + 1)); echo "ok $CHECKS - $*"; }
-not_ok() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "not ok $CHECKS - $*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
 
 iop_netns_add us
 iop_netns_add them
@@ -186,8 +180,16 @@ reset_sas() {
 		echo "# charon still has SAs: $(iop_charon_sas charon | head -n 1)"
 	iop_wait 5 "no live SA left here" is "not any(s['delete_reason']=='none' for s in sas)"
 }
+# charon_count PATTERN: how many lines of charon's log match PATTERN
+charon_count() { charon_log | grep -c -- "$1"; }
 # charon_parsed N PATTERN: more than N lines of charon's log match PATTERN
-charon_parsed() { [ "$(charon_log | grep -c -- "$2")" -gt "$1" ]; }
+charon_parsed() { [ "$(charon_count "$2")" -gt "$1" ]; }
+# initiate PEER: ikemonctl initiate PEER; prints the conn-id (0 when none)
+initiate() {
+	local id
+	id=$(ctl initiate "$1" | sed -n 's/.*conn-id \([0-9]*\).*/\1/p')
+	echo "${id:-0}"
+}
 # the number of IKE_SAs charon holds for connection C
 charon_ike_count() { iop_charon_sas charon | grep -c "^$1: #"; }
 
@@ -195,9 +197,9 @@ start_charon
 start_ikemond
 
 # ---- 1. Main Mode, ikemond initiating
-n_ic=$(charon_log | grep -c "ID_PROT request 0 \[.*N(INITIAL_CONTACT)")
-id=$(ctl initiate charon6 | sed -n 's/.*conn-id \([0-9]*\).*/\1/p')
-echo "# Main Mode, ikemond initiating: conn-id ${id:=0}"
+n_ic=$(charon_count "ID_PROT request 0 \[.*N(INITIAL_CONTACT)")
+id=$(initiate charon6)
+echo "# Main Mode, ikemond initiating: conn-id $id"
 check "MM (we initiate): our child is INSTALLED" \
 	iop_wait 15 "our child INSTALLED" isc "any(c['conn_id']==$id and c['state']=='INSTALLED' for c in cs)"
 check "MM (we initiate): our IKE SA is QM_IDLE, fd00:ac:1::1 -> fd00:ac:1::2" \
@@ -264,7 +266,7 @@ fi
 # ---- 2. Main Mode, charon initiating
 reset_sas
 before=$(last_conn_id)
-n_ic=$(charon_log | grep -c "ID_PROT response 0 \[.*N(INITIAL_CONTACT)")
+n_ic=$(charon_count "ID_PROT response 0 \[.*N(INITIAL_CONTACT)")
 out=$(iop_charon_initiate charon --child ikemon6-child)
 check "MM (charon initiates): swanctl --initiate --child succeeds" grep -q "initiate completed successfully" <<<"$out"
 id=$(q "max([s['conn_id'] for s in sas if s['conn_id']>${before:-0} and s['role']=='responder'] or [0])")
@@ -310,18 +312,18 @@ kill -KILL "$IKEMOND_PID"
 wait "$IKEMOND_PID" 2>/dev/null
 check "ikemond killed: charon still holds its IKE_SA" test "$(charon_ike_count ikemon6)" = 1
 start_ikemond
-id=$(ctl initiate charon6 | sed -n 's/.*conn-id \([0-9]*\).*/\1/p')
+id=$(initiate charon6)
 check "ikemond restarted and initiating: QM_IDLE again" \
-	iop_wait 10 "QM_IDLE" is "any(s['conn_id']==${id:-0} and s['cisco_state']=='QM_IDLE' for s in sas)"
+	iop_wait 10 "QM_IDLE" is "any(s['conn_id']==$id and s['cisco_state']=='QM_IDLE' for s in sas)"
 one_ike_sa() { [ "$(charon_ike_count ikemon6)" = 1 ]; }
 check "charon dropped its old IKE_SA for our INITIAL-CONTACT: one left" \
 	iop_wait 10 "one IKE_SA" one_ike_sa
 
 # ---- 5. Aggressive Mode with fqdn identities, both roles
 reset_sas
-n_ic=$(charon_log | grep -c "AGGRESSIVE request 0 \[.*N(INITIAL_CONTACT)")
-id=$(ctl initiate charon6am | sed -n 's/.*conn-id \([0-9]*\).*/\1/p')
-echo "# Aggressive Mode, ikemond initiating: conn-id ${id:=0}"
+n_ic=$(charon_count "AGGRESSIVE request 0 \[.*N(INITIAL_CONTACT)")
+id=$(initiate charon6am)
+echo "# Aggressive Mode, ikemond initiating: conn-id $id"
 check "AM (we initiate): QM_IDLE over IPv6, fqdn identities" \
 	iop_wait 10 "QM_IDLE" is "[(s['cisco_state'], s['exchange'], s['remote']['address'], s['remote_id']['type'], s['remote_id']['value']) for s in sas if s['conn_id']==$id]==[('QM_IDLE', 'aggressive', '$THEM_AM', 2, 'charon.v6.test')]"
 check "AM (we initiate): charon ESTABLISHED" iop_wait 5 "charon ESTABLISHED" iop_charon_established charon ikemon6am
@@ -340,6 +342,4 @@ check "AM (charon initiates): our responder SA QM_IDLE, fqdn identity, charon's 
 echo "# AM (charon initiates): its AM3 carried INITIAL-CONTACT: $(q "[s['initial_contact'] for s in sas if s['conn_id']==$id]")"
 
 check "ikemond is still running" kill -0 "$IKEMOND_PID"
-echo "# charon_ipv6.sh: $CHECKS checks, $FAILS failed"
-[ "$FAILS" = 0 ] || iop_fail "$FAILS checks failed"
-exit 0
+iop_finish

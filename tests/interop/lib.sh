@@ -45,6 +45,9 @@
 #   iop_capture_decode FILE C [ARGS]  tshark -r FILE with C's keys, so that MM5/MM6, Quick
 #                                  Mode and informationals decrypt; ARGS default: -O isakmp
 #   iop_wait SECONDS DESC CMD...   poll CMD every 0.2 s until it succeeds; 1 on timeout
+#   check DESC CMD...              run CMD: print "ok N - DESC" when it succeeds, else
+#                                  "not ok N - DESC" (counted in CHECKS and FAILS)
+#   iop_finish                     print the count; iop_fail when a check failed, else exit 0
 #   iop_on_exit CMD...             run CMD at the end (before the cleanup), however it ends
 #   iop_fail MSG                   print MSG and the daemons' logs, exit 1
 #   iop_skip MSG                   print MSG loudly, exit 77
@@ -279,6 +282,19 @@ iop_bg()
 	IOP_LAST_PID=$!
 	IOP_PIDS+=("$IOP_LAST_PID")
 	IOP_LOGS+=("$log")
+}
+
+CHECKS=0
+FAILS=0
+ok() { CHECKS=$((CHECKS + 1)); echo "ok $CHECKS - $*"; }
+not_ok() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "not ok $CHECKS - $*"; }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+
+iop_finish()
+{
+	echo "# $(basename "$0"): $CHECKS checks, $FAILS failed"
+	[ "$FAILS" = 0 ] || iop_fail "$FAILS checks failed"
+	exit 0
 }
 
 # iop_wait SECONDS DESC CMD...: poll until CMD succeeds (every 0.2 s), at most SECONDS.

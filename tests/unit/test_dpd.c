@@ -115,6 +115,15 @@ static uint32_t negotiate(struct engine_pair *pr)
 	return negotiate_to(pr, "b");
 }
 
+/* Side i "restarts": its SA conn_id vanishes without a word to the other side. */
+static void vanish(struct engine_pair *pr, struct tap *t, int i, uint32_t conn_id)
+{
+	t->drop[i] = true;
+	ck_assert_int_eq(ike_engine_delete(pr->side[i].e, conn_id, IKE_CAUSE_SHUTDOWN), 0);
+	pump(pr);
+	t->drop[i] = false;
+}
+
 /* Move the clock on and run A's timers. */
 static void tick(struct engine_pair *pr, uint64_t ms)
 {
@@ -276,10 +285,7 @@ START_TEST(test_initial_contact)
 	ck_assert_int_eq(pump(&pr), 0);
 
 	/* A "restarts": its SA vanishes without a word to B */
-	t.drop[0] = true;
-	ck_assert_int_eq(ike_engine_delete(pr.side[0].e, id1, IKE_CAUSE_SHUTDOWN), 0);
-	pump(&pr);
-	t.drop[0] = false;
+	vanish(&pr, &t, 0, id1);
 	ck_assert_int_eq(b1->state, IKE_ST_ESTABLISHED);
 	/* A's new SA (new cookies) carries INITIAL-CONTACT: B drops the old one at once */
 	id2 = negotiate(&pr);
@@ -377,10 +383,7 @@ START_TEST(test_aggressive_initial_contact)
 	ck_assert(!a1->initial_contact); /* AM2 goes in the clear: the responder never says it */
 
 	/* A "restarts" without a word; its new AM3 makes B drop the old SA */
-	t.drop[0] = true;
-	ck_assert_int_eq(ike_engine_delete(pr.side[0].e, id1, IKE_CAUSE_SHUTDOWN), 0);
-	pump(&pr);
-	t.drop[0] = false;
+	vanish(&pr, &t, 0, id1);
 	ck_assert_int_eq(b1->state, IKE_ST_ESTABLISHED);
 	id2 = negotiate(&pr);
 	b2 = newest(&pr, 1);
@@ -431,10 +434,7 @@ START_TEST(test_mm6_initial_contact)
 	pump(&pr); /* B is told: it holds b1 only */
 
 	/* B "restarts": its SA vanishes without a word to A */
-	t.drop[1] = true;
-	ck_assert_int_eq(ike_engine_delete(pr.side[1].e, b1->conn_id, IKE_CAUSE_SHUTDOWN), 0);
-	pump(&pr);
-	t.drop[1] = false;
+	vanish(&pr, &t, 1, b1->conn_id);
 	ck_assert_int_eq(a1->state, IKE_ST_ESTABLISHED);
 	id3 = negotiate_to(&pr, "b2");
 	a3 = sa_of(pr.side[0].e, id3);
