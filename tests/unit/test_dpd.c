@@ -10,7 +10,8 @@
  * dies; INITIAL-CONTACT in MM5 makes the other end drop the old SA at once, and is not
  * sent while another SA with the peer is up.  In Aggressive Mode: the DPD vendor ID in
  * AM1 and AM2, probes and peer-dead as in Main Mode, INITIAL-CONTACT in the initiator's
- * AM3 (never in the clear AM2) honoured by the responder.  The Main Mode responder says
+ * AM3 (never in the clear AM2) honoured by the responder, and one added to a clear AM2
+ * on the path ignored.  The Main Mode responder says
  * INITIAL-CONTACT in MM6 when it holds nothing with the initiator, and the initiator
  * honours it.
  */
@@ -36,6 +37,9 @@ struct tap {
 	bool keep_info; /* keep a copy of side 1's informationals */
 	uint8_t kept[1024];
 	size_t kept_len;
+	bool hold_am2; /* keep side 1's AM2 off the queue, in am2 */
+	uint8_t am2[2048];
+	size_t am2_len;
 };
 
 static bool on_tap(void *ctx, int from, const uint8_t *buf, size_t len)
@@ -46,6 +50,13 @@ static bool on_tap(void *ctx, int from, const uint8_t *buf, size_t len)
 	    len <= sizeof(t->kept)) {
 		memcpy(t->kept, buf, len);
 		t->kept_len = len;
+	}
+	if (from == 1 && t->hold_am2 && len >= ISAKMP_HDR_LEN && buf[18] == ISAKMP_XCHG_AGGR &&
+	    len + 28 <= sizeof(t->am2)) {
+		memcpy(t->am2, buf, len);
+		t->am2_len = len;
+		t->hold_am2 = false;
+		return true;
 	}
 	return t->drop[from];
 }
@@ -399,6 +410,75 @@ START_TEST(test_aggressive_initial_contact)
 END_TEST
 
 /*
+ * What anyone on the path can do to a clear AM2: add an INITIAL-CONTACT notify (no hash
+ * covers it) as the last payload.
+ */
+static void add_initial_contact(uint8_t *m, size_t *len)
+{
+	static const uint8_t n_head[12] = {
+	    0,  0,    0,   28, 0, 0, 0, ISAKMP_DOI_IPSEC, ISAKMP_PROTO_ISAKMP,
+	    16, 0x60, 0x02};                    /* 24578 */
+	size_t off = ISAKMP_HDR_LEN, last = 16; /* next-payload */
+
+	while (off + 4 <= *len && m[last] != 0) {
+		last = off;
+		off += (size_t)m[off + 2] << 8 | m[off + 3];
+	}
+	ck_assert_uint_eq(off, *len);
+	m[last] = ISAKMP_NP_N;
+	memcpy(m + off, n_head, sizeof(n_head));
+	memcpy(m + off + sizeof(n_head), m, 16); /* both cookies */
+	*len = off + 28;
+	m[24] = (uint8_t)(*len >> 24);
+	m[25] = (uint8_t)(*len >> 16);
+	m[26] = (uint8_t)(*len >> 8);
+	m[27] = (uint8_t)*len;
+}
+
+/*
+ * A holds an SA with B (peer b) and negotiates a second tunnel to B (peer b2) in
+ * Aggressive Mode; an INITIAL-CONTACT added to B's clear AM2 on the way is ignored: A
+ * keeps its first SA.
+ */
+START_TEST(test_clear_initial_contact_ignored)
+{
+	struct engine_pair pr;
+	struct ike_peer_cfg two[2];
+	struct tap t;
+	uint32_t id1;
+	long id2;
+	const struct ike_sa *a1, *a2;
+
+	pair_init(&pr, &t, 0, 120);
+	pr.side[0].cfg.exchange = ISAKMP_XCHG_AGGR;
+	two[0] = pr.side[0].cfg;
+	two[1] = pr.side[0].cfg;
+	snprintf(two[1].name, sizeof(two[1].name), "b2");
+	ck_assert_int_eq(ike_engine_set_peers(pr.side[0].e, two, 2), 0);
+	pr.side[1].cfg.aggressive = true;
+	ck_assert_int_eq(ike_engine_set_peers(pr.side[1].e, &pr.side[1].cfg, 1), 0);
+	id1 = negotiate_to(&pr, "b");
+	a1 = sa_of(pr.side[0].e, id1);
+
+	t.hold_am2 = true;
+	id2 = ike_engine_initiate(pr.side[0].e, "b2");
+	ck_assert_int_gt(id2, 0);
+	pump(&pr);
+	ck_assert_uint_gt(t.am2_len, 0);
+	add_initial_contact(t.am2, &t.am2_len);
+	engine_pair_input(&pr, 0, t.am2, t.am2_len);
+	pump(&pr);
+	a2 = sa_of(pr.side[0].e, (uint32_t)id2);
+	ck_assert_int_eq(a2->state, IKE_ST_ESTABLISHED); /* the AM2 itself is fine */
+	ck_assert(!a2->initial_contact);
+	ck_assert_int_eq(a1->state, IKE_ST_ESTABLISHED);
+	ck_assert_uint_eq(gc(&pr, 0)->initial_contact, 0);
+	printf("initial-contact added to a clear AM2 on the path: ignored, the other SA kept\n");
+	engine_pair_free(&pr);
+}
+END_TEST
+
+/*
  * A has two peers, b and b2, both B (two tunnels to one gateway).  B answers with
  * INITIAL-CONTACT in MM6 only while it holds nothing with A; when B has lost its SAs
  * (restarted) and A negotiates b2 while its SA of b is still up, B's MM6 makes A drop it.
@@ -464,6 +544,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_aggressive_dpd);
 	tcase_add_test(tc, test_aggressive_initial_contact);
 	tcase_add_test(tc, test_mm6_initial_contact);
+	tcase_add_test(tc, test_clear_initial_contact_ignored);
 	suite_add_tcase(s, tc);
 	return s;
 }
