@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Dead Peer Detection and INITIAL-CONTACT in Aggressive Mode, between two ikemonds on
-# [::1] (ports 5201 and 5202), and the DPD counters of ikemonPeerTable (columns 28-30).
+# Dead Peer Detection and INITIAL-CONTACT in Aggressive Mode, INITIAL-CONTACT from a Main
+# Mode responder, and the DPD counters of ikemonPeerTable (columns 28-30), between
+# ikemonds on [::1] (ports 5201-5204; SNMP 5261, 5263; HTTP 5262).
 #  1. a (exchange = aggressive, auto = start, dpd_delay 1, dpd_timeout 3) and b (answers
 #     Aggressive Mode and R-U-THEREs, probes nothing: dpd_delay 0): QM_IDLE over IPv6,
 #     both saw the DPD vendor ID (AM1, AM2), b saw INITIAL-CONTACT in a's AM3 (a did
@@ -14,6 +15,11 @@
 #     a renegotiates.
 #  4. a killed with SIGKILL and restarted: its AM3 carries INITIAL-CONTACT and b drops
 #     the old SA at once with initial-contact.
+#  5. Main Mode, INITIAL-CONTACT from the responder (MM6): c ([::1]:5203) has two peers,
+#     d and d2, both d ([::1]:5204: two tunnels to one gateway).  c brings up d; d's MM6
+#     says INITIAL-CONTACT (it held nothing with c).  d killed and restarted; c brings up
+#     d2 while its SA of d is up (no INITIAL-CONTACT in c's MM5), d's MM6 says it, and c
+#     drops its SA of d at once with initial-contact.
 . "$(dirname "$0")/lib.sh"
 
 [ -e /proc/net/if_inet6 ] && ip -6 addr show dev lo 2>/dev/null | grep -q '::1' ||
@@ -146,4 +152,44 @@ check "a restarted: b drops its old SA ($old) with initial-contact" wait_for 10 
 check "b's new SA with a is up, and it is the only live one" wait_for 5 sa_is b \
 	"[s['cisco_state'] for s in sas if s['delete_reason']=='none']==['QM_IDLE']"
 check "b counted initial_contact_deleted 1" sa_is b "g['initial_contact_deleted']==1"
+
+# ---- 5. INITIAL-CONTACT in MM6
+write_conf c "[::1]:5203" <<EOF2
+[peer d]
+remote = [::1]:5204
+psk = "mm6-secret"
+auto = add
+[peer d2]
+remote = [::1]:5204
+psk = "mm6-secret"
+auto = add
+EOF2
+write_conf d "[::1]:5204" <<EOF2
+[peer c]
+remote = [::1]:5203
+psk = "mm6-secret"
+auto = add
+EOF2
+start d
+start c
+ctl c initiate d >/dev/null
+check "c reaches QM_IDLE with d (peer d)" wait_for 10 sa_is c \
+	"any(s['peer']=='d' and s['cisco_state']=='QM_IDLE' for s in sas)"
+check "d held nothing with c: its MM6 said INITIAL-CONTACT" sa_is c \
+	"[s['initial_contact'] for s in sas if s['peer']=='d']==[True]"
+check "d logs MM6 with INITIAL-CONTACT" grep -q "MM6 with INITIAL-CONTACT" "$T/d.log"
+old=$(sa_query c "[s['conn_id'] for s in sas if s['peer']=='d'][0]")
+kill -KILL "${PID[d]}"
+wait "${PID[d]}" 2>/dev/null
+unset "PID[d]"
+rm -f "$T/d.sock"
+start d
+ctl c initiate d2 >/dev/null
+check "c brings up d2 with the restarted d" wait_for 10 sa_is c \
+	"any(s['peer']=='d2' and s['cisco_state']=='QM_IDLE' for s in sas)"
+check "c's MM5 for d2 said nothing (c held its SA of d)" sa_is d \
+	"[s['initial_contact'] for s in sas]==[False]"
+check "d's MM6 said INITIAL-CONTACT: c dropped its SA of d ($old) with initial-contact" \
+	wait_for 5 sa_is c "any(s['conn_id']==$old and s['delete_reason']=='initial-contact' for s in sas)"
+check "c counted initial_contact_deleted 1" sa_is c "g['initial_contact_deleted']==1"
 finish

@@ -217,6 +217,9 @@ out=$(ctl show crypto isakmp sa)
 expected=$(printf 'IPv4 Crypto ISAKMP SA\ndst             src             state          conn-id status\n\nIPv6 Crypto ISAKMP SA\n\n dst: %s\n src: %s\n state: QM_IDLE         conn-id: %6d status: ACTIVE\n' "$THEM" "$US" "$id")
 check "show crypto isakmp sa: the IPv6 block as IOS prints it, IPv4 section empty" test "$out" = "$expected"
 [ "$out" = "$expected" ] || { echo "# got:"; printf '%s\n' "$out" | sed 's/^/#   /'; }
+detail=$(ctl show crypto isakmp sa detail)
+check "show crypto isakmp sa detail: the SA in the IPv6 section, D in Cap." \
+	python3 -c "import re,sys; v6=sys.argv[1].split('IPv6 Crypto ISAKMP SA', 1); sys.exit(not (len(v6)==2 and re.search(r'^$id +$US +$THEM .*ACTIVE .* D$', v6[1], re.M) and '$US' not in v6[0]))" "$detail"
 ipsec=$(ctl show crypto ipsec sa)
 check "show crypto ipsec sa: IPv6 idents ($US_NET, $THEM_NET)" \
 	grep -Fq "local  ident (addr/mask/prot/port): (fd00:ac:1:1::/64/0/0)" <<<"$ipsec"
@@ -238,6 +241,11 @@ if command -v snmpget >/dev/null 2>&1; then
 	idx=$(python3 -c "import sys; n=sys.argv[1].encode(); print('.'.join(map(str, [len(n)] + list(n))))" charon6)
 	check "ikemonPeerTable charon6: remote ipv6(2), the 16 octets of $THEM" \
 		test "$(snmp_vals $ROOT.4.1.2.$idx)$(snmp_hex $ROOT.4.1.3.$idx)" = "2$(hex6 $THEM)"
+	walk() { iop_exec us snmpbulkwalk -v2c -c "$COMM" -t 5 -r 1 -Cr50 -On -Oqv -Ox "udp6:[::1]:1161" "$1"; }
+	check "snmpbulkwalk ikemonSaRemoteAddrType: ipv6(2) in every row" \
+		bash -c '[ -n "$1" ] && ! grep -qv "^2$" <<<"$1"' _ "$(walk $ROOT.5.1.9)"
+	check "snmpbulkwalk ikemonSaLocalAddr, ikemonSaRemoteAddr: 16 octets in every row" \
+		bash -c '[ -n "$1" ] && ! tr -d " \"" <<<"$1" | grep -qvE "^[0-9A-Fa-f]{32}$"' _ "$(walk $ROOT.5.1.7; walk $ROOT.5.1.10)"
 	pj() { ctl show ikemon peers --json | python3 -c "import json,sys; p=[x for x in json.load(sys.stdin)['peers'] if x['name']=='charon6'][0]['dpd']; print(p['r_u_there_out'], p['ack_in'], p['ack_out'])"; }
 	iop_wait 5 "charon's R-U-THEREs answered" is "[s['dpd']['ack_out']>=2 for s in sas if s['conn_id']==$id]==[True]"
 	before=$(pj)
