@@ -454,6 +454,10 @@ static void build_peers(struct peers *p)
 	st->children_wanted = 2;
 	st->children_up = 2;
 	st->up = true;
+	st->stats.traffic.dpd_r_u_there_out = 7;
+	st->stats.traffic.dpd_r_u_there_in = 3;
+	st->stats.traffic.dpd_ack_out = 3;
+	st->stats.traffic.dpd_ack_in = 6;
 	st = add_peer(p, "spoke2", "127.0.0.3", 500, 32, IKE_AUTO_START);
 	peer_sa(p, st, 1002, CISCO_MM_KEY_EXCH);
 	st->children_wanted = 1;
@@ -510,14 +514,16 @@ START_TEST(test_peers_json)
 	ck_assert_int_eq(strncmp(out.s, head, strlen(head)), 0);
 	TL_ASSERT_HAS(out, "\"cisco_state\":\"QM_IDLE\",\"local\":{\"address\":\"192.0.2.1\","
 	                   "\"port\":500},\"remote\":{\"address\":\"15.0.0.1\",\"port\":500}");
-	TL_ASSERT_HAS(out, "\"children\":{\"wanted\":2,\"up\":2}}");
+	TL_ASSERT_HAS(out, "\"children\":{\"wanted\":2,\"up\":2},\"dpd\":{\"r_u_there_out\":7,"
+	                   "\"r_u_there_in\":3,\"ack_out\":3,\"ack_in\":6}}");
 	TL_ASSERT_HAS(out, "\"cisco_state\":\"MM_KEY_EXCH\"");
 	TL_ASSERT_HAS(out, "\"remote\":\"198.51.100.7:4500\"");
 	TL_ASSERT_HAS(out, "{\"name\":\"roadwarriors\",\"remote\":\"%any\",\"remote_any\":true,"
 	                   "\"remote_prefix\":null,\"local\":null,\"auto\":\"add\",\"up\":false,"
 	                   "\"status\":\"down\",\"health\":\"down\",\"cause\":\"none\","
 	                   "\"cause_detail\":\"\",\"alarm_seq\":null,\"ike\":null,"
-	                   "\"children\":{\"wanted\":1,\"up\":0}}");
+	                   "\"children\":{\"wanted\":1,\"up\":0},\"dpd\":{\"r_u_there_out\":0,"
+	                   "\"r_u_there_in\":0,\"ack_out\":0,\"ack_in\":0}}");
 	TL_ASSERT_HAS(out, "\"remote\":\"10.0.0.0/8\"");
 	TL_ASSERT_HAS(out, "\"remote\":\"[2001:db8::1]:4500\",\"remote_any\":false,"
 	                   "\"remote_prefix\":128");
