@@ -297,6 +297,12 @@ dead=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
 echo "# dead after $dead s frozen (dpd_delay 2 + dpd_timeout 3)"
 check "declared dead 3.5 to 9 s after the freeze ($dead s)" awk -v d="$dead" 'BEGIN { exit !(d >= 3.5 && d <= 9) }'
 check "counted: peers_dead 1" is "g['dpd']['peers_dead']==1"
+if command -v snmpget >/dev/null 2>&1; then
+	got=$(snmp_vals $ROOT.4.1.28.$idx $ROOT.4.1.29.$idx)
+	echo "# charon6 after the freeze: R-U-THEREs sent, ACKs received over SNMP: $got; --json: $(pj)"
+	check "ikemonPeerDpdRUThereSent > ikemonPeerDpdAcksReceived: our probes went unanswered" \
+		python3 -c "import sys; s,a=map(int,sys.argv[1].split()); sys.exit(not s>a)" "$got"
+fi
 kill -CONT "$pid"
 reset_sas
 
