@@ -247,6 +247,14 @@ static void new_responder(struct ike_engine *e, const struct sockaddr *local,
 		           addr);
 		return;
 	}
+	/* bounded: at most max_half_open_per_source from this address, max_half_open in all */
+	if (!engine_half_open_admit(e, remote)) {
+		engine_log(e, IKE_LOG_DEBUG,
+		           "%s Mode from a source at max_half_open_per_source; "
+		           "dropped",
+		           mode);
+		return;
+	}
 	sa = ike_sa_create(e->sas, IKE_ROLE_RESPONDER, h->exchange);
 	if (sa == NULL)
 		return;
@@ -254,6 +262,7 @@ static void new_responder(struct ike_engine *e, const struct sockaddr *local,
 	engine_copy_addr(&sa->local, local);
 	engine_copy_addr(&sa->remote, remote);
 	ike_sa_set_icookie(e->sas, sa, h->icookie);
+	engine_half_open_add(e, sa);
 	sa->ctr.msgs_in++;
 	sa->ctr.bytes_in += len;
 	ike_sa_announce(e->sas, sa);

@@ -107,6 +107,9 @@ struct ike_sa {
 	struct ike_timer timer;
 	struct ike_sa *touched_prev, *touched_next;
 	bool touched;
+	/* engine-private: the half-open responder SAs, oldest first (half_open.c) */
+	struct ike_sa *ho_prev, *ho_next;
+	bool on_half_open;
 };
 
 /* ---- events: every view learns about changes through these ---- */
@@ -186,6 +189,12 @@ struct ike_global_counters {
 	uint64_t dpd_dead;                /* peers declared dead (one per ISAKMP SA) */
 	uint64_t initial_contact;         /* SAs deleted for a peer's INITIAL-CONTACT */
 	uint64_t causes[IKE_CAUSE_COUNT]; /* failures by cause */
+	/* half-open responder SAs (only the first message seen): how many now (a gauge),
+	 * and those dropped, by reason */
+	uint64_t half_open;
+	uint64_t half_open_dropped_limit;      /* the oldest, for a new one at max_half_open */
+	uint64_t half_open_dropped_per_source; /* refused: max_half_open_per_source reached */
+	uint64_t half_open_dropped_timeout;    /* no third message within half_open_timeout */
 };
 const struct ike_global_counters *ike_sa_table_counters(const struct ike_sa_table *t);
 
