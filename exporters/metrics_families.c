@@ -320,6 +320,7 @@ static void w_malformed(struct metrics_writer *w, const struct metric_family *f,
 	    {"unexpected", g->dropped_unexpected},
 	    {"undecryptable", g->dropped_undecryptable},
 	    {"no_config", g->dropped_no_config},
+	    {"replay", g->dropped_replay},
 	};
 
 	(void)i;

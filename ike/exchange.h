@@ -24,6 +24,9 @@
 #define IKE_NONCE_MAX   256
 #define IKE_ID_WIRE_MAX 1024 /* an ID payload's data as we build it (a DER DN may be long) */
 
+/* Informational message IDs an SA remembers, to drop replays (dispatch.c). */
+#define IKE_INFO_SEEN 32
+
 /* Retransmission state of one exchange (retx.c). */
 struct ike_retx {
 	uint8_t *last_out; /* the last message we sent */
@@ -90,6 +93,9 @@ struct ike_exchange {
 	size_t ni_len, nr_len;
 	struct ike_p1_keys keys;          /* secret; wiped on free */
 	uint8_t rx_iv[IKE_MAX_BLOCK_LEN]; /* IV after the message being handled, if it holds */
+	/* message IDs of the peer's last authenticated informational messages (0: none) */
+	uint32_t info_seen[IKE_INFO_SEEN];
+	unsigned info_seen_next;
 };
 
 /* Bytes of an exchange's head (up to and including `full`). */

@@ -195,6 +195,8 @@ struct ike_global_counters {
 	uint64_t half_open_dropped_limit;      /* the oldest, for a new one at max_half_open */
 	uint64_t half_open_dropped_per_source; /* refused: max_half_open_per_source reached */
 	uint64_t half_open_dropped_timeout;    /* no third message within half_open_timeout */
+	/* authenticated informational messages whose message ID the SA had seen: replays */
+	uint64_t dropped_replay;
 };
 const struct ike_global_counters *ike_sa_table_counters(const struct ike_sa_table *t);
 
