@@ -76,6 +76,8 @@ rcvbuf_errors() {
 	awk '/^Udp:/ { if (!h) { for (i = 1; i <= NF; i++) c[$i] = i; h = 1 } else print $c["RcvbufErrors"] }' /proc/net/snmp
 }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+# CPU seconds (user + system) of a process, from /proc/PID/stat (fields 14 and 15)
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f", ($12 + $13) / hz }' "/proc/$1/stat"; }
 # metric_is KEY VALUE: for wait_for, which runs it again each time
 metric_is() { [ "$(metric "$1")" = "$2" ]; }
 
@@ -94,6 +96,7 @@ created0=$(sa_query a "g['sas_created']")
 ps0=$(metric 'ikemon_half_open_dropped_total{reason="per_source"}')
 rcv0=$(rcvbuf_errors)
 rss0=$(rss_kb "${PID[a]}")
+cpu0=$(cpu_s "${PID[a]}")
 dpd0=$(sa_query b "sas[[s['cisco_state'] for s in sas].index('QM_IDLE')]['dpd']['r_u_there_out']")
 timeout 120 "$IKELOAD" -t $A --flood -n $N --src 127.40.0.0/15 --rate "$RATE" --settle 1 \
 	--timeout 100 >"$T/flood.txt" 2>&1 &
@@ -118,6 +121,8 @@ cat "$T/flood.txt"
 check "ikeload sent all $N MM1s" [ "$rc" = 0 ]
 sent=$(sed -n 's/^flood: \([0-9]*\) MM1s sent.*/\1/p' "$T/flood.txt")
 rss1=$(rss_kb "${PID[a]}")
+cpu1=$(cpu_s "${PID[a]}")
+echo "# a's CPU during the flood: $(awk -v a="$cpu0" -v b="$cpu1" -v n="$sent" 'BEGIN { printf "%.2f s, %.1f us per MM1", b - a, (b - a) * 1e6 / n }')"
 rcv1=$(rcvbuf_errors)
 echo "# control socket: $samples queries during the flood, slowest ${ctl_max} ms, $ctl_fail failed"
 check "the control socket answered throughout ($samples queries, slowest ${ctl_max} ms)" \

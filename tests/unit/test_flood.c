@@ -452,6 +452,50 @@ START_TEST(test_flood_spares_established)
 }
 END_TEST
 
+/* Aggressive Mode (aggressive = yes): its responder does DH for AM2, under the same cap. */
+START_TEST(test_aggressive_capped)
+{
+	struct engine_pair pr;
+	struct capture cap;
+	struct ike_settings s;
+	struct ep_dgram am1;
+
+	pair_init(&pr, &cap);
+	pr.side[0].cfg.exchange = ISAKMP_XCHG_AGGR;
+	pr.side[1].cfg.aggressive = true;
+	ck_assert_int_eq(ike_engine_set_peers(pr.side[0].e, &pr.side[0].cfg, 1), 0);
+	ck_assert_int_eq(ike_engine_set_peers(pr.side[1].e, &pr.side[1].cfg, 1), 0);
+	ike_settings_default(&s);
+	s.max_half_open = 5;
+	s.max_half_open_per_source = 3;
+	ike_engine_set_settings(pr.side[1].e, &s);
+	ck_assert_int_gt(ike_engine_initiate(pr.side[0].e, "b"), 0);
+	ck_assert(engine_pair_pop(&pr, &am1));
+	ck_assert_int_eq(am1.buf[18], ISAKMP_XCHG_AGGR);
+	/* 10 from one address: 3 taken, 7 refused */
+	for (int i = 0; i < 10; i++) {
+		am1.buf[0] = (uint8_t)(0xa0 + i); /* a new initiator cookie each time */
+		engine_pair_input(&pr, 1, am1.buf, am1.len);
+	}
+	ck_assert_uint_eq(gc(&pr, 1)->half_open, 3);
+	ck_assert_uint_eq(gc(&pr, 1)->half_open_dropped_per_source, 7);
+	/* any number from one address, 4 in all: 6 more, the 5 oldest dropped */
+	s.max_half_open = 4;
+	s.max_half_open_per_source = 100;
+	ike_engine_set_settings(pr.side[1].e, &s);
+	for (int i = 0; i < 6; i++) {
+		am1.buf[0] = (uint8_t)(0xc0 + i);
+		engine_pair_input(&pr, 1, am1.buf, am1.len);
+	}
+	free(am1.buf);
+	ck_assert_uint_eq(gc(&pr, 1)->half_open, 4);
+	ck_assert_uint_eq(gc(&pr, 1)->half_open_dropped_limit, 5);
+	ck_assert_uint_eq(ike_sa_count_in_state(ike_engine_sas(pr.side[1].e), IKE_ST_AGGR_R1), 4);
+	engine_pair_free(&pr);
+	capture_free(&cap);
+}
+END_TEST
+
 /* The captured datagram k-th of those side `from` sent with exchange type xchg. */
 static size_t find(const struct capture *c, int from, uint8_t xchg, int k)
 {
@@ -600,6 +644,7 @@ static Suite *suite(void)
 	tcase_add_test(h, test_timeout_removes);
 	tcase_add_test(h, test_refused_lingers_within_cap);
 	tcase_add_test(h, test_flood_spares_established);
+	tcase_add_test(h, test_aggressive_capped);
 	tcase_add_test(r, test_replays_change_nothing);
 	tcase_add_test(r, test_old_delete_replayed);
 	suite_add_tcase(s, h);
