@@ -41,15 +41,6 @@ struct ho_src {
 
 #define HO_MIN_BUCKETS 64
 
-static uint64_t mix64(uint64_t x)
-{
-	x ^= x >> 30;
-	x *= 0xbf58476d1ce4e5b9ULL;
-	x ^= x >> 27;
-	x *= 0x94d049bb133111ebULL;
-	return x ^ (x >> 31);
-}
-
 /* The address bytes of remote (port ignored); 0 for another family. */
 static size_t addr_key(const struct sockaddr *remote, uint8_t a[16])
 {
@@ -71,7 +62,7 @@ static size_t src_bucket(const struct engine_half_open *h, const uint8_t *a, siz
 	memcpy(&lo, a, len < 8 ? len : 8);
 	if (len > 8)
 		memcpy(&hi, a + 8, len - 8);
-	return (size_t)(mix64(mix64(lo ^ h->key) ^ hi ^ len) & (h->nb - 1));
+	return (size_t)(ike_mix64(ike_mix64(lo ^ h->key) ^ hi ^ len) & (h->nb - 1));
 }
 
 static struct ho_src **src_find(struct engine_half_open *h, const uint8_t *a, size_t len)
@@ -130,29 +121,22 @@ static uint32_t src_count(struct engine_half_open *h, const struct sockaddr *rem
 	return s != NULL ? s->n : 0;
 }
 
-/* Count one more (up) or one fewer SA from remote.  Out of memory: not counted. */
-static void src_add(struct engine_half_open *h, const struct sockaddr *remote, bool up)
+/* One more SA from remote: its source's entry (made when new), or NULL (not counted:
+ * another family, or out of memory). */
+static struct ho_src *src_hold(struct engine_half_open *h, const struct sockaddr *remote)
 {
 	uint8_t a[16];
 	size_t len = addr_key(remote, a);
 	struct ho_src **pp, *s;
 
 	if (len == 0 || index_ready(h) != 0)
-		return;
+		return NULL;
 	pp = src_find(h, a, len);
 	s = *pp;
-	if (!up) {
-		if (s != NULL && --s->n == 0) {
-			*pp = s->next;
-			free(s);
-			h->n_src--;
-		}
-		return;
-	}
 	if (s == NULL) {
 		s = calloc(1, sizeof(*s));
 		if (s == NULL)
-			return;
+			return NULL;
 		s->len = (uint8_t)len;
 		memcpy(s->a, a, len);
 		s->next = *pp;
@@ -161,6 +145,22 @@ static void src_add(struct engine_half_open *h, const struct sockaddr *remote, b
 			src_grow(h);
 	}
 	s->n++;
+	return s;
+}
+
+/* One fewer SA from the source s (the entry an SA held, whatever its address became
+ * since: a peer that floats moves sa->remote); freed at zero. */
+static void src_release(struct engine_half_open *h, struct ho_src *s)
+{
+	struct ho_src **pp;
+
+	if (s == NULL || --s->n != 0)
+		return;
+	pp = src_find(h, s->a, s->len);
+	if (*pp == s)
+		*pp = s->next;
+	free(s);
+	h->n_src--;
 }
 
 static bool half_open_state(enum ike_state s)
@@ -186,7 +186,8 @@ static void unlink_sa(struct ike_engine *e, struct ike_sa *sa)
 	sa->ho_prev = sa->ho_next = NULL;
 	sa->on_half_open = false;
 	h->n--;
-	src_add(h, (const struct sockaddr *)&sa->remote, false);
+	src_release(h, sa->ho_src);
+	sa->ho_src = NULL;
 	ike_sa_table_counters_mut(e->sas)->half_open = h->n;
 }
 
@@ -229,7 +230,7 @@ void engine_half_open_add(struct ike_engine *e, struct ike_sa *sa)
 	h->tail = sa;
 	sa->on_half_open = true;
 	h->n++;
-	src_add(h, (const struct sockaddr *)&sa->remote, true);
+	sa->ho_src = src_hold(h, (const struct sockaddr *)&sa->remote);
 	ike_sa_table_counters_mut(e->sas)->half_open = h->n;
 }
 

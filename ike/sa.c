@@ -68,8 +68,7 @@ struct ike_sa_table {
 
 /* ---------------------------------------------------------------- the indexes */
 
-/* splitmix64's finalizer: every input bit moves every output bit. */
-static uint64_t mix64(uint64_t x)
+uint64_t ike_mix64(uint64_t x)
 {
 	x ^= x >> 30;
 	x *= 0xbf58476d1ce4e5b9ULL;
@@ -88,7 +87,7 @@ static size_t cookie_bucket(const struct ike_sa_table *t, const uint8_t icookie[
 	uint64_t v;
 
 	memcpy(&v, icookie, sizeof(v));
-	return (size_t)(mix64(v ^ t->cookie_key) & (t->by_cookie.nb - 1));
+	return (size_t)(ike_mix64(v ^ t->cookie_key) & (t->by_cookie.nb - 1));
 }
 
 static void id_link(struct ike_sa_table *t, struct ike_sa *sa)
@@ -178,7 +177,7 @@ static void index_grow(struct ike_sa_table *t)
 
 static size_t spi_home(const struct spi_index *x, uint32_t spi)
 {
-	return (size_t)(mix64(spi) & (x->ns - 1));
+	return (size_t)(ike_mix64(spi) & (x->ns - 1));
 }
 
 /* The slot holding spi, or the empty slot where it would go (ns > n always). */

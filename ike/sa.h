@@ -42,6 +42,7 @@ struct ike_sa_transform {
 
 struct ike_exchange;      /* exchange-private state (keys, nonces, DH); engine only */
 struct engine_peer_track; /* a configured peer's SAs and counters; engine only */
+struct ho_src;            /* a source address of half-open SAs; engine only */
 
 struct ike_sa {
 	uint32_t conn_id;    /* allocated in increasing order, never reused while running */
@@ -107,8 +108,10 @@ struct ike_sa {
 	struct ike_timer timer;
 	struct ike_sa *touched_prev, *touched_next;
 	bool touched;
-	/* engine-private: the half-open responder SAs, oldest first (half_open.c) */
+	/* engine-private: the half-open responder SAs, oldest first, and the source
+	 * address entry the SA counts in (half_open.c) */
 	struct ike_sa *ho_prev, *ho_next;
+	struct ho_src *ho_src;
 	bool on_half_open;
 };
 
@@ -258,6 +261,10 @@ int ike_child_claim_spi_in(struct ike_sa_table *t, struct ike_child *c, uint32_t
 const struct ike_child *ike_sa_child_by_spi_in(const struct ike_sa_table *t, uint32_t spi);
 /* For child.c: the child leaves the index (deleted or freed). */
 void ike_sa_table_release_spi(struct ike_sa_table *t, const struct ike_child *c);
+
+/* splitmix64's finalizer (every input bit moves every output bit): the engine's keyed
+ * hashes mix with it (cookies, SPIs, half-open sources). */
+uint64_t ike_mix64(uint64_t x);
 
 /* Seconds an SA has spent in its current state. */
 double ike_sa_seconds_in_state(const struct ike_sa *sa, const struct timespec *now);

@@ -187,6 +187,30 @@ START_TEST(test_per_source_refuses_new)
 }
 END_TEST
 
+/* A source's count follows the SA, not its address: one that floats (NAT-T) and then
+ * goes still frees its own address's share. */
+START_TEST(test_per_source_follows_sa)
+{
+	struct lone l;
+	struct ike_sa *sa;
+
+	lone_init(&l, 100, 1, 2);
+	send_mm1(l.e, "10.0.3.1", 0x9000u);
+	send_mm1(l.e, "10.0.3.1", 0x9001u);
+	ck_assert_uint_eq(lone_g(&l)->half_open_dropped_per_source, 1);
+	sa = ike_sa_first_mut(ike_engine_sas(l.e));
+	ck_assert_int_eq(fx_set_addr(&sa->remote, "10.0.3.2", 4500), 0);
+	ike_engine_clock_advance_ms(2500);
+	ike_engine_run_timers(l.e);
+	ck_assert_uint_eq(lone_g(&l)->half_open, 0);
+	send_mm1(l.e, "10.0.3.1", 0x9002u);
+	send_mm1(l.e, "10.0.3.2", 0x9003u);
+	ck_assert_uint_eq(lone_g(&l)->half_open, 2);
+	ck_assert_uint_eq(lone_g(&l)->half_open_dropped_per_source, 1);
+	ike_engine_free(l.e);
+}
+END_TEST
+
 START_TEST(test_half_open_is_compact)
 {
 	struct lone l;
@@ -640,6 +664,7 @@ static Suite *suite(void)
 
 	tcase_add_test(h, test_cap_drops_oldest);
 	tcase_add_test(h, test_per_source_refuses_new);
+	tcase_add_test(h, test_per_source_follows_sa);
 	tcase_add_test(h, test_half_open_is_compact);
 	tcase_add_test(h, test_timeout_removes);
 	tcase_add_test(h, test_refused_lingers_within_cap);
