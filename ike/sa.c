@@ -544,7 +544,9 @@ void ike_sa_fail(struct ike_sa_table *t, struct ike_sa *sa, enum ike_cause cause
 	snprintf(sa->cause_detail, sizeof(sa->cause_detail), "%s", detail ? detail : "");
 	if ((unsigned)cause < IKE_CAUSE_COUNT)
 		t->ctr.causes[cause]++;
-	tlog(t, LOG_NOTICE, "conn-id %u peer %s: %s in %s%s%s; hint: %s", sa->conn_id,
+	/* a half-open SA's at info: a flood of first messages makes thousands (counted) */
+	tlog(t, sa->on_half_open ? LOG_INFO : LOG_NOTICE,
+	     "conn-id %u peer %s: %s in %s%s%s; hint: %s", sa->conn_id,
 	     sa->peer[0] ? sa->peer : "-", ike_cause_info(cause)->text,
 	     cisco_state_name(ike_state_cisco(sa->state)), detail && *detail ? ": " : "",
 	     detail ? detail : "", ike_cause_info(cause)->hint);

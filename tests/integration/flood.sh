@@ -175,6 +175,8 @@ check "they were counted as timed out" \
 	test "$(metric 'ikemon_half_open_dropped_total{reason="timeout"}')" -ge $((tmo + CAP))
 check "and removed at once: a's table holds b's SA and nothing of rw" \
 	sa_is a "not any(s['peer']=='rw' for s in sas) and any(s['conn_id']==$EST and s['cisco_state']=='QM_IDLE' for s in sas)"
+lines=$(wc -l <"$T/a.log")
+check "a's log (level notice) stays short: $lines lines for $N first messages" [ "$lines" -lt 100 ]
 check "JSON, metric and flood agree: limit $limit" \
 	test "$(metric 'ikemon_half_open_dropped_total{reason="limit"}')" = "$limit"
 finish
