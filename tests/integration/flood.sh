@@ -101,6 +101,7 @@ dpd0=$(sa_query b "sas[[s['cisco_state'] for s in sas].index('QM_IDLE')]['dpd'][
 timeout 120 "$IKELOAD" -t $A --flood -n $N --src 127.40.0.0/15 --rate "$RATE" --settle 1 \
 	--timeout 100 >"$T/flood.txt" 2>&1 &
 FLOOD=$!
+t_start=$(date +%s.%N)
 # while it runs: the control socket and the metrics answer, the cap holds
 max_ho=0 ctl_fail=0 ctl_max=0 samples=0
 while kill -0 $FLOOD 2>/dev/null && [ $samples -lt 200 ]; do
@@ -117,6 +118,7 @@ while kill -0 $FLOOD 2>/dev/null && [ $samples -lt 200 ]; do
 done
 wait $FLOOD
 rc=$?
+t_end=$(date +%s.%N)
 cat "$T/flood.txt"
 check "ikeload sent all $N MM1s" [ "$rc" = 0 ]
 sent=$(sed -n 's/^flood: \([0-9]*\) MM1s sent.*/\1/p' "$T/flood.txt")
@@ -166,6 +168,30 @@ dpd1=$(sa_query b "sas[[s['cisco_state'] for s in sas].index('QM_IDLE')]['dpd'][
 check "b's DPD kept running during the flood ($((dpd1 - dpd0)) R-U-THEREs)" [ $((dpd1 - dpd0)) -ge 5 ]
 check "every R-U-THERE of b was answered, none unanswered now" wait_for 3 sa_is b \
 	"any(s['cisco_state']=='QM_IDLE' and s['dpd']['ack_in']>=s['dpd']['r_u_there_out']-1 and s['dpd']['ack_bad_seq']==0 for s in sas)"
+# b's DPD round trips during the flood, from its log (debug: sending seq N ... ACK N)
+rtt=$(python3 - "$T/b.log" "$t_start" "$t_end" <<'EOF'
+import datetime, re, sys
+start, end = float(sys.argv[2]), float(sys.argv[3])
+sent, rtts = {}, []
+for line in open(sys.argv[1]):
+    m = re.match(r"(\S+)Z .*(sending R-U-THERE seq|R-U-THERE-ACK) (\d+)$", line.strip())
+    if not m:
+        continue
+    t = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S.%f").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+    if not start <= t <= end:
+        continue
+    if m.group(2).startswith("sending"):
+        sent[m.group(3)] = t
+    elif m.group(3) in sent:
+        rtts.append((t - sent.pop(m.group(3))) * 1000)
+print("%d %.0f %.1f" % (len(rtts), max(rtts) if rtts else -1, sorted(rtts)[len(rtts) // 2] if rtts else -1))
+EOF
+)
+set -- $rtt
+echo "# b's DPD during the flood: $1 round trips, median ${3} ms, slowest ${2} ms"
+check "DPD answered promptly during the flood ($1 round trips, slowest ${2} ms < 1000 ms)" \
+	[ "$1" -ge 5 -a "$2" -lt 1000 ]
 check "b never declared a dead" sa_is b "g['dpd']['peers_dead']==0 and len([s for s in sas if s['cisco_state']=='QM_IDLE'])==1"
 
 # ---- 3. half_open_timeout
