@@ -162,6 +162,22 @@ static int set_natt_keepalive(struct config_parser *ps, char *val)
 	return config_set_u32(ps, val, 0, 3600, &config_of(ps)->settings.natt_keepalive_s);
 }
 
+static int set_max_half_open(struct config_parser *ps, char *val)
+{
+	return config_set_u32(ps, val, 1, 10000000, &config_of(ps)->settings.max_half_open);
+}
+
+static int set_max_half_open_per_source(struct config_parser *ps, char *val)
+{
+	return config_set_u32(ps, val, 1, 10000000,
+	                      &config_of(ps)->settings.max_half_open_per_source);
+}
+
+static int set_half_open_timeout(struct config_parser *ps, char *val)
+{
+	return config_set_u32(ps, val, 1, 3600, &config_of(ps)->settings.half_open_timeout_s);
+}
+
 static int set_restart_delay(struct config_parser *ps, char *val)
 {
 	return config_set_u32(ps, val, 1, 3600, &config_of(ps)->settings.restart_delay_s);
@@ -732,6 +748,9 @@ static const struct config_key_rule key_rules[] = {
     {"deleted_linger", SEC_IKEMOND, set_deleted_linger, NULL},
     {"restart_delay", SEC_IKEMOND, set_restart_delay, NULL},
     {"natt_keepalive", SEC_IKEMOND, set_natt_keepalive, NULL},
+    {"max_half_open", SEC_IKEMOND, set_max_half_open, NULL},
+    {"max_half_open_per_source", SEC_IKEMOND, set_max_half_open_per_source, NULL},
+    {"half_open_timeout", SEC_IKEMOND, set_half_open_timeout, NULL},
     {"peer_down_after", SEC_IKEMOND, set_peer_down_after, NULL},
     {"alarm_holddown", SEC_IKEMOND, set_alarm_holddown, NULL},
     {"alarm_history", SEC_IKEMOND, set_alarm_history, NULL},

@@ -2,7 +2,8 @@
  * config.h - ikemond.conf, INI style.
  *
  *   [ikemond]  listen, control, log, log_level, retransmit_timeout, retransmit_tries,
- *              deleted_linger, restart_delay, natt_keepalive, stall_after,
+ *              deleted_linger, restart_delay, natt_keepalive, max_half_open,
+ *              max_half_open_per_source, half_open_timeout, stall_after,
  *              stall_after.STATE, qm_stall_after, peer_down_after, alarm_holddown,
  *              alarm_history
  *   [peer NAME] remote, local, psk, ike, local_id, remote_id, auto, ike_lifetime,

@@ -762,6 +762,13 @@ static void jw_global_counters(struct jw *w, const struct ike_global_counters *g
 	for (int c = IKE_CAUSE_NONE + 1; c < IKE_CAUSE_COUNT; c++)
 		jw_u64(w, ike_cause_id((enum ike_cause)c), g->causes[c]);
 	jw_close(w, '}');
+	jw_open(w, "half_open", '{');
+	jw_u64(w, "now", g->half_open);
+	jw_u64(w, "dropped_limit", g->half_open_dropped_limit);
+	jw_u64(w, "dropped_per_source", g->half_open_dropped_per_source);
+	jw_u64(w, "dropped_timeout", g->half_open_dropped_timeout);
+	jw_close(w, '}');
+	jw_u64(w, "dropped_replay", g->dropped_replay);
 	jw_close(w, '}');
 }
 

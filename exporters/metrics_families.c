@@ -320,11 +320,35 @@ static void w_malformed(struct metrics_writer *w, const struct metric_family *f,
 	    {"unexpected", g->dropped_unexpected},
 	    {"undecryptable", g->dropped_undecryptable},
 	    {"no_config", g->dropped_no_config},
+	    {"replay", g->dropped_replay},
 	};
 
 	(void)i;
 	for (size_t k = 0; k < NELEMS(drops); k++)
 		put_u64(w, f, "", &drops[k].cause, 1, drops[k].n);
+}
+
+static void w_half_open(struct metrics_writer *w, const struct metric_family *f, size_t i)
+{
+	(void)i;
+	put_u64(w, f, "", NULL, 0, w->snap->g.half_open);
+}
+
+static void w_half_open_dropped(struct metrics_writer *w, const struct metric_family *f, size_t i)
+{
+	const struct ike_global_counters *g = &w->snap->g;
+	const struct {
+		const char *reason;
+		uint64_t n;
+	} drops[] = {
+	    {"limit", g->half_open_dropped_limit},
+	    {"per_source", g->half_open_dropped_per_source},
+	    {"timeout", g->half_open_dropped_timeout},
+	};
+
+	(void)i;
+	for (size_t k = 0; k < NELEMS(drops); k++)
+		put_u64(w, f, "", &drops[k].reason, 1, drops[k].n);
 }
 
 static void w_ipsec_sas(struct metrics_writer *w, const struct metric_family *f, size_t i)
@@ -478,6 +502,14 @@ static const struct metric_family families[] = {
     {"ikemon_ike_malformed_messages_total", FT_COUNTER,
      "IKE datagrams dropped before any exchange handled them, by reason.", NULL, "cause", false,
      ROWS_ONE, w_malformed},
+    {"ikemon_half_open_sas", FT_GAUGE,
+     "Responder IKE SAs that have had only the peer's first message (bounded by "
+     "max_half_open).",
+     NULL, "", false, ROWS_ONE, w_half_open},
+    {"ikemon_half_open_dropped_total", FT_COUNTER,
+     "Half-open responder IKE SAs dropped, by reason: limit (the oldest, at max_half_open), "
+     "per_source (refused at max_half_open_per_source), timeout.",
+     NULL, "reason", false, ROWS_ONE, w_half_open_dropped},
     {"ikemon_ipsec_sas", FT_GAUGE, "Installed phase-2 (IPsec) SAs by peer.", NULL, "peer", false,
      ROWS_PEERS, w_ipsec_sas},
     {"ikemon_certificate_expiry_timestamp_seconds", FT_GAUGE,

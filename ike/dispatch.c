@@ -98,6 +98,22 @@ static void undecryptable(struct ike_engine *e, struct ike_sa *sa, const char *w
 	           sa->peer, what);
 }
 
+/*
+ * Whether an authenticated informational message is a replay: every informational
+ * exchange has a fresh random message ID (RFC 2408 3.1), so one the SA has seen among
+ * the peer's last IKE_INFO_SEEN is a copy (an old DELETE, R-U-THERE, notify).  Else the
+ * ID is remembered.
+ */
+static bool info_replayed(struct ike_exchange *x, uint32_t msgid)
+{
+	for (size_t i = 0; i < IKE_INFO_SEEN; i++)
+		if (x->info_seen[i] == msgid)
+			return true;
+	x->info_seen[x->info_seen_next] = msgid;
+	x->info_seen_next = (x->info_seen_next + 1) % IKE_INFO_SEEN;
+	return false;
+}
+
 static void informational(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_hdr *h,
                           const uint8_t *buf, size_t len)
 {
@@ -110,6 +126,15 @@ static void informational(struct ike_engine *e, struct ike_sa *sa, const struct 
 	if (h->flags & ISAKMP_FLAG_ENC) {
 		if (info_open(e, sa, buf, len, m, plain, PLAIN_BUF) != 0) {
 			undecryptable(e, sa, "an informational message");
+			goto done;
+		}
+		/* info_open authenticated it with the keys: sa->x is whole */
+		if (info_replayed(sa->x, m->hdr.msgid)) {
+			ike_sa_table_counters_mut(e->sas)->dropped_replay++;
+			engine_log(e, IKE_LOG_INFO,
+			           "conn-id %u peer %s: informational message ID %08x seen before: "
+			           "a replay, dropped",
+			           sa->conn_id, sa->peer, m->hdr.msgid);
 			goto done;
 		}
 		info_input(e, sa, m, true);
@@ -247,6 +272,14 @@ static void new_responder(struct ike_engine *e, const struct sockaddr *local,
 		           addr);
 		return;
 	}
+	/* bounded: at most max_half_open_per_source from this address, max_half_open in all */
+	if (!engine_half_open_admit(e, remote)) {
+		engine_log(e, IKE_LOG_DEBUG,
+		           "%s Mode from a source at max_half_open_per_source; "
+		           "dropped",
+		           mode);
+		return;
+	}
 	sa = ike_sa_create(e->sas, IKE_ROLE_RESPONDER, h->exchange);
 	if (sa == NULL)
 		return;
@@ -254,6 +287,7 @@ static void new_responder(struct ike_engine *e, const struct sockaddr *local,
 	engine_copy_addr(&sa->local, local);
 	engine_copy_addr(&sa->remote, remote);
 	ike_sa_set_icookie(e->sas, sa, h->icookie);
+	engine_half_open_add(e, sa);
 	sa->ctr.msgs_in++;
 	sa->ctr.bytes_in += len;
 	ike_sa_announce(e->sas, sa);

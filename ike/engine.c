@@ -62,8 +62,30 @@ const struct ike_peer_cfg *engine_peer_cfg(struct ike_engine *e, const char *nam
 
 struct ike_exchange *engine_exchange(struct ike_sa *sa)
 {
-	if (sa->x == NULL)
+	struct ike_exchange *x;
+
+	if (sa->x == NULL) {
 		sa->x = calloc(1, sizeof(*sa->x));
+		if (sa->x != NULL)
+			sa->x->full = true;
+		return sa->x;
+	}
+	if (sa->x->full)
+		return sa->x;
+	/* the head holds no secret yet: a move by realloc leaves none behind */
+	x = realloc(sa->x, sizeof(*x));
+	if (x == NULL)
+		return NULL;
+	memset((uint8_t *)x + IKE_EXCHANGE_HEAD_LEN, 0, sizeof(*x) - IKE_EXCHANGE_HEAD_LEN);
+	x->full = true;
+	sa->x = x;
+	return x;
+}
+
+struct ike_exchange *engine_exchange_head(struct ike_sa *sa)
+{
+	if (sa->x == NULL)
+		sa->x = calloc(1, IKE_EXCHANGE_HEAD_LEN);
 	return sa->x;
 }
 
@@ -72,13 +94,17 @@ void engine_free_exchange(struct ike_exchange *x)
 	if (x == NULL)
 		return;
 	ike_dh_free(x->dh);
-	ike_p1_keys_wipe(&x->keys);
-	OPENSSL_cleanse(x->ni, sizeof(x->ni));
-	OPENSSL_cleanse(x->nr, sizeof(x->nr));
 	free(x->sai_b);
 	free(x->idi_b);
 	retx_free(&x->rt);
-	OPENSSL_cleanse(x, sizeof(*x));
+	if (x->full) {
+		ike_p1_keys_wipe(&x->keys);
+		OPENSSL_cleanse(x->ni, sizeof(x->ni));
+		OPENSSL_cleanse(x->nr, sizeof(x->nr));
+		OPENSSL_cleanse(x, sizeof(*x));
+	} else {
+		OPENSSL_cleanse(x, IKE_EXCHANGE_HEAD_LEN);
+	}
 	free(x);
 }
 
@@ -161,7 +187,7 @@ int engine_send_once(struct ike_engine *e, struct ike_sa *sa, const uint8_t *buf
 int engine_send(struct ike_engine *e, struct ike_sa *sa, const uint8_t *buf, size_t len,
                 bool retransmit)
 {
-	struct ike_exchange *x = engine_exchange(sa);
+	struct ike_exchange *x = engine_exchange_head(sa);
 
 	if (x == NULL || retx_keep_out(&x->rt, buf, len) != 0)
 		return -1;
@@ -175,11 +201,12 @@ int engine_send(struct ike_engine *e, struct ike_sa *sa, const uint8_t *buf, siz
 
 void engine_wait_peer(struct ike_engine *e, struct ike_sa *sa)
 {
-	struct ike_exchange *x = engine_exchange(sa);
+	struct ike_exchange *x = engine_exchange_head(sa);
 
 	if (x == NULL)
 		return;
-	retx_wait(&x->rt, ike_settings_retransmit_span_ms(&e->settings));
+	retx_wait(&x->rt,
+	          engine_half_open_wait_ms(e, sa, ike_settings_retransmit_span_ms(&e->settings)));
 	engine_timers_touch(e, sa);
 }
 
@@ -213,6 +240,7 @@ static void on_event(void *ctx, const struct ike_event *ev)
 
 	engine_track_event(e, ev);
 	engine_timers_event(e, ev);
+	engine_half_open_event(e, ev);
 	if (ev->type != IKE_EV_SA_DELETED || ev->cause == IKE_CAUSE_SHUTDOWN ||
 	    ev->cause == IKE_CAUSE_CONFIG_REMOVED)
 		return;
@@ -500,6 +528,7 @@ void ike_engine_free(struct ike_engine *e)
 	if (e == NULL)
 		return;
 	ike_sa_table_free(e->sas);
+	engine_half_open_free(e);
 	ike_timerq_free(&e->timers);
 	engine_free_addr_index(e);
 	wipe_peers(e->peers, e->n_peers);

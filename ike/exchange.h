@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -22,6 +23,9 @@
 #define IKE_NONCE_MIN   8  /* RFC 2409 5: 8..256 bytes */
 #define IKE_NONCE_MAX   256
 #define IKE_ID_WIRE_MAX 1024 /* an ID payload's data as we build it (a DER DN may be long) */
+
+/* Informational message IDs an SA remembers, to drop replays (dispatch.c). */
+#define IKE_INFO_SEEN 32
 
 /* Retransmission state of one exchange (retx.c). */
 struct ike_retx {
@@ -61,28 +65,41 @@ void retx_wait(struct ike_retx *r, uint64_t span_ms);
  * is due, false when the exchange has timed out. */
 bool retx_next(struct ike_retx *r, uint32_t max_tries, const struct timespec *now);
 
-/* Per-SA private state: key exchange, keys, retransmission. */
+/*
+ * Per-SA private state: key exchange, keys, retransmission.  A half-open responder SA
+ * (only MM1 seen) has the head alone, up to `full` (engine_exchange_head): the key
+ * exchange part after it is allocated when the SA moves on (engine_exchange), so that a
+ * flood of MM1s costs little.  Code that reads the part after `full` gets x through
+ * engine_exchange(), or knows that have_keys (which implies full) is set.
+ */
 struct ike_exchange {
-	struct ike_dh *dh;           /* freed once the shared secret is known */
+	struct ike_dh *dh; /* freed once the shared secret is known */
+	uint8_t *sai_b;    /* initiator's SA payload body, for HASH_I/HASH_R */
+	size_t sai_len;
+	uint8_t *idi_b; /* Aggressive Mode responder: AM1's IDii body, for HASH_I in AM3 */
+	size_t idi_len;
+	bool have_keys;
+	bool saw_undecryptable; /* evidence of a key mismatch */
+	bool certreq_seen;      /* the peer sent a CERTREQ (send_cert = ifasked) */
+	struct ike_retx rt;
+	bool keepalive_armed; /* behind a NAT: NAT-T keepalives while established */
+	struct timespec keepalive_at;
+	bool full; /* the members below are allocated */
+
 	uint8_t gxi[IKE_DH_MAX_LEN]; /* initiator's public value */
 	uint8_t gxr[IKE_DH_MAX_LEN]; /* responder's public value */
 	size_t g_len;
 	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
 	size_t ni_len, nr_len;
-	uint8_t *sai_b; /* initiator's SA payload body, for HASH_I/HASH_R */
-	size_t sai_len;
-	uint8_t *idi_b; /* Aggressive Mode responder: AM1's IDii body, for HASH_I in AM3 */
-	size_t idi_len;
-	struct ike_p1_keys keys; /* secret; wiped on free */
-	bool have_keys;
-	bool saw_undecryptable;           /* evidence of a key mismatch */
-	bool certreq_seen;                /* the peer sent a CERTREQ (send_cert = ifasked) */
+	struct ike_p1_keys keys;          /* secret; wiped on free */
 	uint8_t rx_iv[IKE_MAX_BLOCK_LEN]; /* IV after the message being handled, if it holds */
-
-	struct ike_retx rt;
-	bool keepalive_armed; /* behind a NAT: NAT-T keepalives while established */
-	struct timespec keepalive_at;
+	/* message IDs of the peer's last authenticated informational messages (0: none) */
+	uint32_t info_seen[IKE_INFO_SEEN];
+	unsigned info_seen_next;
 };
+
+/* Bytes of an exchange's head (up to and including `full`). */
+#define IKE_EXCHANGE_HEAD_LEN (offsetof(struct ike_exchange, full) + sizeof(bool))
 
 #define IKE_KEYMAT_MAX (IKE_MAX_KEY_LEN + IKE_MAX_HASH_LEN)
 
@@ -134,6 +151,16 @@ struct engine_addr_index {
 	size_t n_wide;
 };
 
+/* Half-open responder SAs (half_open.c): oldest first, and counts by source address. */
+struct ho_src;
+struct engine_half_open {
+	struct ike_sa *head, *tail; /* through sa->ho_next */
+	size_t n;
+	struct ho_src **b; /* chains of sources; nb a power of two (0 until the first) */
+	size_t nb, n_src;
+	uint64_t key; /* secret of the address hash */
+};
+
 struct ike_engine {
 	struct ike_engine_ops ops;
 	void *ctx;
@@ -152,6 +179,7 @@ struct ike_engine {
 	struct ike_timerq timers;
 	struct ike_sa *touched;
 	bool timers_lost; /* the queue could not grow: some deadlines are not in it */
+	struct engine_half_open half_open;
 };
 
 /* ---- engine.c: services for handlers ---- */
@@ -169,7 +197,10 @@ int engine_send_once(struct ike_engine *e, struct ike_sa *sa, const uint8_t *buf
 /* Wait for the peer for the retransmission span without retransmitting (responder). */
 void engine_wait_peer(struct ike_engine *e, struct ike_sa *sa);
 void engine_disarm(struct ike_sa *sa);
-struct ike_exchange *engine_exchange(struct ike_sa *sa); /* allocates on first use */
+/* The SA's whole exchange state: allocated on first use, or completed from the head. */
+struct ike_exchange *engine_exchange(struct ike_sa *sa);
+/* Its head only, when it has none yet (a half-open responder SA). */
+struct ike_exchange *engine_exchange_head(struct ike_sa *sa);
 void engine_free_exchange(struct ike_exchange *x);
 /* Fail the SA with a cause and delete it. */
 void engine_fail(struct ike_engine *e, struct ike_sa *sa, enum ike_cause cause, const char *detail);
@@ -221,6 +252,23 @@ struct engine_peer *engine_match_peer(struct ike_engine *e, const struct sockadd
  * engine_match_peer finds (which then refuses the IDii).  NULL when none.  O(peers). */
 struct engine_peer *aggr_match_peer(struct ike_engine *e, const struct sockaddr *local,
                                     const struct sockaddr *remote, const struct isakmp_msg *m);
+
+/* ---- half_open.c: responder SAs that have had only the first message ---- */
+/* Whether a first message from remote may make a responder SA: false (counted) when
+ * its address has max_half_open_per_source already; at max_half_open the oldest
+ * half-open SA is removed (counted) to make room. */
+bool engine_half_open_admit(struct ike_engine *e, const struct sockaddr *remote);
+/* A new responder SA (at MAIN_R0 / AGGR_R0) joins the list. */
+void engine_half_open_add(struct ike_engine *e, struct ike_sa *sa);
+/* Follow a table event: an SA that moves on or is removed leaves the list. */
+void engine_half_open_event(struct ike_engine *e, const struct ike_event *ev);
+/* A half-open SA timed out (already failed): counted and removed at once. */
+void engine_half_open_expired(struct ike_engine *e, struct ike_sa *sa);
+/* How long a responder waits for the peer: span_ms, or half_open_timeout when shorter
+ * and the SA answers the first message. */
+uint64_t engine_half_open_wait_ms(const struct ike_engine *e, const struct ike_sa *sa,
+                                  uint64_t span_ms);
+void engine_half_open_free(struct ike_engine *e);
 
 /* ---- timers.c: the deadline queue ---- */
 /* sa's deadlines (its own, its children's, its peer's) may have changed: they are read

@@ -118,7 +118,8 @@ enum ike_handler_result main_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
 {
 	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	const struct isakmp_payload *sap = isakmp_msg_find(m, ISAKMP_NP_SA, NULL);
-	struct ike_exchange *x = engine_exchange(sa);
+	/* half-open: the head only (the key exchange part comes with MM3), no DH */
+	struct ike_exchange *x = engine_exchange_head(sa);
 	struct ike_sa_transform xf;
 	uint8_t buf[MSG_BUF], num = 0;
 	char detail[sizeof(sa->cause_detail)];
@@ -334,12 +335,17 @@ enum ike_handler_result main_inI2_outR2(struct ike_engine *e, struct ike_sa *sa,
                                         const struct isakmp_msg *m)
 {
 	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
-	struct ike_exchange *x = sa->x;
+	/* no longer half-open: the key exchange part of the state, now */
+	struct ike_exchange *x = engine_exchange(sa);
 	uint8_t buf[MSG_BUF];
 	struct msg_builder b;
 	struct isakmp_hdr h;
 	enum ike_cause c;
 
+	if (x == NULL) {
+		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "no memory for MM3");
+		return IKE_R_FAIL;
+	}
 	c = phase1_take_ke_nonce(sa, m, x->gxi, x->ni, &x->ni_len);
 	if (c != IKE_CAUSE_NONE)
 		return phase1_reject_ke(e, sa, c, "in the peer's MM3");

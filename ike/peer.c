@@ -64,6 +64,9 @@ void ike_settings_default(struct ike_settings *s)
 	s->deleted_linger_s = 60;
 	s->restart_delay_s = 5;
 	s->natt_keepalive_s = 20;
+	s->max_half_open = 10000;
+	s->max_half_open_per_source = 32;
+	s->half_open_timeout_s = 30;
 }
 
 uint64_t ike_settings_retransmit_span_ms(const struct ike_settings *s)

@@ -149,10 +149,15 @@ struct ike_settings {
 	uint32_t deleted_linger_s;      /* how long deleted SAs stay visible */
 	uint32_t restart_delay_s;       /* auto=start: wait before negotiating again */
 	uint32_t natt_keepalive_s;      /* behind a NAT: keepalive interval; 0 = none */
+
+	/* half-open responder SAs (only the first message seen; ike/half_open.c) */
+	uint32_t max_half_open;            /* in all; 0 = no cap */
+	uint32_t max_half_open_per_source; /* from one address; 0 = no limit */
+	uint32_t half_open_timeout_s;      /* wait for the third message at most; 0 = span */
 };
 
 /* Default settings: 1 s, 5 tries (63 s span), 60 s linger, 5 s restart delay, 20 s NAT-T
- * keepalives. */
+ * keepalives; 10000 half-open SAs, 32 from one address, 30 s for the third message. */
 void ike_settings_default(struct ike_settings *s);
 
 /* Total time from the first transmission until the last retransmission times out, ms. */

@@ -68,8 +68,7 @@ struct ike_sa_table {
 
 /* ---------------------------------------------------------------- the indexes */
 
-/* splitmix64's finalizer: every input bit moves every output bit. */
-static uint64_t mix64(uint64_t x)
+uint64_t ike_mix64(uint64_t x)
 {
 	x ^= x >> 30;
 	x *= 0xbf58476d1ce4e5b9ULL;
@@ -88,7 +87,7 @@ static size_t cookie_bucket(const struct ike_sa_table *t, const uint8_t icookie[
 	uint64_t v;
 
 	memcpy(&v, icookie, sizeof(v));
-	return (size_t)(mix64(v ^ t->cookie_key) & (t->by_cookie.nb - 1));
+	return (size_t)(ike_mix64(v ^ t->cookie_key) & (t->by_cookie.nb - 1));
 }
 
 static void id_link(struct ike_sa_table *t, struct ike_sa *sa)
@@ -178,7 +177,7 @@ static void index_grow(struct ike_sa_table *t)
 
 static size_t spi_home(const struct spi_index *x, uint32_t spi)
 {
-	return (size_t)(mix64(spi) & (x->ns - 1));
+	return (size_t)(ike_mix64(spi) & (x->ns - 1));
 }
 
 /* The slot holding spi, or the empty slot where it would go (ns > n always). */
@@ -545,7 +544,9 @@ void ike_sa_fail(struct ike_sa_table *t, struct ike_sa *sa, enum ike_cause cause
 	snprintf(sa->cause_detail, sizeof(sa->cause_detail), "%s", detail ? detail : "");
 	if ((unsigned)cause < IKE_CAUSE_COUNT)
 		t->ctr.causes[cause]++;
-	tlog(t, LOG_NOTICE, "conn-id %u peer %s: %s in %s%s%s; hint: %s", sa->conn_id,
+	/* a half-open SA's at info: a flood of first messages makes thousands (counted) */
+	tlog(t, sa->on_half_open ? LOG_INFO : LOG_NOTICE,
+	     "conn-id %u peer %s: %s in %s%s%s; hint: %s", sa->conn_id,
 	     sa->peer[0] ? sa->peer : "-", ike_cause_info(cause)->text,
 	     cisco_state_name(ike_state_cisco(sa->state)), detail && *detail ? ": " : "",
 	     detail ? detail : "", ike_cause_info(cause)->hint);

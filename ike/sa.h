@@ -42,6 +42,7 @@ struct ike_sa_transform {
 
 struct ike_exchange;      /* exchange-private state (keys, nonces, DH); engine only */
 struct engine_peer_track; /* a configured peer's SAs and counters; engine only */
+struct ho_src;            /* a source address of half-open SAs; engine only */
 
 struct ike_sa {
 	uint32_t conn_id;    /* allocated in increasing order, never reused while running */
@@ -107,6 +108,11 @@ struct ike_sa {
 	struct ike_timer timer;
 	struct ike_sa *touched_prev, *touched_next;
 	bool touched;
+	/* engine-private: the half-open responder SAs, oldest first, and the source
+	 * address entry the SA counts in (half_open.c) */
+	struct ike_sa *ho_prev, *ho_next;
+	struct ho_src *ho_src;
+	bool on_half_open;
 };
 
 /* ---- events: every view learns about changes through these ---- */
@@ -186,6 +192,14 @@ struct ike_global_counters {
 	uint64_t dpd_dead;                /* peers declared dead (one per ISAKMP SA) */
 	uint64_t initial_contact;         /* SAs deleted for a peer's INITIAL-CONTACT */
 	uint64_t causes[IKE_CAUSE_COUNT]; /* failures by cause */
+	/* half-open responder SAs (only the first message seen): how many now (a gauge),
+	 * and those dropped, by reason */
+	uint64_t half_open;
+	uint64_t half_open_dropped_limit;      /* the oldest, for a new one at max_half_open */
+	uint64_t half_open_dropped_per_source; /* refused: max_half_open_per_source reached */
+	uint64_t half_open_dropped_timeout;    /* no third message within half_open_timeout */
+	/* authenticated informational messages whose message ID the SA had seen: replays */
+	uint64_t dropped_replay;
 };
 const struct ike_global_counters *ike_sa_table_counters(const struct ike_sa_table *t);
 
@@ -247,6 +261,10 @@ int ike_child_claim_spi_in(struct ike_sa_table *t, struct ike_child *c, uint32_t
 const struct ike_child *ike_sa_child_by_spi_in(const struct ike_sa_table *t, uint32_t spi);
 /* For child.c: the child leaves the index (deleted or freed). */
 void ike_sa_table_release_spi(struct ike_sa_table *t, const struct ike_child *c);
+
+/* splitmix64's finalizer (every input bit moves every output bit): the engine's keyed
+ * hashes mix with it (cookies, SPIs, half-open sources). */
+uint64_t ike_mix64(uint64_t x);
 
 /* Seconds an SA has spent in its current state. */
 double ike_sa_seconds_in_state(const struct ike_sa *sa, const struct timespec *now);

@@ -234,6 +234,7 @@ static void sa_timeout(struct ike_engine *e, struct ike_sa *sa, const struct tim
 	struct ike_exchange *x = sa->x;
 	char detail[64];
 	enum ike_cause c;
+	bool half_open;
 
 	c = sa->exchange == ISAKMP_XCHG_AGGR ? aggr_timeout_cause(sa, detail, sizeof(detail))
 	                                     : main_timeout_cause(sa, detail, sizeof(detail));
@@ -246,7 +247,12 @@ static void sa_timeout(struct ike_engine *e, struct ike_sa *sa, const struct tim
 		engine_send_once(e, sa, x->rt.last_out, x->rt.last_out_len);
 		return;
 	}
+	half_open = sa->on_half_open;
 	engine_fail(e, sa, c, detail);
+	/* no linger for a half-open SA that timed out: its failure is counted, and the
+	 * room is for new ones */
+	if (half_open)
+		engine_half_open_expired(e, sa);
 }
 
 /*

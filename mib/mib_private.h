@@ -57,8 +57,12 @@ enum mib_scalar {
 	SC_FAIL_HIST_MAX,
 	SC_MALFORMED,
 	SC_PEER_COUNT,
+	SC_HALF_OPEN = 13,
+	SC_HALF_OPEN_DROPPED_LIMIT,
+	SC_HALF_OPEN_DROPPED_PER_SOURCE,
+	SC_HALF_OPEN_DROPPED_TIMEOUT,
 	SC_FIRST = SC_AGENT_START_TIME,
-	SC_LAST = SC_PEER_COUNT,
+	SC_LAST = SC_HALF_OPEN_DROPPED_TIMEOUT,
 };
 
 /* Columns: ikemonXxxEntry.N.  Column 1 of every table is its not-accessible index. */

@@ -65,6 +65,18 @@ static bool scalar_value(struct mib_ctx *c, unsigned int which, struct mib_val *
 	case SC_PEER_COUNT:
 		mib_val_u32(v, ike_engine_peer_count(c->src.engine));
 		return true;
+	case SC_HALF_OPEN:
+		mib_val_u32(v, g->half_open > UINT32_MAX ? UINT32_MAX : (uint32_t)g->half_open);
+		return true;
+	case SC_HALF_OPEN_DROPPED_LIMIT:
+		mib_val_c64(v, g->half_open_dropped_limit);
+		return true;
+	case SC_HALF_OPEN_DROPPED_PER_SOURCE:
+		mib_val_c64(v, g->half_open_dropped_per_source);
+		return true;
+	case SC_HALF_OPEN_DROPPED_TIMEOUT:
+		mib_val_c64(v, g->half_open_dropped_timeout);
+		return true;
 	}
 	return false;
 }

@@ -56,6 +56,9 @@ static void usage(FILE *f)
 	       "                            responder's CPU (default 0.3)\n"
 	       "  --ikemond-pid PID         report the responder's CPU time (/proc/PID/stat)\n"
 	       "  --delete                  send DELETE for the established SAs at the end\n"
+	       "  --flood                   send only MM1s (-n of them, at --rate), each with a\n"
+	       "                            random cookie from a random address of --src, and\n"
+	       "                            count the answers; exit 0 when all were sent\n"
 	       "  --json                    the report as JSON on stdout (text on stderr)\n"
 	       "  -v, --verbose             the engine's log on stderr\n"
 	       "Exit: 0 when every SA without a fault was established, 1 otherwise, 2 on a\n"
@@ -87,6 +90,7 @@ enum {
 	OPT_PID,
 	OPT_DELETE,
 	OPT_JSON,
+	OPT_FLOOD,
 };
 
 static const struct option longopts[] = {
@@ -116,6 +120,7 @@ static const struct option longopts[] = {
     {"ikemond-pid", required_argument, NULL, OPT_PID},
     {"delete", no_argument, NULL, OPT_DELETE},
     {"json", no_argument, NULL, OPT_JSON},
+    {"flood", no_argument, NULL, OPT_FLOOD},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -259,7 +264,8 @@ static int finish_opts(struct load_opts *o, const char *dh, bool pfs, bool have_
 		snprintf(o->ike, sizeof(o->ike), "aes128-sha256-%s", dh);
 	if (o->esp[0] == '\0')
 		snprintf(o->esp, sizeof(o->esp), pfs ? "aes128-sha256-%s" : "aes128-sha256", dh);
-	if (o->count > (1ul << (32 - o->src_prefix)) - 2) {
+	/* a flood picks its sources at random: any number fits */
+	if (!o->flood && o->count > (1ul << (32 - o->src_prefix)) - 2) {
 		fprintf(stderr, "ikeload: %lu SAs do not fit in a /%u source block\n", o->count,
 		        o->src_prefix);
 		return -1;
@@ -393,6 +399,9 @@ static int parse_opts(int argc, char **argv, struct load_opts *o)
 			break;
 		case OPT_JSON:
 			o->json = true;
+			break;
+		case OPT_FLOOD:
+			o->flood = true;
 			break;
 		case 'v':
 			o->verbose = true;
@@ -571,6 +580,29 @@ static void report_json(FILE *f, const struct load_opts *o, const struct load_re
 	fprintf(f, "}\n");
 }
 
+/* --flood */
+static int flood_main(const struct load_opts *o)
+{
+	struct flood_result r;
+	char err[256];
+
+	if (load_flood(o, &r, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ikeload: %s\n", err);
+		return 2;
+	}
+	fprintf(o->json ? stderr : stdout,
+	        "flood: %lu MM1s sent in %.2f s (%.0f/s), %lu send errors; answers: %lu MM2, "
+	        "%lu notify, %lu other%s\n",
+	        r.sent, r.wall_s, r.wall_s > 0 ? (double)r.sent / r.wall_s : 0.0, r.send_errors,
+	        r.mm2, r.notifies, r.other, r.timed_out ? " (timed out)" : "");
+	if (o->json)
+		printf("{\"mode\": \"flood\", \"sent\": %lu, \"send_errors\": %lu, \"mm2\": %lu, "
+		       "\"notifies\": %lu, \"other\": %lu, \"wall_s\": %.3f, \"timed_out\": %s}\n",
+		       r.sent, r.send_errors, r.mm2, r.notifies, r.other, r.wall_s,
+		       r.timed_out ? "true" : "false");
+	return r.sent == o->count ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	struct load_opts o;
@@ -579,6 +611,8 @@ int main(int argc, char **argv)
 
 	if (parse_opts(argc, argv, &o) != 0)
 		return 2;
+	if (o.flood)
+		return flood_main(&o);
 	if (load_run(&o, &r, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ikeload: %s\n", err);
 		return 2;

@@ -58,6 +58,7 @@ struct load_opts {
 	long ikemond_pid;              /* 0: none; else its CPU is read from /proc */
 	unsigned seed;                 /* which SAs get which fault */
 	bool json, delete_at_end, verbose;
+	bool flood; /* --flood: first messages only (load_flood.c) */
 };
 
 /* What became of one SA (one source address). */
@@ -95,6 +96,17 @@ struct load_result {
 
 /* Run the load; 0, or -1 with a message in err (setup failed: nothing was sent). */
 int load_run(const struct load_opts *o, struct load_result *r, char *err, size_t errlen);
+
+/* ---- load_flood.c: MM1s with random cookies from random sources, nothing after ---- */
+struct flood_result {
+	unsigned long sent, send_errors;
+	unsigned long mm2, notifies, other; /* what came back */
+	double wall_s;                      /* first to last MM1 */
+	bool timed_out;
+};
+
+/* Send o->count MM1s at o->rate; 0, or -1 with a message in err (nothing was sent). */
+int load_flood(const struct load_opts *o, struct flood_result *r, char *err, size_t errlen);
 
 /* ---- load_net.c: one UDP socket for every source address ---- */
 struct load_net {

@@ -234,7 +234,9 @@ layout() {
 	expect ikemonScalars $ROOT.2.1
 	cols $ROOT.2.1 ikemonAgentStartTime ikemonAgentVersion ikemonSaCount ikemonAttempts \
 		ikemonEstablished ikemonFailures ikemonAlarmsRaised ikemonAlarmsActive \
-		ikemonAlarmLastSeq ikemonFailHistMax ikemonMalformed ikemonPeerCount
+		ikemonAlarmLastSeq ikemonFailHistMax ikemonMalformed ikemonPeerCount \
+		ikemonHalfOpen ikemonHalfOpenDroppedLimit ikemonHalfOpenDroppedPerSource \
+		ikemonHalfOpenDroppedTimeout
 	expect ikemonStateTable $ROOT.2.2
 	expect ikemonStateEntry $ROOT.2.2.1
 	cols $ROOT.2.2.1 ikemonStateIndex ikemonStateSaCount
@@ -304,6 +306,7 @@ layout() {
 		ikemonSaGroup ikemonIpsecSaGroup ikemonFailHistGroup ikemonAlarmGroup \
 		ikemonNotifyObjectsGroup ikemonNotificationGroup ikemonCertGroup
 	expect ikemonPeerDpdGroup $ROOT.3.2.13
+	expect ikemonHalfOpenGroup $ROOT.3.2.14
 }
 layout | sort >"$work/expected"
 if translate -Tz; then

@@ -430,6 +430,13 @@ mal = lambda g: g["dropped_short"] + g["dropped_bad_length"] + g["dropped_bad_ve
     g["dropped_bad_payload"]
 check("ikemonMalformed, ikemonPeerCount, ikemonFailHistMax",
       mal(g_b) <= sc.get(11, -1) <= mal(g_a) and sc.get(12) == 4 and sc.get(10) == 100)
+ho_a, ho_b = g_a.get("half_open", {}), g_b.get("half_open", {})
+check("ikemonHalfOpen and ikemonHalfOpenDropped{Limit,PerSource,Timeout} (13-16) equal the engine's",
+      all(k in sc for k in (13, 14, 15, 16)) and
+      min(ho_a.get("now", -1), ho_b.get("now", -1)) <= sc[13] <= max(ho_a.get("now", -1), ho_b.get("now", -1)) and
+      ho_b.get("dropped_limit", -1) <= sc[14] <= ho_a.get("dropped_limit", -1) and
+      ho_b.get("dropped_per_source", -1) <= sc[15] <= ho_a.get("dropped_per_source", -1) and
+      ho_b.get("dropped_timeout", -1) <= sc[16] <= ho_a.get("dropped_timeout", -1))
 check("ikemonAgentStartTime is a DateAndTime, ikemonAgentVersion a version",
       len(sc.get(1, b"")) == 11 and re.match(rb"^\d+\.\d+", sc.get(2, b"")) is not None)
 st_rows = {k[0]: v[2] for k, v in tables[2][0].items()}

@@ -105,6 +105,11 @@ int metrics_scene_build(struct metrics_scene *sc)
 		return -1;
 	ike_sa_table_counters_mut(t)->dropped_short = 2;
 	ike_sa_table_counters_mut(t)->dropped_no_config = 1;
+	ike_sa_table_counters_mut(t)->dropped_replay = 3;
+	ike_sa_table_counters_mut(t)->half_open = 7;
+	ike_sa_table_counters_mut(t)->half_open_dropped_limit = 5;
+	ike_sa_table_counters_mut(t)->half_open_dropped_per_source = 4;
+	ike_sa_table_counters_mut(t)->half_open_dropped_timeout = 2;
 	if (metrics_count_notification(sc->m, "ikemonPeerStalled", "sent") != 0)
 		return -1;
 	nanosleep(&five_ms, NULL);

@@ -42,6 +42,9 @@ static const char full_config[] =
     "qm_stall_after = 3\n"
     "deleted_linger = 120\n"
     "restart_delay = 10\n"
+    "max_half_open = 500\n"
+    "max_half_open_per_source = 4\n"
+    "half_open_timeout = 12\n"
     "\n"
     "[peer gw-1.site_A]\n"
     "remote = 198.51.100.7:4500\n"
@@ -99,6 +102,9 @@ START_TEST(full_config_values)
 	ck_assert_uint_eq(cfg.settings.retransmit_tries, 3);
 	ck_assert_uint_eq(cfg.settings.deleted_linger_s, 120);
 	ck_assert_uint_eq(cfg.settings.restart_delay_s, 10);
+	ck_assert_uint_eq(cfg.settings.max_half_open, 500);
+	ck_assert_uint_eq(cfg.settings.max_half_open_per_source, 4);
+	ck_assert_uint_eq(cfg.settings.half_open_timeout_s, 12);
 	ck_assert_uint_eq(cfg.n_peers, 5);
 
 	p = &cfg.peers[0];
@@ -200,6 +206,9 @@ START_TEST(defaults)
 	ck_assert_int_eq(cfg.log_level, LOG_INFO);
 	ike_settings_default(&s);
 	ck_assert_mem_eq(&cfg.settings, &s, sizeof(s));
+	ck_assert_uint_eq(s.max_half_open, 10000);
+	ck_assert_uint_eq(s.max_half_open_per_source, 32);
+	ck_assert_uint_eq(s.half_open_timeout_s, 30);
 
 	ck_assert_uint_eq(cfg.n_peers, 1);
 	p = &cfg.peers[0];
@@ -306,6 +315,12 @@ START_TEST(errors_values)
 	                       "bad retransmit_tries '21' (expected 0 to 20)");
 	tl_config_expect_error("[ikemond]\nretransmit_tries = -1\n", 2, "bad retransmit_tries");
 	tl_config_expect_error("[ikemond]\ndeleted_linger = 86401\n", 2, "bad deleted_linger");
+	tl_config_expect_error("[ikemond]\nmax_half_open = 0\n", 2,
+	                       "bad max_half_open '0' (expected 1 to 10000000)");
+	tl_config_expect_error("[ikemond]\nmax_half_open_per_source = 10000001\n", 2,
+	                       "bad max_half_open_per_source");
+	tl_config_expect_error("[ikemond]\nhalf_open_timeout = 3601\n", 2,
+	                       "bad half_open_timeout '3601' (expected 1 to 3600)");
 	tl_config_expect_error("[ikemond]\nrestart_delay = 0\n", 2,
 	                       "bad restart_delay '0' (expected 1 to 3600)");
 	tl_config_expect_error("[ikemond]\nrestart_delay = 0x10\n", 2, "bad restart_delay");

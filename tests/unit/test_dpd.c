@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "ike/engine.h"
+#include "ike/exchange.h"
 #include "ike/ike.h"
 #include "tests/unit/engine_pair.h"
 #include "tests/unit/ike_fixture.h"
@@ -253,7 +254,13 @@ START_TEST(test_bad_sequence_ignored)
 	ck_assert_int_eq(pump(&pr), 2);
 	ck_assert_uint_gt(t.kept_len, 0);
 	ck_assert_uint_eq(a->ctr.dpd_ack_in, 1);
-	/* an ACK while none is outstanding: ignored */
+	/* the same ACK again: its message ID was seen, a replay (dispatch.c) */
+	engine_pair_input(&pr, 0, t.kept, t.kept_len);
+	ck_assert_uint_eq(gc(&pr, 0)->dropped_replay, 1);
+	ck_assert_uint_eq(a->ctr.dpd_bad_seq, 0);
+	/* forgotten (as when older than the last IKE_INFO_SEEN), it is an ACK while none is
+	 * outstanding: ignored */
+	memset(a->x->info_seen, 0, sizeof(a->x->info_seen));
 	engine_pair_input(&pr, 0, t.kept, t.kept_len);
 	ck_assert_uint_eq(a->ctr.dpd_bad_seq, 1);
 	/* round 2: B silent; the old ACK (round 1's sequence) comes again: ignored */
@@ -262,6 +269,7 @@ START_TEST(test_bad_sequence_ignored)
 	tick(&pr, 1100);
 	pump(&pr);
 	ck_assert(a->dpd_waiting);
+	memset(a->x->info_seen, 0, sizeof(a->x->info_seen));
 	engine_pair_input(&pr, 0, t.kept, t.kept_len);
 	ck_assert_uint_eq(a->ctr.dpd_bad_seq, 2);
 	ck_assert_uint_eq(a->ctr.dpd_ack_in, 1);

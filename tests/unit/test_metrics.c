@@ -257,7 +257,12 @@ START_TEST(test_negotiations)
 	                    1);
 	ck_assert_double_eq(value(t, "ikemon_ike_malformed_messages_total{cause=\"unknown_sa\"}"),
 	                    0);
-	ck_assert_uint_eq(count_named(t, "ikemon_ike_malformed_messages_total"), 8);
+	ck_assert_double_eq(value(t, "ikemon_ike_malformed_messages_total{cause=\"replay\"}"), 3);
+	ck_assert_uint_eq(count_named(t, "ikemon_ike_malformed_messages_total"), 9);
+	ck_assert_double_eq(value(t, "ikemon_half_open_sas"), 7);
+	ck_assert_double_eq(value(t, "ikemon_half_open_dropped_total{reason=\"limit\"}"), 5);
+	ck_assert_double_eq(value(t, "ikemon_half_open_dropped_total{reason=\"per_source\"}"), 4);
+	ck_assert_double_eq(value(t, "ikemon_half_open_dropped_total{reason=\"timeout\"}"), 2);
 	ck_assert_double_eq(
 	    value(t, "ikemon_notifications_total{type=\"ikemonPeerStalled\",outcome=\"sent\"}"), 1);
 	free(t);
