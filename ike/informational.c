@@ -296,14 +296,18 @@ static enum ike_cause notify_cause(const struct ike_sa *sa, uint16_t type)
 }
 
 /*
- * A responder's SA is established once it sent MM6; an initiator that refuses MM6 (our
- * certificate, our identity) can only say so afterwards: an authentication error about
- * the ISAKMP SA itself, not about a Quick Mode.
+ * A responder's SA is established once it sent MM6 (an Aggressive Mode initiator's once it
+ * sent AM3); a peer that refuses that last message (our certificate, our identity) can
+ * only say so afterwards: an authentication error about the ISAKMP SA itself, not about a
+ * Quick Mode.
  */
-static bool refuses_our_mm6(const struct ike_sa *sa, const struct isakmp_notify *n)
+static bool refuses_our_last(const struct ike_sa *sa, const struct isakmp_notify *n)
 {
-	if (sa->role != IKE_ROLE_RESPONDER || sa->xf.auth == IKE_AUTH_PSK ||
-	    n->protocol != ISAKMP_PROTO_ISAKMP || sa->children != NULL)
+	enum ike_role last =
+	    sa->exchange == ISAKMP_XCHG_AGGR ? IKE_ROLE_INITIATOR : IKE_ROLE_RESPONDER;
+
+	if (sa->role != last || sa->xf.auth == IKE_AUTH_PSK || n->protocol != ISAKMP_PROTO_ISAKMP ||
+	    sa->children != NULL)
 		return false;
 	switch (n->type) {
 	case ISAKMP_N_INVALID_ID_INFORMATION:
@@ -337,12 +341,13 @@ static void take_notify(struct ike_engine *e, struct ike_sa *sa, const struct is
 	}
 	if (n->type > ISAKMP_N_ERROR_MAX)
 		return; /* status notifies */
-	if (sa->state == IKE_ST_ESTABLISHED && authenticated && refuses_our_mm6(sa, n)) {
+	if (sa->state == IKE_ST_ESTABLISHED && authenticated && refuses_our_last(sa, n)) {
 		detail[0] = '\0';
 		c = phase1_cert_refused(e, sa, n->type, IKE_CAUSE_PEER_NOTIFY, detail,
 		                        sizeof(detail));
 		if (detail[0] == '\0')
-			snprintf(detail, sizeof(detail), "MM6 refused by peer: %s",
+			snprintf(detail, sizeof(detail), "%s refused by peer: %s",
+			         sa->exchange == ISAKMP_XCHG_AGGR ? "AM3" : "MM6",
 			         isakmp_notify_name(n->type));
 		engine_fail(e, sa, c, detail);
 		return;
