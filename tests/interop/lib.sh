@@ -33,6 +33,27 @@
 #   iop_charon_child_line C CHILD  print its line ("CHILD: #1, reqid 1, INSTALLED, TUNNEL-in-UDP, ESP:...")
 #   iop_charon_ike_port C CONN     print the remote port of CONN's first IKE_SA (500, 4500)
 #
+# ikemond against charon: the setup the charon_* tests share (ikemond in namespace "us",
+# charon in "them"), and the vocabulary of their checks:
+#
+#   ok DESC, not_ok DESC, check DESC CMD...
+#                                  a TAP line, counted in CHECKS and FAILS (check: ok when
+#                                  CMD succeeds)
+#   iop_checks_done                "# NAME: N checks, M failed"; exit 0, or iop_fail
+#   iop_pair US THEM               namespaces us and them, a veth between: US/24, THEM/24
+#   iop_ikemond_head LISTEN [LINE...]
+#                                  print the [ikemond] section (listen, control socket in
+#                                  $IOP_DIR, log_level debug, retransmit 0.5 s x 3) and LINEs
+#   iop_ikemond_start              run ikemond on $IOP_DIR/ikemond.conf in "us" (log:
+#                                  $IOP_DIR/ikemond.log); wait for its control socket
+#   ctl ARGS...                    ikemonctl against it
+#   q PYEXPR, is PYEXPR            a Python expression over `sas` and `g` (the counters) of
+#                                  show crypto isakmp sa --json: printed; whether True
+#   iop_conn_of                    the conn-id in `ctl initiate`'s answer (stdin)
+#   wait_qm_idle ID                wait until conn-id ID is QM_IDLE (0) or deleted (1):
+#                                  100 looks, IOP_QM_POLL s (default 0.1) apart
+#   iop_charon_none_established C  whether charon C has no ESTABLISHED IKE_SA (for iop_wait)
+#
 # Packet captures, for a look at what went over the wire (tshark, optional):
 #
 #   iop_capture_start A IFACE NAME tshark on IFACE in A, UDP 500 and 4500, into
@@ -545,4 +566,73 @@ iop_capture_decode()
 	done < <(iop_charon_ikev1_keys "$c")
 	[ $# -gt 0 ] || set -- -O isakmp
 	tshark -n -r "$file" "${opts[@]}" "$@" 2>/dev/null
+}
+
+# ---- ikemond against charon: the shared setup and the checks' vocabulary ----
+
+CHECKS=0
+FAILS=0
+ok() { CHECKS=$((CHECKS + 1)); echo "ok $CHECKS - $*"; }
+not_ok() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "not ok $CHECKS - $*"; }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+
+iop_checks_done()
+{
+	echo "# $(basename "$0"): $CHECKS checks, $FAILS failed"
+	[ "$FAILS" = 0 ] || iop_fail "$FAILS checks failed"
+	exit 0
+}
+
+# iop_pair US THEM: namespaces "us" and "them", joined by a veth: US/24 and THEM/24.
+iop_pair()
+{
+	iop_netns_add us
+	iop_netns_add them
+	iop_link us "$1/24" them "$2/24"
+}
+
+# iop_ikemond_head LISTEN [LINE...]: the [ikemond] section of ikemond.conf.
+iop_ikemond_head()
+{
+	local line
+	printf '[ikemond]\nlisten = %s\ncontrol = %s/ikemond.sock\nlog_level = debug\n' \
+		"$1" "$IOP_DIR"
+	printf 'retransmit_timeout = 0.5\nretransmit_tries = 3\n'
+	shift
+	for line in "$@"; do
+		printf '%s\n' "$line"
+	done
+}
+
+# iop_ikemond_start: ikemond on $IOP_DIR/ikemond.conf in namespace "us".
+iop_ikemond_start()
+{
+	iop_bg us "$IOP_DIR/ikemond.log" "$IKEMOND" -c "$IOP_DIR/ikemond.conf" -f
+	iop_wait 5 "ikemond control socket" test -S "$IOP_DIR/ikemond.sock" ||
+		iop_fail "ikemond did not start"
+}
+
+ctl() { "$IKEMONCTL" -s "$IOP_DIR/ikemond.sock" "$@"; }
+q() { ctl show crypto isakmp sa --json | python3 -c "import json,sys; d=json.load(sys.stdin); sas=d['sas']; g=d['counters']; print($1)"; }
+is() { [ "$(q "$1")" = True ]; }
+
+iop_conn_of() { sed -n 's/.*conn-id \([0-9]*\).*/\1/p'; }
+
+# wait_qm_idle ID: 0 once conn-id ID is QM_IDLE, 1 once deleted or after 100 looks.
+wait_qm_idle()
+{
+	local i
+	for i in $(seq 1 100); do
+		case "$(q "[s['cisco_state'] + '/' + s['status'] for s in sas if s['conn_id']==$1]")" in
+		"['QM_IDLE/ACTIVE']") return 0 ;;
+		*deleted*) return 1 ;;
+		esac
+		sleep "${IOP_QM_POLL:-0.1}"
+	done
+	return 1
+}
+
+iop_charon_none_established()
+{
+	! iop_charon_sas "$1" | grep -q ESTABLISHED
 }
