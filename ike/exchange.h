@@ -299,9 +299,9 @@ struct phase1_auth_result {
 /* Check the peer's MM5 / MM6 payloads; the cause (NONE when all hold) and r. */
 enum ike_cause phase1_check_auth(struct ike_sa *sa, const struct ike_peer_cfg *p,
                                  const struct isakmp_msg *m, struct phase1_auth_result *r);
-/* The peer refused our MM5 / MM6 with notify under signatures: what our own certificate
- * tells (expired, not yet valid, revoked, our identity not in it; detail set), else the
- * notify's cause, else guess. */
+/* The peer refused our MM5 / MM6 (or AM2 / AM3) with notify (0: a DELETE) under
+ * signatures: what our own certificate tells (expired, not yet valid, revoked, our identity
+ * not in it; detail set), else the notify's cause, else guess. */
 enum ike_cause phase1_cert_refused(struct ike_engine *e, const struct ike_sa *sa, uint16_t notify,
                                    enum ike_cause guess, char *detail, size_t len);
 

@@ -327,7 +327,8 @@ enum ike_cause phase1_cert_refused(struct ike_engine *e, const struct ike_sa *sa
 		                         idb_len > 4 ? idb + 4 : NULL,
 		                         idb_len > 4 ? idb_len - 4 : 0, why, sizeof(why));
 	if (c != IKE_CAUSE_NONE) {
-		snprintf(detail, len, "%.24s: %s", isakmp_notify_name(notify), why);
+		snprintf(detail, len, "%.24s: %s",
+		         notify != 0 ? isakmp_notify_name(notify) : "DELETE", why);
 		return c;
 	}
 	switch (notify) {

@@ -62,50 +62,12 @@ EOF2
 # write_charon CERTNAME [LOCAL_ID] [REMOTE_ID]: charon's side (swanctl.conf, x509/,
 # x509ca/, private/ beside it)
 write_charon() {
-	local c=$IOP_DIR/charon
-	rm -rf "$c"
-	mkdir -p "$c/x509" "$c/x509ca" "$c/private"
-	cp "$P/$1.pem" "$c/x509/charon.pem"
-	cp "$P/$1.key" "$c/private/charon.key"
-	cp "$P/Test CA/ca.pem" "$c/x509ca/ca.pem"
-	cat >"$c/swanctl.conf" <<EOF2
-connections {
-	ikemon {
-		version = 1
-		local_addrs = $THEM
-		remote_addrs = $US
-		proposals = aes128-sha256-modp2048
-		rekey_time = 0
-		local {
-			auth = pubkey
-			certs = charon.pem
-			id = "${2:-$THEM}"
-		}
-		remote {
-			auth = pubkey
-			id = "${3:-$US}"
-		}
-		children {
-			ikemon-child {
-				esp_proposals = aes128-sha256
-				start_action = none
-			}
-		}
-	}
-}
-EOF2
+	iop_charon_pubkey_conf "$IOP_DIR/charon" "$P/$1.pem" "$P/$1.key" "$P/Test CA/ca.pem" \
+		"$THEM" "$US" "${2:-$THEM}" "${3:-$US}"
 }
 
-charon_reload() {
-	iop_swanctl charon --terminate --ike ikemon --timeout 5 >/dev/null 2>&1
-	iop_swanctl charon --load-all --noprompt --clear --file "$IOP_DIR/charon/swanctl.conf" 2>&1 |
-		grep -v -e "^plugin '" | sed "s/^/[charon load] /"
-}
-
-ikemond_reload() {
-	ctl clear crypto isakmp >/dev/null 2>&1
-	ctl reload >/dev/null || iop_fail "ikemond reload: $(ctl reload 2>&1)"
-}
+charon_reload() { iop_charon_reload charon "$IOP_DIR/charon/swanctl.conf"; }
+ikemond_reload() { iop_ikemond_reload; }
 
 CLOG=$(iop_charon_dir charon)/charon.log
 # charon's log from line $1 on (charon appends: the log is never cut under its feet)

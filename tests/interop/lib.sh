@@ -53,6 +53,17 @@
 #   wait_qm_idle ID                wait until conn-id ID is QM_IDLE (0) or deleted (1):
 #                                  100 looks, IOP_QM_POLL s (default 0.1) apart
 #   iop_charon_none_established C  whether charon C has no ESTABLISHED IKE_SA (for iop_wait)
+#   iop_ikemond_reload             clear our SAs, reload ikemond.conf (iop_fail on error)
+#
+# With certificates (RFC 2409 5.1; tests/integration/pki.sh makes them):
+#
+#   iop_charon_pubkey_conf DIR CERT KEY CA LOCAL REMOTE LOCAL_ID REMOTE_ID [LINE...]
+#                                  DIR/swanctl.conf with connection "ikemon" (IKEv1,
+#                                  auth = pubkey, child "ikemon-child", proposals
+#                                  $IOP_CHARON_PROPOSALS or aes128-sha256-modp2048, LINEs
+#                                  in the connection) and x509/, x509ca/, private/ beside it
+#   iop_charon_reload C FILE       terminate C's "ikemon" SAs, load FILE and what lies
+#                                  beside it, dropping what was loaded before
 #
 # Packet captures, for a look at what went over the wire (tshark, optional):
 #
@@ -635,4 +646,60 @@ wait_qm_idle()
 iop_charon_none_established()
 {
 	! iop_charon_sas "$1" | grep -q ESTABLISHED
+}
+
+iop_ikemond_reload()
+{
+	ctl clear crypto isakmp >/dev/null 2>&1
+	ctl reload >/dev/null || iop_fail "ikemond reload: $(ctl reload 2>&1)"
+}
+
+# ---- charon with certificates ----
+
+iop_charon_pubkey_conf()
+{
+	local d=$1 local_addr=$5 remote_addr=$6 local_id=$7 remote_id=$8 line extra=""
+	[ $# -ge 8 ] || iop_fail "iop_charon_pubkey_conf: too few arguments"
+	rm -rf "$d"
+	mkdir -p "$d/x509" "$d/x509ca" "$d/private"
+	cp "$2" "$d/x509/charon.pem"
+	cp "$3" "$d/private/charon.key"
+	cp "$4" "$d/x509ca/ca.pem"
+	shift 8
+	for line in "$@"; do
+		extra+="		$line"$'\n'
+	done
+	cat >"$d/swanctl.conf" <<EOF
+connections {
+	ikemon {
+		version = 1
+		local_addrs = $local_addr
+		remote_addrs = $remote_addr
+		proposals = ${IOP_CHARON_PROPOSALS:-aes128-sha256-modp2048}
+		rekey_time = 0
+${extra}		local {
+			auth = pubkey
+			certs = charon.pem
+			id = "$local_id"
+		}
+		remote {
+			auth = pubkey
+			id = "$remote_id"
+		}
+		children {
+			ikemon-child {
+				esp_proposals = aes128-sha256
+				start_action = none
+			}
+		}
+	}
+}
+EOF
+}
+
+iop_charon_reload()
+{
+	iop_swanctl "$1" --terminate --ike ikemon --timeout 5 >/dev/null 2>&1
+	iop_swanctl "$1" --load-all --noprompt --clear --file "$2" 2>&1 |
+		grep -v -e "^plugin '" | sed "s/^/[$1 load] /"
 }
