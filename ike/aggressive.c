@@ -47,6 +47,20 @@ static void aggr_hdr(const struct ike_sa *sa, struct isakmp_hdr *h, uint8_t flag
 	h->flags = flags;
 }
 
+/* A message of ours begun in a buffer of MSG_BUF bytes (the caller frees it); NULL when
+ * out of memory. */
+static uint8_t *aggr_begin(const struct ike_sa *sa, struct msg_builder *b, uint8_t flags)
+{
+	uint8_t *buf = malloc(MSG_BUF);
+	struct isakmp_hdr h;
+
+	if (buf != NULL) {
+		aggr_hdr(sa, &h, flags);
+		msg_init(b, buf, MSG_BUF, &h);
+	}
+	return buf;
+}
+
 /* p with only the proposals of its first proposal's DH group: what AM1 can offer. NULL
  * on out of memory; the caller wipes and frees it (it holds the key). */
 static struct ike_peer_cfg *one_group(const struct ike_peer_cfg *p)
@@ -79,21 +93,19 @@ int aggr_outI1(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cf
 {
 	struct ike_exchange *x = engine_exchange(sa);
 	struct ike_peer_cfg *offer = one_group(p);
-	uint8_t *buf = malloc(MSG_BUF), icookie[8];
+	uint8_t *buf = NULL, icookie[8];
 	struct msg_builder b;
-	struct isakmp_hdr h;
 	size_t off, len;
 	int ret = -1;
 
-	if (x == NULL || offer == NULL || buf == NULL || phase1_cookie(icookie) != 0)
+	if (x == NULL || offer == NULL || phase1_cookie(icookie) != 0)
 		goto done;
 	ike_sa_set_icookie(e->sas, sa, icookie);
 	sa->xf.group = offer->ike[0].group;
 	/* AM2 must carry HASH_R or SIG_R (the row asks for the auth payload) */
 	sa->xf.auth = ike_peer_auth(p);
-	aggr_hdr(sa, &h, 0);
-	msg_init(&b, buf, MSG_BUF, &h);
-	if (phase1_put_sa(&b, offer, p->ike_lifetime, &off, &len) != 0 ||
+	buf = aggr_begin(sa, &b, 0);
+	if (buf == NULL || phase1_put_sa(&b, offer, p->ike_lifetime, &off, &len) != 0 ||
 	    phase1_keep_sai(x, buf + off, len) != 0)
 		goto done;
 	if (phase1_make_ke_nonce(sa, x->gxi, x->ni, &x->ni_len) != 0)
@@ -185,15 +197,12 @@ static int send_am2(struct ike_engine *e, struct ike_sa *sa, const struct ike_pe
                     uint8_t num)
 {
 	struct ike_exchange *x = sa->x;
-	uint8_t *buf = malloc(MSG_BUF);
 	struct msg_builder b;
-	struct isakmp_hdr h;
+	uint8_t *buf = aggr_begin(sa, &b, 0);
 	int ret = -1;
 
 	if (buf == NULL)
 		return -1;
-	aggr_hdr(sa, &h, 0);
-	msg_init(&b, buf, MSG_BUF, &h);
 	if (phase1_put_sa_reply(&b, &sa->xf, num) != 0)
 		goto done;
 	msg_payload(&b, ISAKMP_NP_KE, x->gxr, x->g_len);
@@ -313,15 +322,12 @@ static void forget_am2(struct ike_sa *sa)
 /* Our AM3: HDR*, HASH_I (or [CERT ...,] SIG_I), over AM1's IDii. */
 static int send_am3(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cfg *p)
 {
-	uint8_t *buf = malloc(MSG_BUF);
 	struct msg_builder b;
-	struct isakmp_hdr h;
+	uint8_t *buf = aggr_begin(sa, &b, ISAKMP_FLAG_ENC);
 	int ret = -1;
 
 	if (buf == NULL)
 		return -1;
-	aggr_hdr(sa, &h, ISAKMP_FLAG_ENC);
-	msg_init(&b, buf, MSG_BUF, &h);
 	if (phase1_put_proof(sa, p, &b) == 0) {
 		if (sa->natt_version != NATT_NONE)
 			phase1_put_nat_d(&b, sa);

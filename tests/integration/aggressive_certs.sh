@@ -51,46 +51,14 @@ CA="$P/Test CA/ca.pem"
 # pair ACERT BCERT [A LINES] [B LINES]: a (exchange = aggressive, auto = start) and b
 # (aggressive = yes, auto = add); REMOTE_A / REMOTE_B: the addresses each side dials
 pair() {
-	write_conf a $A <<EOF2
-alarm_holddown = 0
-[peer b]
-remote = ${REMOTE_B:-$B}
-cert = $P/$1.pem
-key = $P/$1.key
-ca = $CA
-crl = $P/crl.pem
-exchange = aggressive
+	pki_conf a $A b "${REMOTE_B:-$B}" "$P/$1" "$CA" "$P/crl.pem" "exchange = aggressive
 auto = start
-${3:-}
-EOF2
-	write_conf b $B <<EOF2
-alarm_holddown = 0
-[peer a]
-remote = ${REMOTE_A:-$A}
-cert = $P/$2.pem
-key = $P/$2.key
-ca = $CA
-crl = $P/crl.pem
-aggressive = yes
+${3:-}"
+	pki_conf b $B a "${REMOTE_A:-$A}" "$P/$2" "$CA" "$P/crl.pem" "aggressive = yes
 auto = add
-${4:-}
-EOF2
+${4:-}"
 }
 
-SCENARIO=0
-stop_all() {
-	stop a
-	stop b
-	SCENARIO=$((SCENARIO + 1))
-	for n in a b; do
-		[ -f "$T/$n.log" ] && mv "$T/$n.log" "$T/$n.scenario$SCENARIO.log.old"
-	done
-}
-
-# alarm_is NAME PEER CAUSE: NAME has an active alarm for PEER with CAUSE
-alarm_is() {
-	[ "$(ctl "$1" show alarms --json | python3 -c "import json,sys; al=json.load(sys.stdin)['alarms']; print(any(a['peer']=='$2' and a['cause']=='$3' for a in al))")" = True ]
-}
 path_in() { # NAME: the log shows the Cisco states of Aggressive Mode, in order
 	grep -q 'AG_INIT_EXCH -> AG_AUTH' "$T/$1.log" && grep -q 'AG_AUTH -> QM_IDLE' "$T/$1.log"
 }

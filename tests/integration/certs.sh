@@ -48,46 +48,13 @@ CA="$P/Test CA/ca.pem"
 
 # pair ACERT BCERT [A LINES] [B LINES]: a (auto = start) and b (auto = add)
 pair() {
-	write_conf a $A <<EOF2
-alarm_holddown = 0
-[http]
-listen = $HTTP
-[peer b]
-remote = $B
-cert = $P/$1.pem
-key = $P/$1.key
-ca = $CA
-crl = $P/crl.pem
-auto = start
-${3:-}
-EOF2
-	write_conf b $B <<EOF2
-alarm_holddown = 0
-[peer a]
-remote = $A
-cert = $P/$2.pem
-key = $P/$2.key
-ca = $CA
-crl = $P/crl.pem
-auto = add
-${4:-}
-EOF2
+	pki_conf a $A b $B "$P/$1" "$CA" "$P/crl.pem" "auto = start
+${3:-}" "[http]
+listen = $HTTP"
+	pki_conf b $B a $A "$P/$2" "$CA" "$P/crl.pem" "auto = add
+${4:-}"
 }
 
-SCENARIO=0
-stop_all() {
-	stop a
-	stop b
-	SCENARIO=$((SCENARIO + 1))
-	for n in a b; do
-		[ -f "$T/$n.log" ] && mv "$T/$n.log" "$T/$n.scenario$SCENARIO.log.old"
-	done
-}
-
-# alarm_is NAME PEER CAUSE: NAME has an active alarm for PEER with CAUSE
-alarm_is() {
-	[ "$(ctl "$1" show alarms --json | python3 -c "import json,sys; al=json.load(sys.stdin)['alarms']; print(any(a['peer']=='$2' and a['cause']=='$3' for a in al))")" = True ]
-}
 metric() { curl -s --max-time 5 "http://$HTTP/metrics"; }
 enddate() { date -u -d "$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)" +%s; }
 

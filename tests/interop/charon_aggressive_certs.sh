@@ -32,34 +32,15 @@ US=10.190.0.1
 THEM=10.190.0.2
 
 P=$IOP_DIR/pki
-mkdir -p "$P"
-pki_ca "$P" "Test CA" || iop_fail "CA"
-pki_ca "$P" "Other CA" || iop_fail "other CA"
-for kind in rsa ecdsa; do
-	pki_leaf "$P" "Test CA" "ikemon-$kind" $kind "IP:$US" || iop_fail "leaf"
-	pki_leaf "$P" "Test CA" "charon-$kind" $kind "IP:$THEM" || iop_fail "leaf"
-done
-pki_leaf "$P" "Other CA" charon-other rsa "IP:$THEM" || iop_fail "leaf"
-pki_leaf "$P" "Other CA" ikemon-other rsa "IP:$US" || iop_fail "leaf"
+iop_pki "$P" "$US" "$THEM"
 
 iop_pair "$US" "$THEM"
 
 # write_ikemond CERTNAME: our side, with CERTNAME.pem/.key, Aggressive Mode both ways
 write_ikemond() {
-	{
-		iop_ikemond_head "$US:500" "deleted_linger = 10" "stall_after = 5" "qm_stall_after = 5"
-		cat <<EOF2
-[peer charon]
-remote = $THEM
-cert = $P/$1.pem
-key = $P/$1.key
-ca = $P/Test CA/ca.pem
-ike = aes128-sha256-modp2048
-exchange = aggressive
+	iop_ikemond_cert_conf "$US:500" "$THEM" "$P/$1" "$P/Test CA/ca.pem" "exchange = aggressive
 aggressive = yes
-auto = add
-EOF2
-	} >"$IOP_DIR/ikemond.conf"
+auto = add" "deleted_linger = 10" "stall_after = 5" "qm_stall_after = 5"
 }
 
 # write_charon CERTNAME: charon's side, Aggressive Mode with pubkey authentication

@@ -28,15 +28,7 @@ US=10.250.9.1
 THEM=10.250.9.2
 
 P=$IOP_DIR/pki
-mkdir -p "$P"
-pki_ca "$P" "Test CA" || iop_fail "CA"
-pki_ca "$P" "Other CA" || iop_fail "other CA"
-for kind in rsa ecdsa; do
-	pki_leaf "$P" "Test CA" "ikemon-$kind" $kind "IP:$US" || iop_fail "leaf"
-	pki_leaf "$P" "Test CA" "charon-$kind" $kind "IP:$THEM" || iop_fail "leaf"
-done
-pki_leaf "$P" "Other CA" charon-other rsa "IP:$THEM" || iop_fail "leaf"
-pki_leaf "$P" "Other CA" ikemon-other rsa "IP:$US" || iop_fail "leaf"
+iop_pki "$P" "$US" "$THEM"
 DN_US="C=CH, O=ikemon test, CN=ikemon-rsa"
 DN_THEM="C=CH, O=ikemon test, CN=charon-rsa"
 
@@ -44,19 +36,8 @@ iop_pair "$US" "$THEM"
 
 # write_ikemond CERTNAME [EXTRA LINES]: our side, with CERTNAME.pem/.key
 write_ikemond() {
-	{
-		iop_ikemond_head "$US:500" "deleted_linger = 5" "stall_after = 5" "qm_stall_after = 5"
-		cat <<EOF2
-[peer charon]
-remote = $THEM
-cert = $P/$1.pem
-key = $P/$1.key
-ca = $P/Test CA/ca.pem
-ike = aes128-sha256-modp2048
-auto = add
-${2:-}
-EOF2
-	} >"$IOP_DIR/ikemond.conf"
+	iop_ikemond_cert_conf "$US:500" "$THEM" "$P/$1" "$P/Test CA/ca.pem" "auto = add
+${2:-}" "deleted_linger = 5" "stall_after = 5" "qm_stall_after = 5"
 }
 
 # write_charon CERTNAME [LOCAL_ID] [REMOTE_ID]: charon's side (swanctl.conf, x509/,

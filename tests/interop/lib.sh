@@ -44,6 +44,10 @@
 #   iop_ikemond_head LISTEN [LINE...]
 #                                  print the [ikemond] section (listen, control socket in
 #                                  $IOP_DIR, log_level debug, retransmit 0.5 s x 3) and LINEs
+#   iop_ikemond_cert_conf LISTEN REMOTE CERT CA LINES [HEAD...]
+#                                  ikemond.conf: iop_ikemond_head LISTEN HEAD..., and [peer
+#                                  charon] at REMOTE with CERT.pem, CERT.key, trusting CA,
+#                                  ike aes128-sha256-modp2048, then LINES
 #   iop_ikemond_start              run ikemond on $IOP_DIR/ikemond.conf in "us" (log:
 #                                  $IOP_DIR/ikemond.log); wait for its control socket
 #   ctl ARGS...                    ikemonctl against it
@@ -64,6 +68,10 @@
 #                                  in the connection) and x509/, x509ca/, private/ beside it
 #   iop_charon_reload C FILE       terminate C's "ikemon" SAs, load FILE and what lies
 #                                  beside it, dropping what was loaded before
+#   iop_pki DIR US THEM            (with pki.sh sourced) in DIR: CAs "Test CA" and "Other
+#                                  CA"; from Test CA ikemon-rsa, ikemon-ecdsa (IP:US),
+#                                  charon-rsa, charon-ecdsa (IP:THEM); from Other CA
+#                                  ikemon-other and charon-other (RSA)
 #
 # Packet captures, for a look at what went over the wire (tshark, optional):
 #
@@ -615,6 +623,18 @@ iop_ikemond_head()
 	done
 }
 
+iop_ikemond_cert_conf()
+{
+	local listen=$1 remote=$2 cert=$3 ca=$4 lines=$5
+	shift 5
+	{
+		iop_ikemond_head "$listen" "$@"
+		printf '[peer charon]\nremote = %s\ncert = %s.pem\nkey = %s.key\nca = %s\n' \
+			"$remote" "$cert" "$cert" "$ca"
+		printf 'ike = aes128-sha256-modp2048\n%s\n' "$lines"
+	} >"$IOP_DIR/ikemond.conf"
+}
+
 # iop_ikemond_start: ikemond on $IOP_DIR/ikemond.conf in namespace "us".
 iop_ikemond_start()
 {
@@ -702,4 +722,18 @@ iop_charon_reload()
 	iop_swanctl "$1" --terminate --ike ikemon --timeout 5 >/dev/null 2>&1
 	iop_swanctl "$1" --load-all --noprompt --clear --file "$2" 2>&1 |
 		grep -v -e "^plugin '" | sed "s/^/[$1 load] /"
+}
+
+iop_pki()
+{
+	local dir=$1 kind
+	mkdir -p "$dir"
+	pki_ca "$dir" "Test CA" || iop_fail "CA"
+	pki_ca "$dir" "Other CA" || iop_fail "other CA"
+	for kind in rsa ecdsa; do
+		pki_leaf "$dir" "Test CA" "ikemon-$kind" $kind "IP:$2" || iop_fail "leaf"
+		pki_leaf "$dir" "Test CA" "charon-$kind" $kind "IP:$3" || iop_fail "leaf"
+	done
+	pki_leaf "$dir" "Other CA" charon-other rsa "IP:$3" || iop_fail "leaf"
+	pki_leaf "$dir" "Other CA" ikemon-other rsa "IP:$2" || iop_fail "leaf"
 }

@@ -8,6 +8,7 @@
  *  - each bad certificate of the initiator (refused in AM3) and of the responder (refused
  *    in AM2): expired, not yet valid, revoked, from another CA, identity not in it, none
  *    sent, and a SIG_R that does not verify -- each with its cause on both sides;
+ *  - a DELETE right after AM3 (how charon refuses it) is a refusal on the initiator;
  *  - a responder without `aggressive = yes` still refuses.
  */
 #include <check.h>
@@ -330,6 +331,44 @@ START_TEST(test_bad_responder_cert)
 }
 END_TEST
 
+/*
+ * The responder deletes the SA as soon as it has AM3 (charon's way to refuse AM3's
+ * certificate, without a notify): the initiator, up for an instant, takes it for a
+ * refusal (cert-untrusted, as its own certificate shows nothing wrong).
+ */
+START_TEST(test_delete_after_am3)
+{
+	struct scene sc = {.spec = {{"rsa", "side0", "127.0.0.1", -DAY, DAY, 500, NULL},
+	                            {"rsa", "side1", "127.0.0.2", -DAY, DAY, 501, NULL}},
+	                   .ini = 0,
+	                   .ike = "aes128-sha256-modp2048"};
+	struct engine_pair pr;
+	struct wire w = {0};
+	struct ep_dgram d;
+	const struct ike_sa *a;
+
+	scene_start(&pr, &w, &sc);
+	for (int i = 0; i < 3; i++) { /* AM1, AM2, AM3 */
+		ck_assert(engine_pair_pop(&pr, &d));
+		engine_pair_input(&pr, d.to, d.buf, d.len);
+		free(d.buf);
+	}
+	ck_assert_str_eq(cisco(sa_of(&pr, 0)), "QM_IDLE");
+	ck_assert_str_eq(cisco(sa_of(&pr, 1)), "QM_IDLE");
+	ck_assert_int_eq(ike_engine_delete(pr.side[1].e, sa_of(&pr, 1)->conn_id, IKE_CAUSE_CLEARED),
+	                 0);
+	ck_assert_int_ge(engine_pair_run(&pr, PUMP_MAX), 1);
+	a = sa_of(&pr, 0);
+	ck_assert_int_eq(a->state, IKE_ST_DELETED);
+	ck_assert_msg(a->delete_reason == IKE_CAUSE_CERT_UNTRUSTED, "%s (%s)",
+	              ike_cause_id(a->delete_reason), a->cause_detail);
+	ck_assert_str_eq(a->cause_detail, "DELETE after our AM3: probable certificate refused");
+	printf("aggressive certs: DELETE right after AM3: initiator %s (%s)\n",
+	       ike_cause_id(a->delete_reason), a->cause_detail);
+	engine_pair_free(&pr);
+}
+END_TEST
+
 /* Signatures do not open Aggressive Mode: aggressive = no still refuses it. */
 START_TEST(test_responder_off)
 {
@@ -361,6 +400,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_good_both_ways);
 	tcase_add_test(tc, test_bad_initiator_cert);
 	tcase_add_test(tc, test_bad_responder_cert);
+	tcase_add_test(tc, test_delete_after_am3);
 	tcase_add_test(tc, test_responder_off);
 	suite_add_tcase(s, tc);
 	return s;
