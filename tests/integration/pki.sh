@@ -12,6 +12,8 @@
 #                                  (default: from a day ago for 30 days)
 #   pki_revoke DIR CA NAME         revoke DIR/NAME.pem in CA's database
 #   pki_crl DIR CA OUT             CA's CRL (PEM) into OUT
+#   pki_ago DAYS, pki_ahead DAYS   the time DAYS days before or after now, as START and
+#                                  END want it
 #   pki_conf NAME ADDR PEER REMOTE CERT CA CRL [LINES] [HEAD]
 #                                  an integration test's write_conf NAME ADDR: alarm_holddown
 #                                  = 0, HEAD, and [peer PEER] at REMOTE authenticating with
@@ -118,3 +120,6 @@ crl = $7
 ${8:-}
 EOF
 }
+
+pki_ago() { date -u -d "@$(($(date -u +%s) - $1 * 86400))" +%Y%m%d%H%M%SZ; }
+pki_ahead() { date -u -d "@$(($(date -u +%s) + $1 * 86400))" +%Y%m%d%H%M%SZ; }
