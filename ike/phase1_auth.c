@@ -124,37 +124,6 @@ static int put_sig(struct msg_builder *b, const struct ike_sa *sa, const struct 
 	return 0;
 }
 
-/* HASH, or [CERT ...] and SIG: the proof over our ID payload body idb. 0 or -1. */
-static int put_proof(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b,
-                     const uint8_t *idb, size_t idb_len)
-{
-	uint8_t hash[IKE_MAX_HASH_LEN];
-	size_t hash_len = ike_p1_hash_len(&sa->x->keys);
-	int ret = -1;
-
-	if (hash_len == 0 || auth_hash(sa, true, idb, idb_len, hash) != 0)
-		goto done;
-	if (sa->xf.auth == IKE_AUTH_PSK)
-		msg_payload(b, ISAKMP_NP_HASH, hash, hash_len);
-	else if (put_sig(b, sa, p, hash, hash_len) != 0)
-		goto done;
-	ret = b->overflow ? -1 : 0;
-done:
-	OPENSSL_cleanse(hash, sizeof(hash));
-	return ret;
-}
-
-int phase1_put_auth(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b)
-{
-	uint8_t idb[4 + IKE_ID_WIRE_MAX];
-	size_t idb_len = phase1_id_body(sa, p, true, idb, sizeof(idb));
-
-	if (idb_len == 0 || phase1_id_decode(idb, idb_len, &sa->local_id) != 0)
-		return -1;
-	msg_payload(b, ISAKMP_NP_ID, idb, idb_len);
-	return put_proof(sa, p, b, idb, idb_len);
-}
-
 int phase1_put_id(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b)
 {
 	uint8_t idb[4 + IKE_ID_WIRE_MAX];
@@ -168,12 +137,26 @@ int phase1_put_id(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_bu
 
 int phase1_put_proof(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b)
 {
-	uint8_t idb[4 + IKE_ID_WIRE_MAX];
+	uint8_t idb[4 + IKE_ID_WIRE_MAX], hash[IKE_MAX_HASH_LEN];
 	size_t idb_len = phase1_id_body(sa, p, true, idb, sizeof(idb));
+	size_t hash_len = ike_p1_hash_len(&sa->x->keys);
+	int ret = -1;
 
-	if (idb_len == 0)
-		return -1;
-	return put_proof(sa, p, b, idb, idb_len);
+	if (idb_len == 0 || hash_len == 0 || auth_hash(sa, true, idb, idb_len, hash) != 0)
+		goto done;
+	if (sa->xf.auth == IKE_AUTH_PSK)
+		msg_payload(b, ISAKMP_NP_HASH, hash, hash_len);
+	else if (put_sig(b, sa, p, hash, hash_len) != 0)
+		goto done;
+	ret = b->overflow ? -1 : 0;
+done:
+	OPENSSL_cleanse(hash, sizeof(hash));
+	return ret;
+}
+
+int phase1_put_auth(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b)
+{
+	return phase1_put_id(sa, p, b) != 0 ? -1 : phase1_put_proof(sa, p, b);
 }
 
 /* ---- the peer's payloads ---- */
