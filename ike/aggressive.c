@@ -35,8 +35,6 @@
 /* SA with 16 transforms, KE 512, ID, HASH or certificates and SIG, CERTREQs, VIDs, NAT-D */
 #define MSG_BUF PHASE1_AUTH_BUF
 
-#define AM3_MISSING_SIG "no AM3 after our AM2: probable certificate or identity refused by the peer"
-
 static void aggr_hdr(const struct ike_sa *sa, struct isakmp_hdr *h, uint8_t flags)
 {
 	memset(h, 0, sizeof(*h));
@@ -267,13 +265,12 @@ enum ike_handler_result aggr_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
 	}
 	ike_sa_set_state(e->sas, sa, IKE_ST_AGGR_R1);
 	/* the initiator has shown it is alive (AM1): if AM3 does not come, it could not
-	 * verify our HASH_R (or refused our certificate without a word) -- the cause a stall
-	 * at AG_INIT_EXCH shows until then */
+	 * verify our HASH_R -- the cause a stall at AG_INIT_EXCH shows until then.  With
+	 * signatures an initiator that refuses ours says so (a notify, at once): a guess
+	 * here would only hide its cause, so the guess waits for the timeout */
 	if (sa->xf.auth == IKE_AUTH_PSK)
 		engine_suspect(e, sa, IKE_CAUSE_KEY_MISMATCH,
 		               "no AM3 after our AM2: probable key mismatch at peer");
-	else
-		engine_suspect(e, sa, IKE_CAUSE_CERT_UNTRUSTED, AM3_MISSING_SIG);
 	return IKE_R_OK;
 }
 
@@ -437,7 +434,9 @@ enum ike_cause aggr_timeout_cause(const struct ike_sa *sa, char *detail, size_t 
 		if (sa->xf.auth != IKE_AUTH_PSK) {
 			/* no key to differ: an initiator that refused our certificate and
 			 * said nothing looks like this */
-			snprintf(detail, len, "%s", AM3_MISSING_SIG);
+			snprintf(detail, len,
+			         "no AM3 after our AM2: probable certificate or identity refused "
+			         "by the peer");
 			return IKE_CAUSE_CERT_UNTRUSTED;
 		}
 		/* an initiator that cannot verify our HASH_R goes quiet */
