@@ -602,11 +602,6 @@ static int finish_peer(struct config_parser *ps)
 		return config_fail_at(ps, ps->section_line, "peer '%s' has no remote", p->name);
 	if (config_cert_check_peer(ps) == -1) /* a psk, or a certificate and its key */
 		return -1;
-	if ((p->exchange == ISAKMP_XCHG_AGGR || p->aggressive) && p->psk_len == 0)
-		return config_fail_at(ps, ps->section_line,
-		                      "peer '%s': Aggressive Mode (exchange = aggressive, "
-		                      "aggressive = yes) needs a psk",
-		                      p->name);
 	if (p->autostart == IKE_AUTO_START && !config_value_remote_single(p))
 		return config_fail_at(ps, auto_line,
 		                      "peer '%s': auto = start needs a single remote address, "

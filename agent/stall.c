@@ -21,6 +21,7 @@
 
 #include "agent/log.h"
 #include "agent/stall.h"
+#include "ike/ike.h"
 #include "ike/sa.h"
 #include "ike/timerq.h"
 
@@ -47,6 +48,11 @@ struct track {
 	char detail[64];
 	bool dead; /* down since DPD found the peer dead: retries' silence keeps peer-dead */
 	struct stall_alarm *alarm; /* active alarm, or NULL */
+	/* the episode as it stood when the peer came up: an up that the peer refuses at once
+	 * (our last phase-1 message's certificate) resumes it */
+	bool pre_open;
+	struct timespec pre_since;
+	time_t pre_since_wall;
 
 	bool marked;            /* to be looked at by the next run (in the detector's list) */
 	struct ike_timer timer; /* its next deadline, while it has one */
@@ -509,8 +515,12 @@ static void run_track(struct stall_detector *d, size_t i, const struct timespec 
 	ike_engine_peer_sas(d->e, i, &live, &est);
 	up = est != NULL && children_up(est, wanted) == wanted;
 	if (up) {
-		if (!t->up)
+		if (!t->up) {
 			t->up_since = *now;
+			t->pre_open = t->open;
+			t->pre_since = t->since;
+			t->pre_since_wall = t->since_wall;
+		}
 		t->up = t->seen_up = true;
 		t->open = false;
 		t->dead = false;
@@ -657,6 +667,40 @@ static void peer_dead(struct stall_detector *d, struct track *t, const struct ik
 	t->remote = sa->remote;
 }
 
+/*
+ * An established SA failed: the peer refused the last phase-1 message we sent (MM6, or
+ * AM3 of an Aggressive Mode initiator) after we had counted the SA up.  It never was: the
+ * episode before it goes on (its start kept, so that retries refused the same way reach
+ * the threshold), at the authentication state.
+ */
+static void refused_when_up(struct track *t, const struct ike_sa *sa)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (t->up) {
+		t->up = false;
+		t->down_since = now;
+		t->open = t->pre_open;
+		t->since = t->pre_since;
+		t->since_wall = t->pre_since_wall;
+	}
+	if (!t->open) {
+		t->open = true;
+		t->rank = RANK_NONE;
+		t->since = now;
+		t->since_wall = time(NULL);
+	}
+	if (t->rank < RANK_KEY_AUTH) {
+		t->rank = RANK_KEY_AUTH;
+		t->state = sa->exchange == ISAKMP_XCHG_AGGR ? CISCO_AG_AUTH : CISCO_MM_KEY_AUTH;
+	}
+	t->conn_id = sa->conn_id;
+	t->child_index = 0;
+	t->local = sa->local;
+	t->remote = sa->remote;
+}
+
 static void on_engine_event(void *ctx, const struct ike_event *ev)
 {
 	struct stall_detector *d = ctx;
@@ -671,6 +715,8 @@ static void on_engine_event(void *ctx, const struct ike_event *ev)
 	}
 	if (ev->type != IKE_EV_NEGOTIATION_FAILED && ev->type != IKE_EV_CHILD_FAILED)
 		return;
+	if (ev->type == IKE_EV_NEGOTIATION_FAILED && ev->sa->state == IKE_ST_ESTABLISHED)
+		refused_when_up(t, ev->sa);
 	if (t->up || keeps_dead(t, ev->cause))
 		return;
 	t->dead = false;

@@ -1,15 +1,22 @@
 /*
- * aggressive.c - IKEv1 Aggressive Mode with a pre-shared key (RFC 2409 5.4).
+ * aggressive.c - IKEv1 Aggressive Mode with a pre-shared key (RFC 2409 5.4) or with
+ * signatures (5.1).
  *
  *   Initiator                            Responder
  *   HDR, SA, KE, Ni, IDii        -->                                     AM1
  *                                <--     HDR, SA, KE, Nr, IDir, HASH_R   AM2
  *   HDR*, HASH_I                 -->                                     AM3
  *
- * Three messages instead of six: the identities travel in the clear and the responder
- * sends HASH_R -- a keyed hash of the pre-shared key -- to anyone who asks with a
- * plausible IDii.  That hash can be attacked offline, so a responder answers only peers
- * configured with `aggressive = yes`; the others get NO-PROPOSAL-CHOSEN.  Because AM1
+ *   HDR, SA, KE, Ni, IDii [, CR ...]  -->                                AM1
+ *                  <--  HDR, SA, KE, Nr, IDir, [CERT ...,] SIG_R [, CR ...]  AM2
+ *   HDR*, [CERT ...,] SIG_I      -->                                     AM3
+ *
+ * Three messages instead of six: the identities (and certificates) travel in the clear.
+ * With a pre-shared key the responder also sends HASH_R -- a keyed hash of the key -- to
+ * anyone who asks with a plausible IDii, and that hash can be attacked offline.  So a
+ * responder answers only peers configured with `aggressive = yes`; the others get
+ * NO-PROPOSAL-CHOSEN.  With signatures the certificates and signatures are checked as in
+ * Main Mode (phase1_auth.c), each failure with its cause.  Because AM1
  * already carries the KE, the initiator offers only the proposals of one DH group (its
  * first proposal's).  AM3 goes encrypted, as strongSwan and Libreswan send it; either
  * form is accepted (RFC 2409 leaves it open).  NAT-D goes in AM2 and AM3 (RFC 3947 3.2).
@@ -31,7 +38,8 @@
 #include "exchange.h"
 #include "ike.h"
 
-#define MSG_BUF 4096 /* SA with 16 transforms, KE 512, ID, HASH, VIDs, NAT-D */
+/* SA with 16 transforms, KE 512, ID, HASH or certificates and SIG, CERTREQs, VIDs, NAT-D */
+#define MSG_BUF PHASE1_AUTH_BUF
 
 static void aggr_hdr(const struct ike_sa *sa, struct isakmp_hdr *h, uint8_t flags)
 {
@@ -41,6 +49,20 @@ static void aggr_hdr(const struct ike_sa *sa, struct isakmp_hdr *h, uint8_t flag
 	h->version = ISAKMP_VERSION;
 	h->exchange = ISAKMP_XCHG_AGGR;
 	h->flags = flags;
+}
+
+/* A message of ours begun in a buffer of MSG_BUF bytes (the caller frees it); NULL when
+ * out of memory. */
+static uint8_t *aggr_begin(const struct ike_sa *sa, struct msg_builder *b, uint8_t flags)
+{
+	uint8_t *buf = malloc(MSG_BUF);
+	struct isakmp_hdr h;
+
+	if (buf != NULL) {
+		aggr_hdr(sa, &h, flags);
+		msg_init(b, buf, MSG_BUF, &h);
+	}
+	return buf;
 }
 
 /* p with only the proposals of its first proposal's DH group: what AM1 can offer. NULL
@@ -75,9 +97,8 @@ int aggr_outI1(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cf
 {
 	struct ike_exchange *x = engine_exchange(sa);
 	struct ike_peer_cfg *offer = one_group(p);
-	uint8_t buf[MSG_BUF], icookie[8];
+	uint8_t *buf = NULL, icookie[8];
 	struct msg_builder b;
-	struct isakmp_hdr h;
 	size_t off, len;
 	int ret = -1;
 
@@ -85,10 +106,10 @@ int aggr_outI1(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cf
 		goto done;
 	ike_sa_set_icookie(e->sas, sa, icookie);
 	sa->xf.group = offer->ike[0].group;
-	sa->xf.auth = IKE_AUTH_PSK; /* AM2 must carry HASH_R (the row asks for the auth payload) */
-	aggr_hdr(sa, &h, 0);
-	msg_init(&b, buf, sizeof(buf), &h);
-	if (phase1_put_sa(&b, offer, p->ike_lifetime, &off, &len) != 0 ||
+	/* AM2 must carry HASH_R or SIG_R (the row asks for the auth payload) */
+	sa->xf.auth = ike_peer_auth(p);
+	buf = aggr_begin(sa, &b, 0);
+	if (buf == NULL || phase1_put_sa(&b, offer, p->ike_lifetime, &off, &len) != 0 ||
 	    phase1_keep_sai(x, buf + off, len) != 0)
 		goto done;
 	if (phase1_make_ke_nonce(sa, x->gxi, x->ni, &x->ni_len) != 0)
@@ -97,11 +118,14 @@ int aggr_outI1(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cf
 	msg_payload(&b, ISAKMP_NP_NONCE, x->ni, x->ni_len);
 	if (phase1_put_id(sa, p, &b) != 0)
 		goto done;
+	if (sa->xf.auth != IKE_AUTH_PSK)
+		phase1_put_certreq(&b, p);
 	phase1_put_natt_vids(&b, NATT_NONE);
 	dpd_put_vid(&b);
 	ret = phase1_send(e, sa, buf, msg_finish(&b));
 done:
 	drop_cfg(offer);
+	free(buf);
 	return ret;
 }
 
@@ -122,6 +146,7 @@ static enum ike_handler_result choose_am1(struct ike_engine *e, struct ike_sa *s
 {
 	const struct isakmp_payload *sap = isakmp_msg_find(m, ISAKMP_NP_SA, NULL);
 	struct ike_sa_transform xf;
+	char detail[sizeof(sa->cause_detail)];
 	int r = phase1_choose(sap->body, sap->len, p, &xf, num);
 
 	if (r == -2) {
@@ -131,12 +156,9 @@ static enum ike_handler_result choose_am1(struct ike_engine *e, struct ike_sa *s
 	}
 	if (r != 0)
 		return refuse_am1(e, sa, ISAKMP_N_NO_PROPOSAL_CHOSEN, IKE_CAUSE_NO_PROPOSAL_CHOSEN,
-		                  r == -3 ? "refused by us: the peer's AM1 offers another auth"
+		                  r == -3 ? phase1_auth_refusal(xf.auth, p, detail, sizeof(detail))
 		                          : "refused by us: no proposal of the peer's AM1 matches "
 		                            "our ike =");
-	if (xf.auth != IKE_AUTH_PSK)
-		return refuse_am1(e, sa, ISAKMP_N_NO_PROPOSAL_CHOSEN, IKE_CAUSE_NO_PROPOSAL_CHOSEN,
-		                  "refused by us: Aggressive Mode only with a pre-shared key");
 	if (phase1_keep_sai(sa->x, sap->body, sap->len) != 0 || phase1_cookie(sa->rcookie) != 0) {
 		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "answering AM1");
 		return IKE_R_FAIL;
@@ -175,16 +197,44 @@ static enum ike_handler_result take_idi(struct ike_engine *e, struct ike_sa *sa,
 	return IKE_R_OK;
 }
 
-/* HDR, SA, KE, Ni, IDii --> HDR, SA, KE, Nr, IDir, HASH_R */
+/* The answer to AM1: HDR, SA, KE, Nr, IDir, HASH_R (or [CERT ...,] SIG_R [, CR ...]). */
+static int send_am2(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cfg *p,
+                    uint8_t num)
+{
+	struct ike_exchange *x = sa->x;
+	struct msg_builder b;
+	uint8_t *buf = aggr_begin(sa, &b, 0);
+	int ret = -1;
+
+	if (buf == NULL)
+		return -1;
+	if (phase1_put_sa_reply(&b, &sa->xf, num) != 0)
+		goto done;
+	msg_payload(&b, ISAKMP_NP_KE, x->gxr, x->g_len);
+	msg_payload(&b, ISAKMP_NP_NONCE, x->nr, x->nr_len);
+	if (phase1_put_auth(sa, p, &b) != 0) /* IDir, HASH_R or [CERT,] SIG_R */
+		goto done;
+	if (sa->xf.auth != IKE_AUTH_PSK)
+		phase1_put_certreq(&b, p);
+	if (sa->natt_version != NATT_NONE) {
+		phase1_put_natt_vids(&b, sa->natt_version);
+		phase1_put_nat_d(&b, sa);
+	}
+	dpd_put_vid(&b);
+	ret = phase1_send(e, sa, buf, msg_finish(&b));
+done:
+	free(buf);
+	return ret;
+}
+
+/* HDR, SA, KE, Ni, IDii --> HDR, SA, KE, Nr, IDir, HASH_R (or [CERT,] SIG_R) */
 enum ike_handler_result aggr_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
                                         const struct isakmp_msg *m)
 {
 	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	struct ike_exchange *x = engine_exchange(sa);
 	enum ike_handler_result r;
-	uint8_t buf[MSG_BUF], num = 0;
-	struct msg_builder b;
-	struct isakmp_hdr h;
+	uint8_t num = 0;
 	enum ike_cause c;
 
 	if (p == NULL || x == NULL) {
@@ -216,30 +266,21 @@ enum ike_handler_result aggr_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
 	if (phase1_derive_keys(e, sa) != 0)
 		return phase1_reject_ke(e, sa, IKE_CAUSE_INVALID_KE,
 		                        "the peer's AM1 KE is not usable");
-	aggr_hdr(sa, &h, 0);
-	msg_init(&b, buf, sizeof(buf), &h);
-	if (phase1_put_sa_reply(&b, &sa->xf, num) != 0)
-		goto fail;
-	msg_payload(&b, ISAKMP_NP_KE, x->gxr, x->g_len);
-	msg_payload(&b, ISAKMP_NP_NONCE, x->nr, x->nr_len);
-	if (phase1_put_auth(sa, p, &b) != 0) /* IDir, HASH_R */
-		goto fail;
-	if (sa->natt_version != NATT_NONE) {
-		phase1_put_natt_vids(&b, sa->natt_version);
-		phase1_put_nat_d(&b, sa);
+	if (isakmp_msg_find(m, ISAKMP_NP_CR, NULL) != NULL)
+		x->certreq_seen = true;
+	if (send_am2(e, sa, p, num) != 0) {
+		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending AM2");
+		return IKE_R_FAIL;
 	}
-	dpd_put_vid(&b);
-	if (phase1_send(e, sa, buf, msg_finish(&b)) != 0)
-		goto fail;
 	ike_sa_set_state(e->sas, sa, IKE_ST_AGGR_R1);
 	/* the initiator has shown it is alive (AM1): if AM3 does not come, it could not
-	 * verify our HASH_R -- the cause a stall at AG_INIT_EXCH shows until then */
-	engine_suspect(e, sa, IKE_CAUSE_KEY_MISMATCH,
-	               "no AM3 after our AM2: probable key mismatch at peer");
+	 * verify our HASH_R -- the cause a stall at AG_INIT_EXCH shows until then.  With
+	 * signatures an initiator that refuses ours says so (a notify, at once): a guess
+	 * here would only hide its cause, so the guess waits for the timeout */
+	if (sa->xf.auth == IKE_AUTH_PSK)
+		engine_suspect(e, sa, IKE_CAUSE_KEY_MISMATCH,
+		               "no AM3 after our AM2: probable key mismatch at peer");
 	return IKE_R_OK;
-fail:
-	engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending AM2");
-	return IKE_R_FAIL;
 }
 
 /* AM2's SA payload against what AM1 offered. IKE_R_OK, or what the handler returns. */
@@ -284,16 +325,37 @@ static void forget_am2(struct ike_sa *sa)
 	memset(sa->rcookie, 0, sizeof(sa->rcookie));
 }
 
-/* HDR, SA, KE, Nr, IDir, HASH_R <-- ; then HDR*, HASH_I --> */
+/* Our AM3: HDR*, HASH_I (or [CERT ...,] SIG_I), over AM1's IDii. */
+static int send_am3(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cfg *p)
+{
+	struct msg_builder b;
+	uint8_t *buf = aggr_begin(sa, &b, ISAKMP_FLAG_ENC);
+	int ret = -1;
+
+	if (buf == NULL)
+		return -1;
+	if (phase1_put_proof(sa, p, &b) == 0) {
+		if (sa->natt_version != NATT_NONE)
+			phase1_put_nat_d(&b, sa);
+		/* INITIAL-CONTACT when we hold no other SA with the peer (RFC 2407 4.6.3.3) */
+		if (ic_wanted(e, sa)) {
+			ic_put(&b, sa);
+			engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: AM3 with INITIAL-CONTACT",
+			           sa->conn_id, sa->peer);
+		}
+		ret = phase1_send_encrypted(e, sa, &b);
+	}
+	free(buf);
+	return ret;
+}
+
+/* HDR, SA, KE, Nr, IDir, HASH_R (or [CERT,] SIG_R) <-- ; then HDR*, HASH_I (or SIG_I) --> */
 enum ike_handler_result aggr_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
                                         const struct isakmp_msg *m)
 {
 	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	struct ike_exchange *x = sa->x;
 	enum ike_handler_result r;
-	uint8_t buf[MSG_BUF];
-	struct msg_builder b;
-	struct isakmp_hdr h;
 	enum ike_cause c;
 
 	if (p == NULL) {
@@ -312,8 +374,10 @@ enum ike_handler_result aggr_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
 	if (phase1_derive_keys(e, sa) != 0)
 		return phase1_reject_ke(e, sa, IKE_CAUSE_INVALID_KE,
 		                        "the peer's AM2 KE is not usable");
-	/* HASH_R: a wrong one leaves the SA waiting; its timeout says key-mismatch */
-	r = phase1_take_peer_auth(e, sa, m, "AM2 (HASH_R)", &p);
+	/* HASH_R: a wrong one leaves the SA waiting; its timeout says key-mismatch.  SIG_R
+	 * and its certificate: a refusal is final, with its cause, told to the peer */
+	r = phase1_take_peer_auth(e, sa, m, sa->xf.auth == IKE_AUTH_PSK ? "AM2 (HASH_R)" : "AM2",
+	                          &p);
 	if (r != IKE_R_OK) {
 		if (r == IKE_R_IGNORE && engine_sa_alive(sa))
 			forget_am2(sa);
@@ -324,28 +388,15 @@ enum ike_handler_result aggr_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
 	phase1_take_nat_d(e, sa, m);
 	if (sa->nat_local || sa->nat_remote)
 		engine_float(e, sa); /* RFC 3947 4: AM3 goes to port 4500 */
-	aggr_hdr(sa, &h, ISAKMP_FLAG_ENC);
-	msg_init(&b, buf, sizeof(buf), &h);
-	if (phase1_put_hash(sa, p, &b) != 0)
-		goto fail;
-	if (sa->natt_version != NATT_NONE)
-		phase1_put_nat_d(&b, sa);
-	/* AM3: INITIAL-CONTACT when we hold no other SA with the peer (RFC 2407 4.6.3.3) */
-	if (ic_wanted(e, sa)) {
-		ic_put(&b, sa);
-		engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: AM3 with INITIAL-CONTACT",
-		           sa->conn_id, sa->peer);
+	if (send_am3(e, sa, p) != 0) {
+		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending AM3");
+		return IKE_R_FAIL;
 	}
-	if (phase1_send_encrypted(e, sa, &b) != 0)
-		goto fail;
 	phase1_established(e, sa, IKE_ST_AGGR_I2);
 	return IKE_R_OK;
-fail:
-	engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending AM3");
-	return IKE_R_FAIL;
 }
 
-/* HDR*, HASH_I --> (HASH_I covers AM1's IDii, kept since) */
+/* HDR*, HASH_I (or [CERT,] SIG_I) --> (they cover AM1's IDii, kept since) */
 enum ike_handler_result aggr_inI2(struct ike_engine *e, struct ike_sa *sa,
                                   const struct isakmp_msg *m)
 {
@@ -367,7 +418,8 @@ enum ike_handler_result aggr_inI2(struct ike_engine *e, struct ike_sa *sa,
 	with_id->n = n + 1;
 	if (sa->x->idi_b == NULL)
 		goto done;
-	r = phase1_take_peer_auth(e, sa, with_id, "AM3 (HASH_I)", &p);
+	r = phase1_take_peer_auth(e, sa, with_id,
+	                          sa->xf.auth == IKE_AUTH_PSK ? "AM3 (HASH_I)" : "AM3", &p);
 	if (r != IKE_R_OK)
 		goto done;
 	phase1_take_nat_d(e, sa, m);
@@ -394,6 +446,14 @@ enum ike_cause aggr_timeout_cause(const struct ike_sa *sa, char *detail, size_t 
 		if (undecryptable) {
 			snprintf(detail, len, "the peer's AM3 does not decrypt or authenticate");
 			return IKE_CAUSE_KEY_MISMATCH;
+		}
+		if (sa->xf.auth != IKE_AUTH_PSK) {
+			/* no key to differ: an initiator that refused our certificate and
+			 * said nothing looks like this */
+			snprintf(detail, len,
+			         "no AM3 after our AM2: probable certificate or identity refused "
+			         "by the peer");
+			return IKE_CAUSE_CERT_UNTRUSTED;
 		}
 		/* an initiator that cannot verify our HASH_R goes quiet */
 		snprintf(detail, len, "no AM3 after our AM2: probable key mismatch at peer");

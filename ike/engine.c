@@ -453,11 +453,18 @@ int ike_engine_set_peers(struct ike_engine *e, const struct ike_peer_cfg *peers,
 	if (engine_index_addrs(e) != 0)
 		engine_log(e, IKE_LOG_WARNING, "out of memory indexing the peers' addresses");
 	for (size_t i = 0; i < n; i++)
-		if (np[i].cfg.aggressive)
+		if (np[i].cfg.aggressive && np[i].cfg.creds == NULL)
 			engine_log(
 			    e, IKE_LOG_WARNING,
 			    "peer %s: aggressive = yes: Aggressive Mode answers expose a hash "
 			    "of the pre-shared key to offline guessing",
+			    np[i].cfg.name);
+		else if (np[i].cfg.aggressive)
+			/* signatures: no key to guess, but no identity protection either */
+			engine_log(
+			    e, IKE_LOG_WARNING,
+			    "peer %s: aggressive = yes: Aggressive Mode sends both identities "
+			    "and certificates in the clear",
 			    np[i].cfg.name);
 	for (size_t i = 0; i < n; i++)
 		if (np[i].cfg.autostart == IKE_AUTO_START && !peer_has_live_sa(e, np[i].cfg.name))

@@ -323,12 +323,18 @@ int phase1_detect_nat(struct ike_sa *sa, const struct isakmp_msg *m);
 uint16_t phase1_auth_hash(uint16_t auth);
 /* "psk", "rsa-sig", "ecdsa-256" ...; "other" for a method we do not name. */
 const char *phase1_auth_name(uint16_t auth);
+/* "refused by us: the peer offers auth rsa-sig, we use psk" into buf; buf. */
+const char *phase1_auth_refusal(uint16_t theirs, const struct ike_peer_cfg *p, char *buf,
+                                size_t len);
+/* A phase-1 message with our ID, [CERT ...] and SIG: room for the certificates. */
+#define PHASE1_AUTH_BUF (IKE_CREDS_MAX_OWN * (IKE_CERT_DER_MAX + 8) + 4096)
 /* Our CERTREQ payloads (MM3, MM4): one per CA of p, none without certificates. */
 void phase1_put_certreq(struct msg_builder *b, const struct ike_peer_cfg *p);
 /* Our ID and HASH, or ID, [CERT ...] and SIG (sets sa->local_id).  0 or -1. */
 int phase1_put_auth(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b);
-/* Only our HASH (AM3's HASH_I), over the ID payload phase1_put_auth sends. 0 or -1. */
-int phase1_put_hash(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b);
+/* Only our HASH, or [CERT ...] and SIG (AM3), over the ID payload phase1_put_auth sends (AM1's).
+ * 0 or -1. */
+int phase1_put_proof(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b);
 /* Our ID payload alone (AM1's IDii; sets sa->local_id).  0 or -1. */
 int phase1_put_id(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b);
 struct phase1_auth_result {
@@ -341,9 +347,9 @@ struct phase1_auth_result {
 /* Check the peer's MM5 / MM6 payloads; the cause (NONE when all hold) and r. */
 enum ike_cause phase1_check_auth(struct ike_sa *sa, const struct ike_peer_cfg *p,
                                  const struct isakmp_msg *m, struct phase1_auth_result *r);
-/* The peer refused our MM5 / MM6 with notify under signatures: what our own certificate
- * tells (expired, not yet valid, revoked, our identity not in it; detail set), else the
- * notify's cause, else guess. */
+/* The peer refused our MM5 / MM6 (or AM2 / AM3) with notify (0: a DELETE) under
+ * signatures: what our own certificate tells (expired, not yet valid, revoked, our identity
+ * not in it; detail set), else the notify's cause, else guess. */
 enum ike_cause phase1_cert_refused(struct ike_engine *e, const struct ike_sa *sa, uint16_t notify,
                                    enum ike_cause guess, char *detail, size_t len);
 

@@ -296,14 +296,30 @@ static enum ike_cause notify_cause(const struct ike_sa *sa, uint16_t type)
 }
 
 /*
- * A responder's SA is established once it sent MM6; an initiator that refuses MM6 (our
- * certificate, our identity) can only say so afterwards: an authentication error about
- * the ISAKMP SA itself, not about a Quick Mode.
+ * A responder's SA is established once it sent MM6 (an Aggressive Mode initiator's once it
+ * sent AM3); a peer that refuses that last message (our certificate, our identity) can
+ * only say so afterwards: an authentication error about the ISAKMP SA itself, not about a
+ * Quick Mode.
  */
-static bool refuses_our_mm6(const struct ike_sa *sa, const struct isakmp_notify *n)
+static bool sent_last_unanswered(const struct ike_sa *sa)
 {
-	if (sa->role != IKE_ROLE_RESPONDER || sa->xf.auth == IKE_AUTH_PSK ||
-	    n->protocol != ISAKMP_PROTO_ISAKMP || sa->children != NULL)
+	if (sa->xf.auth == IKE_AUTH_PSK)
+		return false;
+	if (sa->exchange != ISAKMP_XCHG_AGGR)
+		/* an MM6 is answered by the initiator's first Quick Mode */
+		return sa->role == IKE_ROLE_RESPONDER && sa->children == NULL;
+	/* our AM3 is followed by our own Quick Modes: answered once one has its reply */
+	if (sa->role != IKE_ROLE_INITIATOR)
+		return false;
+	for (const struct ike_child *c = sa->children; c != NULL; c = c->next)
+		if (c->state != IKE_CHILD_QM_I1)
+			return false;
+	return true;
+}
+
+static bool refuses_our_last(const struct ike_sa *sa, const struct isakmp_notify *n)
+{
+	if (!sent_last_unanswered(sa) || n->protocol != ISAKMP_PROTO_ISAKMP)
 		return false;
 	switch (n->type) {
 	case ISAKMP_N_INVALID_ID_INFORMATION:
@@ -337,12 +353,13 @@ static void take_notify(struct ike_engine *e, struct ike_sa *sa, const struct is
 	}
 	if (n->type > ISAKMP_N_ERROR_MAX)
 		return; /* status notifies */
-	if (sa->state == IKE_ST_ESTABLISHED && authenticated && refuses_our_mm6(sa, n)) {
+	if (sa->state == IKE_ST_ESTABLISHED && authenticated && refuses_our_last(sa, n)) {
 		detail[0] = '\0';
 		c = phase1_cert_refused(e, sa, n->type, IKE_CAUSE_PEER_NOTIFY, detail,
 		                        sizeof(detail));
 		if (detail[0] == '\0')
-			snprintf(detail, sizeof(detail), "MM6 refused by peer: %s",
+			snprintf(detail, sizeof(detail), "%s refused by peer: %s",
+			         sa->exchange == ISAKMP_XCHG_AGGR ? "AM3" : "MM6",
 			         isakmp_notify_name(n->type));
 		engine_fail(e, sa, c, detail);
 		return;
@@ -376,6 +393,33 @@ static void take_notify(struct ike_engine *e, struct ike_sa *sa, const struct is
 	engine_suspect(e, sa, c, detail);
 }
 
+/*
+ * A DELETE of the ISAKMP SA right after our AM3 (within a retransmission span, before the
+ * peer answered anything under it): charon refuses an AM3 whose certificate it cannot
+ * verify this way, without a notify.  Fail the SA with what our own certificate tells,
+ * else as refused (cert-untrusted).  Whether it was.
+ */
+static bool deletes_our_last(struct ike_engine *e, struct ike_sa *sa)
+{
+	struct timespec now;
+	enum ike_cause c;
+	char detail[64];
+
+	if (sa->exchange != ISAKMP_XCHG_AGGR || !sent_last_unanswered(sa))
+		return false;
+	engine_now(&now);
+	if (ts_diff_ms(&now, &sa->state_entered) >
+	    (int64_t)ike_settings_retransmit_span_ms(&e->settings))
+		return false;
+	detail[0] = '\0';
+	c = phase1_cert_refused(e, sa, 0, IKE_CAUSE_CERT_UNTRUSTED, detail, sizeof(detail));
+	if (detail[0] == '\0')
+		snprintf(detail, sizeof(detail),
+		         "DELETE after our AM3: probable certificate refused");
+	engine_fail(e, sa, c, detail);
+	return true;
+}
+
 static void take_delete(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_delete *d,
                         bool authenticated)
 {
@@ -396,6 +440,8 @@ static void take_delete(struct ike_engine *e, struct ike_sa *sa, const struct is
 			continue;
 		engine_log(e, IKE_LOG_NOTICE, "conn-id %u peer %s: deleted by the peer",
 		           sa->conn_id, sa->peer);
+		if (deletes_our_last(e, sa))
+			return;
 		engine_disarm(sa);
 		ike_sa_mark_deleted(e->sas, sa, IKE_CAUSE_DELETED_BY_PEER);
 		return;

@@ -28,8 +28,6 @@
 #include "ike.h"
 
 #define MSG_BUF 4096 /* largest phase-1 message we build: SA with 16 transforms, KE 512 */
-#define AUTH_BUF                                                                                   \
-	(IKE_CREDS_MAX_OWN * (IKE_CERT_DER_MAX + 8) + 4096) /* MM5 / MM6 with certificates */
 
 static void main_hdr(const struct ike_sa *sa, struct isakmp_hdr *h, uint8_t flags)
 {
@@ -103,15 +101,6 @@ int main_outI1(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cf
 	return phase1_send(e, sa, buf, msg_finish(&b));
 }
 
-/* "refused by us: the peer offers rsig, we use psk" */
-static const char *auth_refusal(uint16_t theirs, const struct ike_peer_cfg *p, char *buf,
-                                size_t len)
-{
-	snprintf(buf, len, "refused by us: the peer offers auth %s, we use %s",
-	         phase1_auth_name(theirs), phase1_auth_name(ike_peer_auth(p)));
-	return buf;
-}
-
 /* HDR, SA --> HDR, SA */
 enum ike_handler_result main_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
                                         const struct isakmp_msg *m)
@@ -145,7 +134,7 @@ enum ike_handler_result main_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
 		                       (const struct sockaddr *)&sa->remote, sa->icookie,
 		                       sa->rcookie, ISAKMP_N_NO_PROPOSAL_CHOSEN);
 		engine_fail(e, sa, IKE_CAUSE_NO_PROPOSAL_CHOSEN,
-		            r == -3 ? auth_refusal(xf.auth, p, detail, sizeof(detail))
+		            r == -3 ? phase1_auth_refusal(xf.auth, p, detail, sizeof(detail))
 		                    : "refused by us: no proposal of the peer matches our ike =");
 		return IKE_R_FAIL;
 	}
@@ -378,7 +367,7 @@ enum ike_handler_result main_inI2_outR2(struct ike_engine *e, struct ike_sa *sa,
 /* Our MM5 or MM6: ID and HASH, or ID, [CERT ...] and SIG (phase1_auth.c), encrypted. */
 static int send_id_auth(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cfg *p)
 {
-	uint8_t *buf = malloc(AUTH_BUF);
+	uint8_t *buf = malloc(PHASE1_AUTH_BUF);
 	struct msg_builder b;
 	struct isakmp_hdr h;
 	int ret = -1;
@@ -386,7 +375,7 @@ static int send_id_auth(struct ike_engine *e, struct ike_sa *sa, const struct ik
 	if (buf == NULL)
 		return -1;
 	main_hdr(sa, &h, ISAKMP_FLAG_ENC);
-	msg_init(&b, buf, AUTH_BUF, &h);
+	msg_init(&b, buf, PHASE1_AUTH_BUF, &h);
 	if (phase1_put_auth(sa, p, &b) == 0) {
 		/*
 		 * MM5 or MM6: INITIAL-CONTACT when we hold no other SA with the peer (RFC 2407

@@ -57,6 +57,14 @@ const char *phase1_auth_name(uint16_t auth)
 	}
 }
 
+const char *phase1_auth_refusal(uint16_t theirs, const struct ike_peer_cfg *p, char *buf,
+                                size_t len)
+{
+	snprintf(buf, len, "refused by us: the peer offers auth %s, we use %s",
+	         phase1_auth_name(theirs), phase1_auth_name(ike_peer_auth(p)));
+	return buf;
+}
+
 /* HASH_I or HASH_R: ours (the one we send) or the peer's, over the ID payload body idb. */
 static int auth_hash(const struct ike_sa *sa, bool ours, const uint8_t *idb, size_t idb_len,
                      uint8_t *out)
@@ -116,29 +124,6 @@ static int put_sig(struct msg_builder *b, const struct ike_sa *sa, const struct 
 	return 0;
 }
 
-int phase1_put_auth(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b)
-{
-	struct ike_exchange *x = sa->x;
-	uint8_t idb[4 + IKE_ID_WIRE_MAX], hash[IKE_MAX_HASH_LEN];
-	size_t idb_len = phase1_id_body(sa, p, true, idb, sizeof(idb));
-	size_t hash_len = ike_p1_hash_len(&x->keys);
-	int ret = -1;
-
-	if (idb_len == 0 || phase1_id_decode(idb, idb_len, &sa->local_id) != 0)
-		return -1;
-	if (hash_len == 0 || auth_hash(sa, true, idb, idb_len, hash) != 0)
-		goto done;
-	msg_payload(b, ISAKMP_NP_ID, idb, idb_len);
-	if (sa->xf.auth == IKE_AUTH_PSK)
-		msg_payload(b, ISAKMP_NP_HASH, hash, hash_len);
-	else if (put_sig(b, sa, p, hash, hash_len) != 0)
-		goto done;
-	ret = b->overflow ? -1 : 0;
-done:
-	OPENSSL_cleanse(hash, sizeof(hash));
-	return ret;
-}
-
 int phase1_put_id(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b)
 {
 	uint8_t idb[4 + IKE_ID_WIRE_MAX];
@@ -150,7 +135,7 @@ int phase1_put_id(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_bu
 	return b->overflow ? -1 : 0;
 }
 
-int phase1_put_hash(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b)
+int phase1_put_proof(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b)
 {
 	uint8_t idb[4 + IKE_ID_WIRE_MAX], hash[IKE_MAX_HASH_LEN];
 	size_t idb_len = phase1_id_body(sa, p, true, idb, sizeof(idb));
@@ -159,11 +144,19 @@ int phase1_put_hash(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_
 
 	if (idb_len == 0 || hash_len == 0 || auth_hash(sa, true, idb, idb_len, hash) != 0)
 		goto done;
-	msg_payload(b, ISAKMP_NP_HASH, hash, hash_len);
+	if (sa->xf.auth == IKE_AUTH_PSK)
+		msg_payload(b, ISAKMP_NP_HASH, hash, hash_len);
+	else if (put_sig(b, sa, p, hash, hash_len) != 0)
+		goto done;
 	ret = b->overflow ? -1 : 0;
 done:
 	OPENSSL_cleanse(hash, sizeof(hash));
 	return ret;
+}
+
+int phase1_put_auth(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b)
+{
+	return phase1_put_id(sa, p, b) != 0 ? -1 : phase1_put_proof(sa, p, b);
 }
 
 /* ---- the peer's payloads ---- */
@@ -252,7 +245,10 @@ static enum ike_cause check_sig(struct ike_sa *sa, const struct ike_peer_cfg *p,
 	if (ike_cert_auth(certs[0]) != sa->xf.auth)
 		return refuse(r, IKE_CAUSE_BAD_SIGNATURE, ISAKMP_N_INVALID_SIGNATURE,
 		              "the certificate's key is not of the negotiated auth method");
-	if (sp == NULL || auth_hash(sa, false, id->body, id->len, hash) != 0)
+	if (sp == NULL)
+		return refuse(r, IKE_CAUSE_BAD_SIGNATURE, ISAKMP_N_INVALID_SIGNATURE,
+		              "the peer sent no SIG");
+	if (auth_hash(sa, false, id->body, id->len, hash) != 0)
 		return refuse(r, IKE_CAUSE_INTERNAL, 0, "computing the peer's HASH");
 	if (ike_cert_verify_sig(certs[0], sa->xf.auth, hash, ike_p1_hash_len(&sa->x->keys),
 	                        sp->body, sp->len) != 0)
@@ -314,7 +310,8 @@ enum ike_cause phase1_cert_refused(struct ike_engine *e, const struct ike_sa *sa
 		                         idb_len > 4 ? idb + 4 : NULL,
 		                         idb_len > 4 ? idb_len - 4 : 0, why, sizeof(why));
 	if (c != IKE_CAUSE_NONE) {
-		snprintf(detail, len, "%.24s: %s", isakmp_notify_name(notify), why);
+		snprintf(detail, len, "%.24s: %s",
+		         notify != 0 ? isakmp_notify_name(notify) : "DELETE", why);
 		return c;
 	}
 	switch (notify) {

@@ -45,20 +45,19 @@ static const struct ike_state_row rows[IKE_ST_COUNT] = {
      * Aggressive Mode (aggressive.c).  AG_NO_STATE until AM1 is answered, AG_INIT_EXCH
      * while AM2 is on its way or AM3 awaited, AG_AUTH once authenticated.
      */
-    /* HDR, SA, KE, Ni, IDii --> HDR, SA, KE, Nr, IDir, HASH_R */
+    /* HDR, SA, KE, Ni, IDii --> HDR, SA, KE, Nr, IDir, HASH_R (or [CERT,] SIG_R) */
     [IKE_ST_AGGR_R0] = {IKE_ST_AGGR_R0, "AGGR_R0", CISCO_AG_NO_STATE, IKE_ROLE_RESPONDER,
                         ISAKMP_XCHG_AGGR, true, false,
                         P(ISAKMP_NP_SA) | P(ISAKMP_NP_KE) | P(ISAKMP_NP_NONCE) | P(ISAKMP_NP_ID),
                         "AM1", "", aggr_inI1_outR1, false, false},
-    /* HDR, SA, KE, Nr, IDir, HASH_R <-- answered by HDR*, HASH_I */
+    /* HDR, SA, KE, Nr, IDir, HASH_R (or [CERT,] SIG_R) <-- answered by HDR*, HASH_I (SIG_I) */
     [IKE_ST_AGGR_I1] = {IKE_ST_AGGR_I1, "AGGR_I1", CISCO_AG_INIT_EXCH, IKE_ROLE_INITIATOR,
                         ISAKMP_XCHG_AGGR, true, false,
                         P(ISAKMP_NP_SA) | P(ISAKMP_NP_KE) | P(ISAKMP_NP_NONCE) | P(ISAKMP_NP_ID),
                         "AM2", "AM1", aggr_inR1_outI2, true, false},
-    /* HDR*, HASH_I --> (encrypted or not) */
+    /* HDR*, HASH_I (or [CERT,] SIG_I) --> (encrypted or not) */
     [IKE_ST_AGGR_R1] = {IKE_ST_AGGR_R1, "AGGR_R1", CISCO_AG_INIT_EXCH, IKE_ROLE_RESPONDER,
-                        ISAKMP_XCHG_AGGR, true, true, P(ISAKMP_NP_HASH), "AM3", "AM2", aggr_inI2,
-                        true, true},
+                        ISAKMP_XCHG_AGGR, true, true, 0, "AM3", "AM2", aggr_inI2, true, true},
     /* authenticated; becomes QM_IDLE at once */
     [IKE_ST_AGGR_I2] = {IKE_ST_AGGR_I2, "AGGR_I2", CISCO_AG_AUTH, IKE_ROLE_INITIATOR,
                         ISAKMP_XCHG_AGGR, false, true, 0, "", "AM3", NULL, false, false},

@@ -42,16 +42,6 @@ auto = add
 $2
 EOF2
 }
-SCENARIO=0
-# stop both and keep their logs apart: each scenario's checks read its own logs only
-stop_all() {
-	stop a
-	stop b
-	SCENARIO=$((SCENARIO + 1))
-	for n in a b; do
-		[ -f "$T/$n.log" ] && mv "$T/$n.log" "$T/$n.scenario$SCENARIO.log.old"
-	done
-}
 
 # 1. wrong key: the responder names a key mismatch, the initiator silence after MM5;
 #    retries raise nothing more; fixing the key and reloading clears with "established"

@@ -12,7 +12,8 @@
 #     do not hold a's identity, none sent (send_cert = never); and ECDSA against RSA
 #     (no proposal chosen, saying why);
 #  3. the responder's certificate refused in MM6 (expired): the initiator fails with
-#     cert-expired, the responder, up for an instant, learns it from the notify;
+#     cert-expired, the responder, up for an instant, learns it from the notify, and
+#     both alarms say so;
 #  4. the private key file's mode is checked as a psk file's is.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/pki.sh"
@@ -29,16 +30,13 @@ P=$T/pki
 mkdir -p "$P"
 pki_ca "$P" "Test CA" || finish
 pki_ca "$P" "Other CA" || finish
-NOW=$(date -u +%s)
-ago() { date -u -d "@$((NOW - $1 * 86400))" +%Y%m%d%H%M%SZ; }
-ahead() { date -u -d "@$((NOW + $1 * 86400))" +%Y%m%d%H%M%SZ; }
 pki_leaf "$P" "Test CA" a-rsa rsa "IP:$A,DNS:gw-a.example.net" || finish
 pki_leaf "$P" "Test CA" b-rsa rsa "IP:$B" || finish
 pki_leaf "$P" "Test CA" a-ecdsa ecdsa "IP:$A" || finish
 pki_leaf "$P" "Test CA" b-ecdsa ecdsa "IP:$B" || finish
-pki_leaf "$P" "Test CA" a-expired rsa "IP:$A" "$(ago 30)" "$(ago 1)" || finish
-pki_leaf "$P" "Test CA" b-expired rsa "IP:$B" "$(ago 30)" "$(ago 1)" || finish
-pki_leaf "$P" "Test CA" a-notyet rsa "IP:$A" "$(ahead 2)" "$(ahead 30)" || finish
+pki_leaf "$P" "Test CA" a-expired rsa "IP:$A" "$(pki_ago 30)" "$(pki_ago 1)" || finish
+pki_leaf "$P" "Test CA" b-expired rsa "IP:$B" "$(pki_ago 30)" "$(pki_ago 1)" || finish
+pki_leaf "$P" "Test CA" a-notyet rsa "IP:$A" "$(pki_ahead 2)" "$(pki_ahead 30)" || finish
 pki_leaf "$P" "Test CA" a-revoked rsa "IP:$A" || finish
 pki_leaf "$P" "Other CA" a-other rsa "IP:$A" || finish
 pki_leaf "$P" "Test CA" a-wrongname rsa "IP:127.10.50.9,DNS:elsewhere.example.net" || finish
@@ -48,46 +46,13 @@ CA="$P/Test CA/ca.pem"
 
 # pair ACERT BCERT [A LINES] [B LINES]: a (auto = start) and b (auto = add)
 pair() {
-	write_conf a $A <<EOF2
-alarm_holddown = 0
-[http]
-listen = $HTTP
-[peer b]
-remote = $B
-cert = $P/$1.pem
-key = $P/$1.key
-ca = $CA
-crl = $P/crl.pem
-auto = start
-${3:-}
-EOF2
-	write_conf b $B <<EOF2
-alarm_holddown = 0
-[peer a]
-remote = $A
-cert = $P/$2.pem
-key = $P/$2.key
-ca = $CA
-crl = $P/crl.pem
-auto = add
-${4:-}
-EOF2
+	pki_conf a $A b $B "$P/$1" "$CA" "$P/crl.pem" "auto = start
+${3:-}" "[http]
+listen = $HTTP"
+	pki_conf b $B a $A "$P/$2" "$CA" "$P/crl.pem" "auto = add
+${4:-}"
 }
 
-SCENARIO=0
-stop_all() {
-	stop a
-	stop b
-	SCENARIO=$((SCENARIO + 1))
-	for n in a b; do
-		[ -f "$T/$n.log" ] && mv "$T/$n.log" "$T/$n.scenario$SCENARIO.log.old"
-	done
-}
-
-# alarm_is NAME PEER CAUSE: NAME has an active alarm for PEER with CAUSE
-alarm_is() {
-	[ "$(ctl "$1" show alarms --json | python3 -c "import json,sys; al=json.load(sys.stdin)['alarms']; print(any(a['peer']=='$2' and a['cause']=='$3' for a in al))")" = True ]
-}
 metric() { curl -s --max-time 5 "http://$HTTP/metrics"; }
 enddate() { date -u -d "$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)" +%s; }
 
@@ -161,6 +126,8 @@ check "MM6: a refuses b's expired certificate (cert-expired, the peer's certific
 check "MM6: b, up for an instant, learns it from a's notify (cert-expired: our certificate)" \
 	wait_for 10 sa_is b "any(s['delete_reason']=='cert-expired' and 'our certificate expired' in s['cause_detail'] for s in sas)"
 check "MM6: a's alarm for b says cert-expired" wait_for 10 alarm_is a b cert-expired
+check "MM6: b's alarm for a says cert-expired too (up for an instant does not count as up)" \
+	wait_for 10 alarm_is b a cert-expired
 stop_all
 
 # 4. the key file's mode

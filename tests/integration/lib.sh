@@ -131,6 +131,23 @@ sa_is() {
 	[ "$(sa_query "$1" "$2")" = "True" ]
 }
 
+# stop_all: stop a and b, and keep their logs apart ($T/NAME.scenarioN.log.old, N counting
+# from 1), so that each scenario's checks read its own logs only
+SCENARIO=0
+stop_all() {
+	stop a
+	stop b
+	SCENARIO=$((SCENARIO + 1))
+	for n in a b; do
+		[ -f "$T/$n.log" ] && mv "$T/$n.log" "$T/$n.scenario$SCENARIO.log.old"
+	done
+}
+
+# alarm_is NAME PEER CAUSE: NAME has an active alarm for PEER with CAUSE
+alarm_is() {
+	[ "$(ctl "$1" show alarms --json | python3 -c "import json,sys; al=json.load(sys.stdin)['alarms']; print(any(a['peer']=='$2' and a['cause']=='$3' for a in al))")" = True ]
+}
+
 finish() {
 	echo "# $(basename "$0"): $CHECKS checks, $FAILS failed"
 	[ "$FAILS" -eq 0 ] && [ "$CHECKS" -gt 0 ]

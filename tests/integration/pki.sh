@@ -12,6 +12,13 @@
 #                                  (default: from a day ago for 30 days)
 #   pki_revoke DIR CA NAME         revoke DIR/NAME.pem in CA's database
 #   pki_crl DIR CA OUT             CA's CRL (PEM) into OUT
+#   pki_ago DAYS, pki_ahead DAYS   the time DAYS days before or after now, as START and
+#                                  END want it
+#   pki_conf NAME ADDR PEER REMOTE CERT CA CRL [LINES] [HEAD]
+#                                  an integration test's write_conf NAME ADDR: alarm_holddown
+#                                  = 0, HEAD, and [peer PEER] at REMOTE authenticating with
+#                                  CERT.pem and CERT.key, trusting CA with the CRL file CRL,
+#                                  then LINES
 #
 # openssl's `ca` command keeps a database per CA (index.txt, serial): it is the one
 # tool of the CLI that sets arbitrary start and end dates (an expired certificate, one
@@ -99,3 +106,20 @@ pki_crl() {
 	openssl ca -config "$d/ca.cnf" -cert "$d/ca.pem" -keyfile "$d/ca.key" -gencrl \
 		-out "$out" >/dev/null 2>&1 || pki_fail "CA $ca cannot make its CRL"
 }
+
+pki_conf() {
+	write_conf "$1" "$2" <<EOF
+alarm_holddown = 0
+${9:-}
+[peer $3]
+remote = $4
+cert = $5.pem
+key = $5.key
+ca = $6
+crl = $7
+${8:-}
+EOF
+}
+
+pki_ago() { date -u -d "@$(($(date -u +%s) - $1 * 86400))" +%Y%m%d%H%M%SZ; }
+pki_ahead() { date -u -d "@$(($(date -u +%s) + $1 * 86400))" +%Y%m%d%H%M%SZ; }

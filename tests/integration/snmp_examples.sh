@@ -11,10 +11,13 @@
 #      generator.yml into snmp.yml, and snmp_exporter with it walks ikemond's agent:
 #      one series per configured peer labelled by its name (the ikemonPeerName index),
 #      the status as a state set, the alarms labelled with their peer, the causes with
-#      their names.
+#      their names, the certificates of peer d (certificate authentication, never
+#      negotiated) with their subjects, roles, notAfter and seconds left.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/pki.sh"
 
 command -v snmptrapd >/dev/null || skip "snmptrapd (Debian package snmptrapd) is not installed"
+command -v openssl >/dev/null 2>&1 || skip "the openssl command is missing (scripts/deps installs it)"
 SRC=${abs_top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 EX=$SRC/examples/snmp
 BASE=${IKEMON_MIBDIRS:-/var/cache/ikemon/mibs}
@@ -42,6 +45,13 @@ SNMP_PERSISTENT_DIR="$T/trapd" snmptrapd -f -C -c "$EX/snmptrapd.conf,$T/local.c
 PID[snmptrapd]=$!
 wait_for 10 grep -q "NET-SNMP version" "$T/traps.log" || { not_ok "snmptrapd did not start"; finish; }
 
+# peer d: certificates (its rows of ikemonCertTable), 127.10.61.4 never answers
+P=$T/pki
+mkdir -p "$P"
+pki_ca "$P" "Example CA" || finish
+pki_leaf "$P" "Example CA" gw-a rsa "IP:$A" || finish
+NOT_AFTER=$(date -u -d "$(openssl x509 -in "$P/gw-a.pem" -noout -enddate | cut -d= -f2)" +%s)
+
 conf_a() { # PSK-FOR-C
 	SNMP_CONF="listen = udp:$A:1161
 persistent_dir = $T/a-snmp
@@ -56,6 +66,12 @@ auto = start
 remote = $C
 psk = "$1"
 auto = start
+[peer d]
+remote = 127.10.61.4
+cert = $P/gw-a.pem
+key = $P/gw-a.key
+ca = $P/Example CA/ca.pem
+auto = add
 EOF
 }
 conf_a wrong
@@ -117,8 +133,8 @@ check "the running copy of generator.yml differs in the community only" \
 	-o "$T/gen/snmp.yml" >"$T/generator.log" 2>&1)
 check "the generator turns generator.yml into snmp.yml" \
 	bash -c "grep -q 'Config written' $T/generator.log && [ -s $T/gen/snmp.yml ]"
-check "snmp.yml walks the scalars and the state, cause, peer and alarm tables" \
-	bash -c "for t in 1 2 3 4 8; do grep -qx '  - 1.3.6.1.4.1.8072.9999.9999.500.2.'\$t $T/gen/snmp.yml || exit 1; done"
+check "snmp.yml walks the scalars and the state, cause, peer, alarm and certificate tables" \
+	bash -c "for t in 1 2 3 4 8 10; do grep -qx '  - 1.3.6.1.4.1.8072.9999.9999.500.2.'\$t $T/gen/snmp.yml || exit 1; done"
 "$EXPORTER" --config.file="$T/gen/snmp.yml" --web.listen-address=$HOST:9116 >"$T/exporter.log" 2>&1 &
 PID[snmp_exporter]=$!
 scrape() { curl -sf --max-time 5 "http://$HOST:9116/snmp?module=ikemon&target=$A:1161" >"$T/snmp.prom"; }
@@ -134,8 +150,19 @@ check "the causes by name: key-mismatch failures and one alarm raised" \
 	bash -c "grep -Eq '^ikemonCauseFailures\{ikemonCauseIndex=\"3\",ikemonCauseName=\"key-mismatch\"\} [1-9]' $T/snmp.prom && grep -qx 'ikemonCauseAlarmsRaised{ikemonCauseIndex=\"3\",ikemonCauseName=\"key-mismatch\"} 1' $T/snmp.prom"
 check "the version as a label, the alarm count as a number" \
 	bash -c "$(declare -f has); T=$T; has 'ikemonAgentVersion{ikemonAgentVersion=\"$VERSION\"} 1' && has 'ikemonAlarmsRaised 1'"
-check "no series for the ignored columns (hints, address types)" \
-	bash -c "! grep -Eq '^(ikemonCauseHint|ikemonPeerRemoteAddrType|ikemonAlarmPeer)[{ ]' $T/snmp.prom"
+check "no series for the ignored columns (hints, address types, certificate subjects)" \
+	bash -c "! grep -Eq '^(ikemonCauseHint|ikemonPeerRemoteAddrType|ikemonAlarmPeer|ikemonCertSubject)[{ ]' $T/snmp.prom"
+CERT_LABELS='ikemonCertIndex="1",ikemonCertSubject="C=CH, O=ikemon test, CN=gw-a",ikemonPeerName="d"'
+check "peer d's own certificate by subject: seconds left, 29 to 31 days" \
+	bash -c "grep -E '^ikemonCertSecondsLeft\{$CERT_LABELS\} ' $T/snmp.prom | awk '{ exit !(\$NF > 29 * 86400 && \$NF < 31 * 86400) }'"
+check "its notAfter as a timestamp, openssl's ($NOT_AFTER)" \
+	bash -c "grep -E '^ikemonCertNotAfter\{$CERT_LABELS\} ' $T/snmp.prom | awk '{ exit !(\$NF == $NOT_AFTER) }'"
+check "its role local, the CA's ca: ikemonCertRole_info" \
+	bash -c "$(declare -f has); T=$T; has 'ikemonCertRole_info{ikemonCertIndex=\"1\",ikemonCertRole=\"local\",ikemonCertSubject=\"C=CH, O=ikemon test, CN=gw-a\",ikemonPeerName=\"d\"} 1' && has 'ikemonCertRole_info{ikemonCertIndex=\"2\",ikemonCertRole=\"ca\",ikemonCertSubject=\"C=CH, O=ikemon test, CN=Example CA\",ikemonPeerName=\"d\"} 1'"
+echo "# the certificate series:"
+grep '^ikemonCert' "$T/snmp.prom" | sed 's/^/#   /'
+check "no certificate rows for the peers with a pre-shared key" \
+	bash -c "! grep -E '^ikemonCert' $T/snmp.prom | grep -Eq 'ikemonPeerName=\"[bc]\"'"
 # a live alarm: c's key wrong again
 conf_a wrong-again
 ctl a reload >/dev/null

@@ -21,35 +21,17 @@ US=10.170.70.1
 THEM=10.170.70.2
 STRICT=10.170.71.2
 PSK="aggr-interop-secret"
-CHECKS=0
-FAILS=0
 
-ok() { CHECKS=$((CHECKS + 1)); echo "ok $CHECKS - $*"; }
-not_ok() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "not ok $CHECKS - $*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
-
-iop_netns_add us
-iop_netns_add them
+iop_pair "$US" "$THEM"
 iop_netns_add strict
-iop_link us "$US/24" them "$THEM/24"
 iop_link us "10.170.71.1/24" strict "$STRICT/24"
-
-ctl() { "$IKEMONCTL" -s "$IOP_DIR/ikemond.sock" "$@"; }
-q() { ctl show crypto isakmp sa --json | python3 -c "import json,sys; d=json.load(sys.stdin); sas=d['sas']; g=d['counters']; print($1)"; }
-is() { [ "$(q "$1")" = True ]; }
 
 # $1: aggressive = yes|no for the responder side of peer charon
 write_ikemond() {
-	cat >"$IOP_DIR/ikemond.conf" <<EOF2
-[ikemond]
-listen = $US:500, 10.170.71.1:500
-control = $IOP_DIR/ikemond.sock
-log_level = debug
-retransmit_timeout = 0.5
-retransmit_tries = 3
-deleted_linger = 30
-stall_after = 2
-qm_stall_after = 5
+	{
+		iop_ikemond_head "$US:500, 10.170.71.1:500" "deleted_linger = 30" "stall_after = 2" \
+			"qm_stall_after = 5"
+		cat <<EOF2
 [peer charon]
 remote = $THEM
 psk = "$PSK"
@@ -65,6 +47,7 @@ ike = aes128-sha256-modp2048
 exchange = aggressive
 auto = add
 EOF2
+	} >"$IOP_DIR/ikemond.conf"
 }
 
 # $1 local address, $2 key
@@ -111,13 +94,10 @@ iop_charon_start charon them "	i_dont_care_about_security_and_use_aggressive_mod
 iop_charon_load charon "$IOP_DIR/charon-$THEM.swanctl.conf"
 iop_charon_start strict strict
 iop_charon_load strict "$IOP_DIR/charon-$STRICT.swanctl.conf"
-iop_bg us "$IOP_DIR/ikemond.log" "$IKEMOND" -c "$IOP_DIR/ikemond.conf" -f
-iop_wait 5 "ikemond control socket" test -S "$IOP_DIR/ikemond.sock" || iop_fail "ikemond did not start"
-
-conn_of() { sed -n 's/.*conn-id \([0-9]*\).*/\1/p'; }
+iop_ikemond_start
 
 # 1. ikemond initiates Aggressive Mode
-id=$(ctl initiate charon | conn_of)
+id=$(ctl initiate charon | iop_conn_of)
 check "ikemond initiating: conn-id $id reaches QM_IDLE by Aggressive Mode" \
 	iop_wait 10 "QM_IDLE" is "any(s['conn_id']==$id and s['cisco_state']=='QM_IDLE' and s['exchange']=='aggressive' for s in sas)"
 check "ikemond initiating: charon shows ESTABLISHED" iop_wait 5 "charon ESTABLISHED" iop_charon_established charon ikemon
@@ -126,7 +106,7 @@ check "charon parsed an AGGRESSIVE request and took our encrypted AM3" \
 check "ikemond's log shows AG_INIT_EXCH -> AG_AUTH -> QM_IDLE" \
 	bash -c "grep -q 'conn-id $id peer charon: AG_INIT_EXCH -> AG_AUTH' $IOP_DIR/ikemond.log && grep -q 'conn-id $id peer charon: AG_AUTH -> QM_IDLE' $IOP_DIR/ikemond.log"
 ctl clear crypto isakmp >/dev/null
-iop_wait 5 "charon drops the SA" bash -c "! STRONGSWAN_CONF=$(iop_charon_dir charon)/strongswan.conf swanctl --list-sas --uri unix://$(iop_charon_dir charon)/charon.vici 2>/dev/null | grep -q ESTABLISHED"
+iop_wait 5 "charon drops the SA" iop_charon_none_established charon
 
 # 2. charon initiates Aggressive Mode
 before=$(q "max([s['conn_id'] for s in sas] or [0])")
@@ -152,7 +132,7 @@ check "aggressive = no: charon is not ESTABLISHED" bash -c "! iop_charon_establi
 # 4. charon with another key: ikemond cannot verify HASH_R
 write_charon "$THEM" "not-the-same-key" "$US"
 iop_charon_load charon "$IOP_DIR/charon-$THEM.swanctl.conf" >/dev/null
-id=$(ctl initiate charon | conn_of)
+id=$(ctl initiate charon | iop_conn_of)
 check "wrong key: conn-id $id waits at AG_INIT_EXCH with key-mismatch (HASH_R)" \
 	iop_wait 10 "key mismatch" is "any(s['conn_id']==$id and s['cisco_state']=='AG_INIT_EXCH' and s['last_cause']=='key-mismatch' and 'HASH_R' in s['cause_detail'] for s in sas)"
 check "wrong key: the stall alarm names AG_INIT_EXCH and the key" \
@@ -161,7 +141,7 @@ check "wrong key: failed with key-mismatch" \
 	iop_wait 15 "failed" is "any(s['conn_id']==$id and s['delete_reason']=='key-mismatch' for s in sas)"
 
 # 5. a charon without the aggressive-PSK switch
-id=$(ctl initiate strict | conn_of)
+id=$(ctl initiate strict | iop_conn_of)
 iop_wait 15 "strict charon's answer" is "any(s['conn_id']==$id and s['cisco_state']!='AG_INIT_EXCH' or s['conn_id']==$id and s['status']!='ACTIVE' for s in sas)"
 echo "# strict charon: $(q "[(s['cisco_state'], s['status'], s['delete_reason'], s['cause_detail']) for s in sas if s['conn_id']==$id]")"
 echo "# strict charon log: $(grep -i -m2 -e 'aggressive' -e 'notify' "$(iop_charon_dir strict)/charon.log" | tr '\n' ' ')"
@@ -174,6 +154,4 @@ check "no switch: our SA fails: aggressive mode refused by the peer: AUTHENTICAT
 
 check "no key in ikemond's log" bash -c "! grep -q -e '$PSK' -e not-the-same-key $IOP_DIR/ikemond.log"
 
-echo "# charon_aggressive.sh: $CHECKS checks, $FAILS failed"
-[ "$FAILS" = 0 ] || iop_fail "$FAILS checks failed"
-exit 0
+iop_checks_done

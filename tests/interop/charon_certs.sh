@@ -26,129 +26,40 @@ iop_init 300
 
 US=10.250.9.1
 THEM=10.250.9.2
-CHECKS=0
-FAILS=0
-
-ok() { CHECKS=$((CHECKS + 1)); echo "ok $CHECKS - $*"; }
-not_ok() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "not ok $CHECKS - $*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
 
 P=$IOP_DIR/pki
-mkdir -p "$P"
-pki_ca "$P" "Test CA" || iop_fail "CA"
-pki_ca "$P" "Other CA" || iop_fail "other CA"
-for kind in rsa ecdsa; do
-	pki_leaf "$P" "Test CA" "ikemon-$kind" $kind "IP:$US" || iop_fail "leaf"
-	pki_leaf "$P" "Test CA" "charon-$kind" $kind "IP:$THEM" || iop_fail "leaf"
-done
-pki_leaf "$P" "Other CA" charon-other rsa "IP:$THEM" || iop_fail "leaf"
-pki_leaf "$P" "Other CA" ikemon-other rsa "IP:$US" || iop_fail "leaf"
+iop_pki "$P" "$US" "$THEM"
 DN_US="C=CH, O=ikemon test, CN=ikemon-rsa"
 DN_THEM="C=CH, O=ikemon test, CN=charon-rsa"
 
-iop_netns_add us
-iop_netns_add them
-iop_link us "$US/24" them "$THEM/24"
-
-ctl() { "$IKEMONCTL" -s "$IOP_DIR/ikemond.sock" "$@"; }
-q() { ctl show crypto isakmp sa --json | python3 -c "import json,sys; d=json.load(sys.stdin); sas=d['sas']; g=d['counters']; print($1)"; }
-is() { [ "$(q "$1")" = True ]; }
+iop_pair "$US" "$THEM"
 
 # write_ikemond CERTNAME [EXTRA LINES]: our side, with CERTNAME.pem/.key
 write_ikemond() {
-	cat >"$IOP_DIR/ikemond.conf" <<EOF2
-[ikemond]
-listen = $US:500
-control = $IOP_DIR/ikemond.sock
-log_level = debug
-retransmit_timeout = 0.5
-retransmit_tries = 3
-deleted_linger = 5
-stall_after = 5
-qm_stall_after = 5
-[peer charon]
-remote = $THEM
-cert = $P/$1.pem
-key = $P/$1.key
-ca = $P/Test CA/ca.pem
-ike = aes128-sha256-modp2048
-auto = add
-${2:-}
-EOF2
+	iop_ikemond_cert_conf "$US:500" "$THEM" "$P/$1" "$P/Test CA/ca.pem" "auto = add
+${2:-}" "deleted_linger = 5" "stall_after = 5" "qm_stall_after = 5"
 }
 
 # write_charon CERTNAME [LOCAL_ID] [REMOTE_ID]: charon's side (swanctl.conf, x509/,
 # x509ca/, private/ beside it)
 write_charon() {
-	local c=$IOP_DIR/charon
-	rm -rf "$c"
-	mkdir -p "$c/x509" "$c/x509ca" "$c/private"
-	cp "$P/$1.pem" "$c/x509/charon.pem"
-	cp "$P/$1.key" "$c/private/charon.key"
-	cp "$P/Test CA/ca.pem" "$c/x509ca/ca.pem"
-	cat >"$c/swanctl.conf" <<EOF2
-connections {
-	ikemon {
-		version = 1
-		local_addrs = $THEM
-		remote_addrs = $US
-		proposals = aes128-sha256-modp2048
-		rekey_time = 0
-		local {
-			auth = pubkey
-			certs = charon.pem
-			id = "${2:-$THEM}"
-		}
-		remote {
-			auth = pubkey
-			id = "${3:-$US}"
-		}
-		children {
-			ikemon-child {
-				esp_proposals = aes128-sha256
-				start_action = none
-			}
-		}
-	}
-}
-EOF2
+	iop_charon_pubkey_conf "$IOP_DIR/charon" "$P/$1.pem" "$P/$1.key" "$P/Test CA/ca.pem" \
+		"$THEM" "$US" "${2:-$THEM}" "${3:-$US}"
 }
 
-charon_reload() {
-	iop_swanctl charon --terminate --ike ikemon --timeout 5 >/dev/null 2>&1
-	iop_swanctl charon --load-all --noprompt --clear --file "$IOP_DIR/charon/swanctl.conf" 2>&1 |
-		grep -v -e "^plugin '" | sed "s/^/[charon load] /"
-}
-
-ikemond_reload() {
-	ctl clear crypto isakmp >/dev/null 2>&1
-	ctl reload >/dev/null || iop_fail "ikemond reload: $(ctl reload 2>&1)"
-}
+charon_reload() { iop_charon_reload charon "$IOP_DIR/charon/swanctl.conf"; }
+ikemond_reload() { iop_ikemond_reload; }
 
 CLOG=$(iop_charon_dir charon)/charon.log
 # charon's log from line $1 on (charon appends: the log is never cut under its feet)
 charon_log_from() { tail -n +"$1" "$CLOG" | tr -d '\000'; }
 log_lines() { wc -l <"$CLOG"; }
 
-# wait until conn-id $1 is QM_IDLE (0) or deleted (1)
-wait_qm_idle() {
-	local i
-	for i in $(seq 1 100); do
-		case "$(q "[s['cisco_state'] + '/' + s['status'] for s in sas if s['conn_id']==$1]")" in
-		"['QM_IDLE/ACTIVE']") return 0 ;;
-		*deleted*) return 1 ;;
-		esac
-		sleep 0.1
-	done
-	return 1
-}
-
 write_ikemond ikemon-rsa
 write_charon charon-rsa
 iop_charon_start charon them
 charon_reload
-iop_bg us "$IOP_DIR/ikemond.log" "$IKEMOND" -c "$IOP_DIR/ikemond.conf" -f
-iop_wait 5 "ikemond control socket" test -S "$IOP_DIR/ikemond.sock" || iop_fail "ikemond did not start"
+iop_ikemond_start
 
 # 1. RSA and ECDSA, both directions
 for kind in rsa ecdsa; do
@@ -158,7 +69,7 @@ for kind in rsa ecdsa; do
 	write_charon charon-$kind
 	charon_reload
 	mark=$(log_lines)
-	id=$(ctl initiate charon | sed -n 's/.*conn-id \([0-9]*\).*/\1/p')
+	id=$(ctl initiate charon | iop_conn_of)
 	check "$kind, ikemond initiating: conn-id $id reaches QM_IDLE" wait_qm_idle "$id"
 	check "$kind, ikemond initiating: auth $auth, charon's subject in the SA record" \
 		is "any(s['conn_id']==$id and s['transform']['auth_name']=='$auth' and s['peer_cert_subject']=='C=CH, O=ikemon test, CN=charon-$kind' for s in sas)"
@@ -167,7 +78,7 @@ for kind in rsa ecdsa; do
 	check "$kind: charon verified our signature with $scheme" \
 		bash -c "tail -n +$mark '$CLOG' | grep -aq \"authentication of '$US' with $scheme successful\""
 	ctl clear crypto isakmp >/dev/null
-	iop_wait 5 "charon drops the SA" bash -c "! STRONGSWAN_CONF=$(iop_charon_dir charon)/strongswan.conf swanctl --list-sas --uri unix://$(iop_charon_dir charon)/charon.vici 2>/dev/null | grep -q ESTABLISHED"
+	iop_wait 5 "charon drops the SA" iop_charon_none_established charon
 
 	before=$(q "max([s['conn_id'] for s in sas] or [0])")
 	iop_charon_initiate charon --ike ikemon >/dev/null
@@ -183,7 +94,7 @@ remote_id = $DN_THEM"
 ikemond_reload
 write_charon charon-rsa "$DN_THEM" "$DN_US"
 charon_reload
-id=$(ctl initiate charon | sed -n 's/.*conn-id \([0-9]*\).*/\1/p')
+id=$(ctl initiate charon | iop_conn_of)
 check "DN identities: conn-id $id reaches QM_IDLE" wait_qm_idle "$id"
 check "DN identities: both identities are der-asn1-dn, as printed" \
 	is "any(s['conn_id']==$id and s['local_id']['type_name']=='der-asn1-dn' and s['local_id']['value']=='$DN_US' and s['remote_id']['value']=='$DN_THEM' for s in sas)"
@@ -196,7 +107,7 @@ ikemond_reload
 write_charon charon-other
 cp "$P/Other CA/ca.pem" "$IOP_DIR/charon/x509ca/other.pem"
 charon_reload
-id=$(ctl initiate charon | sed -n 's/.*conn-id \([0-9]*\).*/\1/p')
+id=$(ctl initiate charon | iop_conn_of)
 check "charon's certificate from another CA: our SA fails with cert-untrusted" \
 	iop_wait 10 "cert-untrusted" is "any(s['conn_id']==$id and s['delete_reason']=='cert-untrusted' and 'CN=charon-other' in s['peer_cert_subject'] for s in sas)"
 echo "# our cause: $(q "[(s['last_cause'], s['cause_detail']) for s in sas if s['conn_id']==$id]")"
@@ -209,7 +120,7 @@ ikemond_reload
 write_charon charon-rsa
 charon_reload
 mark=$(log_lines)
-id=$(ctl initiate charon | sed -n 's/.*conn-id \([0-9]*\).*/\1/p')
+id=$(ctl initiate charon | iop_conn_of)
 iop_wait 15 "our SA gives up" is "any(s['conn_id']==$id and s['status']!='ACTIVE' for s in sas)"
 echo "# charon says: $(charon_log_from "$mark" | grep -E "issuer|trusted|authentication|notify|AUTHENTICATION" | head -n 8 | cut -c10- | tr '\n' '|')"
 echo "# our cause: $(q "[(s['last_cause'], s['cause_detail'], s['delete_reason']) for s in sas if s['conn_id']==$id]")"
@@ -217,6 +128,4 @@ check "our certificate refused by charon: cert-untrusted on our side" \
 	is "any(s['conn_id']==$id and s['delete_reason']=='cert-untrusted' for s in sas)"
 check "charon did not establish" test "$(iop_charon_ike_state charon ikemon)" != ESTABLISHED
 
-echo "# charon_certs.sh: $CHECKS checks, $FAILS failed"
-[ "$FAILS" = 0 ] || iop_fail "$FAILS checks failed"
-exit 0
+iop_checks_done

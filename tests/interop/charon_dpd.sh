@@ -17,31 +17,12 @@ iop_init 120
 US=10.175.0.1
 THEM=10.175.0.2
 PSK="dpd-interop-secret"
-CHECKS=0
-FAILS=0
 
-ok() { CHECKS=$((CHECKS + 1)); echo "ok $CHECKS - $*"; }
-not_ok() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "not ok $CHECKS - $*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+iop_pair "$US" "$THEM"
 
-iop_netns_add us
-iop_netns_add them
-iop_link us "$US/24" them "$THEM/24"
-
-ctl() { "$IKEMONCTL" -s "$IOP_DIR/ikemond.sock" "$@"; }
-q() { ctl show crypto isakmp sa --json | python3 -c "import json,sys; d=json.load(sys.stdin); sas=d['sas']; g=d['counters']; print($1)"; }
-is() { [ "$(q "$1")" = True ]; }
-
-cat >"$IOP_DIR/ikemond.conf" <<EOF2
-[ikemond]
-listen = $US:500
-control = $IOP_DIR/ikemond.sock
-log_level = debug
-retransmit_timeout = 0.5
-retransmit_tries = 3
-restart_delay = 1
-stall_after = 5
-qm_stall_after = 5
+{
+	iop_ikemond_head "$US:500" "restart_delay = 1" "stall_after = 5" "qm_stall_after = 5"
+	cat <<EOF2
 [peer charon]
 remote = $THEM
 psk = "$PSK"
@@ -50,6 +31,7 @@ auto = start
 dpd_delay = 2
 dpd_timeout = 3
 EOF2
+} >"$IOP_DIR/ikemond.conf"
 
 cat >"$IOP_DIR/charon.swanctl.conf" <<EOF2
 connections {
@@ -89,8 +71,7 @@ EOF2
 
 iop_charon_start charon them
 iop_charon_load charon "$IOP_DIR/charon.swanctl.conf"
-iop_bg us "$IOP_DIR/ikemond.log" "$IKEMOND" -c "$IOP_DIR/ikemond.conf" -f
-iop_wait 5 "ikemond control socket" test -S "$IOP_DIR/ikemond.sock" || iop_fail "ikemond did not start"
+iop_ikemond_start
 
 check "ikemond (auto = start) reaches QM_IDLE with charon" \
 	iop_wait 10 "QM_IDLE" is "any(s['cisco_state']=='QM_IDLE' for s in sas)"
@@ -129,6 +110,4 @@ check "charon thawed: ikemond negotiates again to QM_IDLE" \
 	iop_wait 20 "renegotiated" is "any(s['conn_id']>$id and s['cisco_state']=='QM_IDLE' for s in sas)"
 check "charon shows ESTABLISHED again" iop_wait 10 "charon ESTABLISHED" iop_charon_established charon ikemon
 
-echo "# charon_dpd.sh: $CHECKS checks, $FAILS failed"
-[ "$FAILS" = 0 ] || iop_fail "$FAILS checks failed"
-exit 0
+iop_checks_done

@@ -17,38 +17,21 @@ iop_init 300
 US=10.99.0.1
 THEM=10.99.0.2
 PSK="interop-secret-42"
-CHECKS=0
-FAILS=0
+IOP_QM_POLL=0.05
 
-ok() { CHECKS=$((CHECKS + 1)); echo "ok $CHECKS - $*"; }
-not_ok() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "not ok $CHECKS - $*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
-
-iop_netns_add us
-iop_netns_add them
-iop_link us "$US/24" them "$THEM/24"
-
-ctl() { "$IKEMONCTL" -s "$IOP_DIR/ikemond.sock" "$@"; }
-q() { ctl show crypto isakmp sa --json | python3 -c "import json,sys; d=json.load(sys.stdin); sas=d['sas']; g=d['counters']; print($1)"; }
-is() { [ "$(q "$1")" = True ]; }
+iop_pair "$US" "$THEM"
 
 write_ikemond() {
-	cat >"$IOP_DIR/ikemond.conf" <<EOF2
-[ikemond]
-listen = $US:500
-control = $IOP_DIR/ikemond.sock
-log_level = debug
-retransmit_timeout = 0.5
-retransmit_tries = 3
-deleted_linger = 2
-stall_after = 5
-qm_stall_after = 5
+	{
+		iop_ikemond_head "$US:500" "deleted_linger = 2" "stall_after = 5" "qm_stall_after = 5"
+		cat <<EOF2
 [peer charon]
 remote = $THEM
 psk = "$PSK"
 ike = $1
 auto = add
 EOF2
+	} >"$IOP_DIR/ikemond.conf"
 }
 
 write_charon() {
@@ -90,21 +73,7 @@ write_ikemond aes128-sha256-modp2048
 write_charon "$PSK"
 iop_charon_start charon them
 iop_charon_load charon "$IOP_DIR/charon.swanctl.conf"
-iop_bg us "$IOP_DIR/ikemond.log" "$IKEMOND" -c "$IOP_DIR/ikemond.conf" -f
-iop_wait 5 "ikemond control socket" test -S "$IOP_DIR/ikemond.sock" || iop_fail "ikemond did not start"
-
-# wait until conn-id $1 is QM_IDLE (or gone wrong); 0 when QM_IDLE
-wait_qm_idle() {
-	local i
-	for i in $(seq 1 100); do
-		case "$(q "[s['cisco_state'] + '/' + s['status'] for s in sas if s['conn_id']==$1]")" in
-		"['QM_IDLE/ACTIVE']") return 0 ;;
-		*deleted*) return 1 ;;
-		esac
-		sleep 0.05
-	done
-	return 1
-}
+iop_ikemond_start
 
 charon_has() { iop_charon_sas charon | grep -q "$1"; }
 
@@ -115,13 +84,13 @@ for prop in aes128-sha256-modp2048:MODP_2048 aes256-sha256-ecp256:ECP_256 aes256
 	write_ikemond "$ike"
 	ctl reload >/dev/null || iop_fail "reload"
 	iop_swanctl charon --terminate --ike ikemon --timeout 5 >/dev/null 2>&1
-	id=$(ctl initiate charon | sed -n 's/.*conn-id \([0-9]*\).*/\1/p')
+	id=$(ctl initiate charon | iop_conn_of)
 	check "$ike, ikemond initiating: conn-id $id reaches QM_IDLE" wait_qm_idle "$id"
 	check "$ike, ikemond initiating: charon shows ESTABLISHED with $grp" \
 		iop_wait 5 "charon ESTABLISHED $grp" charon_has "ESTABLISHED, IKEv1.*" 
 	check "$ike: charon's SA uses $grp" charon_has "$grp"
 	ctl clear crypto isakmp >/dev/null
-	iop_wait 5 "charon drops the SA after our DELETE" bash -c "! STRONGSWAN_CONF=$(iop_charon_dir charon)/strongswan.conf swanctl --list-sas --uri unix://$(iop_charon_dir charon)/charon.vici 2>/dev/null | grep -q ESTABLISHED"
+	iop_wait 5 "charon drops the SA after our DELETE" iop_charon_none_established charon
 	check "$ike: charon acted on our DELETE" test $? = 0
 
 	before=$(q "max([s['conn_id'] for s in sas] or [0])")
@@ -142,7 +111,7 @@ ctl reload >/dev/null
 failed=0
 t0=$(date +%s%N)
 for n in $(seq 1 "$ROUNDS"); do
-	id=$(ctl initiate charon | sed -n 's/.*conn-id \([0-9]*\).*/\1/p')
+	id=$(ctl initiate charon | iop_conn_of)
 	if ! wait_qm_idle "$id"; then
 		failed=$((failed + 1))
 		echo "# round $n: conn-id $id did not reach QM_IDLE: $(q "[(s['cisco_state'], s['last_cause'], s['cause_detail']) for s in sas if s['conn_id']==$id]")"
@@ -157,12 +126,10 @@ check "ikemond counted $ROUNDS established SAs or more" is "g['sas_established']
 # 3. charon with another key
 write_charon "not-the-same-key"
 iop_charon_load charon "$IOP_DIR/charon.swanctl.conf" >/dev/null
-id=$(ctl initiate charon | sed -n 's/.*conn-id \([0-9]*\).*/\1/p')
+id=$(ctl initiate charon | iop_conn_of)
 check "wrong key: conn-id $id stalls in MM_KEY_EXCH with key-mismatch" \
 	iop_wait 10 "key mismatch" is "any(s['conn_id']==$id and s['cisco_state']=='MM_KEY_EXCH' and s['last_cause']=='key-mismatch' for s in sas)"
 check "wrong key: never QM_IDLE, then failed with key-mismatch" \
 	iop_wait 15 "failed" is "any(s['conn_id']==$id and s['delete_reason']=='key-mismatch' for s in sas)"
 
-echo "# charon_main_mode.sh: $CHECKS checks, $FAILS failed"
-[ "$FAILS" = 0 ] || iop_fail "$FAILS checks failed"
-exit 0
+iop_checks_done

@@ -35,6 +35,46 @@
 #   iop_charon_child_line C CHILD  print its line ("CHILD: #1, reqid 1, INSTALLED, TUNNEL-in-UDP, ESP:...")
 #   iop_charon_ike_port C CONN     print the remote port of CONN's first IKE_SA (500, 4500)
 #
+# ikemond against charon: the setup the charon_* tests share (ikemond in namespace "us",
+# charon in "them"), and the vocabulary of their checks:
+#
+#   ok DESC, not_ok DESC, check DESC CMD...
+#                                  a TAP line, counted in CHECKS and FAILS (check: ok when
+#                                  CMD succeeds)
+#   iop_checks_done                "# NAME: N checks, M failed"; exit 0, or iop_fail
+#   iop_pair US THEM               namespaces us and them, a veth between: US/24, THEM/24
+#   iop_ikemond_head LISTEN [LINE...]
+#                                  print the [ikemond] section (listen, control socket in
+#                                  $IOP_DIR, log_level debug, retransmit 0.5 s x 3) and LINEs
+#   iop_ikemond_cert_conf LISTEN REMOTE CERT CA LINES [HEAD...]
+#                                  ikemond.conf: iop_ikemond_head LISTEN HEAD..., and [peer
+#                                  charon] at REMOTE with CERT.pem, CERT.key, trusting CA,
+#                                  ike aes128-sha256-modp2048, then LINES
+#   iop_ikemond_start              run ikemond on $IOP_DIR/ikemond.conf in "us" (log:
+#                                  $IOP_DIR/ikemond.log); wait for its control socket
+#   ctl ARGS...                    ikemonctl against it
+#   q PYEXPR, is PYEXPR            a Python expression over `sas` and `g` (the counters) of
+#                                  show crypto isakmp sa --json: printed; whether True
+#   iop_conn_of                    the conn-id in `ctl initiate`'s answer (stdin)
+#   wait_qm_idle ID                wait until conn-id ID is QM_IDLE (0) or deleted (1):
+#                                  100 looks, IOP_QM_POLL s (default 0.1) apart
+#   iop_charon_none_established C  whether charon C has no ESTABLISHED IKE_SA (for iop_wait)
+#   iop_ikemond_reload             clear our SAs, reload ikemond.conf (iop_fail on error)
+#
+# With certificates (RFC 2409 5.1; tests/integration/pki.sh makes them):
+#
+#   iop_charon_pubkey_conf DIR CERT KEY CA LOCAL REMOTE LOCAL_ID REMOTE_ID [LINE...]
+#                                  DIR/swanctl.conf with connection "ikemon" (IKEv1,
+#                                  auth = pubkey, child "ikemon-child", proposals
+#                                  $IOP_CHARON_PROPOSALS or aes128-sha256-modp2048, LINEs
+#                                  in the connection) and x509/, x509ca/, private/ beside it
+#   iop_charon_reload C FILE       terminate C's "ikemon" SAs, load FILE and what lies
+#                                  beside it, dropping what was loaded before
+#   iop_pki DIR US THEM            (with pki.sh sourced) in DIR: CAs "Test CA" and "Other
+#                                  CA"; from Test CA ikemon-rsa, ikemon-ecdsa (IP:US),
+#                                  charon-rsa, charon-ecdsa (IP:THEM); from Other CA
+#                                  ikemon-other and charon-other (RSA)
+#
 # Packet captures, for a look at what went over the wire (tshark, optional):
 #
 #   iop_capture_start A IFACE NAME tshark on IFACE in A, UDP 500 and 4500, into
@@ -573,4 +613,155 @@ iop_capture_decode()
 	done < <(iop_charon_ikev1_keys "$c")
 	[ $# -gt 0 ] || set -- -O isakmp
 	tshark -n -r "$file" "${opts[@]}" "$@" 2>/dev/null
+}
+
+# ---- ikemond against charon: the shared setup and the checks' vocabulary ----
+
+CHECKS=0
+FAILS=0
+ok() { CHECKS=$((CHECKS + 1)); echo "ok $CHECKS - $*"; }
+not_ok() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "not ok $CHECKS - $*"; }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
+
+iop_checks_done()
+{
+	echo "# $(basename "$0"): $CHECKS checks, $FAILS failed"
+	[ "$FAILS" = 0 ] || iop_fail "$FAILS checks failed"
+	exit 0
+}
+
+# iop_pair US THEM: namespaces "us" and "them", joined by a veth: US/24 and THEM/24.
+iop_pair()
+{
+	iop_netns_add us
+	iop_netns_add them
+	iop_link us "$1/24" them "$2/24"
+}
+
+# iop_ikemond_head LISTEN [LINE...]: the [ikemond] section of ikemond.conf.
+iop_ikemond_head()
+{
+	local line
+	printf '[ikemond]\nlisten = %s\ncontrol = %s/ikemond.sock\nlog_level = debug\n' \
+		"$1" "$IOP_DIR"
+	printf 'retransmit_timeout = 0.5\nretransmit_tries = 3\n'
+	shift
+	for line in "$@"; do
+		printf '%s\n' "$line"
+	done
+}
+
+iop_ikemond_cert_conf()
+{
+	local listen=$1 remote=$2 cert=$3 ca=$4 lines=$5
+	shift 5
+	{
+		iop_ikemond_head "$listen" "$@"
+		printf '[peer charon]\nremote = %s\ncert = %s.pem\nkey = %s.key\nca = %s\n' \
+			"$remote" "$cert" "$cert" "$ca"
+		printf 'ike = aes128-sha256-modp2048\n%s\n' "$lines"
+	} >"$IOP_DIR/ikemond.conf"
+}
+
+# iop_ikemond_start: ikemond on $IOP_DIR/ikemond.conf in namespace "us".
+iop_ikemond_start()
+{
+	iop_bg us "$IOP_DIR/ikemond.log" "$IKEMOND" -c "$IOP_DIR/ikemond.conf" -f
+	iop_wait 5 "ikemond control socket" test -S "$IOP_DIR/ikemond.sock" ||
+		iop_fail "ikemond did not start"
+}
+
+ctl() { "$IKEMONCTL" -s "$IOP_DIR/ikemond.sock" "$@"; }
+q() { ctl show crypto isakmp sa --json | python3 -c "import json,sys; d=json.load(sys.stdin); sas=d['sas']; g=d['counters']; print($1)"; }
+is() { [ "$(q "$1")" = True ]; }
+
+iop_conn_of() { sed -n 's/.*conn-id \([0-9]*\).*/\1/p'; }
+
+# wait_qm_idle ID: 0 once conn-id ID is QM_IDLE, 1 once deleted or after 100 looks.
+wait_qm_idle()
+{
+	local i
+	for i in $(seq 1 100); do
+		case "$(q "[s['cisco_state'] + '/' + s['status'] for s in sas if s['conn_id']==$1]")" in
+		"['QM_IDLE/ACTIVE']") return 0 ;;
+		*deleted*) return 1 ;;
+		esac
+		sleep "${IOP_QM_POLL:-0.1}"
+	done
+	return 1
+}
+
+iop_charon_none_established()
+{
+	! iop_charon_sas "$1" | grep -q ESTABLISHED
+}
+
+iop_ikemond_reload()
+{
+	ctl clear crypto isakmp >/dev/null 2>&1
+	ctl reload >/dev/null || iop_fail "ikemond reload: $(ctl reload 2>&1)"
+}
+
+# ---- charon with certificates ----
+
+iop_charon_pubkey_conf()
+{
+	local d=$1 local_addr=$5 remote_addr=$6 local_id=$7 remote_id=$8 line extra=""
+	[ $# -ge 8 ] || iop_fail "iop_charon_pubkey_conf: too few arguments"
+	rm -rf "$d"
+	mkdir -p "$d/x509" "$d/x509ca" "$d/private"
+	cp "$2" "$d/x509/charon.pem"
+	cp "$3" "$d/private/charon.key"
+	cp "$4" "$d/x509ca/ca.pem"
+	shift 8
+	for line in "$@"; do
+		extra+="		$line"$'\n'
+	done
+	cat >"$d/swanctl.conf" <<EOF
+connections {
+	ikemon {
+		version = 1
+		local_addrs = $local_addr
+		remote_addrs = $remote_addr
+		proposals = ${IOP_CHARON_PROPOSALS:-aes128-sha256-modp2048}
+		rekey_time = 0
+${extra}		local {
+			auth = pubkey
+			certs = charon.pem
+			id = "$local_id"
+		}
+		remote {
+			auth = pubkey
+			id = "$remote_id"
+		}
+		children {
+			ikemon-child {
+				esp_proposals = aes128-sha256
+				start_action = none
+			}
+		}
+	}
+}
+EOF
+}
+
+iop_charon_reload()
+{
+	iop_swanctl "$1" --terminate --ike ikemon --timeout 5 >/dev/null 2>&1
+	iop_swanctl "$1" --load-all --noprompt --clear --file "$2" 2>&1 |
+		grep -v -e "^plugin '" | sed "s/^/[$1 load] /"
+}
+
+iop_pki()
+{
+	local dir=$1 kind
+	mkdir -p "$dir"
+	pki_ca "$dir" "Test CA" || iop_fail "CA"
+	pki_ca "$dir" "Other CA" || iop_fail "other CA"
+	for kind in rsa ecdsa; do
+		pki_leaf "$dir" "Test CA" "ikemon-$kind" $kind "IP:$2" || iop_fail "leaf"
+		pki_leaf "$dir" "Test CA" "charon-$kind" $kind "IP:$3" || iop_fail "leaf"
+	done
+	pki_leaf "$dir" "Other CA" charon-other rsa "IP:$3" || iop_fail "leaf"
+	pki_leaf "$dir" "Other CA" ikemon-other rsa "IP:$2" || iop_fail "leaf"
 }

@@ -32,6 +32,9 @@ from the --listen address and port the client used.
 - --delay-ms holds every datagram, both ways, that long before sending it on.
 - --max-replies N forwards only the server's first N datagrams to clients and drops
   the rest (counted as "cut"): seen from the client, a peer that dies mid-exchange.
+- --spoil-sig flips a byte in the middle of the SIG payload of each unencrypted datagram
+  of the server's that carries one (Aggressive Mode's AM2, RFC 2409 5.1; counted as
+  "spoilt"): seen from the client, a signature that does not verify.
 - The relay exits after --duration seconds (default 120), on SIGTERM or SIGINT, and
   prints its counters to stderr.  At most --max-flows mappings (default 1024) exist at
   once; datagrams of further new flows are dropped.  --idle-timeout S expires a mapping
@@ -80,6 +83,30 @@ def parse_endpoint(text, need_port=True):
     return addr, port
 
 
+ISAKMP_HDR_LEN = 28
+ISAKMP_NP_SIG = 9
+
+
+def spoil_sig(data):
+    """The ISAKMP datagram with a byte of its SIG payload flipped; None when it is
+    encrypted, malformed or has no SIG (each payload length is checked)."""
+    if len(data) < ISAKMP_HDR_LEN or data[19] & 1:
+        return None
+    np, off = data[16], ISAKMP_HDR_LEN
+    for _ in range(64):
+        if np == 0 or off + 4 > len(data):
+            return None
+        plen = int.from_bytes(data[off + 2:off + 4], "big")
+        if plen < 4 or off + plen > len(data):
+            return None
+        if np == ISAKMP_NP_SIG and plen > 4:
+            out = bytearray(data)
+            out[off + 4 + (plen - 4) // 2] ^= 0x5A
+            return bytes(out)
+        np, off = data[off], off + plen
+    return None
+
+
 def fmt(addr, port):
     return "[%s]:%d" % (addr, port) if addr.version == 6 else "%s:%d" % (addr, port)
 
@@ -115,7 +142,8 @@ class Relay:
         self.sel.register(self.wake_r, selectors.EVENT_READ, ("wake", None))
         self.stop = False
         self.count = dict.fromkeys(
-            ("out", "in", "foreign", "no_route", "flow_limit", "send_error", "expired", "cut"), 0)
+            ("out", "in", "foreign", "no_route", "flow_limit", "send_error", "expired", "cut",
+             "spoilt"), 0)
 
     # Sockets
 
@@ -243,6 +271,12 @@ class Relay:
             self.count["cut"] += 1
             return
         self.count["in"] += 1
+        if self.args.spoil_sig:
+            spoilt = spoil_sig(data)
+            if spoilt is not None:
+                self.count["spoilt"] += 1
+                log("spoilt the SIG of a datagram to %s" % fmt(*flow.inside))
+                data = spoilt
         self.send(back, data, flow.inside, now)
 
     # Loop
@@ -295,6 +329,8 @@ def parse_args(argv):
     p.add_argument("--duration", type=float, default=120.0, help="seconds before exiting")
     p.add_argument("--max-replies", type=int, default=-1,
                    help="forward only the server's first N datagrams (a peer that dies)")
+    p.add_argument("--spoil-sig", action="store_true",
+                   help="flip a byte of the SIG in each plain datagram of the server's")
     p.add_argument("--max-flows", type=int, default=1024, help="most mappings at once")
     p.add_argument("--idle-timeout", type=float, default=0.0,
                    help="expire a mapping idle this long (default 0: never)")

@@ -122,6 +122,23 @@ START_TEST(test_rsa_and_ecdsa_peers)
 }
 END_TEST
 
+/* Aggressive Mode with certificates: both keys load (they needed a psk before) */
+START_TEST(test_aggressive_with_certificates)
+{
+	struct ikemond_config cfg;
+
+	tl_config_load_ok(conf(lines("auth = ecdsa\ncert = %s\nkey = %s\nca = %s\n"
+	                             "exchange = aggressive\naggressive = yes\n",
+	                             f_ec, f_ec_key, f_ca)),
+	                  &cfg);
+	ck_assert_uint_eq(cfg.n_peers, 1);
+	ck_assert_int_eq(cfg.peers[0].exchange, ISAKMP_XCHG_AGGR);
+	ck_assert(cfg.peers[0].aggressive);
+	ck_assert_uint_eq(ike_peer_auth(&cfg.peers[0]), IKE_AUTH_ECDSA_256);
+	ikemond_config_free(&cfg);
+}
+END_TEST
+
 START_TEST(test_errors_on_their_line)
 {
 	/* the key file readable or writable by others: refused as a psk file is */
@@ -189,6 +206,7 @@ static Suite *config_cert_suite(void)
 	tcase_add_unchecked_fixture(tc, files_setup, files_teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_rsa_and_ecdsa_peers);
+	tcase_add_test(tc, test_aggressive_with_certificates);
 	tcase_add_test(tc, test_errors_on_their_line);
 	tcase_add_test(tc, test_no_key_material_in_messages);
 	suite_add_tcase(s, tc);

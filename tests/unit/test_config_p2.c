@@ -93,7 +93,7 @@ START_TEST(all_keys)
 }
 END_TEST
 
-/* exchange = main | aggressive, aggressive = yes | no (Aggressive Mode needs a psk) */
+/* exchange = main | aggressive, aggressive = yes | no (with certificates: test_config_cert.c) */
 START_TEST(aggressive_keys)
 {
 	struct ikemond_config cfg;

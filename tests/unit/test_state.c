@@ -110,19 +110,23 @@ START_TEST(test_rows_for_the_dispatcher)
 		if (!r->waits)
 			continue;
 		ck_assert_ptr_nonnull(r->handler);
-		ck_assert(r->required_in != 0);
+		/* AM3 needs only the auth payload: HASH_I, or [CERT,] SIG_I */
+		ck_assert(r->required_in != 0 || r->auth_in);
 		ck_assert(strlen(r->expects) > 0);
 		ck_assert(r->exchange == ISAKMP_XCHG_IDPROT || r->exchange == ISAKMP_XCHG_AGGR);
 		/* only AM3 may come either way (RFC 2409 5.4 leaves its encryption open) */
 		ck_assert(!r->either_in || s == IKE_ST_AGGR_R1);
 	}
-	/* what Aggressive Mode carries: AM1 and AM2 everything but HASH_I, AM3 HASH_I */
+	/* what Aggressive Mode carries: AM1 and AM2 everything but HASH_I, AM3 HASH_I (or
+	 * SIG_I with signatures: the negotiated method's payload, RFC 2409 5.1) */
 	ck_assert_uint_eq(ike_state_row(IKE_ST_AGGR_R0)->required_in,
 	                  (1u << ISAKMP_NP_SA) | (1u << ISAKMP_NP_KE) | (1u << ISAKMP_NP_NONCE) |
 	                      (1u << ISAKMP_NP_ID));
 	ck_assert(ike_state_row(IKE_ST_AGGR_I1)->auth_in);
 	ck_assert(!ike_state_row(IKE_ST_AGGR_R0)->auth_in);
 	ck_assert(ike_state_row(IKE_ST_AGGR_R1)->either_in);
+	ck_assert_uint_eq(ike_state_row(IKE_ST_AGGR_R1)->required_in, 0);
+	ck_assert(ike_state_row(IKE_ST_AGGR_R1)->auth_in);
 	ck_assert_str_eq(ike_state_row(IKE_ST_AGGR_I1)->expects, "AM2");
 	/* what Main Mode carries, message by message (RFC 2409 5.4) */
 	ck_assert_uint_eq(ike_state_row(IKE_ST_MAIN_R0)->required_in, 1u << ISAKMP_NP_SA);
