@@ -44,6 +44,7 @@ static const char *const help_lines[] = {
     "show crypto isakmp sa [detail] [--json]",
     "show crypto ipsec sa [--json]",
     "show ikemon peers [--json]",
+    "show ikemon status [--json]",
     "show alarms [history] [--json]",
     "initiate PEER",
     "clear crypto isakmp [CONN-ID]",
@@ -343,14 +344,11 @@ static void peer_health(struct cmd *c, size_t i, struct show_peer_row *r)
  * show ikemon peers [--json].  The rows are collected here, so that the view is a pure
  * formatter of an array (and testable without an engine).
  */
-static int show_ikemon(struct cmd *c)
+static int show_ikemon_peers(struct cmd *c)
 {
-	static const char *const kw[] = {"peers"};
 	struct show_peer_row *rows;
 	size_t n, got = 0;
 
-	if (expect_keywords(c, 2, kw, 1) != 0 || no_more_words(c, 3, NULL) != 0)
-		return -1;
 	n = ike_engine_peer_count(c->e);
 	rows = calloc(n > 0 ? n : 1, sizeof(*rows));
 	if (rows == NULL)
@@ -362,6 +360,22 @@ static int show_ikemon(struct cmd *c)
 	else
 		show_peer_rows(c->out, rows, got);
 	free(rows);
+	return 0;
+}
+
+/* show ikemon {peers|status} [--json] */
+static int show_ikemon(struct cmd *c)
+{
+	static const char *const kw[] = {"peers", "status"};
+	int which = choose_keyword(c, 2, kw, 2);
+
+	if (which < 0 || no_more_words(c, 3, NULL) != 0)
+		return -1;
+	if (which == 0)
+		return show_ikemon_peers(c);
+	if (c->ops == NULL || c->ops->status == NULL)
+		return fail(c, "status is not available");
+	c->ops->status(c->ops->ctx, c->out, c->json);
 	return 0;
 }
 

@@ -4,6 +4,7 @@
  *   show crypto isakmp sa [detail] [--json]
  *   show crypto ipsec sa [--json]
  *   show ikemon peers [--json]
+ *   show ikemon status [--json]
  *   show alarms [history] [--json]
  *   initiate PEER
  *   clear crypto isakmp [CONN-ID]
@@ -31,6 +32,11 @@ struct commands_ops {
 	 * reload then reports that it is not available.
 	 */
 	int (*reload)(void *ctx, struct strbuf *out);
+	/*
+	 * The daemon's own state: pid, uptime, configuration, the last reload's outcome and
+	 * why it failed, whether core dumps are possible.  May be NULL.
+	 */
+	void (*status)(void *ctx, struct strbuf *out, bool json);
 	void *ctx;
 	/* The stall detector, for show alarms / clear alarm / peer health; may be NULL. */
 	struct stall_detector *stall;

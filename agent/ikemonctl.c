@@ -50,6 +50,8 @@ static void usage(FILE *f)
 	        "them\n"
 	        "  show ikemon peers [--json]               each configured peer: up or down, "
 	        "health, alarm, cause\n"
+	        "  show ikemon status [--json]              ikemond itself: uptime, the last "
+	        "reload and why it failed\n"
 	        "  show alarms [history] [--json]           stall alarms: active ones, or the "
 	        "cleared ones\n"
 	        "  initiate PEER                            bring a configured peer up (Main "

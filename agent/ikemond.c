@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/commands.h"
@@ -20,6 +21,7 @@
 #include "agent/failhist.h"
 #include "agent/log.h"
 #include "agent/net.h"
+#include "agent/process.h"
 #include "agent/stall.h"
 #include "exporters/http.h"
 #include "exporters/metrics.h"
@@ -50,6 +52,13 @@ struct ikemond {
 	struct failhist *failhist; /* the last negotiation failures (MIB, notifications) */
 	struct snmp_agent *snmp;   /* NULL without an [snmp] section, or with mode = off */
 	time_t start_wall;
+	struct pidfile pidfile; /* -p FILE */
+	const char *pid_path;
+	bool allow_core; /* -C: leave core dumps as the environment has them */
+	/* the last load or reload, for show ikemon status (the metrics have the same) */
+	bool reload_ok;
+	time_t reload_at, loaded_at; /* the last attempt; the running configuration's load */
+	char reload_msg[600];
 	struct commands_ops cmd_ops;
 	int sig_pipe[2];
 	bool debug;
@@ -166,6 +175,17 @@ static void reload_snmp(struct ikemond *d, struct snmp_config *next)
 	next->notify_period_s = period;
 }
 
+/* The outcome of a load or reload, for the metrics and show ikemon status. */
+static void note_reload(struct ikemond *d, bool ok, const char *msg)
+{
+	d->reload_ok = ok;
+	d->reload_at = time(NULL);
+	if (ok)
+		d->loaded_at = d->reload_at;
+	snprintf(d->reload_msg, sizeof(d->reload_msg), "%s", msg);
+	metrics_set_reload(d->metrics, ok, d->reload_at);
+}
+
 /* Re-read the config; on any error keep the old one and say why. */
 static int reload(struct ikemond *d, char *msg, size_t len)
 {
@@ -175,7 +195,7 @@ static int reload(struct ikemond *d, char *msg, size_t len)
 	if (ikemond_config_load(d->config_path, &next, err, sizeof(err)) != 0) {
 		snprintf(msg, len, "reload failed, keeping the running configuration: %s", err);
 		log_msg(LOG_ERR, "%s", msg);
-		metrics_set_reload(d->metrics, false, time(NULL));
+		note_reload(d, false, msg);
 		return -1;
 	}
 	if (!same_listen(&d->cfg, &next))
@@ -187,6 +207,7 @@ static int reload(struct ikemond *d, char *msg, size_t len)
 		ikemond_config_free(&next);
 		snprintf(msg, len, "reload failed: out of memory");
 		log_msg(LOG_ERR, "%s", msg);
+		note_reload(d, false, msg);
 		return -1;
 	}
 	stall_reconfigure(d->stall, &next.stall);
@@ -199,11 +220,56 @@ static int reload(struct ikemond *d, char *msg, size_t len)
 	ikemond_config_free(&d->cfg);
 	d->cfg = next;
 	OPENSSL_cleanse(&next, sizeof(next));
-	metrics_set_reload(d->metrics, true, time(NULL));
 	snprintf(msg, len, "reloaded %s: %zu peer%s", d->config_path, d->cfg.n_peers,
 	         d->cfg.n_peers == 1 ? "" : "s");
 	log_msg(LOG_NOTICE, "%s", msg);
+	note_reload(d, true, msg);
 	return 0;
+}
+
+static void put_time(struct strbuf *out, const char *what, time_t t, time_t now)
+{
+	char buf[32];
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(buf, sizeof(buf), "%lld", (long long)t);
+	strbuf_printf(out, "%s %s (%lld s ago)", what, buf, (long long)(now - t));
+}
+
+/* show ikemon status [--json] */
+static void status_cmd(void *ctx, struct strbuf *out, bool json)
+{
+	struct ikemond *d = ctx;
+	time_t now = time(NULL);
+	bool core = process_core_dumps_possible();
+
+	if (json) {
+		strbuf_printf(out, "{\"version\":");
+		strbuf_json_string(out, PACKAGE_VERSION);
+		strbuf_printf(out, ",\"pid\":%ld,\"started\":%lld,\"config\":", (long)getpid(),
+		              (long long)d->start_wall);
+		strbuf_json_string(out, d->config_path);
+		strbuf_printf(out,
+		              ",\"peers\":%zu,\"loaded\":%lld,\"reload\":{\"ok\":%s,\"at\":%lld,"
+		              "\"message\":",
+		              d->cfg.n_peers, (long long)d->loaded_at,
+		              d->reload_ok ? "true" : "false", (long long)d->reload_at);
+		strbuf_json_string(out, d->reload_msg);
+		strbuf_printf(out, "},\"core_dumps\":%s}\n", core ? "true" : "false");
+		return;
+	}
+	strbuf_printf(out, "ikemond %s, pid %ld, up %lld s\n", PACKAGE_VERSION, (long)getpid(),
+	              (long long)(now - d->start_wall));
+	strbuf_printf(out, "configuration %s: %zu peer%s, ", d->config_path, d->cfg.n_peers,
+	              d->cfg.n_peers == 1 ? "" : "s");
+	put_time(out, "loaded", d->loaded_at, now);
+	strbuf_printf(out, "\nlast reload: %s, ", d->reload_ok ? "ok" : "FAILED");
+	put_time(out, "at", d->reload_at, now);
+	strbuf_printf(out, "\n  %s\n", d->reload_msg);
+	strbuf_printf(out, "core dumps: %s\n",
+	              core ? "possible (ikemond -C, or dumpable)"
+	                   : "off (not dumpable, RLIMIT_CORE 0)");
 }
 
 static int reload_cmd(void *ctx, struct strbuf *out)
@@ -349,6 +415,7 @@ static void shutdown_daemon(struct ikemond *d)
 	control_close(&d->control);
 	net_close(&d->net);
 	ikemond_config_free(&d->cfg);
+	pidfile_close(&d->pidfile);
 	log_msg(LOG_NOTICE, "stopped");
 	log_close();
 }
@@ -356,10 +423,12 @@ static void shutdown_daemon(struct ikemond *d)
 static void usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: ikemond [-c FILE] [-f] [-d] [-V]\n"
+	        "usage: ikemond [-c FILE] [-p FILE] [-f] [-d] [-C] [-V]\n"
 	        "  -c FILE  configuration file (default %s)\n"
+	        "  -p FILE  pid file, locked while ikemond runs\n"
 	        "  -f       stay in the foreground and log to stderr\n"
 	        "  -d       debug logging (implies -f)\n"
+	        "  -C       allow core dumps (debugging only: a core holds keys)\n"
 	        "  -V       print the version and exit\n",
 	        IKEMOND_DEFAULT_CONFIG);
 }
@@ -388,6 +457,11 @@ static int start(struct ikemond *d, bool foreground)
 	}
 	log_open("ikemond", !foreground && d->cfg.log_target == IKEMOND_LOG_SYSLOG,
 	         d->debug ? LOG_DEBUG : d->cfg.log_level);
+	if (pidfile_open(&d->pidfile, d->pid_path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "ikemond: %s\n", err);
+		return -1;
+	}
+	err[0] = '\0';
 	if (setup_signals(d) != 0 ||
 	    net_open(&d->net, d->cfg.listen, d->cfg.n_listen, err, sizeof(err)) != 0 ||
 	    control_open(&d->control, d->cfg.control, control_cb, d, err, sizeof(err)) != 0) {
@@ -396,6 +470,10 @@ static int start(struct ikemond *d, bool foreground)
 	}
 	if (!foreground && daemon(0, 0) != 0) {
 		fprintf(stderr, "ikemond: daemon: %s\n", strerror(errno));
+		return -1;
+	}
+	if (pidfile_write(&d->pidfile) != 0) {
+		log_msg(LOG_ERR, "pid file %s: %s", d->pid_path, strerror(errno));
 		return -1;
 	}
 	d->start_wall = time(NULL);
@@ -420,7 +498,9 @@ static int start(struct ikemond *d, bool foreground)
 		return -1;
 	}
 	metrics_set_per_sa(d->metrics, d->cfg.http.per_sa_metrics);
-	metrics_set_reload(d->metrics, true, time(NULL));
+	snprintf(err, sizeof(err), "loaded %s: %zu peer%s", d->config_path, d->cfg.n_peers,
+	         d->cfg.n_peers == 1 ? "" : "s");
+	note_reload(d, true, err);
 	if (d->cfg.http.enabled) {
 		d->http = http_start(&d->cfg.http, &metrics_body, d->metrics, err, sizeof(err));
 		if (d->http == NULL) {
@@ -433,6 +513,7 @@ static int start(struct ikemond *d, bool foreground)
 		return -1;
 	}
 	d->cmd_ops.reload = reload_cmd;
+	d->cmd_ops.status = status_cmd;
 	d->cmd_ops.ctx = d;
 	d->cmd_ops.stall = d->stall;
 	log_msg(LOG_NOTICE, "ikemond %s started: %zu peer%s, control %s", PACKAGE_VERSION,
@@ -447,15 +528,23 @@ int main(int argc, char **argv)
 {
 	struct ikemond d;
 	bool foreground = false;
+	char err[256];
 	int opt, ret;
 
 	memset(&d, 0, sizeof(d));
 	d.config_path = IKEMOND_DEFAULT_CONFIG;
 	d.control.listen_fd = -1;
-	while ((opt = getopt(argc, argv, "c:fdVh")) != -1) {
+	d.pidfile.fd = -1;
+	while ((opt = getopt(argc, argv, "c:p:fdCVh")) != -1) {
 		switch (opt) {
 		case 'c':
 			d.config_path = optarg;
+			break;
+		case 'p':
+			d.pid_path = optarg;
+			break;
+		case 'C':
+			d.allow_core = true;
 			break;
 		case 'd':
 			d.debug = true;
@@ -478,6 +567,11 @@ int main(int argc, char **argv)
 	if (optind != argc) {
 		usage(stderr);
 		return 2;
+	}
+	/* before the configuration, and the keys in it, are read */
+	if (!d.allow_core && process_no_core_dumps(err, sizeof(err)) != 0) {
+		fprintf(stderr, "ikemond: %s\n", err);
+		return 1;
 	}
 	ret = start(&d, foreground) == 0 ? run(&d) : -1;
 	shutdown_daemon(&d);

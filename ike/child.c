@@ -139,8 +139,10 @@ void ike_child_mark_deleted(struct ike_sa_table *t, struct ike_sa *sa, struct ik
 	if (c->state == IKE_CHILD_DELETED)
 		return;
 	c->delete_reason = reason;
-	if (ike_child_set_state(t, sa, c, IKE_CHILD_DELETED) == 0)
-		emit(t, IKE_EV_CHILD_DELETED, sa, c, reason);
+	if (ike_child_set_state(t, sa, c, IKE_CHILD_DELETED) != 0)
+		return;
+	ike_sa_table_wipe_child_exchange(t, c->x); /* KEYMAT, nonces, PFS secret */
+	emit(t, IKE_EV_CHILD_DELETED, sa, c, reason);
 }
 
 static void child_free(struct ike_sa_table *t, struct ike_child *c)

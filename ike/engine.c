@@ -89,22 +89,34 @@ struct ike_exchange *engine_exchange_head(struct ike_sa *sa)
 	return sa->x;
 }
 
+/*
+ * The secrets of a phase-1 exchange: the DH private value, SKEYID and what derives from
+ * it, the nonces (SKEYID's input with a pre-shared key) and the IV chain.  Without
+ * have_keys nothing is encrypted or decrypted with it again.
+ */
+void engine_wipe_exchange(struct ike_exchange *x)
+{
+	ike_dh_free(x->dh);
+	x->dh = NULL;
+	x->have_keys = false;
+	if (!x->full) /* a half-open SA's head: nothing after `full` is allocated */
+		return;
+	ike_p1_keys_wipe(&x->keys);
+	OPENSSL_cleanse(x->ni, sizeof(x->ni));
+	OPENSSL_cleanse(x->nr, sizeof(x->nr));
+	x->ni_len = x->nr_len = 0;
+	OPENSSL_cleanse(x->rx_iv, sizeof(x->rx_iv));
+}
+
 void engine_free_exchange(struct ike_exchange *x)
 {
 	if (x == NULL)
 		return;
-	ike_dh_free(x->dh);
+	engine_wipe_exchange(x);
 	free(x->sai_b);
 	free(x->idi_b);
 	retx_free(&x->rt);
-	if (x->full) {
-		ike_p1_keys_wipe(&x->keys);
-		OPENSSL_cleanse(x->ni, sizeof(x->ni));
-		OPENSSL_cleanse(x->nr, sizeof(x->nr));
-		OPENSSL_cleanse(x, sizeof(*x));
-	} else {
-		OPENSSL_cleanse(x, IKE_EXCHANGE_HEAD_LEN);
-	}
+	OPENSSL_cleanse(x, x->full ? sizeof(*x) : IKE_EXCHANGE_HEAD_LEN);
 	free(x);
 }
 
@@ -526,6 +538,7 @@ struct ike_engine *ike_engine_new(const struct ike_engine_ops *ops, void *ctx,
 	}
 	ike_sa_table_set_log(e->sas, table_log, e);
 	ike_sa_table_set_free_exchange(e->sas, engine_free_exchange, quick_free_exchange);
+	ike_sa_table_set_wipe_exchange(e->sas, engine_wipe_exchange, quick_wipe_exchange);
 	ike_sa_table_subscribe(e->sas, on_event, e);
 	return e;
 }

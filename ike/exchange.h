@@ -202,6 +202,8 @@ struct ike_exchange *engine_exchange(struct ike_sa *sa);
 /* Its head only, when it has none yet (a half-open responder SA). */
 struct ike_exchange *engine_exchange_head(struct ike_sa *sa);
 void engine_free_exchange(struct ike_exchange *x);
+/* Wipe its secrets (the SA was deleted); x stays allocated. */
+void engine_wipe_exchange(struct ike_exchange *x);
 /* Fail the SA with a cause and delete it. */
 void engine_fail(struct ike_engine *e, struct ike_sa *sa, enum ike_cause cause, const char *detail);
 void engine_now(struct timespec *ts);
@@ -456,6 +458,7 @@ void quick_delete(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
 void quick_notify(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_notify *n);
 void quick_peer_delete(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_delete *d);
 void quick_free_exchange(struct ike_child_exchange *x);
+void quick_wipe_exchange(struct ike_child_exchange *x); /* its secrets, when it is deleted */
 /* The child's next deadline, if it has one. */
 bool quick_deadline(struct ike_engine *e, const struct ike_child *c, struct timespec *at);
 

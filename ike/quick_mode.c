@@ -29,11 +29,25 @@
 
 #define QM_BUF 4096
 
+/* KEYMAT both ways, the nonces (KEYMAT's input), the PFS private value, the IV chain. */
+void quick_wipe_exchange(struct ike_child_exchange *x)
+{
+	ike_dh_free(x->dh);
+	x->dh = NULL;
+	OPENSSL_cleanse(x->keymat_in, sizeof(x->keymat_in));
+	OPENSSL_cleanse(x->keymat_out, sizeof(x->keymat_out));
+	x->keymat_len = 0;
+	OPENSSL_cleanse(x->ni, sizeof(x->ni));
+	OPENSSL_cleanse(x->nr, sizeof(x->nr));
+	x->ni_len = x->nr_len = 0;
+	OPENSSL_cleanse(x->iv, sizeof(x->iv));
+}
+
 void quick_free_exchange(struct ike_child_exchange *x)
 {
 	if (x == NULL)
 		return;
-	ike_dh_free(x->dh);
+	quick_wipe_exchange(x);
 	retx_free(&x->rt);
 	OPENSSL_cleanse(x, sizeof(*x));
 	free(x);

@@ -63,6 +63,8 @@ struct ike_sa_table {
 	void *log_ctx;
 	void (*free_exchange)(struct ike_exchange *x);
 	void (*free_child_exchange)(struct ike_child_exchange *x);
+	void (*wipe_exchange)(struct ike_exchange *x);
+	void (*wipe_child_exchange)(struct ike_child_exchange *x);
 	struct ike_global_counters ctr;
 };
 
@@ -341,6 +343,19 @@ void ike_sa_table_free_child_exchange(struct ike_sa_table *t, struct ike_child_e
 		t->free_child_exchange(x);
 }
 
+void ike_sa_table_set_wipe_exchange(struct ike_sa_table *t, void (*fn)(struct ike_exchange *x),
+                                    void (*child_fn)(struct ike_child_exchange *x))
+{
+	t->wipe_exchange = fn;
+	t->wipe_child_exchange = child_fn;
+}
+
+void ike_sa_table_wipe_child_exchange(struct ike_sa_table *t, struct ike_child_exchange *x)
+{
+	if (x != NULL && t->wipe_child_exchange != NULL)
+		t->wipe_child_exchange(x);
+}
+
 void ike_sa_table_log(struct ike_sa_table *t, int level, const char *msg)
 {
 	if (t->log != NULL)
@@ -597,6 +612,9 @@ void ike_sa_mark_deleted(struct ike_sa_table *t, struct ike_sa *sa, enum ike_cau
 		ike_child_mark_deleted(t, sa, c, reason);
 	if (ike_sa_set_state(t, sa, IKE_ST_DELETED) != 0)
 		return;
+	/* the SA lingers for the views; its secrets go now (its DELETE, if any, is sent) */
+	if (sa->x != NULL && t->wipe_exchange != NULL)
+		t->wipe_exchange(sa->x);
 	memset(&ev, 0, sizeof(ev));
 	ev.type = IKE_EV_SA_DELETED;
 	ev.sa = sa;

@@ -158,12 +158,20 @@ void ike_sa_table_set_log(struct ike_sa_table *t, ike_sa_log_fn fn, void *ctx);
 /* Hooks the engine uses to free its private exchange state with an SA or a child. */
 void ike_sa_table_set_free_exchange(struct ike_sa_table *t, void (*fn)(struct ike_exchange *x),
                                     void (*child_fn)(struct ike_child_exchange *x));
+/*
+ * Hooks that wipe the secrets of that state (keys, nonces, DH private values) when an SA
+ * or a child is marked DELETED: a deleted SA lingers in the table for the views, its
+ * keying material does not.  The state stays allocated, so the engine may still look at it.
+ */
+void ike_sa_table_set_wipe_exchange(struct ike_sa_table *t, void (*fn)(struct ike_exchange *x),
+                                    void (*child_fn)(struct ike_child_exchange *x));
 
 /* For child.c: log through the table's sink, emit to its subscribers, free a child's
  * private state. */
 void ike_sa_table_log(struct ike_sa_table *t, int level, const char *msg);
 void ike_sa_table_emit(struct ike_sa_table *t, const struct ike_event *ev);
 void ike_sa_table_free_child_exchange(struct ike_sa_table *t, struct ike_child_exchange *x);
+void ike_sa_table_wipe_child_exchange(struct ike_sa_table *t, struct ike_child_exchange *x);
 
 /* Read-only iteration in conn-id order: for (sa = first(t); sa; sa = sa->next) */
 const struct ike_sa *ike_sa_first(const struct ike_sa_table *t);

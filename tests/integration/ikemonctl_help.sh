@@ -52,8 +52,8 @@ err 1 "${S[@]}" frob
 check "unknown command 'frob': every command listed" \
 	says "expected 'show', 'initiate', 'clear', 'reload', 'version' or 'help'"
 err 1 "${S[@]}" show
-check "'show' alone: what must follow, and the four show commands' usage" \
-	bash -c "grep -qF \"incomplete command 'show': 'crypto', 'ikemon' or 'alarms' must follow\" $T/err && [ \$(grep -c '^ikemonctl: \(usage:\)\{0,1\} *show ' $T/err) = 4 ] && grep -q 'usage: show crypto isakmp sa \[detail\] \[--json\]' $T/err"
+check "'show' alone: what must follow, and the five show commands' usage" \
+	bash -c "grep -qF \"incomplete command 'show': 'crypto', 'ikemon' or 'alarms' must follow\" $T/err && [ \$(grep -c '^ikemonctl: \(usage:\)\{0,1\} *show ' $T/err) = 5 ] && grep -q 'usage: show crypto isakmp sa \[detail\] \[--json\]' $T/err"
 err 1 "${S[@]}" show cyr isa sa
 check "'show cyr isa sa': did you mean 'crypto'? (a typo of the abbreviation)" \
 	says "unknown word 'cyr' after 'show': did you mean 'crypto'? (expected 'crypto', 'ikemon' or 'alarms')"
@@ -155,7 +155,7 @@ check "ikemonctl show crypto isakmp sa <TAB>: --json detail" comp_is "--json det
 check "ikemonctl --json show crypto isakmp sa <TAB>: detail (--json is given)" \
 	comp_is "detail" --json show crypto isakmp sa ""
 check "ikemonctl show alarms <TAB>: --json history" comp_is "--json history" show alarms ""
-check "ikemonctl show ikemon <TAB>: peers" comp_is "peers" show ikemon ""
+check "ikemonctl show ikemon <TAB>: peers status" comp_is "peers status" show ikemon ""
 check "ikemonctl clear <TAB>: alarm crypto" comp_is "alarm crypto" clear ""
 check "ikemonctl --j<TAB>: --json" comp_is "--json" --j
 check "ikemonctl -<TAB>: the options" comp_is "--help --json --socket -h -s" -
