@@ -195,6 +195,11 @@ static void jw_peer(struct jw *w, const struct show_peer_row *r)
 	jw_u64(w, "wanted", st->children_wanted);
 	jw_u64(w, "up", st->children_up);
 	jw_close(w, '}');
+	jw_open(w, "rekeys", '{');
+	jw_u64(w, "ike", st->stats.rekeys_ike);
+	jw_u64(w, "ipsec", st->stats.rekeys_ipsec);
+	jw_u64(w, "failed", st->stats.rekeys_failed);
+	jw_close(w, '}');
 	jw_close(w, '}');
 }
 

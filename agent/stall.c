@@ -46,6 +46,10 @@ struct track {
 	enum ike_cause cause;
 	char detail[64];
 	bool dead; /* down since DPD found the peer dead: retries' silence keeps peer-dead */
+	/* a rekey failed while the peer was up (its alarm is raised at once and cleared when
+	 * an SA or phase-2 SA of the peer is made after it) */
+	bool rekey_failed;
+	struct timespec rekey_failed_at;
 	struct stall_alarm *alarm; /* active alarm, or NULL */
 
 	bool marked;            /* to be looked at by the next run (in the detector's list) */
@@ -386,6 +390,7 @@ static void clear_alarm(struct stall_detector *d, struct track *t, enum alarm_cl
 	if (a == NULL)
 		return;
 	t->alarm = NULL;
+	t->rekey_failed = false;
 	a->clear_seq = ++d->seq;
 	a->clear_reason = why;
 	a->cleared_wall = time(NULL);
@@ -494,6 +499,17 @@ static void observe(struct track *t, const struct ike_sa *sa, size_t wanted,
 	}
 }
 
+/* Whether sa, or a phase-2 SA of it, was made (reached QM_IDLE, installed) after at. */
+static bool made_since(const struct ike_sa *sa, const struct timespec *at)
+{
+	if (ts_ms(&sa->state_entered, at) > 0)
+		return true;
+	for (const struct ike_child *c = sa->children; c != NULL; c = c->next)
+		if (c->state == IKE_CHILD_INSTALLED && ts_ms(&c->state_entered, at) > 0)
+			return true;
+	return false;
+}
+
 /*
  * Look at a peer again: up or not through its newest SA at QM_IDLE (and its phase-2
  * SAs), else where its newest live SA stands; raise or clear what is due.
@@ -507,7 +523,15 @@ static void run_track(struct stall_detector *d, size_t i, const struct timespec 
 	bool up;
 
 	ike_engine_peer_sas(d->e, i, &live, &est);
-	up = est != NULL && children_up(est, wanted) == wanted;
+	/* during a rekey the older SAs carry the phase-2 SAs the newest has yet to make */
+	up = est != NULL && ike_engine_peer_children_up(d->e, i) == wanted;
+	if (up && t->rekey_failed) {
+		/* the old SAs still carry the peer: the alarm stays until a rekey succeeds */
+		t->up = t->seen_up = true;
+		if (t->alarm != NULL && made_since(est, &t->rekey_failed_at))
+			clear_alarm(d, t, ALARM_CLEAR_ESTABLISHED, now);
+		return;
+	}
 	if (up) {
 		if (!t->up)
 			t->up_since = *now;
@@ -537,6 +561,8 @@ static bool track_deadline(const struct stall_detector *d, size_t i, struct time
 {
 	const struct track *t = &d->tracks[i];
 
+	if (t->up && t->rekey_failed)
+		return false; /* cleared by the events of a rekey that works */
 	if (t->up && t->alarm != NULL) {
 		*at = t->up_since;
 		ts_plus(at, d->s.holddown_ms);
@@ -657,6 +683,43 @@ static void peer_dead(struct stall_detector *d, struct track *t, const struct ik
 	t->remote = sa->remote;
 }
 
+/*
+ * A negotiation started to replace an SA of a peer that is up (ev->sa->replaces, or the
+ * child's replaces) failed: the old SA still lives, but will run out.  The alarm is
+ * raised at once with the failure's cause, as a stall would be.
+ */
+static bool rekey_failure(const struct ike_event *ev)
+{
+	if (ev->type == IKE_EV_NEGOTIATION_FAILED)
+		return ev->sa->replaces != 0;
+	return ev->type == IKE_EV_CHILD_FAILED && ev->child != NULL && ev->child->replaces;
+}
+
+static void rekey_failed(struct stall_detector *d, struct track *t, const struct ike_event *ev)
+{
+	const struct ike_peer_cfg *p = ike_engine_peer(d->e, (size_t)(t - d->tracks));
+	const struct ike_sa *sa = ev->sa;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	t->rekey_failed = true;
+	t->rekey_failed_at = now;
+	if (t->alarm != NULL)
+		return;
+	t->state = ike_state_cisco(sa->state);
+	t->rank = ev->child != NULL ? RANK_PHASE2 : rank_of(t->state);
+	t->since = ev->child != NULL ? ev->child->created_mono : sa->created_mono;
+	t->since_wall = time(NULL) - (time_t)ts_seconds(&now, &t->since);
+	t->conn_id = sa->conn_id;
+	t->child_index = ev->child != NULL ? ev->child->index : 0;
+	t->local = sa->local;
+	t->remote = sa->remote;
+	t->cause = ev->cause;
+	snprintf(t->detail, sizeof(t->detail), "rekey: %.56s",
+	         ev->child != NULL ? ev->child->cause_detail : sa->cause_detail);
+	raise_alarm(d, t, p, &now);
+}
+
 static void on_engine_event(void *ctx, const struct ike_event *ev)
 {
 	struct stall_detector *d = ctx;
@@ -671,6 +734,10 @@ static void on_engine_event(void *ctx, const struct ike_event *ev)
 	}
 	if (ev->type != IKE_EV_NEGOTIATION_FAILED && ev->type != IKE_EV_CHILD_FAILED)
 		return;
+	if (t->up && rekey_failure(ev)) {
+		rekey_failed(d, t, ev);
+		return;
+	}
 	if (t->up || keeps_dead(t, ev->cause))
 		return;
 	t->dead = false;

@@ -18,18 +18,9 @@
 #include "exchange.h"
 #include "ike.h"
 
-static uint64_t clock_advance_ms; /* tests only: ike_engine_clock_advance_ms() */
-
 void engine_now(struct timespec *ts)
 {
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	if (clock_advance_ms != 0)
-		ts_add_ms(ts, clock_advance_ms);
-}
-
-void ike_engine_clock_advance_ms(uint64_t ms)
-{
-	clock_advance_ms += ms;
+	ike_mono_now(ts);
 }
 
 void engine_log(struct ike_engine *e, enum ike_log_level lvl, const char *fmt, ...)
@@ -213,6 +204,7 @@ static void on_event(void *ctx, const struct ike_event *ev)
 
 	engine_track_event(e, ev);
 	engine_timers_event(e, ev);
+	rekey_event(e, ev);
 	if (ev->type != IKE_EV_SA_DELETED || ev->cause == IKE_CAUSE_SHUTDOWN ||
 	    ev->cause == IKE_CAUSE_CONFIG_REMOVED)
 		return;

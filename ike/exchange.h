@@ -425,6 +425,23 @@ bool ic_present(const struct isakmp_msg *m);
 /* Delete the other established SAs with the peer's address and identity; how many. */
 size_t ic_honour(struct ike_engine *e, struct ike_sa *sa);
 
+/* ---- rekey.c: replacing SAs before they run out, retiring the replaced ---- */
+/* Follow a table event: arm the rekey time of an SA at QM_IDLE or an installed child,
+ * note what a new SA replaces, touch the SAs a newer one may retire. */
+void rekey_event(struct ike_engine *e, const struct ike_event *ev);
+/* An SA's rekey deadline: its rekey time, or now when a newer one is ready to take over. */
+bool rekey_sa_deadline(struct ike_engine *e, const struct ike_sa *sa, struct timespec *at);
+/* Due: start the replacement, or delete the replaced SA (true: it was deleted). */
+bool rekey_sa_timeout(struct ike_engine *e, struct ike_sa *sa, const struct timespec *now);
+/* The same for an installed phase-2 SA. */
+bool rekey_child_deadline(struct ike_engine *e, const struct ike_child *c, struct timespec *at);
+/* Due: start a Quick Mode for its pair, or delete it (replaced); true when it was due. */
+bool rekey_child_timeout(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
+                         const struct timespec *now);
+/* A new phase-2 SA c of sa (its cfg_index set): link it to the installed one of its pair
+ * it replaces, in sa or in the SA sa replaces (c->replaces ...), if any. */
+void rekey_link_child(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c);
+
 /* ---- informational.c ---- */
 /* R-U-THERE or R-U-THERE-ACK with a sequence number, protected by HASH(1).  0 or -1. */
 int info_send_dpd(struct ike_engine *e, struct ike_sa *sa, uint16_t type, uint32_t seq);

@@ -322,6 +322,15 @@ static bool peer_column_engine(const struct ike_peer_status *st, unsigned int co
 	case PEER_COL_DISCONTINUITY_TIME:
 		mib_val_time(v, st->stats.since_wall);
 		return true;
+	case PEER_COL_IKE_REKEYS:
+		mib_val_c64(v, st->stats.rekeys_ike);
+		return true;
+	case PEER_COL_IPSEC_REKEYS:
+		mib_val_c64(v, st->stats.rekeys_ipsec);
+		return true;
+	case PEER_COL_REKEY_FAILURES:
+		mib_val_c64(v, st->stats.rekeys_failed);
+		return true;
 	}
 	return false;
 }
@@ -345,7 +354,7 @@ const struct mib_table mib_peer_table = {
     .name = "ikemonPeerTable",
     .sub = MIB_PEER_TABLE,
     .min_col = PEER_COL_REMOTE_ADDR_TYPE,
-    .max_col = PEER_COL_DISCONTINUITY_TIME,
+    .max_col = PEER_COL_REKEY_FAILURES,
     .index_types = {ASN_OCTET_STR},
     .n_index = 1,
     .get = peer_get,

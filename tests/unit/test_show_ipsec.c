@@ -510,14 +510,16 @@ START_TEST(test_peers_json)
 	ck_assert_int_eq(strncmp(out.s, head, strlen(head)), 0);
 	TL_ASSERT_HAS(out, "\"cisco_state\":\"QM_IDLE\",\"local\":{\"address\":\"192.0.2.1\","
 	                   "\"port\":500},\"remote\":{\"address\":\"15.0.0.1\",\"port\":500}");
-	TL_ASSERT_HAS(out, "\"children\":{\"wanted\":2,\"up\":2}}");
+	TL_ASSERT_HAS(out, "\"children\":{\"wanted\":2,\"up\":2},"
+	                   "\"rekeys\":{\"ike\":0,\"ipsec\":0,\"failed\":0}}");
 	TL_ASSERT_HAS(out, "\"cisco_state\":\"MM_KEY_EXCH\"");
 	TL_ASSERT_HAS(out, "\"remote\":\"198.51.100.7:4500\"");
 	TL_ASSERT_HAS(out, "{\"name\":\"roadwarriors\",\"remote\":\"%any\",\"remote_any\":true,"
 	                   "\"remote_prefix\":null,\"local\":null,\"auto\":\"add\",\"up\":false,"
 	                   "\"status\":\"down\",\"health\":\"down\",\"cause\":\"none\","
 	                   "\"cause_detail\":\"\",\"alarm_seq\":null,\"ike\":null,"
-	                   "\"children\":{\"wanted\":1,\"up\":0}}");
+	                   "\"children\":{\"wanted\":1,\"up\":0},"
+	                   "\"rekeys\":{\"ike\":0,\"ipsec\":0,\"failed\":0}}");
 	TL_ASSERT_HAS(out, "\"remote\":\"10.0.0.0/8\"");
 	TL_ASSERT_HAS(out, "\"remote\":\"[2001:db8::1]:4500\",\"remote_any\":false,"
 	                   "\"remote_prefix\":128");
