@@ -49,6 +49,7 @@ struct track {
 	/* a rekey failed while the peer was up (its alarm is raised at once and cleared when
 	 * an SA or phase-2 SA of the peer is made after it) */
 	bool rekey_failed;
+	bool rekey_failed_p2; /* of a phase-2 SA: a phase-2 SA made since clears it too */
 	struct timespec rekey_failed_at;
 	struct stall_alarm *alarm; /* active alarm, or NULL */
 
@@ -499,11 +500,14 @@ static void observe(struct track *t, const struct ike_sa *sa, size_t wanted,
 	}
 }
 
-/* Whether sa, or a phase-2 SA of it, was made (reached QM_IDLE, installed) after at. */
-static bool made_since(const struct ike_sa *sa, const struct timespec *at)
+/* Whether sa (or, with children, a phase-2 SA of it) was made (reached QM_IDLE,
+ * installed) after at. */
+static bool made_since(const struct ike_sa *sa, const struct timespec *at, bool children)
 {
 	if (ts_ms(&sa->state_entered, at) > 0)
 		return true;
+	if (!children)
+		return false;
 	for (const struct ike_child *c = sa->children; c != NULL; c = c->next)
 		if (c->state == IKE_CHILD_INSTALLED && ts_ms(&c->state_entered, at) > 0)
 			return true;
@@ -528,7 +532,7 @@ static void run_track(struct stall_detector *d, size_t i, const struct timespec 
 	if (up && t->rekey_failed) {
 		/* the old SAs still carry the peer: the alarm stays until a rekey succeeds */
 		t->up = t->seen_up = true;
-		if (t->alarm != NULL && made_since(est, &t->rekey_failed_at))
+		if (t->alarm != NULL && made_since(est, &t->rekey_failed_at, t->rekey_failed_p2))
 			clear_alarm(d, t, ALARM_CLEAR_ESTABLISHED, now);
 		return;
 	}
@@ -702,6 +706,8 @@ static void rekey_failed(struct stall_detector *d, struct track *t, const struct
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
+	/* a phase-1 failure is cleared by a new ISAKMP SA only, whatever follows it */
+	t->rekey_failed_p2 = ev->child != NULL && (!t->rekey_failed || t->rekey_failed_p2);
 	t->rekey_failed = true;
 	t->rekey_failed_at = now;
 	if (t->alarm != NULL)
