@@ -129,6 +129,8 @@ sample=(
 	"ikemonCompliance .$ROOT.3.1.1"
 	"ikemonNotificationGroup .$ROOT.3.2.10"
 	"ikemonCertGroup .$ROOT.3.2.11"
+	"ikemonPeerRekeyFailures .$ROOT.2.4.1.27"
+	"ikemonRekeyGroup .$ROOT.3.2.12"
 )
 n=0
 for s in "${sample[@]}"; do
@@ -249,7 +251,8 @@ layout() {
 		ikemonPeerAttempts ikemonPeerEstablished ikemonPeerFailures ikemonPeerLastCause \
 		ikemonPeerIpsecSasUp ikemonPeerIpsecSasWanted ikemonPeerInMsgs ikemonPeerOutMsgs \
 		ikemonPeerInOctets ikemonPeerOutOctets ikemonPeerRetransmits ikemonPeerAlarmSeq \
-		ikemonPeerDiscontinuityTime
+		ikemonPeerDiscontinuityTime ikemonPeerIkeRekeys ikemonPeerIpsecRekeys \
+		ikemonPeerRekeyFailures
 	expect ikemonSaTable $ROOT.2.5
 	expect ikemonSaEntry $ROOT.2.5.1
 	cols $ROOT.2.5.1 ikemonSaConnId ikemonSaVersion ikemonSaMode ikemonSaRole ikemonSaPeer \
@@ -298,7 +301,7 @@ layout() {
 	expect ikemonGroups $ROOT.3.2
 	cols $ROOT.3.2 ikemonScalarGroup ikemonStateGroup ikemonCauseGroup ikemonPeerGroup \
 		ikemonSaGroup ikemonIpsecSaGroup ikemonFailHistGroup ikemonAlarmGroup \
-		ikemonNotifyObjectsGroup ikemonNotificationGroup ikemonCertGroup
+		ikemonNotifyObjectsGroup ikemonNotificationGroup ikemonCertGroup ikemonRekeyGroup
 }
 layout | sort >"$work/expected"
 if translate -Tz; then
