@@ -218,6 +218,19 @@ static void on_event(void *ctx, const struct ike_event *ev)
 	ts_add_ms(&p->restart_at, (uint64_t)e->settings.restart_delay_s * 1000);
 }
 
+bool engine_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+		              &((const struct sockaddr_in *)b)->sin_addr, 4) == 0;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		              &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+	return false;
+}
+
 void engine_copy_addr(struct sockaddr_storage *dst, const struct sockaddr *src)
 {
 	memset(dst, 0, sizeof(*dst));

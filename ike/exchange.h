@@ -185,6 +185,8 @@ long engine_initiate_peer(struct ike_engine *e, struct engine_peer *p);
 /* Delete an SA (DELETE sent when established). */
 void engine_delete_sa(struct ike_engine *e, struct ike_sa *sa, enum ike_cause reason);
 void engine_copy_addr(struct sockaddr_storage *dst, const struct sockaddr *src);
+/* Whether two addresses are the same host (ports aside: the peer may have floated). */
+bool engine_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 /* Move an SA to the NAT-T ports (RFC 3947: after MM4 when a NAT was found). 0 or -1. */
 int engine_float(struct ike_engine *e, struct ike_sa *sa);
 /* Record the likely cause of a stall on the SA while it still negotiates (no failure

@@ -87,26 +87,13 @@ static void rekey_time(const struct ike_engine *e, const struct ike_peer_cfg *p,
  */
 #define REPLACES_LOOK_BACK 8
 
-static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
-		              &((const struct sockaddr_in *)b)->sin_addr, 4) == 0;
-	if (a->ss_family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		              &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
-	return false;
-}
-
 static void link_ike(struct ike_engine *e, struct ike_sa *sa)
 {
 	struct engine_peer *p = engine_find_peer(e, sa->peer);
 	struct ike_sa *s = p != NULL && p->track != NULL ? p->track->est_tail : NULL;
 
 	for (int n = 0; s != NULL && n < REPLACES_LOOK_BACK; s = s->est_prev, n++)
-		if (s != sa && same_host(&s->remote, &sa->remote)) {
+		if (s != sa && engine_same_host(&s->remote, &sa->remote)) {
 			sa->replaces = s->conn_id;
 			return;
 		}
@@ -197,7 +184,7 @@ static bool replacement_negotiating(const struct ike_sa *sa)
 
 	for (const struct ike_sa *s = sa->live_next; s != NULL && n < REPLACES_LOOK_BACK;
 	     s = s->live_next, n++)
-		if (s->state != IKE_ST_ESTABLISHED && same_host(&s->remote, &sa->remote))
+		if (s->state != IKE_ST_ESTABLISHED && engine_same_host(&s->remote, &sa->remote))
 			return true;
 	return false;
 }
