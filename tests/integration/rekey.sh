@@ -5,11 +5,11 @@
 #     phase 1 and several times phase 2 while the status of the peer at both ends,
 #     sampled every 0.2 s, never leaves "up"; the old SAs are deleted with cause replaced
 #     at both ends, show crypto ipsec sa shows one flow with new SPIs, the counters
-#     survive and count the rekeys (JSON, metrics; promtool check metrics when there),
+#     survive and count the rekeys (JSON, metrics, promtool check metrics, IKEMON-MIB),
 #     and b never sees INITIAL-CONTACT after the first SA.
 #  2. b reloaded with another pre-shared key keeps its SAs; a's next phase-1 rekey
 #     fails: the peer's alarm says key-mismatch while it is still up, the failure is
-#     counted, and the old SA then runs out (expired).
+#     counted (JSON, IKEMON-MIB), and the old SA then runs out (expired).
 # About 55 s.
 . "$(dirname "$0")/lib.sh"
 
@@ -32,7 +32,10 @@ rekey_margin = 5
 rekey_fuzz = 50
 EOF2
 }
-peer_conf a $A b $B start "rekey-secret" "alarm_holddown = 0
+AGENT=$A:1190
+SNMP_CONF="listen = udp:$AGENT
+rocommunity = rekey-test 127.0.0.0/8
+persistent_dir = $T/snmp-a" peer_conf a $A b $B start "rekey-secret" "alarm_holddown = 0
 [http]
 listen = $HTTP"
 peer_conf b $B a $A add "rekey-secret" "alarm_holddown = 0"
@@ -118,6 +121,18 @@ else
 	echo "# no curl: the metric checks are left out"
 fi
 
+# IKEMON-MIB: ikemonPeerIkeRekeys, ikemonPeerIpsecRekeys, ikemonPeerRekeyFailures (25-27)
+# of peer "b" (index: length 1, "b" = 98)
+if command -v snmpget >/dev/null 2>&1; then
+	col=.1.3.6.1.4.1.8072.9999.9999.500.2.4.1
+	mib=$(snmpget -v2c -c rekey-test -t 5 -r 1 -On -Oqv "$AGENT" "$col.25.1.98" "$col.26.1.98" "$col.27.1.98" 2>&1 | tr '\n' ' ')
+	echo "# IKEMON-MIB ikemonPeerEntry 25 26 27 of b: $mib"
+	check "IKEMON-MIB: ikemonPeerIkeRekeys >= 2, ikemonPeerIpsecRekeys >= 3, ikemonPeerRekeyFailures 0" \
+		awk -v m="$mib" 'BEGIN { n = split(m, v, " "); exit !(n == 3 && v[1] >= 2 && v[2] >= 3 && v[3] == 0) }'
+else
+	echo "# no snmpget: the IKEMON-MIB check is left out"
+fi
+
 # ---- 2. a rekey that fails: b's key changes (its SAs stay)
 peer_conf b $B a $A add "another-secret" "alarm_holddown = 0"
 live_b=$(sa_query b "[s['conn_id'] for s in sas if s['cisco_state']=='QM_IDLE']")
@@ -127,6 +142,10 @@ check "a's next phase-1 rekey fails: alarm with cause key-mismatch (within 20 s)
 	"any(x['peer']=='b' and x['cause']=='key-mismatch' for x in al)"
 check "... raised while a still has b up through the old SA" peer_is a "p['status']=='up' and p['rekeys']['failed']>=1"
 check "a counts the failed rekey" peer_is a "p['rekeys']['failed']>=1 and p['rekeys']['ike']>=2"
+if command -v snmpget >/dev/null 2>&1; then
+	failed=$(snmpget -v2c -c rekey-test -t 5 -r 1 -On -Oqv "$AGENT" "$col.27.1.98" 2>&1)
+	check "IKEMON-MIB: ikemonPeerRekeyFailures of b is $failed" test "$failed" -ge 1 2>/dev/null
+fi
 check "the old SA then runs out (expired, or b's DELETE when b's ran out first) (within 15 s)" wait_for 15 sa_is a \
 	"any(s['delete_reason'] in ('expired','deleted-by-peer') for s in sas)"
 check "the alarm stays up (key-mismatch) once the peer is down" alarm_is a \
