@@ -146,8 +146,8 @@ void ike_engine_run_timers(struct ike_engine *e);
 long ike_engine_initiate(struct ike_engine *e, const char *peer);
 
 /*
- * When to rekey an SA of lifetime_s seconds, in ms after it was made (RFC-free policy, as
- * Libreswan's EVENT_SA_REPLACE and strongSwan's margintime/rekeyfuzz): the initiator of
+ * When to rekey an SA of lifetime_s seconds, in ms after it was made (no RFC says when:
+ * Libreswan's and strongSwan's margin and fuzz, ike/rekey.c): the initiator of
  * the SA at lifetime - margin - fuzz, fuzz drawn from rnd in [0, margin * fuzz_pct / 100];
  * the responder, as a fallback, at lifetime - margin / 2.  The margin is clamped to a
  * third of the lifetime and the fuzz to a third too, so that a short lifetime still

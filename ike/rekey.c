@@ -2,23 +2,26 @@
  * rekey.c - new SAs before the old ones run out, and the old ones retired once the new
  * ones stand.
  *
- * Policy, as Libreswan's EVENT_SA_REPLACE (ikev1 timers) and strongSwan's margintime and
- * rekeyfuzz: the initiator of an SA (phase 1 or phase 2) starts its replacement at
- * lifetime - margin - a random part of margin * fuzz; the responder only at lifetime -
- * margin / 2, so the initiator normally wins and both ends do not rekey at once, yet an
- * initiator that is gone (or an ikemond that cannot initiate: remote = %any) still gets
- * replaced by the other end.
+ * Policy (no RFC says when), as Libreswan's fuzz_margin() for EVENT_SA_REPLACE and
+ * strongSwan's margintime and rekeyfuzz: the initiator of an SA (phase 1 or phase 2)
+ * starts its replacement at lifetime - margin - a random part of margin * fuzz; the
+ * responder only at lifetime - margin / 2, so the initiator normally wins and both ends
+ * do not rekey at once, yet an initiator that is gone (or an ikemond that cannot
+ * initiate: remote = %any) still gets replaced by the other end.  Unlike Libreswan,
+ * which lets an SA expire when the margin exceeds its lifetime, margin and fuzz are
+ * clamped to a third of the lifetime each: short lifetimes are rekeyed too.
  *
  * Phase 1 is rekeyed by a new Main (or Aggressive) Mode while the old ISAKMP SA stays at
  * QM_IDLE; it carries no INITIAL-CONTACT (dpd.c ic_wanted: another SA is alive), so the
  * peer keeps the old one too.  Whoever initiated it starts the Quick Modes on it
- * (phase1_established).  Phase 2 is rekeyed by a new Quick Mode in the peer's newest
- * ISAKMP SA.  Retiring is the same on both ends and for both phases, and needs no
- * message of its own: an installed phase-2 SA is deleted (ESP DELETE, cause replaced)
- * once a newer one of the same pair is installed; an ISAKMP SA once a newer one of the
- * peer is at QM_IDLE with every configured phase-2 SA installed (DELETE, cause replaced).
- * Until then the peer stays up through the old SAs.  Both ends may send the DELETE; the
- * second finds nothing to delete.
+ * (phase1_established).  Phase 2 is rekeyed by a new Quick Mode in the ISAKMP SA that
+ * replaced its own, else in its own.  Retiring is the same on both ends and for both
+ * phases, and needs no message of its own: an installed phase-2 SA is deleted (ESP
+ * DELETE, cause replaced) once the one made to replace it is installed; an ISAKMP SA once
+ * the one made to replace it is at QM_IDLE with every configured phase-2 SA installed
+ * (DELETE, cause replaced).  Until then the peer stays up through the old SAs.  Both ends
+ * may send the DELETE; the second finds nothing to delete.  With rekey = no nothing is
+ * replaced or retired here: the SAs expire.
  *
  * A rekey that fails leaves the old SA alone: it runs out as it would have (EXPIRED),
  * and auto = start negotiates again from scratch.  The failure is counted (rekeys_failed)
