@@ -86,8 +86,8 @@ struct ike_peer_status {
 	const struct ike_peer_cfg *cfg;
 	const struct ike_sa *ike; /* its newest live IKE SA, or NULL */
 	size_t children_wanted;   /* configured (local_ts x remote_ts) */
-	size_t children_up;       /* of those, with an INSTALLED phase-2 SA (under any of its
-	                             SAs at QM_IDLE: during a rekey, the old or the new) */
+	size_t children_up;       /* of those, with an INSTALLED phase-2 SA (during a rekey,
+	                             under the old IKE SA or the new one) */
 	bool up;                  /* ike at QM_IDLE and every wanted child up */
 	size_t n_sas;             /* its SAs in the table (deleted ones lingering included) */
 	size_t ipsec_sas;         /* INSTALLED phase-2 SAs of all its live IKE SAs */
@@ -118,8 +118,8 @@ int ike_engine_peer_sas(const struct ike_engine *e, size_t i, const struct ike_s
                         const struct ike_sa **established);
 
 /*
- * The i-th configured peer's configured phase-2 SAs that are installed under any of its
- * SAs at QM_IDLE (during a rekey, the old or the new one); 0 past the end.
+ * The i-th configured peer's configured phase-2 SAs that are installed under its newest
+ * SA at QM_IDLE or, during a rekey, under the one that SA replaces; 0 past the end.
  */
 size_t ike_engine_peer_children_up(const struct ike_engine *e, size_t i);
 

@@ -412,29 +412,27 @@ static const struct ike_sa *track_walk(const struct engine_peer_track *tr,
 }
 
 /*
- * Configured children with an installed phase-2 SA under any of the peer's SAs at
- * QM_IDLE: during a rekey the old SAs carry the traffic until the new ones stand, so
- * the peer stays up throughout.
+ * Configured children with an installed phase-2 SA under the peer's newest SA at
+ * QM_IDLE or under the one it replaces (rekey.c), if that one is still at QM_IDLE:
+ * during a rekey the old SA carries the traffic until the new one has its phase-2 SAs,
+ * so the peer stays up throughout.  O(their children), however many SAs the peer has.
  */
-static size_t track_children_up(const struct engine_peer_track *tr, size_t wanted)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < wanted; i++) {
-		bool up = false;
-
-		for (const struct ike_sa *sa = tr->est_tail; sa != NULL && !up; sa = sa->est_prev)
-			up = child_up(sa, i);
-		n += up;
-	}
-	return n;
-}
-
 size_t ike_engine_peer_children_up(const struct ike_engine *e, size_t i)
 {
 	const struct engine_peer_track *tr = i < e->n_peers ? e->peers[i].track : NULL;
+	const struct ike_sa *n = tr != NULL ? tr->est_tail : NULL, *old = NULL;
+	size_t wanted, up = 0;
 
-	return tr != NULL ? track_children_up(tr, quick_children_wanted(&e->peers[i].cfg)) : 0;
+	if (n == NULL)
+		return 0;
+	wanted = quick_children_wanted(&e->peers[i].cfg);
+	if (n->replaces != 0)
+		old = ike_sa_by_conn_id(e->sas, n->replaces);
+	if (old != NULL && old->state != IKE_ST_ESTABLISHED)
+		old = NULL;
+	for (size_t k = 0; k < wanted; k++)
+		up += child_up(n, k) || (old != NULL && child_up(old, k));
+	return up;
 }
 
 int ike_engine_peer_status(struct ike_engine *e, size_t i, struct ike_peer_status *st)
