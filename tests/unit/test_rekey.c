@@ -9,7 +9,8 @@
  * Mode without INITIAL-CONTACT, moves phase 2 to it and deletes the old ISAKMP SA with
  * cause replaced; the peer is up after every datagram throughout; the counters survive
  * and count the rekeys; rekey = no lets the SAs expire; a rekey that fails (the peer's
- * key changed) leaves the old SA up, is counted, and the old SA then expires.
+ * key changed) leaves the old SA up, is counted, and the old SA then expires; a phase-1
+ * SA made by Aggressive Mode is rekeyed by Aggressive Mode.
  */
 #include <check.h>
 #include <stdio.h>
@@ -187,7 +188,7 @@ static uint32_t establish(struct scene *s)
 	long id = ike_engine_initiate(s->pr.side[0].e, "b");
 
 	ck_assert_int_gt(id, 0);
-	ck_assert_int_ge(pump(s), 9);
+	ck_assert_int_ge(pump(s), 6); /* 3 (Aggressive) or 6 (Main), and Quick Mode */
 	ck_assert(status(s, 0).up);
 	ck_assert(status(s, 1).up);
 	s->up_always = true; /* from now on */
@@ -297,6 +298,33 @@ START_TEST(test_phase1_rekey)
 }
 END_TEST
 
+START_TEST(test_aggressive_rekey)
+{
+	struct scene s;
+	uint32_t id;
+	const struct ike_sa *a_new;
+
+	scene_init(&s, IKE_REKEY_YES);
+	/* A initiates Aggressive Mode, B answers it: the rekey is an Aggressive Mode too */
+	s.pr.side[0].cfg.exchange = ISAKMP_XCHG_AGGR;
+	s.pr.side[1].cfg.aggressive = true;
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(ike_engine_set_peers(s.pr.side[i].e, &s.pr.side[i].cfg, 1), 0);
+	id = establish(&s);
+	ck_assert_int_eq(sa_by(&s, 0, id)->exchange, ISAKMP_XCHG_AGGR);
+	tick(&s, 28000);
+	ck_assert(s.up_always);
+	a_new = newest(&s, 0);
+	ck_assert_int_eq(a_new->exchange, ISAKMP_XCHG_AGGR);
+	ck_assert_int_eq(a_new->state, IKE_ST_ESTABLISHED);
+	ck_assert_uint_eq(a_new->replaces, id);
+	ck_assert_int_eq(sa_by(&s, 0, id)->delete_reason, IKE_CAUSE_REPLACED);
+	ck_assert_uint_eq(status(&s, 1).stats.rekeys_ike, 1);
+	printf("phase 1 in Aggressive Mode: rekeyed by a new Aggressive Mode, peer up\n");
+	engine_pair_free(&s.pr);
+}
+END_TEST
+
 START_TEST(test_responder_rekeys_when_initiator_does_not)
 {
 	struct scene s;
@@ -390,6 +418,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_timing_clamped);
 	tcase_add_test(tc, test_phase2_rekey);
 	tcase_add_test(tc, test_phase1_rekey);
+	tcase_add_test(tc, test_aggressive_rekey);
 	tcase_add_test(tc, test_responder_rekeys_when_initiator_does_not);
 	tcase_add_test(tc, test_rekey_off_expires);
 	tcase_add_test(tc, test_failed_rekey_keeps_old_sa);
