@@ -46,11 +46,12 @@ struct track {
 	enum ike_cause cause;
 	char detail[64];
 	bool dead; /* down since DPD found the peer dead: retries' silence keeps peer-dead */
-	/* a rekey failed while the peer was up (its alarm is raised at once and cleared when
-	 * an SA or phase-2 SA of the peer is made after it) */
+	/* a rekey failed while the peer was up: its alarm is raised at once and cleared when
+	 * an SA newer than the one that failed reaches QM_IDLE (for a phase-2 rekey, a newer
+	 * phase-2 SA is installed); conn-id and child index of the failed one (index 0:
+	 * phase 1) */
 	bool rekey_failed;
-	bool rekey_failed_p2; /* of a phase-2 SA: a phase-2 SA made since clears it too */
-	struct timespec rekey_failed_at;
+	uint32_t rekey_failed_conn, rekey_failed_index;
 	struct stall_alarm *alarm; /* active alarm, or NULL */
 
 	bool marked;            /* to be looked at by the next run (in the detector's list) */
@@ -500,16 +501,16 @@ static void observe(struct track *t, const struct ike_sa *sa, size_t wanted,
 	}
 }
 
-/* Whether sa (or, with children, a phase-2 SA of it) was made (reached QM_IDLE,
- * installed) after at. */
-static bool made_since(const struct ike_sa *sa, const struct timespec *at, bool children)
+/* Whether sa, or (after a phase-2 failure) a phase-2 SA of it, is newer than the SA or
+ * phase-2 SA whose rekey failed: conn-ids and child indexes only grow. */
+static bool newer_than_failed(const struct track *t, const struct ike_sa *sa)
 {
-	if (ts_ms(&sa->state_entered, at) > 0)
+	if (sa->conn_id > t->rekey_failed_conn)
 		return true;
-	if (!children)
+	if (t->rekey_failed_index == 0 || sa->conn_id != t->rekey_failed_conn)
 		return false;
 	for (const struct ike_child *c = sa->children; c != NULL; c = c->next)
-		if (c->state == IKE_CHILD_INSTALLED && ts_ms(&c->state_entered, at) > 0)
+		if (c->state == IKE_CHILD_INSTALLED && c->index > t->rekey_failed_index)
 			return true;
 	return false;
 }
@@ -532,7 +533,7 @@ static void run_track(struct stall_detector *d, size_t i, const struct timespec 
 	if (up && t->rekey_failed) {
 		/* the old SAs still carry the peer: the alarm stays until a rekey succeeds */
 		t->up = t->seen_up = true;
-		if (t->alarm != NULL && made_since(est, &t->rekey_failed_at, t->rekey_failed_p2))
+		if (t->alarm != NULL && newer_than_failed(t, est))
 			clear_alarm(d, t, ALARM_CLEAR_ESTABLISHED, now);
 		return;
 	}
@@ -706,10 +707,12 @@ static void rekey_failed(struct stall_detector *d, struct track *t, const struct
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	/* a phase-1 failure is cleared by a new ISAKMP SA only, whatever follows it */
-	t->rekey_failed_p2 = ev->child != NULL && (!t->rekey_failed || t->rekey_failed_p2);
+	/* the newest failure counts; a phase-1 one is cleared by a new ISAKMP SA only */
+	if (!t->rekey_failed || t->rekey_failed_index != 0 || ev->child == NULL) {
+		t->rekey_failed_conn = sa->conn_id;
+		t->rekey_failed_index = ev->child != NULL ? ev->child->index : 0;
+	}
 	t->rekey_failed = true;
-	t->rekey_failed_at = now;
 	if (t->alarm != NULL)
 		return;
 	t->state = ike_state_cisco(sa->state);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "agent/stall.h"
 #include "ike/engine.h"
 #include "ike/ike.h"
 #include "tests/unit/engine_pair.h"
@@ -90,13 +91,15 @@ END_TEST
 
 struct scene {
 	struct engine_pair pr;
-	bool up_always; /* both peers were up after every datagram */
+	bool up_always;           /* both peers were up after every datagram */
+	struct stall_detector *d; /* side 0's stall detector (agent/stall.c) */
 };
 
 static void scene_init(struct scene *s, uint8_t rekey)
 {
 	struct ep_config c = {.psk = PSK, .ike = IKE, .esp = ESP, .name = {"b", "a"}};
 	struct ike_settings set;
+	struct stall_settings ss;
 
 	memset(s, 0, sizeof(*s));
 	ck_assert_int_eq(engine_pair_init(&s->pr, &c), 0);
@@ -116,6 +119,15 @@ static void scene_init(struct scene *s, uint8_t rekey)
 		ck_assert_int_eq(ike_engine_set_peers(s->pr.side[i].e, p, 1), 0);
 	}
 	s->up_always = true;
+	stall_settings_default(&ss);
+	s->d = stall_new(s->pr.side[0].e, &ss);
+	ck_assert_ptr_nonnull(s->d);
+}
+
+static void scene_free(struct scene *s)
+{
+	stall_free(s->d);
+	engine_pair_free(&s->pr);
 }
 
 static struct ike_peer_status status(struct scene *s, int i)
@@ -136,6 +148,7 @@ static int pump(struct scene *s)
 		ck_assert_int_lt(n++, PUMP_MAX);
 		engine_pair_input(&s->pr, d.to, d.buf, d.len);
 		free(d.buf);
+		stall_run(s->d);
 		s->up_always = s->up_always && status(s, 0).up && status(s, 1).up;
 	}
 	return n;
@@ -150,6 +163,7 @@ static void tick(struct scene *s, uint64_t ms)
 			(void)ike_engine_next_timeout_ms(s->pr.side[i].e);
 			ike_engine_run_timers(s->pr.side[i].e);
 		}
+		stall_run(s->d);
 		pump(s);
 	}
 }
@@ -236,7 +250,7 @@ START_TEST(test_phase2_rekey)
 	printf("phase 2: rekeyed at 12 s and 24 s of 15 s, old SPI %08x replaced by %08x, old "
 	       "deleted with cause replaced at both ends, peer up after every datagram\n",
 	       spi_old, spi_new);
-	engine_pair_free(&s.pr);
+	scene_free(&s);
 }
 END_TEST
 
@@ -291,10 +305,12 @@ START_TEST(test_phase1_rekey)
 	ck_assert(s.up_always);
 	ck_assert_uint_eq(status(&s, 0).stats.rekeys_ike, 2);
 	ck_assert_uint_eq(status(&s, 1).stats.rekeys_ike, 2);
+	ck_assert_uint_eq(stall_active_count(s.d), 0);
+	ck_assert_uint_eq(stall_last_seq(s.d), 0); /* nothing raised, ever */
 	printf("phase 1: rekeyed at 27 s of 30 s by a new Main Mode without INITIAL-CONTACT; "
 	       "phase 2 moved; old ISAKMP SA deleted with cause replaced at both ends; twice; "
 	       "peer up after every datagram, counters kept\n");
-	engine_pair_free(&s.pr);
+	scene_free(&s);
 }
 END_TEST
 
@@ -321,7 +337,7 @@ START_TEST(test_aggressive_rekey)
 	ck_assert_int_eq(sa_by(&s, 0, id)->delete_reason, IKE_CAUSE_REPLACED);
 	ck_assert_uint_eq(status(&s, 1).stats.rekeys_ike, 1);
 	printf("phase 1 in Aggressive Mode: rekeyed by a new Aggressive Mode, peer up\n");
-	engine_pair_free(&s.pr);
+	scene_free(&s);
 }
 END_TEST
 
@@ -346,7 +362,7 @@ START_TEST(test_responder_rekeys_when_initiator_does_not)
 	ck_assert(s.up_always);
 	printf("phase 1: with the initiator's rekey off, the responder rekeys at margin/2 "
 	       "before expiry\n");
-	engine_pair_free(&s.pr);
+	scene_free(&s);
 }
 END_TEST
 
@@ -368,7 +384,7 @@ START_TEST(test_rekey_off_expires)
 	ck_assert_int_ne(sa_by(&s, 0, id)->delete_reason, IKE_CAUSE_REPLACED);
 	ck_assert_uint_eq(status(&s, 0).stats.rekeys_ike, 0);
 	printf("rekey = no: phase 2 expires at 15 s, phase 1 at 30 s, nothing replaced\n");
-	engine_pair_free(&s.pr);
+	scene_free(&s);
 }
 END_TEST
 
@@ -378,6 +394,8 @@ START_TEST(test_failed_rekey_keeps_old_sa)
 	uint32_t id;
 	const struct ike_sa *a_old, *a_new;
 	struct ike_peer_status st;
+	const struct stall_alarm *al;
+	enum ike_cause why;
 
 	scene_init(&s, IKE_REKEY_YES);
 	id = establish(&s);
@@ -398,13 +416,31 @@ START_TEST(test_failed_rekey_keeps_old_sa)
 	ck_assert(st.up);
 	ck_assert_uint_eq(st.stats.rekeys_failed, 1);
 	ck_assert_uint_eq(st.stats.failures[IKE_CAUSE_KEY_MISMATCH], 1);
-	/* the old one runs out as it would have */
-	tick(&s, 2500);
+	/* the peer's alarm is up at once, with the cause, while the peer is up */
+	al = stall_alarm_of(s.d, "b");
+	ck_assert_ptr_nonnull(al);
+	ck_assert_int_eq(al->cause, IKE_CAUSE_KEY_MISMATCH);
+	ck_assert_uint_eq(al->conn_id, a_new->conn_id);
+	ck_assert_int_eq(strncmp(al->cause_detail, "rekey: ", 7), 0);
+	ck_assert_int_eq(stall_peer_health(s.d, 0, &why, NULL), PEER_UP);
+	/* it stays while the old SA carries the peer */
+	tick(&s, 500);
+	ck_assert_ptr_eq(stall_alarm_of(s.d, "b"), al);
+	/* the old one runs out as it would have; the alarm stays */
+	tick(&s, 2000);
 	ck_assert_int_eq(a_old->state, IKE_ST_DELETED);
 	ck_assert_int_ne(a_old->delete_reason, IKE_CAUSE_REPLACED);
-	printf("failed rekey (the peer's key changed): key-mismatch, counted, old SA up until it "
-	       "expired\n");
-	engine_pair_free(&s.pr);
+	ck_assert_ptr_eq(stall_alarm_of(s.d, "b"), al);
+	/* the keys agree again: a new SA clears it */
+	memcpy(s.pr.side[1].cfg.psk, PSK, strlen(PSK));
+	s.pr.side[1].cfg.psk_len = strlen(PSK);
+	ck_assert_int_eq(ike_engine_set_peers(s.pr.side[1].e, &s.pr.side[1].cfg, 1), 0);
+	establish(&s);
+	stall_run(s.d);
+	ck_assert_ptr_null(stall_alarm_of(s.d, "b"));
+	printf("failed rekey (the peer's key changed): key-mismatch, counted, the peer's alarm "
+	       "raised at once while up, old SA up until it expired, alarm cleared by a new SA\n");
+	scene_free(&s);
 }
 END_TEST
 
