@@ -92,6 +92,8 @@ check "b: the old ISAKMP SAs deleted with cause replaced" sa_is b "len([s for s 
 check "a: no SA deleted for another reason" sa_is a "all(s['delete_reason'] in ('none','replaced') for s in sas)"
 check "b: no SA deleted for another reason, no INITIAL-CONTACT after the first SA" sa_is b \
 	"all(s['delete_reason'] in ('none','replaced') for s in sas) and g['initial_contact_deleted']==0 and not any(s['initial_contact'] for s in sas[1:])"
+check "a: --json links them: each SA replaces the one before, which names it replaced_by" sa_is a \
+	"all(s['replaces']==p['conn_id'] and p['replaced_by']==s['conn_id'] for p, s in zip(sas, sas[1:]))"
 check "a: one live ISAKMP SA at QM_IDLE, made by a rekey" sa_is a "[s['cisco_state'] for s in sas if s['delete_reason']=='none']==['QM_IDLE'] and sas[-1]['conn_id']>=1003"
 check "a: the old phase-2 SAs deleted with cause replaced (>= 3)" c_is a "len([c for c in cs if c['delete_reason']=='replaced'])>=3"
 check "a: one phase-2 SA installed, with a new SPI" c_is a "[c['spi_in'] for c in cs if c['state']=='INSTALLED']!=[$first_spi] and len([c for c in cs if c['state']=='INSTALLED'])==1"
