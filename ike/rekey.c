@@ -54,6 +54,13 @@ uint64_t ike_rekey_after_ms(uint32_t lifetime_s, uint32_t margin_s, uint32_t fuz
 	return life - margin - (fuzz == 0 ? 0 : rnd % (fuzz + 1));
 }
 
+/*
+ * An SA whose lifetime (the peer may propose any) is shorter than ours may be is not
+ * rekeyed but left to expire: a rekey every few seconds would churn faster than the
+ * restarts of auto = start.
+ */
+#define REKEY_MIN_LIFETIME_S 10
+
 /* ---------------------------------------------------------------- the peer's settings */
 
 static bool peer_rekeys(const struct ike_engine *e, const struct ike_peer_cfg *p)
@@ -342,7 +349,7 @@ void rekey_event(struct ike_engine *e, const struct ike_event *ev)
 			break;
 		rekey_time(e, p, sa->xf.lifetime_s, sa->role == IKE_ROLE_INITIATOR,
 		           &sa->state_entered, &sa->rekey_at);
-		sa->rekey_armed = true;
+		sa->rekey_armed = sa->xf.lifetime_s >= REKEY_MIN_LIFETIME_S;
 		sa->rekey_started = false;
 		old = sa->replaces != 0 ? ike_sa_find_mut(e->sas, sa->replaces) : NULL;
 		if (old != NULL && old->state == IKE_ST_ESTABLISHED) {
@@ -357,7 +364,7 @@ void rekey_event(struct ike_engine *e, const struct ike_event *ev)
 			break;
 		rekey_time(e, p, c->xf.life_s, c->role == IKE_ROLE_INITIATOR, &c->state_entered,
 		           &c->rekey_at);
-		c->rekey_armed = true;
+		c->rekey_armed = c->xf.life_s >= REKEY_MIN_LIFETIME_S;
 		c->rekey_started = false;
 		child_installed(e, sa, c);
 		break;

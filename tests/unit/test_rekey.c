@@ -388,6 +388,27 @@ START_TEST(test_rekey_off_expires)
 }
 END_TEST
 
+START_TEST(test_short_lifetime_expires)
+{
+	struct scene s;
+	uint32_t id;
+
+	scene_init(&s, IKE_REKEY_YES);
+	/* a phase-2 lifetime under 10 s (a peer may propose one) is left to expire */
+	for (int i = 0; i < 2; i++) {
+		s.pr.side[i].cfg.ipsec_lifetime_s = 5;
+		ck_assert_int_eq(ike_engine_set_peers(s.pr.side[i].e, &s.pr.side[i].cfg, 1), 0);
+	}
+	id = establish(&s);
+	tick(&s, 5500);
+	ck_assert_int_eq(sa_by(&s, 0, id)->children->state, IKE_CHILD_DELETED);
+	ck_assert_int_eq(sa_by(&s, 0, id)->children->delete_reason, IKE_CAUSE_EXPIRED);
+	ck_assert_uint_eq(status(&s, 0).stats.rekeys_ipsec, 0);
+	printf("a 5 s phase-2 lifetime is not rekeyed (under 10 s): it expires\n");
+	scene_free(&s);
+}
+END_TEST
+
 START_TEST(test_failed_rekey_keeps_old_sa)
 {
 	struct scene s;
@@ -457,6 +478,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_aggressive_rekey);
 	tcase_add_test(tc, test_responder_rekeys_when_initiator_does_not);
 	tcase_add_test(tc, test_rekey_off_expires);
+	tcase_add_test(tc, test_short_lifetime_expires);
 	tcase_add_test(tc, test_failed_rekey_keeps_old_sa);
 	suite_add_tcase(s, tc);
 	return s;
