@@ -142,6 +142,7 @@ static struct ike_peer_status status(struct scene *s, int i)
 static int pump(struct scene *s)
 {
 	struct ep_dgram d;
+	enum ike_cause why;
 	int n = 0;
 
 	while (engine_pair_pop(&s->pr, &d)) {
@@ -149,7 +150,9 @@ static int pump(struct scene *s)
 		engine_pair_input(&s->pr, d.to, d.buf, d.len);
 		free(d.buf);
 		stall_run(s->d);
-		s->up_always = s->up_always && status(s, 0).up && status(s, 1).up;
+		/* both engines' view, and side 0's stall detector (the MIB's ikemonPeerStatus) */
+		s->up_always = s->up_always && status(s, 0).up && status(s, 1).up &&
+		               stall_peer_health(s->d, 0, &why, NULL) == PEER_UP;
 	}
 	return n;
 }
