@@ -328,6 +328,45 @@ static int set_aggressive(struct config_parser *ps, char *val)
 	return 0;
 }
 
+/*
+ * Rekeying: rekey = yes | no, rekey_margin (seconds before expiry), rekey_fuzz (percent
+ * of the margin added at random).  In [ikemond] the default of every peer (the engine's
+ * settings), in a [peer] that peer's own.
+ */
+static int set_rekey(struct config_parser *ps, char *val)
+{
+	struct ike_peer_cfg *p = peer_of(ps);
+	bool yes = strcmp(val, "yes") == 0;
+
+	if (!yes && strcmp(val, "no") != 0)
+		return config_fail(ps, "bad rekey '%.40s' (expected yes or no)", val);
+	if (p != NULL)
+		p->rekey = yes ? IKE_REKEY_YES : IKE_REKEY_NO;
+	else
+		config_of(ps)->settings.rekey = yes;
+	return 0;
+}
+
+static int set_rekey_margin(struct config_parser *ps, char *val)
+{
+	struct ike_peer_cfg *p = peer_of(ps);
+
+	return config_set_u32(ps, val, 1, 86400,
+	                      p != NULL ? &p->rekey_margin_s
+	                                : &config_of(ps)->settings.rekey_margin_s);
+}
+
+static int set_rekey_fuzz(struct config_parser *ps, char *val)
+{
+	struct ike_peer_cfg *p = peer_of(ps);
+
+	if (p != NULL)
+		p->rekey_fuzz_set = true;
+	return config_set_u32(ps, val, 0, 1000,
+	                      p != NULL ? &p->rekey_fuzz_pct
+	                                : &config_of(ps)->settings.rekey_fuzz_pct);
+}
+
 static int set_ike_lifetime(struct config_parser *ps, char *val)
 {
 	return config_set_u32(ps, val, 10, 86400, &peer_of(ps)->ike_lifetime);
@@ -776,6 +815,9 @@ static const struct config_key_rule key_rules[] = {
     {"stall_after", SEC_BOTH, set_stall_after, NULL},
     {"stall_after.", SEC_BOTH, set_stall_after_state, &stall_states},
     {"qm_stall_after", SEC_BOTH, set_qm_stall_after, NULL},
+    {"rekey", SEC_BOTH, set_rekey, NULL},
+    {"rekey_margin", SEC_BOTH, set_rekey_margin, NULL},
+    {"rekey_fuzz", SEC_BOTH, set_rekey_fuzz, NULL},
     {"listen", SEC_HTTP, set_http_listen, NULL},
     {"tls_cert", SEC_HTTP, set_tls_cert, NULL},
     {"tls_key", SEC_HTTP, set_tls_key, NULL},

@@ -5,11 +5,12 @@
  *              deleted_linger, restart_delay, natt_keepalive, max_half_open,
  *              max_half_open_per_source, half_open_timeout, stall_after,
  *              stall_after.STATE, qm_stall_after, peer_down_after, alarm_holddown,
- *              alarm_history
+ *              alarm_history, rekey, rekey_margin, rekey_fuzz
  *   [peer NAME] remote, local, psk, ike, local_id, remote_id, auto, ike_lifetime,
  *               esp, local_ts, remote_ts, mode, ipsec_lifetime, ipsec_lifetime_kb,
  *               auth, cert, key, ca, crl, send_cert (agent/config_cert.c),
- *               stall_after, stall_after.STATE, qm_stall_after
+ *               stall_after, stall_after.STATE, qm_stall_after, rekey, rekey_margin,
+ *               rekey_fuzz
  *   [http]     listen, tls_cert, tls_key, auth_user, auth_password, max_connections,
  *              timeout, max_request, per_sa_metrics
  *   [snmp]     mode, listen, rocommunity, rocommunity6, rouser, createUser, trap2sink,

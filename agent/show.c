@@ -688,6 +688,14 @@ static const char *role_name(enum ike_role r)
 	return "unknown";
 }
 
+static void jw_conn_id_or_null(struct jw *w, const char *key, uint32_t conn_id)
+{
+	if (conn_id != 0)
+		jw_u64(w, key, conn_id);
+	else
+		jw_null(w, key);
+}
+
 static void jw_sa(struct jw *w, const struct ike_sa *sa, const struct timespec *now)
 {
 	const struct ike_state_row *row = ike_state_row(sa->state);
@@ -722,6 +730,9 @@ static void jw_sa(struct jw *w, const struct ike_sa *sa, const struct timespec *
 	jw_str(w, "last_cause", ike_cause_id(sa->last_cause));
 	jw_str(w, "cause_detail", sa->cause_detail);
 	jw_str(w, "delete_reason", ike_cause_id(sa->delete_reason));
+	/* rekeying: the SA it was made to replace, the one at QM_IDLE that replaced it */
+	jw_conn_id_or_null(w, "replaces", sa->replaces);
+	jw_conn_id_or_null(w, "replaced_by", sa->replaced_by);
 	jw_close(w, '}');
 }
 

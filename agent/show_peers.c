@@ -202,6 +202,11 @@ static void jw_peer(struct jw *w, const struct show_peer_row *r)
 	jw_u64(w, "ack_out", st->stats.traffic.dpd_ack_out);
 	jw_u64(w, "ack_in", st->stats.traffic.dpd_ack_in);
 	jw_close(w, '}');
+	jw_open(w, "rekeys", '{');
+	jw_u64(w, "ike", st->stats.rekeys_ike);
+	jw_u64(w, "ipsec", st->stats.rekeys_ipsec);
+	jw_u64(w, "failed", st->stats.rekeys_failed);
+	jw_close(w, '}');
 	jw_close(w, '}');
 }
 

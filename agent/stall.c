@@ -47,6 +47,12 @@ struct track {
 	enum ike_cause cause;
 	char detail[64];
 	bool dead; /* down since DPD found the peer dead: retries' silence keeps peer-dead */
+	/* a rekey failed while the peer was up: its alarm is raised at once and cleared when
+	 * an SA newer than the one that failed reaches QM_IDLE (for a phase-2 rekey, a newer
+	 * phase-2 SA is installed); conn-id and child index of the failed one (index 0:
+	 * phase 1) */
+	bool rekey_failed;
+	uint32_t rekey_failed_conn, rekey_failed_index;
 	struct stall_alarm *alarm; /* active alarm, or NULL */
 	/* the episode as it stood when the peer came up: an up that the peer refuses at once
 	 * (our last phase-1 message's certificate) resumes it */
@@ -392,6 +398,7 @@ static void clear_alarm(struct stall_detector *d, struct track *t, enum alarm_cl
 	if (a == NULL)
 		return;
 	t->alarm = NULL;
+	t->rekey_failed = false;
 	a->clear_seq = ++d->seq;
 	a->clear_reason = why;
 	a->cleared_wall = time(NULL);
@@ -500,6 +507,20 @@ static void observe(struct track *t, const struct ike_sa *sa, size_t wanted,
 	}
 }
 
+/* Whether sa, or (after a phase-2 failure) a phase-2 SA of it, is newer than the SA or
+ * phase-2 SA whose rekey failed: conn-ids and child indexes only grow. */
+static bool newer_than_failed(const struct track *t, const struct ike_sa *sa)
+{
+	if (sa->conn_id > t->rekey_failed_conn)
+		return true;
+	if (t->rekey_failed_index == 0 || sa->conn_id != t->rekey_failed_conn)
+		return false;
+	for (const struct ike_child *c = sa->children; c != NULL; c = c->next)
+		if (c->state == IKE_CHILD_INSTALLED && c->index > t->rekey_failed_index)
+			return true;
+	return false;
+}
+
 /*
  * Look at a peer again: up or not through its newest SA at QM_IDLE (and its phase-2
  * SAs), else where its newest live SA stands; raise or clear what is due.
@@ -513,7 +534,15 @@ static void run_track(struct stall_detector *d, size_t i, const struct timespec 
 	bool up;
 
 	ike_engine_peer_sas(d->e, i, &live, &est);
-	up = est != NULL && children_up(est, wanted) == wanted;
+	/* during a rekey the older SAs carry the phase-2 SAs the newest has yet to make */
+	up = est != NULL && ike_engine_peer_children_up(d->e, i) == wanted;
+	if (up && t->rekey_failed) {
+		/* the old SAs still carry the peer: the alarm stays until a rekey succeeds */
+		t->up = t->seen_up = true;
+		if (t->alarm != NULL && newer_than_failed(t, est))
+			clear_alarm(d, t, ALARM_CLEAR_ESTABLISHED, now);
+		return;
+	}
 	if (up) {
 		if (!t->up) {
 			t->up_since = *now;
@@ -547,6 +576,8 @@ static bool track_deadline(const struct stall_detector *d, size_t i, struct time
 {
 	const struct track *t = &d->tracks[i];
 
+	if (t->up && t->rekey_failed)
+		return false; /* cleared by the events of a rekey that works */
 	if (t->up && t->alarm != NULL) {
 		*at = t->up_since;
 		ts_plus(at, d->s.holddown_ms);
@@ -668,6 +699,47 @@ static void peer_dead(struct stall_detector *d, struct track *t, const struct ik
 }
 
 /*
+ * A negotiation started to replace an SA of a peer that is up (ev->sa->replaces, or the
+ * child's replaces) failed: the old SA still lives, but will run out.  The alarm is
+ * raised at once with the failure's cause, as a stall would be.
+ */
+static bool rekey_failure(const struct ike_event *ev)
+{
+	if (ev->type == IKE_EV_NEGOTIATION_FAILED)
+		return ev->sa->replaces != 0;
+	return ev->type == IKE_EV_CHILD_FAILED && ev->child != NULL && ev->child->replaces;
+}
+
+static void rekey_failed(struct stall_detector *d, struct track *t, const struct ike_event *ev)
+{
+	const struct ike_peer_cfg *p = ike_engine_peer(d->e, (size_t)(t - d->tracks));
+	const struct ike_sa *sa = ev->sa;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	/* the newest failure counts; a phase-1 one is cleared by a new ISAKMP SA only */
+	if (!t->rekey_failed || t->rekey_failed_index != 0 || ev->child == NULL) {
+		t->rekey_failed_conn = sa->conn_id;
+		t->rekey_failed_index = ev->child != NULL ? ev->child->index : 0;
+	}
+	t->rekey_failed = true;
+	if (t->alarm != NULL)
+		return;
+	t->state = ike_state_cisco(sa->state);
+	t->rank = ev->child != NULL ? RANK_PHASE2 : rank_of(t->state);
+	t->since = ev->child != NULL ? ev->child->created_mono : sa->created_mono;
+	t->since_wall = time(NULL) - (time_t)ts_seconds(&now, &t->since);
+	t->conn_id = sa->conn_id;
+	t->child_index = ev->child != NULL ? ev->child->index : 0;
+	t->local = sa->local;
+	t->remote = sa->remote;
+	t->cause = ev->cause;
+	snprintf(t->detail, sizeof(t->detail), "rekey: %.56s",
+	         ev->child != NULL ? ev->child->cause_detail : sa->cause_detail);
+	raise_alarm(d, t, p, &now);
+}
+
+/*
  * An established SA failed: the peer refused the last phase-1 message we sent (MM6, or
  * AM3 of an Aggressive Mode initiator) after we had counted the SA up.  It never was: the
  * episode before it goes on (its start kept, so that retries refused the same way reach
@@ -715,6 +787,10 @@ static void on_engine_event(void *ctx, const struct ike_event *ev)
 	}
 	if (ev->type != IKE_EV_NEGOTIATION_FAILED && ev->type != IKE_EV_CHILD_FAILED)
 		return;
+	if (t->up && rekey_failure(ev)) {
+		rekey_failed(d, t, ev);
+		return;
+	}
 	if (ev->type == IKE_EV_NEGOTIATION_FAILED && ev->sa->state == IKE_ST_ESTABLISHED)
 		refused_when_up(t, ev->sa);
 	if (t->up || keeps_dead(t, ev->cause))

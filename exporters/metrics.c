@@ -141,6 +141,9 @@ static int snap_counters(struct metrics_snapshot *s, struct snap_peer *p,
 	p->dpd_r_u_there_in = st->traffic.dpd_r_u_there_in;
 	p->dpd_ack_out = st->traffic.dpd_ack_out;
 	p->dpd_ack_in = st->traffic.dpd_ack_in;
+	p->rekeys_ike = st->rekeys_ike;
+	p->rekeys_ipsec = st->rekeys_ipsec;
+	p->rekeys_failed = st->rekeys_failed;
 	p->fail_first = (uint32_t)s->n_fails;
 	for (uint32_t k = 0; k < IKE_CAUSE_COUNT; k++) {
 		uint64_t n = st->failures[k] - st->child_failures[k];

@@ -305,6 +305,21 @@ static void w_dpd(struct metrics_writer *w, const struct metric_family *f, size_
 	}
 }
 
+static void w_rekeys(struct metrics_writer *w, const struct metric_family *f, size_t i)
+{
+	const struct snap_peer *p = &w->snap->peers[i];
+
+	put_pair(w, f, str(w, p->name), "ike", p->rekeys_ike, "ipsec", p->rekeys_ipsec);
+}
+
+static void w_rekey_failures(struct metrics_writer *w, const struct metric_family *f, size_t i)
+{
+	const struct snap_peer *p = &w->snap->peers[i];
+	const char *v[] = {str(w, p->name)};
+
+	put_u64(w, f, "", v, NELEMS(v), p->rekeys_failed);
+}
+
 static void w_malformed(struct metrics_writer *w, const struct metric_family *f, size_t i)
 {
 	const struct ike_global_counters *g = &w->snap->g;
@@ -499,6 +514,13 @@ static const struct metric_family families[] = {
      "Dead Peer Detection (RFC 3706) notifies by peer, direction and type (r_u_there, "
      "r_u_there_ack), SAs gone included.",
      NULL, "peer,direction,type", false, ROWS_PEERS_ALL, w_dpd},
+    {"ikemon_rekeys_total", FT_COUNTER,
+     "Rekeys by peer and phase (ike, ipsec): SAs made while an older one of the same peer (or "
+     "phase-2 pair) was up, which they then replaced.",
+     NULL, "peer,phase", false, ROWS_PEERS_ALL, w_rekeys},
+    {"ikemon_rekey_failures_total", FT_COUNTER,
+     "Negotiations started to rekey (either phase) that failed, by peer; the old SA runs out.",
+     NULL, "peer", false, ROWS_PEERS_ALL, w_rekey_failures},
     {"ikemon_ike_malformed_messages_total", FT_COUNTER,
      "IKE datagrams dropped before any exchange handled them, by reason.", NULL, "cause", false,
      ROWS_ONE, w_malformed},

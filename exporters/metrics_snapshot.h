@@ -38,6 +38,7 @@ struct snap_peer {
 	uint64_t msgs_in, msgs_out, bytes_in, bytes_out, retransmits;
 	uint64_t dpd_r_u_there_out, dpd_r_u_there_in, dpd_ack_out, dpd_ack_in; /* RFC 3706 */
 	uint64_t ipsec_sas;
+	uint64_t rekeys_ike, rekeys_ipsec, rekeys_failed; /* ike_peer_stats */
 	uint32_t fail_first, fail_n; /* its phase-1 failures by cause, in fails[] */
 	uint32_t cert_first, cert_n; /* the certificates its configuration loaded, in certs[] */
 };

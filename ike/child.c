@@ -53,7 +53,7 @@ struct ike_child *ike_child_create(struct ike_sa_table *t, struct ike_sa *sa, in
 	c->role = role;
 	c->state = role == IKE_ROLE_INITIATOR ? IKE_CHILD_QM_I1 : IKE_CHILD_QM_R1;
 	c->msgid = msgid;
-	clock_gettime(CLOCK_MONOTONIC, &c->created_mono);
+	ike_mono_now(&c->created_mono);
 	c->state_entered = c->created_mono;
 	c->created_wall = time(NULL);
 	for (tail = &sa->children; *tail != NULL; tail = &(*tail)->next)
@@ -102,7 +102,7 @@ int ike_child_set_state(struct ike_sa_table *t, struct ike_sa *sa, struct ike_ch
 	         ike_child_state_name(to));
 	ike_sa_table_log(t, LOG_INFO, msg);
 	c->state = to;
-	clock_gettime(CLOCK_MONOTONIC, &c->state_entered);
+	ike_mono_now(&c->state_entered);
 	if (to == IKE_CHILD_INSTALLED) {
 		c->established_wall = time(NULL);
 		c->expires_wall = c->established_wall + (time_t)c->xf.life_s;

@@ -69,6 +69,15 @@ struct ike_child {
 	char cause_detail[64];
 	enum ike_cause delete_reason;
 
+	/* Rekeying (rekey.c) */
+	bool replaces;          /* made to replace an installed one of the same pair: */
+	uint32_t replaces_conn; /* that one's conn-id and index */
+	uint32_t replaces_index;
+	bool replaced;            /* a newer one of its pair is installed: it is retired */
+	bool rekey_armed;         /* rekey_at holds (set when it was installed) */
+	bool rekey_started;       /* its replacement was started (or left to the peer) */
+	struct timespec rekey_at; /* CLOCK_MONOTONIC */
+
 	struct ike_child_exchange *x;
 	struct ike_child *next; /* the IKE SA's children, in index order */
 	struct ike_timer timer; /* engine-private: its deadline in the engine's queue */

@@ -185,20 +185,6 @@ void dpd_established(struct ike_sa *sa)
 
 /* ---------------------------------------------------------------- INITIAL-CONTACT */
 
-/* Whether two addresses are the same host (ports aside: the peer may have floated). */
-static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
-		              &((const struct sockaddr_in *)b)->sin_addr, 4) == 0;
-	if (a->ss_family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		              &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
-	return false;
-}
-
 /*
  * INITIAL-CONTACT tells the peer that we hold nothing with it, so it is only said when
  * no other SA of ours (of any configured peer: several may share one gateway) with that
@@ -209,7 +195,8 @@ static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_st
 bool ic_wanted(struct ike_engine *e, const struct ike_sa *sa)
 {
 	for (const struct ike_sa *s = ike_sa_first(e->sas); s != NULL; s = s->next)
-		if (s != sa && s->state != IKE_ST_DELETED && same_host(&s->remote, &sa->remote))
+		if (s != sa && s->state != IKE_ST_DELETED &&
+		    engine_same_host(&s->remote, &sa->remote))
 			return false;
 	return true;
 }
@@ -258,7 +245,8 @@ size_t ic_honour(struct ike_engine *e, struct ike_sa *sa)
 	for (s = ike_sa_first_mut(e->sas); s != NULL; s = s->next) {
 		/* the old SAs are established; one still negotiating times out on its own */
 		if (s == sa || s->state != IKE_ST_ESTABLISHED ||
-		    !same_host(&s->remote, &sa->remote) || !same_id(&s->remote_id, &sa->remote_id))
+		    !engine_same_host(&s->remote, &sa->remote) ||
+		    !same_id(&s->remote_id, &sa->remote_id))
 			continue;
 		engine_log(e, IKE_LOG_NOTICE,
 		           "conn-id %u peer %s: INITIAL-CONTACT on conn-id %u: deleting the old SA",

@@ -18,18 +18,9 @@
 #include "exchange.h"
 #include "ike.h"
 
-static uint64_t clock_advance_ms; /* tests only: ike_engine_clock_advance_ms() */
-
 void engine_now(struct timespec *ts)
 {
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	if (clock_advance_ms != 0)
-		ts_add_ms(ts, clock_advance_ms);
-}
-
-void ike_engine_clock_advance_ms(uint64_t ms)
-{
-	clock_advance_ms += ms;
+	ike_mono_now(ts);
 }
 
 void engine_log(struct ike_engine *e, enum ike_log_level lvl, const char *fmt, ...)
@@ -253,6 +244,7 @@ static void on_event(void *ctx, const struct ike_event *ev)
 	engine_track_event(e, ev);
 	engine_timers_event(e, ev);
 	engine_half_open_event(e, ev);
+	rekey_event(e, ev);
 	if (ev->type != IKE_EV_SA_DELETED || ev->cause == IKE_CAUSE_SHUTDOWN ||
 	    ev->cause == IKE_CAUSE_CONFIG_REMOVED)
 		return;
@@ -264,6 +256,19 @@ static void on_event(void *ctx, const struct ike_event *ev)
 	p->restart_pending = true;
 	engine_now(&p->restart_at);
 	ts_add_ms(&p->restart_at, (uint64_t)e->settings.restart_delay_s * 1000);
+}
+
+bool engine_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+		              &((const struct sockaddr_in *)b)->sin_addr, 4) == 0;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		              &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+	return false;
 }
 
 void engine_copy_addr(struct sockaddr_storage *dst, const struct sockaddr *src)

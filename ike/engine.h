@@ -74,6 +74,9 @@ struct ike_peer_stats {
 	uint64_t children_failed;                 /* of failed, those of phase 2 */
 	uint64_t child_failures[IKE_CAUSE_COUNT]; /* of failures, those of phase 2 */
 	uint64_t children_established;            /* phase-2 SAs installed */
+	uint64_t rekeys_ike;    /* IKE SAs that reached QM_IDLE while an older one was up */
+	uint64_t rekeys_ipsec;  /* phase-2 SAs installed while one of the same pair was up */
+	uint64_t rekeys_failed; /* negotiations started to rekey that failed (either phase) */
 	struct ike_sa_counters traffic;
 	time_t since_wall; /* when these counters started */
 };
@@ -83,7 +86,8 @@ struct ike_peer_status {
 	const struct ike_peer_cfg *cfg;
 	const struct ike_sa *ike; /* its newest live IKE SA, or NULL */
 	size_t children_wanted;   /* configured (local_ts x remote_ts) */
-	size_t children_up;       /* of those, with an INSTALLED phase-2 SA */
+	size_t children_up;       /* of those, with an INSTALLED phase-2 SA (during a rekey,
+	                             under the old IKE SA or the new one) */
 	bool up;                  /* ike at QM_IDLE and every wanted child up */
 	size_t n_sas;             /* its SAs in the table (deleted ones lingering included) */
 	size_t ipsec_sas;         /* INSTALLED phase-2 SAs of all its live IKE SAs */
@@ -113,6 +117,12 @@ size_t ike_peer_children_wanted(const struct ike_peer_cfg *p);
 int ike_engine_peer_sas(const struct ike_engine *e, size_t i, const struct ike_sa **live,
                         const struct ike_sa **established);
 
+/*
+ * The i-th configured peer's configured phase-2 SAs that are installed under its newest
+ * SA at QM_IDLE or, during a rekey, under the one that SA replaces; 0 past the end.
+ */
+size_t ike_engine_peer_children_up(const struct ike_engine *e, size_t i);
+
 /* Status of the i-th configured peer, in time proportional to its own SAs; -1 past the end. */
 int ike_engine_peer_status(struct ike_engine *e, size_t i, struct ike_peer_status *st);
 
@@ -134,6 +144,17 @@ void ike_engine_run_timers(struct ike_engine *e);
  * no address).
  */
 long ike_engine_initiate(struct ike_engine *e, const char *peer);
+
+/*
+ * When to rekey an SA of lifetime_s seconds, in ms after it was made (no RFC says when:
+ * Libreswan's and strongSwan's margin and fuzz, ike/rekey.c): the initiator of
+ * the SA at lifetime - margin - fuzz, fuzz drawn from rnd in [0, margin * fuzz_pct / 100];
+ * the responder, as a fallback, at lifetime - margin / 2.  The margin is clamped to a
+ * third of the lifetime and the fuzz to a third too, so that a short lifetime still
+ * rekeys at a third of it at the earliest and before it runs out.
+ */
+uint64_t ike_rekey_after_ms(uint32_t lifetime_s, uint32_t margin_s, uint32_t fuzz_pct,
+                            bool initiator, uint32_t rnd);
 
 /* Delete an SA (sends DELETE when established). Returns 0, -1 when no such SA. */
 int ike_engine_delete(struct ike_engine *e, uint32_t conn_id, enum ike_cause reason);

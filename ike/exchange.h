@@ -218,6 +218,8 @@ long engine_initiate_peer(struct ike_engine *e, struct engine_peer *p);
 /* Delete an SA (DELETE sent when established). */
 void engine_delete_sa(struct ike_engine *e, struct ike_sa *sa, enum ike_cause reason);
 void engine_copy_addr(struct sockaddr_storage *dst, const struct sockaddr *src);
+/* Whether two addresses are the same host (ports aside: the peer may have floated). */
+bool engine_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
 /* Move an SA to the NAT-T ports (RFC 3947: after MM4 when a NAT was found). 0 or -1. */
 int engine_float(struct ike_engine *e, struct ike_sa *sa);
 /* Record the likely cause of a stall on the SA while it still negotiates (no failure
@@ -481,6 +483,23 @@ void ic_put(struct msg_builder *b, const struct ike_sa *sa);
 bool ic_present(const struct isakmp_msg *m);
 /* Delete the other established SAs with the peer's address and identity; how many. */
 size_t ic_honour(struct ike_engine *e, struct ike_sa *sa);
+
+/* ---- rekey.c: replacing SAs before they run out, retiring the replaced ---- */
+/* Follow a table event: arm the rekey time of an SA at QM_IDLE or an installed child,
+ * note what a new SA replaces, touch the SAs a newer one may retire. */
+void rekey_event(struct ike_engine *e, const struct ike_event *ev);
+/* An SA's rekey deadline: its rekey time, or now when a newer one is ready to take over. */
+bool rekey_sa_deadline(struct ike_engine *e, const struct ike_sa *sa, struct timespec *at);
+/* Due: start the replacement, or delete the replaced SA (true: it was deleted). */
+bool rekey_sa_timeout(struct ike_engine *e, struct ike_sa *sa, const struct timespec *now);
+/* The same for an installed phase-2 SA. */
+bool rekey_child_deadline(struct ike_engine *e, const struct ike_child *c, struct timespec *at);
+/* Due: start a Quick Mode for its pair, or delete it (replaced); true when it was due. */
+bool rekey_child_timeout(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
+                         const struct timespec *now);
+/* A new phase-2 SA c of sa (its cfg_index set): link it to the installed one of its pair
+ * it replaces, in sa or in the SA sa replaces (c->replaces ...), if any. */
+void rekey_link_child(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c);
 
 /* ---- informational.c ---- */
 /* R-U-THERE or R-U-THERE-ACK with a sequence number, protected by HASH(1).  0 or -1. */

@@ -443,7 +443,10 @@ static void take_delete(struct ike_engine *e, struct ike_sa *sa, const struct is
 		if (deletes_our_last(e, sa))
 			return;
 		engine_disarm(sa);
-		ike_sa_mark_deleted(e->sas, sa, IKE_CAUSE_DELETED_BY_PEER);
+		/* the peer retires an SA a newer one of the peer replaced (rekey.c) */
+		ike_sa_mark_deleted(e->sas, sa,
+		                    sa->replaced_by != 0 ? IKE_CAUSE_REPLACED
+		                                         : IKE_CAUSE_DELETED_BY_PEER);
 		return;
 	}
 }

@@ -9,8 +9,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/crypto.h>
-
 #include "ike/cert.h"
 #include "ike/ike.h"
 #include "ike/peer.h"
@@ -67,6 +65,9 @@ void ike_settings_default(struct ike_settings *s)
 	s->max_half_open = 10000;
 	s->max_half_open_per_source = 32;
 	s->half_open_timeout_s = 30;
+	s->rekey = true;
+	s->rekey_margin_s = 540;
+	s->rekey_fuzz_pct = 100;
 }
 
 uint64_t ike_settings_retransmit_span_ms(const struct ike_settings *s)
@@ -218,12 +219,7 @@ bool ike_peer_cfg_differs(const struct ike_peer_cfg *a, const struct ike_peer_cf
 	if (!children_equal(a, b))
 		return true;
 	/* new certificates or keys renegotiate; a new CRL applies to the next negotiation */
-	if (!ike_creds_same(a->creds, b->creds))
-		return true;
-	/* Lengths are not secret; the bytes are compared in constant time. */
-	if (a->psk_len != b->psk_len || a->psk_len > IKE_PSK_MAX)
-		return true;
-	return CRYPTO_memcmp(a->psk, b->psk, a->psk_len) != 0;
+	return !ike_creds_same(a->creds, b->creds);
 }
 
 uint16_t ike_peer_auth(const struct ike_peer_cfg *p)

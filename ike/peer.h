@@ -130,7 +130,20 @@ struct ike_peer_cfg {
 	 */
 	uint8_t exchange;
 	bool aggressive;
+
+	/*
+	 * Rekeying (ike/rekey.c): a new SA before the old one's lifetime runs out.  rekey:
+	 * enum ike_rekey (0: the [ikemond] setting); rekey_margin_s: seconds before expiry
+	 * (0: the [ikemond] setting); rekey_fuzz_pct: percent of the margin added at random,
+	 * when rekey_fuzz_set (else the [ikemond] setting).  None of them touches an SA.
+	 */
+	uint8_t rekey;
+	uint32_t rekey_margin_s;
+	bool rekey_fuzz_set;
+	uint32_t rekey_fuzz_pct;
 };
+
+enum ike_rekey { IKE_REKEY_DEFAULT = 0, IKE_REKEY_YES = 1, IKE_REKEY_NO = 2 };
 
 /* When our certificate goes in MM5 / MM6. */
 enum ike_send_cert {
@@ -154,16 +167,26 @@ struct ike_settings {
 	uint32_t max_half_open;            /* in all; 0 = no cap */
 	uint32_t max_half_open_per_source; /* from one address; 0 = no limit */
 	uint32_t half_open_timeout_s;      /* wait for the third message at most; 0 = span */
+
+	/* rekeying defaults for peers that do not set their own (peer.h ike_peer_cfg) */
+	bool rekey;
+	uint32_t rekey_margin_s;
+	uint32_t rekey_fuzz_pct;
 };
 
 /* Default settings: 1 s, 5 tries (63 s span), 60 s linger, 5 s restart delay, 20 s NAT-T
- * keepalives; 10000 half-open SAs, 32 from one address, 30 s for the third message. */
+ * keepalives; 10000 half-open SAs, 32 from one address, 30 s for the third message;
+ * rekeying on, 540 s margin, 100 % fuzz (strongSwan's margintime, rekeyfuzz). */
 void ike_settings_default(struct ike_settings *s);
 
 /* Total time from the first transmission until the last retransmission times out, ms. */
 uint64_t ike_settings_retransmit_span_ms(const struct ike_settings *s);
 
-/* Whether the two peer configs differ in anything that matters to an SA. */
+/*
+ * Whether the two peer configs differ in anything that matters to an SA.  The pre-shared
+ * key and the rekey settings do not: they apply to the next negotiation (a new key makes
+ * the next rekey fail, as on IOS and strongSwan, while the SAs up now stay up).
+ */
 bool ike_peer_cfg_differs(const struct ike_peer_cfg *a, const struct ike_peer_cfg *b);
 
 /* Whether addr (with port ignored) falls within the peer's remote. */

@@ -299,18 +299,29 @@ void engine_track_event(struct ike_engine *e, const struct ike_event *ev)
 		tr->stats.attempts++;
 		break;
 	case IKE_EV_STATE_CHANGED:
-		if (ev->new_state == IKE_ST_ESTABLISHED)
-			tr->stats.established++;
+		if (ev->new_state != IKE_ST_ESTABLISHED)
+			break;
+		tr->stats.established++;
+		/* it replaces one still at QM_IDLE (rekey.c): a rekey */
+		if (sa->replaces != 0) {
+			const struct ike_sa *old = ike_sa_by_conn_id(e->sas, sa->replaces);
+
+			tr->stats.rekeys_ike += old != NULL && old->state == IKE_ST_ESTABLISHED;
+		}
 		break;
 	case IKE_EV_NEGOTIATION_FAILED:
 		count_failure(&tr->stats, ev->cause, false);
+		tr->stats.rekeys_failed += sa->replaces != 0;
 		break;
 	case IKE_EV_CHILD_FAILED:
 		count_failure(&tr->stats, ev->cause, true);
+		tr->stats.rekeys_failed += ev->child != NULL && ev->child->replaces;
 		break;
 	case IKE_EV_CHILD_STATE_CHANGED:
-		if (ev->child != NULL && ev->child->state == IKE_CHILD_INSTALLED)
-			tr->stats.children_established++;
+		if (ev->child == NULL || ev->child->state != IKE_CHILD_INSTALLED)
+			break;
+		tr->stats.children_established++;
+		tr->stats.rekeys_ipsec += ev->child->replaces;
 		break;
 	case IKE_EV_SA_REMOVED:
 		/* what it sent and received stays counted once it is gone */
@@ -400,6 +411,30 @@ static const struct ike_sa *track_walk(const struct engine_peer_track *tr,
 	return est != NULL ? est : live;
 }
 
+/*
+ * Configured children with an installed phase-2 SA under the peer's newest SA at
+ * QM_IDLE or under the one it replaces (rekey.c), if that one is still at QM_IDLE:
+ * during a rekey the old SA carries the traffic until the new one has its phase-2 SAs,
+ * so the peer stays up throughout.  O(their children), however many SAs the peer has.
+ */
+size_t ike_engine_peer_children_up(const struct ike_engine *e, size_t i)
+{
+	const struct engine_peer_track *tr = i < e->n_peers ? e->peers[i].track : NULL;
+	const struct ike_sa *n = tr != NULL ? tr->est_tail : NULL, *old = NULL;
+	size_t wanted, up = 0;
+
+	if (n == NULL)
+		return 0;
+	wanted = quick_children_wanted(&e->peers[i].cfg);
+	if (n->replaces != 0)
+		old = ike_sa_by_conn_id(e->sas, n->replaces);
+	if (old != NULL && old->state != IKE_ST_ESTABLISHED)
+		old = NULL;
+	for (size_t k = 0; k < wanted; k++)
+		up += child_up(n, k) || (old != NULL && child_up(old, k));
+	return up;
+}
+
 int ike_engine_peer_status(struct ike_engine *e, size_t i, struct ike_peer_status *st)
 {
 	if (i >= e->n_peers)
@@ -410,7 +445,7 @@ int ike_engine_peer_status(struct ike_engine *e, size_t i, struct ike_peer_statu
 		st->ike = track_walk(e->peers[i].track, st);
 	st->children_wanted = quick_children_wanted(st->cfg);
 	if (st->ike != NULL && st->ike->state == IKE_ST_ESTABLISHED)
-		st->children_up = engine_children_up(st->ike, st->children_wanted);
+		st->children_up = ike_engine_peer_children_up(e, i);
 	st->up = st->ike != NULL && st->ike->state == IKE_ST_ESTABLISHED &&
 	         st->children_up == st->children_wanted;
 	return 0;

@@ -345,6 +345,7 @@ struct ike_child *quick_outI1(struct ike_engine *e, struct ike_sa *sa, size_t cf
 	}
 	c->x = x;
 	c->cfg_index = (uint32_t)cfg_index;
+	rekey_link_child(e, sa, c);
 	child_selectors(sa, p, cfg_index, &c->local_ts, &c->remote_ts);
 	group = phase2_pfs_group(p);
 	x->ni_len = IKE_NONCE_LEN;
@@ -639,6 +640,7 @@ static void quick_inI1_outR1(struct ike_engine *e, struct ike_sa *sa, const stru
 		goto done;
 	}
 	c->cfg_index = (uint32_t)idx;
+	rekey_link_child(e, sa, c);
 	r = phase2_choose(sap->body, sap->len, p, isakmp_msg_find(m, ISAKMP_NP_KE, NULL) != NULL,
 	                  &c->xf, &num, &c->spi_out, &why);
 	if (r != 0) {
@@ -739,8 +741,12 @@ bool quick_deadline(struct ike_engine *e, const struct ike_child *c, struct time
 		return true;
 	}
 	if (c->state == IKE_CHILD_INSTALLED) {
+		struct timespec rekey;
+
 		*at = c->state_entered;
 		ts_add_ms(at, (uint64_t)c->xf.life_s * 1000);
+		if (rekey_child_deadline(e, c, &rekey) && ts_diff_ms(&rekey, at) < 0)
+			*at = rekey;
 		return true;
 	}
 	if (c->x != NULL && c->x->rt.armed) {
@@ -760,7 +766,13 @@ void quick_timeout(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
 		return;
 	}
 	if (c->state == IKE_CHILD_INSTALLED) {
-		quick_delete(e, sa, c, IKE_CAUSE_EXPIRED);
+		struct timespec expiry = c->state_entered;
+
+		ts_add_ms(&expiry, (uint64_t)c->xf.life_s * 1000);
+		if (ts_diff_ms(&expiry, now) <= 0)
+			quick_delete(e, sa, c, IKE_CAUSE_EXPIRED);
+		else
+			(void)rekey_child_timeout(e, sa, c, now);
 		return;
 	}
 	if (retx_next(&c->x->rt, e->settings.retransmit_tries, now)) {
@@ -851,6 +863,8 @@ void quick_peer_delete(struct ike_engine *e, struct ike_sa *sa, const struct isa
 		           sa->peer, c->index);
 		if (c->x != NULL)
 			c->x->rt.armed = false;
-		ike_child_mark_deleted(e->sas, sa, c, IKE_CAUSE_DELETED_BY_PEER);
+		/* the peer retires a phase-2 SA it replaced (rekey.c): say so */
+		ike_child_mark_deleted(
+		    e->sas, sa, c, c->replaced ? IKE_CAUSE_REPLACED : IKE_CAUSE_DELETED_BY_PEER);
 	}
 }

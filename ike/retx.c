@@ -73,7 +73,7 @@ void retx_arm(struct ike_retx *r, uint32_t first_ms)
 	r->retransmits = true;
 	r->tries = 0;
 	r->wait_ms = first_ms;
-	clock_gettime(CLOCK_MONOTONIC, &r->at);
+	ike_mono_now(&r->at);
 	ts_add_ms(&r->at, first_ms);
 	r->armed = true;
 }
@@ -81,7 +81,7 @@ void retx_arm(struct ike_retx *r, uint32_t first_ms)
 void retx_wait(struct ike_retx *r, uint64_t span_ms)
 {
 	r->retransmits = false;
-	clock_gettime(CLOCK_MONOTONIC, &r->at);
+	ike_mono_now(&r->at);
 	ts_add_ms(&r->at, span_ms);
 	r->armed = true;
 }

@@ -24,6 +24,26 @@
 #include "ike.h"
 #include "sa.h"
 
+static uint64_t clock_advance_ms; /* tests only: ike_engine_clock_advance_ms() */
+
+void ike_mono_now(struct timespec *ts)
+{
+	clock_gettime(CLOCK_MONOTONIC, ts);
+	if (clock_advance_ms == 0)
+		return;
+	ts->tv_sec += (time_t)(clock_advance_ms / 1000);
+	ts->tv_nsec += (long)(clock_advance_ms % 1000) * 1000000L;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+void ike_engine_clock_advance_ms(uint64_t ms)
+{
+	clock_advance_ms += ms;
+}
+
 #define MAX_SUBSCRIBERS  8
 #define HASH_MIN_BUCKETS 64
 
@@ -446,7 +466,7 @@ struct ike_sa *ike_sa_create(struct ike_sa_table *t, enum ike_role role, uint8_t
 		sa->state = role == IKE_ROLE_INITIATOR ? IKE_ST_AGGR_I1 : IKE_ST_AGGR_R0;
 	else
 		sa->state = role == IKE_ROLE_INITIATOR ? IKE_ST_MAIN_I1 : IKE_ST_MAIN_R0;
-	clock_gettime(CLOCK_MONOTONIC, &sa->created_mono);
+	ike_mono_now(&sa->created_mono);
 	sa->state_entered = sa->created_mono;
 	sa->created_wall = time(NULL);
 	if (t->count >= t->by_id.nb)
@@ -519,7 +539,7 @@ int ike_sa_set_state(struct ike_sa_table *t, struct ike_sa *sa, enum ike_state t
 	t->by_state[from]--;
 	t->by_state[to]++;
 	sa->state = to;
-	clock_gettime(CLOCK_MONOTONIC, &sa->state_entered);
+	ike_mono_now(&sa->state_entered);
 	if (to == IKE_ST_ESTABLISHED) {
 		sa->established_wall = time(NULL);
 		sa->expires_wall = sa->established_wall + (time_t)sa->xf.lifetime_s;

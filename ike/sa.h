@@ -88,6 +88,13 @@ struct ike_sa {
 	struct timespec dpd_next_at; /* next R-U-THERE while waiting */
 	bool initial_contact;        /* the peer sent INITIAL-CONTACT on it */
 
+	/* Rekeying (rekey.c) */
+	uint32_t replaces;        /* made to replace this conn-id (0: a first SA) */
+	uint32_t replaced_by;     /* the SA at QM_IDLE that replaces it (0: none) */
+	bool rekey_armed;         /* rekey_at holds (set when it reached QM_IDLE) */
+	bool rekey_started;       /* its replacement was started (or left to the peer) */
+	struct timespec rekey_at; /* CLOCK_MONOTONIC: when to start a replacement */
+
 	struct ike_child *children; /* phase-2 SAs, in index order */
 	uint32_t next_child_index;
 
@@ -273,6 +280,13 @@ void ike_sa_table_release_spi(struct ike_sa_table *t, const struct ike_child *c)
 /* splitmix64's finalizer (every input bit moves every output bit): the engine's keyed
  * hashes mix with it (cookies, SPIs, half-open sources). */
 uint64_t ike_mix64(uint64_t x);
+
+/*
+ * CLOCK_MONOTONIC as the engine and the table stamp it (state_entered, created_mono ...):
+ * moved on by ike_engine_clock_advance_ms() in tests, so that every deadline and stamp
+ * of the engine runs on one clock.
+ */
+void ike_mono_now(struct timespec *ts);
 
 /* Seconds an SA has spent in its current state. */
 double ike_sa_seconds_in_state(const struct ike_sa *sa, const struct timespec *now);

@@ -1,6 +1,6 @@
 /*
  * timers.c - every deadline the engine keeps, in one queue (timerq.h): each SA's own
- * (retransmission and give-up, lifetime, NAT-T keepalive, the linger of a deleted SA),
+ * (retransmission and give-up, lifetime, rekey, NAT-T keepalive, the linger of a deleted SA),
  * each phase-2 SA's (the same for its Quick Mode), and each configured peer's (auto=start:
  * negotiate again after restart_delay; retry missing phase-2 SAs every restart_delay).
  *
@@ -55,7 +55,7 @@ static bool sa_deadline(struct ike_engine *e, const struct ike_sa *sa, struct ti
 		return true;
 	}
 	if (sa->state == IKE_ST_ESTABLISHED) {
-		struct timespec dpd;
+		struct timespec dpd, rekey;
 
 		*at = sa->state_entered;
 		ts_add_ms(at, (uint64_t)sa->xf.lifetime_s * 1000);
@@ -64,6 +64,8 @@ static bool sa_deadline(struct ike_engine *e, const struct ike_sa *sa, struct ti
 			*at = sa->x->keepalive_at;
 		if (dpd_deadline(e, sa, &dpd) && ts_diff_ms(&dpd, at) < 0)
 			*at = dpd;
+		if (rekey_sa_deadline(e, sa, &rekey) && ts_diff_ms(&rekey, at) < 0)
+			*at = rekey;
 		return true;
 	}
 	if (sa->x != NULL && sa->x->rt.armed) {
@@ -257,7 +259,8 @@ static void sa_timeout(struct ike_engine *e, struct ike_sa *sa, const struct tim
 
 /*
  * An established SA's deadline: a NAT keepalive (RFC 3948 2.3: one 0xff byte to the
- * peer's port 4500, so that the NAT in front of us keeps the mapping), or its lifetime.
+ * peer's port 4500, so that the NAT in front of us keeps the mapping), its rekey
+ * (rekey.c), or its lifetime.
  */
 static void established_timeout(struct ike_engine *e, struct ike_sa *sa, const struct timespec *now)
 {
@@ -270,6 +273,8 @@ static void established_timeout(struct ike_engine *e, struct ike_sa *sa, const s
 		engine_delete_sa(e, sa, IKE_CAUSE_EXPIRED);
 		return;
 	}
+	if (rekey_sa_timeout(e, sa, now))
+		return;
 	dpd_timeout(e, sa, now);
 	if (sa->state != IKE_ST_ESTABLISHED)
 		return;

@@ -322,6 +322,15 @@ static bool peer_column_engine(const struct ike_peer_status *st, unsigned int co
 	case PEER_COL_DISCONTINUITY_TIME:
 		mib_val_time(v, st->stats.since_wall);
 		return true;
+	case PEER_COL_IKE_REKEYS:
+		mib_val_c64(v, st->stats.rekeys_ike);
+		return true;
+	case PEER_COL_IPSEC_REKEYS:
+		mib_val_c64(v, st->stats.rekeys_ipsec);
+		return true;
+	case PEER_COL_REKEY_FAILURES:
+		mib_val_c64(v, st->stats.rekeys_failed);
+		return true;
 	case PEER_COL_DPD_R_U_THERE_SENT:
 		mib_val_c64(v, k->dpd_r_u_there_out);
 		return true;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Phase-1 expiry: an IKE SA whose lifetime runs out is deleted (DELETE sent, reason
 # expired), its phase-2 SAs with it, and an auto = start peer negotiates a new one.
+# rekey = no: rekeying before expiry is tests/integration/rekey.sh's.
 . "$(dirname "$0")/lib.sh"
 
 A=127.10.12.1
@@ -11,6 +12,7 @@ remote = $B
 psk = "expiring"
 auto = start
 ike_lifetime = 10
+rekey = no
 esp = aes128-sha256
 local_ts = 10.1.0.0/24
 remote_ts = 10.2.0.0/24
@@ -21,6 +23,7 @@ remote = $A
 psk = "expiring"
 auto = add
 ike_lifetime = 10
+rekey = no
 esp = aes128-sha256
 local_ts = 10.2.0.0/24
 remote_ts = 10.1.0.0/24

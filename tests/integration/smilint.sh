@@ -130,6 +130,8 @@ sample=(
 	"ikemonCompliance .$ROOT.3.1.1"
 	"ikemonNotificationGroup .$ROOT.3.2.10"
 	"ikemonCertGroup .$ROOT.3.2.11"
+	"ikemonPeerRekeyFailures .$ROOT.2.4.1.27"
+	"ikemonRekeyGroup .$ROOT.3.2.12"
 )
 n=0
 for s in "${sample[@]}"; do
@@ -252,7 +254,8 @@ layout() {
 		ikemonPeerAttempts ikemonPeerEstablished ikemonPeerFailures ikemonPeerLastCause \
 		ikemonPeerIpsecSasUp ikemonPeerIpsecSasWanted ikemonPeerInMsgs ikemonPeerOutMsgs \
 		ikemonPeerInOctets ikemonPeerOutOctets ikemonPeerRetransmits ikemonPeerAlarmSeq \
-		ikemonPeerDiscontinuityTime
+		ikemonPeerDiscontinuityTime ikemonPeerIkeRekeys ikemonPeerIpsecRekeys \
+		ikemonPeerRekeyFailures
 	expect ikemonPeerDpdRUThereSent $ROOT.2.4.1.28
 	expect ikemonPeerDpdAcksReceived $ROOT.2.4.1.29
 	expect ikemonPeerDpdRUThereAnswered $ROOT.2.4.1.30
@@ -304,7 +307,7 @@ layout() {
 	expect ikemonGroups $ROOT.3.2
 	cols $ROOT.3.2 ikemonScalarGroup ikemonStateGroup ikemonCauseGroup ikemonPeerGroup \
 		ikemonSaGroup ikemonIpsecSaGroup ikemonFailHistGroup ikemonAlarmGroup \
-		ikemonNotifyObjectsGroup ikemonNotificationGroup ikemonCertGroup
+		ikemonNotifyObjectsGroup ikemonNotificationGroup ikemonCertGroup ikemonRekeyGroup
 	expect ikemonPeerDpdGroup $ROOT.3.2.13
 	expect ikemonHalfOpenGroup $ROOT.3.2.14
 }

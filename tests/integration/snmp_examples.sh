@@ -163,9 +163,13 @@ echo "# the certificate series:"
 grep '^ikemonCert' "$T/snmp.prom" | sed 's/^/#   /'
 check "no certificate rows for the peers with a pre-shared key" \
 	bash -c "! grep -E '^ikemonCert' $T/snmp.prom | grep -Eq 'ikemonPeerName=\"[bc]\"'"
-# a live alarm: c's key wrong again
+# a live alarm: c's key wrong again (a new key keeps the SA up: it applies to the next
+# negotiation, so c's SA is cleared to make one)
 conf_a wrong-again
 ctl a reload >/dev/null
+for id in $(sa_query a "' '.join(str(s['conn_id']) for s in sas if s['peer']=='c' and s['delete_reason']=='none')"); do
+	ctl a clear crypto isakmp "$id" >/dev/null
+done
 check "an active alarm, labelled with its peer: ikemonAlarmCause_info{...ikemonAlarmPeer=\"c\"} 1" \
 	wait_for 15 bash -c "$(declare -f scrape); HOST=$HOST A=$A T=$T; scrape && grep -Eq '^ikemonAlarmCause_info\{ikemonAlarmCause=\"keyMismatch\",ikemonAlarmIndex=\"[0-9]+\",ikemonAlarmPeer=\"c\"\} 1' $T/snmp.prom"
 check "and c's status is the state set's stalled" \

@@ -533,6 +533,45 @@ START_TEST(peer_limit)
 }
 END_TEST
 
+/* rekey, rekey_margin, rekey_fuzz: [ikemond]'s are the engine's defaults, a peer's its own. */
+START_TEST(rekey_keys)
+{
+	struct ikemond_config cfg;
+
+	tl_config_load_ok("[ikemond]\n" PEER_A, &cfg);
+	ck_assert(cfg.settings.rekey);
+	ck_assert_uint_eq(cfg.settings.rekey_margin_s, 540);
+	ck_assert_uint_eq(cfg.settings.rekey_fuzz_pct, 100);
+	ck_assert_uint_eq(cfg.peers[0].rekey, IKE_REKEY_DEFAULT);
+	ck_assert_uint_eq(cfg.peers[0].rekey_margin_s, 0);
+	ck_assert(!cfg.peers[0].rekey_fuzz_set);
+	ikemond_config_free(&cfg);
+
+	tl_config_load_ok("[ikemond]\nrekey = no\nrekey_margin = 60\nrekey_fuzz = 0\n" PEER_A
+	                  "rekey = yes\nrekey_margin = 3\nrekey_fuzz = 1000\n"
+	                  "[peer b]\nremote = 192.0.2.2\npsk = \"k\"\nrekey = no\n",
+	                  &cfg);
+	ck_assert(!cfg.settings.rekey);
+	ck_assert_uint_eq(cfg.settings.rekey_margin_s, 60);
+	ck_assert_uint_eq(cfg.settings.rekey_fuzz_pct, 0);
+	ck_assert_uint_eq(cfg.peers[0].rekey, IKE_REKEY_YES);
+	ck_assert_uint_eq(cfg.peers[0].rekey_margin_s, 3);
+	ck_assert(cfg.peers[0].rekey_fuzz_set);
+	ck_assert_uint_eq(cfg.peers[0].rekey_fuzz_pct, 1000);
+	ck_assert_uint_eq(cfg.peers[1].rekey, IKE_REKEY_NO);
+	ck_assert_uint_eq(cfg.peers[1].rekey_margin_s, 0);
+	ck_assert(!cfg.peers[1].rekey_fuzz_set);
+	ikemond_config_free(&cfg);
+
+	tl_config_expect_error(PEER_A "rekey = maybe\n", 4,
+	                       "bad rekey 'maybe' (expected yes or no)");
+	tl_config_expect_error(PEER_A "rekey_margin = 0\n", 4, "bad rekey_margin '0'");
+	tl_config_expect_error("[ikemond]\nrekey_margin = 86401\n", 2, "bad rekey_margin '86401'");
+	tl_config_expect_error(PEER_A "rekey_fuzz = 1001\n", 4, "bad rekey_fuzz '1001'");
+	tl_config_expect_error("[ikemond]\nrekey_fuzz = -1\n", 2, "bad rekey_fuzz '-1'");
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -548,6 +587,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, psk_file_modes);
 	tcase_add_test(tc, lines_and_comments);
 	tcase_add_test(tc, peer_limit);
+	tcase_add_test(tc, rekey_keys);
 	suite_add_tcase(s, tc);
 	return s;
 }

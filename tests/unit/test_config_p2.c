@@ -304,7 +304,8 @@ START_TEST(errors)
 	    "esp, local_ts, "
 	    "remote_ts, mode, "
 	    "ipsec_lifetime, ipsec_lifetime_kb, auth, cert, key, ca, crl, send_cert, "
-	    "stall_after, stall_after.STATE, qm_stall_after)");
+	    "stall_after, stall_after.STATE, qm_stall_after, rekey, "
+	    "rekey_margin, rekey_fuzz)");
 }
 END_TEST
 

@@ -223,11 +223,13 @@ START_TEST(errors_keys)
 	tl_config_expect_error("stall_after.MM_NO_STATE = 5\n", 1,
 	                       "key 'stall_after.MM_NO_STATE' outside any section");
 	tl_config_expect_error("[ikemond]\nstall = 5\n", 2,
-	                       "stall_after, stall_after.STATE, qm_stall_after)");
+	                       "stall_after, stall_after.STATE, qm_stall_after, rekey, "
+	                       "rekey_margin, rekey_fuzz)");
 	tl_config_expect_error("[ikemond]\nstall = 5\n", 2,
 	                       "peer_down_after, alarm_holddown, alarm_history");
 	tl_config_expect_error(PEER("a") "stall = 5\n", 4,
-	                       "send_cert, stall_after, stall_after.STATE, qm_stall_after)");
+	                       "send_cert, stall_after, stall_after.STATE, qm_stall_after, rekey, "
+	                       "rekey_margin, rekey_fuzz)");
 }
 END_TEST
 

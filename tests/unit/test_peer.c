@@ -716,9 +716,15 @@ START_TEST(differs_fields)
 	       sizeof(b.remote) - sizeof(struct sockaddr_in));
 	((struct sockaddr_in6 *)&b.local)->sin6_flowinfo = 7;
 	ck_assert(!ike_peer_cfg_differs(&a, &b));
-	/* Bytes after the used psk and id lengths do not count either. */
-	b.psk[100] = 1;
+	/* Bytes after the used id lengths do not count either. */
 	b.local_id.value[200] = 'x';
+	ck_assert(!ike_peer_cfg_differs(&a, &b));
+	/* Nor the pre-shared key and the rekey settings: they apply to the next negotiation. */
+	b.psk[8] = 'T';
+	b.psk_len = 8;
+	b.rekey = IKE_REKEY_NO;
+	b.rekey_margin_s = 30;
+	b.rekey_fuzz_set = true;
 	ck_assert(!ike_peer_cfg_differs(&a, &b));
 
 #define CHANGED(stmt)                                                                              \
@@ -738,8 +744,6 @@ START_TEST(differs_fields)
 	CHANGED(b.local = addr("2001:db8::1", 500));
 	CHANGED(((struct sockaddr_in6 *)&b.local)->sin6_scope_id = 2);
 	CHANGED(memset(&b.local, 0, sizeof(b.local)));
-	CHANGED(b.psk[8] = 'T');
-	CHANGED(b.psk_len = 8);
 	CHANGED(b.ike[1].group = IKE_GROUP_ECP384);
 	CHANGED(b.ike[0].keylen = 256);
 	CHANGED(b.n_ike = 1);

@@ -339,7 +339,8 @@ START_TEST(test_json)
 	ck_assert_ptr_nonnull(strstr(out.s, "\"established\":null,\"expires\":null"));
 	ck_assert_ptr_nonnull(strstr(out.s, "\"status\":\"ACTIVE (deleted)\""));
 	ck_assert_ptr_nonnull(strstr(out.s, "\"last_cause\":\"key-mismatch\",\"cause_detail\":"
-	                                    "\"after MM5\",\"delete_reason\":\"retry-limit\"}"));
+	                                    "\"after MM5\",\"delete_reason\":\"retry-limit\","
+	                                    "\"replaces\":null,\"replaced_by\":null}"));
 	/* global counters, causes by identifier */
 	ck_assert_ptr_nonnull(strstr(out.s, "],\"counters\":{\"msgs_in\":42,"));
 	ck_assert_ptr_nonnull(strstr(out.s, "\"key-mismatch\":2"));

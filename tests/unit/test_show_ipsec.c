@@ -515,7 +515,8 @@ START_TEST(test_peers_json)
 	TL_ASSERT_HAS(out, "\"cisco_state\":\"QM_IDLE\",\"local\":{\"address\":\"192.0.2.1\","
 	                   "\"port\":500},\"remote\":{\"address\":\"15.0.0.1\",\"port\":500}");
 	TL_ASSERT_HAS(out, "\"children\":{\"wanted\":2,\"up\":2},\"dpd\":{\"r_u_there_out\":7,"
-	                   "\"r_u_there_in\":3,\"ack_out\":3,\"ack_in\":6}}");
+	                   "\"r_u_there_in\":3,\"ack_out\":3,\"ack_in\":6},"
+	                   "\"rekeys\":{\"ike\":0,\"ipsec\":0,\"failed\":0}}");
 	TL_ASSERT_HAS(out, "\"cisco_state\":\"MM_KEY_EXCH\"");
 	TL_ASSERT_HAS(out, "\"remote\":\"198.51.100.7:4500\"");
 	TL_ASSERT_HAS(out, "{\"name\":\"roadwarriors\",\"remote\":\"%any\",\"remote_any\":true,"
@@ -523,7 +524,8 @@ START_TEST(test_peers_json)
 	                   "\"status\":\"down\",\"health\":\"down\",\"cause\":\"none\","
 	                   "\"cause_detail\":\"\",\"alarm_seq\":null,\"ike\":null,"
 	                   "\"children\":{\"wanted\":1,\"up\":0},\"dpd\":{\"r_u_there_out\":0,"
-	                   "\"r_u_there_in\":0,\"ack_out\":0,\"ack_in\":0}}");
+	                   "\"r_u_there_in\":0,\"ack_out\":0,\"ack_in\":0},"
+	                   "\"rekeys\":{\"ike\":0,\"ipsec\":0,\"failed\":0}}");
 	TL_ASSERT_HAS(out, "\"remote\":\"10.0.0.0/8\"");
 	TL_ASSERT_HAS(out, "\"remote\":\"[2001:db8::1]:4500\",\"remote_any\":false,"
 	                   "\"remote_prefix\":128");

@@ -264,6 +264,7 @@ static void pair_init(struct pair *pr)
 	set.retransmit_tries = 3;
 	set.deleted_linger_s = 1;
 	set.restart_delay_s = 1;
+	set.rekey = false; /* lifetimes run out here (test_rekey.c rekeys) */
 	for (int i = 0; i < 2; i++) {
 		pr->s[i].pr = pr;
 		pr->s[i].id = i;
@@ -323,11 +324,17 @@ static bool walk_sa_deadline(const struct ike_engine *e, const struct ike_sa *sa
 		return true;
 	}
 	if (sa->state == IKE_ST_ESTABLISHED) {
+		struct timespec rekey;
+
 		*at = sa->state_entered;
 		ts_add_ms(at, (uint64_t)sa->xf.lifetime_s * 1000);
 		if (sa->x != NULL && sa->x->keepalive_armed &&
 		    ts_diff_ms(&sa->x->keepalive_at, at) < 0)
 			*at = sa->x->keepalive_at;
+		/* rekey.c: its replacement due, or its retirement once replaced */
+		if (rekey_sa_deadline((struct ike_engine *)e, sa, &rekey) &&
+		    ts_diff_ms(&rekey, at) < 0)
+			*at = rekey;
 		return true;
 	}
 	if (sa->x != NULL && sa->x->rt.armed) {
