@@ -121,6 +121,34 @@ static int set_control(struct config_parser *ps, char *val)
 	return 0;
 }
 
+/* A user or group name as useradd(8) takes it: [A-Za-z0-9_.-], not starting with '-'. */
+static int set_account(struct config_parser *ps, char *val, char *out)
+{
+	size_t len = strlen(val);
+
+	if (len == 0 || len >= IKEMOND_NAME_MAX || val[0] == '-' ||
+	    strspn(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != len)
+		return config_fail(ps, "bad %s '%.40s' (1 to %d of A-Z a-z 0-9 _ . -)", ps->key, val,
+		                   IKEMOND_NAME_MAX - 1);
+	memcpy(out, val, len + 1);
+	return 0;
+}
+
+static int set_user(struct config_parser *ps, char *val)
+{
+	return set_account(ps, val, config_of(ps)->user);
+}
+
+static int set_group(struct config_parser *ps, char *val)
+{
+	return set_account(ps, val, config_of(ps)->group);
+}
+
+static int set_control_group(struct config_parser *ps, char *val)
+{
+	return set_account(ps, val, config_of(ps)->control_group);
+}
+
 static int set_log(struct config_parser *ps, char *val)
 {
 	if (strcmp(val, "stderr") == 0)
@@ -671,6 +699,10 @@ static int begin_peer(struct config_parser *ps, const char *name)
 /* [ikemond]'s lines are kept: the span check at the end of the file blames them. */
 static int finish_ikemond(struct config_parser *ps)
 {
+	unsigned line = config_key_set_on(ps, "group");
+
+	if (line != 0 && config_key_set_on(ps, "user") == 0)
+		return config_fail_at(ps, line, "group without user");
 	memcpy(load_of(ps)->ikemond_key_line, ps->key_line, sizeof(ps->key_line));
 	return 0;
 }
@@ -735,6 +767,9 @@ static const struct config_key_rule key_rules[] = {
     {"peer_down_after", SEC_IKEMOND, set_peer_down_after, NULL},
     {"alarm_holddown", SEC_IKEMOND, set_alarm_holddown, NULL},
     {"alarm_history", SEC_IKEMOND, set_alarm_history, NULL},
+    {"user", SEC_IKEMOND, set_user, NULL},
+    {"group", SEC_IKEMOND, set_group, NULL},
+    {"control_group", SEC_IKEMOND, set_control_group, NULL},
     {"remote", SEC_PEER, set_remote, NULL},
     {"local", SEC_PEER, set_local, NULL},
     {"psk", SEC_PEER, set_psk, NULL},

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #define CONFIG_LINE_MAX     4096 /* characters, without the newline */
-#define CONFIG_MAX_KEYS     64   /* key rules of a grammar */
+#define CONFIG_MAX_KEYS     80   /* key rules of a grammar */
 #define CONFIG_MEMBERS      16   /* members of a key family, index 0 for a plain key */
 #define CONFIG_MAX_SECTIONS 8    /* section rules of a grammar */
 #define CONFIG_NAME_MAX     63   /* the NAME of [section NAME] kept for messages */
