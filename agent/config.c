@@ -820,6 +820,7 @@ static const struct config_key_rule key_rules[] = {
     {"engine_id", SEC_SNMP, set_snmp, NULL},
     {"fail_history", SEC_SNMP, set_snmp, NULL},
     {"notify_limit", SEC_SNMP, set_snmp, NULL},
+    {"v3_only", SEC_SNMP, set_snmp, NULL},
 };
 
 static const struct config_section_rule section_rules[] = {
