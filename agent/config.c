@@ -469,6 +469,34 @@ static int set_auth_password(struct config_parser *ps, char *val)
 	return 0;
 }
 
+/* A file holding a crypt(3) hash, mode-checked as a key file (0600, not a FIFO). */
+static int set_auth_password_file(struct config_parser *ps, char *val)
+{
+	struct http_config *h = &config_of(ps)->http;
+	char msg[CONFIG_MSG_MAX], spec[sizeof(h->tls_key) + 8];
+
+	if (val[0] != '/')
+		return config_fail(ps, "bad auth_password_file '%.80s' (expected an absolute path)",
+		                   val);
+	snprintf(spec, sizeof(spec), "file:%s", val);
+	if (config_value_password(spec, ps->key, h->auth_hash, sizeof(h->auth_hash), msg,
+	                          sizeof(msg)) == -1)
+		return config_fail(ps, "%s", msg);
+	if (!http_hash_ok(h->auth_hash)) {
+		OPENSSL_cleanse(h->auth_hash, sizeof(h->auth_hash));
+		return config_fail(ps,
+		                   "auth_password_file %.80s holds no crypt(3) hash this system "
+		                   "knows (make one with: openssl passwd -6, or mkpasswd)",
+		                   val);
+	}
+	return 0;
+}
+
+static int set_max_connections_per_ip(struct config_parser *ps, char *val)
+{
+	return config_set_u32(ps, val, 1, 1024, &config_of(ps)->http.max_connections_per_ip);
+}
+
 static int set_max_connections(struct config_parser *ps, char *val)
 {
 	return config_set_u32(ps, val, 1, 1024, &config_of(ps)->http.max_connections);
@@ -747,9 +775,14 @@ static int finish_snmp(struct config_parser *ps)
 
 static int finish_http(struct config_parser *ps)
 {
+	unsigned pw = config_key_set_on(ps, "auth_password");
+	unsigned file = config_key_set_on(ps, "auth_password_file");
+
 	if (check_pair(ps, "tls_cert", "tls_key") == -1)
 		return -1;
-	return check_pair(ps, "auth_user", "auth_password");
+	if (pw != 0 && file != 0)
+		return config_fail_at(ps, file, "auth_password_file and auth_password: name one");
+	return check_pair(ps, "auth_user", file != 0 ? "auth_password_file" : "auth_password");
 }
 
 static const struct config_key_family stall_states = {stall_state_member, "STATE"};
@@ -802,7 +835,9 @@ static const struct config_key_rule key_rules[] = {
     {"tls_key", SEC_HTTP, set_tls_key, NULL},
     {"auth_user", SEC_HTTP, set_auth_user, NULL},
     {"auth_password", SEC_HTTP, set_auth_password, NULL},
+    {"auth_password_file", SEC_HTTP, set_auth_password_file, NULL},
     {"max_connections", SEC_HTTP, set_max_connections, NULL},
+    {"max_connections_per_ip", SEC_HTTP, set_max_connections_per_ip, NULL},
     {"timeout", SEC_HTTP, set_timeout, NULL},
     {"max_request", SEC_HTTP, set_max_request, NULL},
     {"per_sa_metrics", SEC_HTTP, set_per_sa_metrics, NULL},
@@ -967,5 +1002,6 @@ void ikemond_config_free(struct ikemond_config *cfg)
 	cfg->peers = NULL;
 	cfg->n_peers = 0;
 	OPENSSL_cleanse(cfg->http.auth_password, sizeof(cfg->http.auth_password));
+	OPENSSL_cleanse(cfg->http.auth_hash, sizeof(cfg->http.auth_hash));
 	snmp_config_free(&cfg->snmp);
 }
