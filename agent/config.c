@@ -128,8 +128,8 @@ static int set_account(struct config_parser *ps, char *val, char *out)
 
 	if (len == 0 || len >= IKEMOND_NAME_MAX || val[0] == '-' ||
 	    strspn(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != len)
-		return config_fail(ps, "bad %s '%.40s' (1 to %d of A-Z a-z 0-9 _ . -)", ps->key, val,
-		                   IKEMOND_NAME_MAX - 1);
+		return config_fail(ps, "bad %s '%.40s' (1 to %d of A-Z a-z 0-9 _ . -)", ps->key,
+		                   val, IKEMOND_NAME_MAX - 1);
 	memcpy(out, val, len + 1);
 	return 0;
 }

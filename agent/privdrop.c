@@ -90,7 +90,8 @@ static int limit_bounding_set(char *err, size_t errlen)
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0) {
 			if (errno == EINVAL)
 				break; /* past the kernel's last capability */
-			snprintf(err, errlen, "cannot drop capability %d: %s", cap, strerror(errno));
+			snprintf(err, errlen, "cannot drop capability %d: %s", cap,
+			         strerror(errno));
 			return -1;
 		}
 	}

@@ -663,7 +663,8 @@ static int check_config(const struct http_config *c, char *err, size_t errlen)
 		         HTTP_MAX_LISTEN);
 		return -1;
 	}
-	if (c->max_connections == 0 || c->max_connections_per_ip == 0 || c->max_request == 0 || c->max_request > (1u << 24)) {
+	if (c->max_connections == 0 || c->max_connections_per_ip == 0 || c->max_request == 0 ||
+	    c->max_request > (1u << 24)) {
 		snprintf(err, errlen, "http: max_connections and max_request must be > 0%s",
 		         c->max_request > (1u << 24) ? ", max_request at most 16 MiB" : "");
 		return -1;

@@ -42,7 +42,8 @@ bool http_hash_match(const char *password, const char *hash)
 	if (cd == NULL)
 		return false;
 	out = crypt_rn(password, hash, cd, (int)sizeof(*cd));
-	ok = out != NULL && out[0] != '*' && strlen(out) == len && CRYPTO_memcmp(out, hash, len) == 0;
+	ok = out != NULL && out[0] != '*' && strlen(out) == len &&
+	     CRYPTO_memcmp(out, hash, len) == 0;
 	OPENSSL_cleanse(cd, sizeof(*cd));
 	free(cd);
 	return ok;

@@ -277,13 +277,14 @@ static int check_v3_only(const struct snmp_config *c, char *msg, size_t msglen)
 		}
 		if (strncmp(t.v[0], "rocommunity", 11) == 0 || strcmp(t.v[0], "trap2sink") == 0 ||
 		    strcmp(t.v[0], "informsink") == 0)
-			ret = snmpcfg_fail(msg, msglen,
-			                   "v3_only = yes: %s is SNMPv1/v2c with a community; remove it",
-			                   t.v[0]);
+			ret = snmpcfg_fail(
+			    msg, msglen,
+			    "v3_only = yes: %s is SNMPv1/v2c with a community; remove it", t.v[0]);
 		else if (strcmp(t.v[0], "trapsess") == 0 &&
-		         (v == NULL || strcmp(v, "3") != 0 || l == NULL || strcasecmp(l, "authPriv") != 0))
-			ret = snmpcfg_fail(msg, msglen,
-			                   "v3_only = yes: every trapsess must be -v 3 -l authPriv");
+		         (v == NULL || strcmp(v, "3") != 0 || l == NULL ||
+		          strcasecmp(l, "authPriv") != 0))
+			ret = snmpcfg_fail(
+			    msg, msglen, "v3_only = yes: every trapsess must be -v 3 -l authPriv");
 		else if (strcmp(t.v[0], "rouser") == 0 && t.n > 2 && strcmp(t.v[2], "priv") != 0)
 			ret = snmpcfg_fail(msg, msglen,
 			                   "v3_only = yes: rouser %.32s must be authpriv", t.v[1]);

@@ -337,8 +337,9 @@ END_TEST
 START_TEST(password_hash_file)
 {
 	/* openssl passwd -6 -salt ikemonsalt TopSecret */
-	static const char hash[] = "$6$ikemonsalt$cD41fs/UaIj53VCHxH4bb4IM5yxY9Aq4rKO..9qvKGrgYmWaPG1P"
-	                           "M48mLHzSmyiOl7xtMvOA979vjjtpBM8VK/";
+	static const char hash[] =
+	    "$6$ikemonsalt$cD41fs/UaIj53VCHxH4bb4IM5yxY9Aq4rKO..9qvKGrgYmWaPG1P"
+	    "M48mLHzSmyiOl7xtMvOA979vjjtpBM8VK/";
 	struct ikemond_config cfg;
 	char path[] = "/tmp/ikemon-hash-XXXXXX", text[256];
 	int fd = mkstemp(path);
