@@ -70,12 +70,16 @@ nodata() { # the command must print no value
 	out=$("$@" 2>&1)
 	! grep -q "Timeticks" <<<"$out" && echo "${out:0:120}"
 }
-for v in 1 2c; do
-	for c in public private ikemon; do
-		check "v$v community '$c' to the v3_only agent: no answer" \
-			nodata snmpget -v$v -c $c -t 1 -r 0 udp:$A:1170 $UPTIME
+no_community() { # AGENT WHAT: v1 and v2c with the usual communities get nothing
+	local v c
+	for v in 1 2c; do
+		for c in public private ikemon; do
+			check "v$v community '$c' to $2: no answer" \
+				nodata snmpget -v$v -c $c -t 1 -r 0 "$1" $UPTIME
+		done
 	done
-done
+}
+no_community udp:$A:1170 "the v3_only agent"
 out=$(nodata snmpget "${V3[@]}" -l authNoPriv udp:$A:1170 $UPTIME)
 check "v3 authNoPriv as alice: refused ($out)" test -n "$out"
 out=$(nodata snmpget -v3 -u alice -l noAuthNoPriv -t 2 -r 1 udp:$A:1170 $UPTIME)
@@ -88,10 +92,5 @@ check "the v3_only agent's log names no community" \
 # no default community: an [snmp] with none answers none
 check "the agent with no access line is up (a v3 discovery answers)" \
 	wait_for 10 bash -c "snmpget -v3 -u nobody -l noAuthNoPriv -t 1 -r 0 udp:$B:1171 $UPTIME 2>&1 | grep -qi 'unknown user\|authorization\|report'"
-for v in 1 2c; do
-	for c in public private ikemon; do
-		check "v$v community '$c' to an [snmp] without communities: no answer" \
-			nodata snmpget -v$v -c $c -t 1 -r 0 udp:$B:1171 $UPTIME
-	done
-done
+no_community udp:$B:1171 "an [snmp] without communities"
 finish
