@@ -61,6 +61,9 @@ struct http_server {
 	const struct http_body_ops *ops;
 	void *ctx;
 	uint32_t max_request;
+	uint32_t max_connections;
+	bool at_limit[HTTP_MAX_LISTEN]; /* the daemon held max_connections after its last run */
+	bool rerun;                     /* one more MHD_run() is due at once (see http_run) */
 	bool auth;
 	char auth_user[sizeof(((struct http_config *)0)->auth_user)];
 	char auth_password[sizeof(((struct http_config *)0)->auth_password)];
@@ -687,6 +690,7 @@ struct http_server *http_start(const struct http_config *c, const struct http_bo
 	h->ops = ops;
 	h->ctx = ctx;
 	h->max_request = c->max_request;
+	h->max_connections = c->max_connections;
 	h->auth = c->auth_user[0] != '\0';
 	memcpy(h->auth_user, c->auth_user, sizeof(h->auth_user));
 	memcpy(h->auth_password, c->auth_password, sizeof(h->auth_password));
@@ -739,6 +743,8 @@ int64_t http_next_timeout_ms(struct http_server *h)
 	int64_t best = -1;
 	size_t i;
 
+	if (h->rerun)
+		return 0;
 	for (i = 0; i < h->n_daemons; i++) {
 		if (MHD_get_timeout(h->daemon[i], &t) != MHD_YES)
 			continue;
@@ -750,15 +756,38 @@ int64_t http_next_timeout_ms(struct http_server *h)
 	return best;
 }
 
-/* Every daemon: MHD_run() only does what its epoll set reports ready, so idle ones are
- * cheap and the loop need not say which descriptor woke it. */
+/* Connections the daemon holds now. */
+static unsigned int connections(struct MHD_Daemon *d)
+{
+	const union MHD_DaemonInfo *info =
+	    MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+	return info != NULL ? info->num_connections : 0;
+}
+
+/*
+ * Every daemon: MHD_run() only does what its epoll set reports ready, so idle ones are
+ * cheap and the loop need not say which descriptor woke it.
+ *
+ * At max_connections MHD takes its listening socket out of its epoll set, and puts it
+ * back only at the start of a later MHD_run() once a connection has gone; with nothing
+ * else to wake the loop, the connections waiting in the backlog would wait forever.  So
+ * a daemon that was at the limit and is no longer gets one more run at once.
+ */
 void http_run(struct http_server *h)
 {
 	size_t i;
+	bool full;
 
 	h->turn_left = HTTP_SLICE;
-	for (i = 0; i < h->n_daemons; i++)
+	h->rerun = false;
+	for (i = 0; i < h->n_daemons; i++) {
 		MHD_run(h->daemon[i]);
+		full = connections(h->daemon[i]) >= h->max_connections;
+		if (h->at_limit[i] && !full)
+			h->rerun = true;
+		h->at_limit[i] = full;
+	}
 }
 
 const struct http_stats *http_stats(const struct http_server *h)
