@@ -121,6 +121,34 @@ static int set_control(struct config_parser *ps, char *val)
 	return 0;
 }
 
+/* A user or group name as useradd(8) takes it: [A-Za-z0-9_.-], not starting with '-'. */
+static int set_account(struct config_parser *ps, char *val, char *out)
+{
+	size_t len = strlen(val);
+
+	if (len == 0 || len >= IKEMOND_NAME_MAX || val[0] == '-' ||
+	    strspn(val, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != len)
+		return config_fail(ps, "bad %s '%.40s' (1 to %d of A-Z a-z 0-9 _ . -)", ps->key,
+		                   val, IKEMOND_NAME_MAX - 1);
+	memcpy(out, val, len + 1);
+	return 0;
+}
+
+static int set_user(struct config_parser *ps, char *val)
+{
+	return set_account(ps, val, config_of(ps)->user);
+}
+
+static int set_group(struct config_parser *ps, char *val)
+{
+	return set_account(ps, val, config_of(ps)->group);
+}
+
+static int set_control_group(struct config_parser *ps, char *val)
+{
+	return set_account(ps, val, config_of(ps)->control_group);
+}
+
 static int set_log(struct config_parser *ps, char *val)
 {
 	if (strcmp(val, "stderr") == 0)
@@ -496,6 +524,34 @@ static int set_auth_password(struct config_parser *ps, char *val)
 	return 0;
 }
 
+/* A file holding a crypt(3) hash, mode-checked as a key file (0600, not a FIFO). */
+static int set_auth_password_file(struct config_parser *ps, char *val)
+{
+	struct http_config *h = &config_of(ps)->http;
+	char msg[CONFIG_MSG_MAX], spec[sizeof(h->tls_key) + 8];
+
+	if (val[0] != '/')
+		return config_fail(ps, "bad auth_password_file '%.80s' (expected an absolute path)",
+		                   val);
+	snprintf(spec, sizeof(spec), "file:%s", val);
+	if (config_value_password(spec, ps->key, h->auth_hash, sizeof(h->auth_hash), msg,
+	                          sizeof(msg)) == -1)
+		return config_fail(ps, "%s", msg);
+	if (!http_hash_ok(h->auth_hash)) {
+		OPENSSL_cleanse(h->auth_hash, sizeof(h->auth_hash));
+		return config_fail(ps,
+		                   "auth_password_file %.80s holds no crypt(3) hash this system "
+		                   "knows (make one with: openssl passwd -6, or mkpasswd)",
+		                   val);
+	}
+	return 0;
+}
+
+static int set_max_connections_per_ip(struct config_parser *ps, char *val)
+{
+	return config_set_u32(ps, val, 1, 1024, &config_of(ps)->http.max_connections_per_ip);
+}
+
 static int set_max_connections(struct config_parser *ps, char *val)
 {
 	return config_set_u32(ps, val, 1, 1024, &config_of(ps)->http.max_connections);
@@ -721,6 +777,10 @@ static int begin_peer(struct config_parser *ps, const char *name)
 /* [ikemond]'s lines are kept: the span check at the end of the file blames them. */
 static int finish_ikemond(struct config_parser *ps)
 {
+	unsigned line = config_key_set_on(ps, "group");
+
+	if (line != 0 && config_key_set_on(ps, "user") == 0)
+		return config_fail_at(ps, line, "group without user");
 	memcpy(load_of(ps)->ikemond_key_line, ps->key_line, sizeof(ps->key_line));
 	return 0;
 }
@@ -765,9 +825,14 @@ static int finish_snmp(struct config_parser *ps)
 
 static int finish_http(struct config_parser *ps)
 {
+	unsigned pw = config_key_set_on(ps, "auth_password");
+	unsigned file = config_key_set_on(ps, "auth_password_file");
+
 	if (check_pair(ps, "tls_cert", "tls_key") == -1)
 		return -1;
-	return check_pair(ps, "auth_user", "auth_password");
+	if (pw != 0 && file != 0)
+		return config_fail_at(ps, file, "auth_password_file and auth_password: name one");
+	return check_pair(ps, "auth_user", file != 0 ? "auth_password_file" : "auth_password");
 }
 
 static const struct config_key_family stall_states = {stall_state_member, "STATE"};
@@ -788,6 +853,9 @@ static const struct config_key_rule key_rules[] = {
     {"peer_down_after", SEC_IKEMOND, set_peer_down_after, NULL},
     {"alarm_holddown", SEC_IKEMOND, set_alarm_holddown, NULL},
     {"alarm_history", SEC_IKEMOND, set_alarm_history, NULL},
+    {"user", SEC_IKEMOND, set_user, NULL},
+    {"group", SEC_IKEMOND, set_group, NULL},
+    {"control_group", SEC_IKEMOND, set_control_group, NULL},
     {"remote", SEC_PEER, set_remote, NULL},
     {"local", SEC_PEER, set_local, NULL},
     {"psk", SEC_PEER, set_psk, NULL},
@@ -823,7 +891,9 @@ static const struct config_key_rule key_rules[] = {
     {"tls_key", SEC_HTTP, set_tls_key, NULL},
     {"auth_user", SEC_HTTP, set_auth_user, NULL},
     {"auth_password", SEC_HTTP, set_auth_password, NULL},
+    {"auth_password_file", SEC_HTTP, set_auth_password_file, NULL},
     {"max_connections", SEC_HTTP, set_max_connections, NULL},
+    {"max_connections_per_ip", SEC_HTTP, set_max_connections_per_ip, NULL},
     {"timeout", SEC_HTTP, set_timeout, NULL},
     {"max_request", SEC_HTTP, set_max_request, NULL},
     {"per_sa_metrics", SEC_HTTP, set_per_sa_metrics, NULL},
@@ -841,6 +911,7 @@ static const struct config_key_rule key_rules[] = {
     {"engine_id", SEC_SNMP, set_snmp, NULL},
     {"fail_history", SEC_SNMP, set_snmp, NULL},
     {"notify_limit", SEC_SNMP, set_snmp, NULL},
+    {"v3_only", SEC_SNMP, set_snmp, NULL},
 };
 
 static const struct config_section_rule section_rules[] = {
@@ -987,5 +1058,6 @@ void ikemond_config_free(struct ikemond_config *cfg)
 	cfg->peers = NULL;
 	cfg->n_peers = 0;
 	OPENSSL_cleanse(cfg->http.auth_password, sizeof(cfg->http.auth_password));
+	OPENSSL_cleanse(cfg->http.auth_hash, sizeof(cfg->http.auth_hash));
 	snmp_config_free(&cfg->snmp);
 }

@@ -5,17 +5,19 @@
  *              deleted_linger, restart_delay, natt_keepalive, max_half_open,
  *              max_half_open_per_source, half_open_timeout, stall_after,
  *              stall_after.STATE, qm_stall_after, peer_down_after, alarm_holddown,
- *              alarm_history, rekey, rekey_margin, rekey_fuzz
+ *              alarm_history, rekey, rekey_margin, rekey_fuzz, user, group,
+ *              control_group
  *   [peer NAME] remote, local, psk, ike, local_id, remote_id, auto, ike_lifetime,
  *               esp, local_ts, remote_ts, mode, ipsec_lifetime, ipsec_lifetime_kb,
  *               auth, cert, key, ca, crl, send_cert (agent/config_cert.c),
  *               stall_after, stall_after.STATE, qm_stall_after, rekey, rekey_margin,
  *               rekey_fuzz
- *   [http]     listen, tls_cert, tls_key, auth_user, auth_password, max_connections,
- *              timeout, max_request, per_sa_metrics
+ *   [http]     listen, tls_cert, tls_key, auth_user, auth_password, auth_password_file,
+ *              max_connections, max_connections_per_ip, timeout, max_request,
+ *              per_sa_metrics
  *   [snmp]     mode, listen, rocommunity, rocommunity6, rouser, createUser, trap2sink,
  *              informsink, trapsess, agentx_socket, persistent_dir, engine_id,
- *              fail_history, notify_limit (mib/snmp_config.c)
+ *              fail_history, notify_limit, v3_only (mib/snmp_config.c)
  *
  * Errors are reported as "FILE:LINE: what is wrong"; unknown sections and keys are
  * errors.  Secrets (psk, auth_password, SNMP communities and passphrases) are wiped by
@@ -36,6 +38,7 @@
 #define IKEMOND_MAX_LISTEN      16
 #define IKEMOND_DEFAULT_CONFIG  "/etc/ikemond.conf"
 #define IKEMOND_DEFAULT_CONTROL "/run/ikemond.sock"
+#define IKEMOND_NAME_MAX        33 /* a user or group name, NUL included */
 
 enum ikemond_log_target { IKEMOND_LOG_STDERR = 0, IKEMOND_LOG_SYSLOG = 1 };
 
@@ -43,6 +46,11 @@ struct ikemond_config {
 	struct sockaddr_storage listen[IKEMOND_MAX_LISTEN]; /* default 0.0.0.0:500, [::]:500 */
 	size_t n_listen;
 	char control[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	/* user = NAME: the account ikemond runs as once its sockets are open ("" = stay) */
+	char user[IKEMOND_NAME_MAX];
+	char group[IKEMOND_NAME_MAX]; /* group = NAME, default the user's primary group */
+	/* control_group = NAME: the control socket 0660 with this group ("" = 0600) */
+	char control_group[IKEMOND_NAME_MAX];
 	enum ikemond_log_target log_target; /* log = stderr | syslog */
 	int log_level; /* log_level = err|warning|notice|info|debug (syslog numbers) */
 	struct ike_settings settings;

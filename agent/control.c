@@ -213,6 +213,18 @@ fail:
 	return -1;
 }
 
+int control_set_group(struct control *c, gid_t gid, char *err, size_t errlen)
+{
+	if (chown(c->path, (uid_t)-1, gid) != 0 || chmod(c->path, 0660) != 0) {
+		snprintf(err, errlen, "cannot give %s to group %u: %s", c->path, (unsigned)gid,
+		         strerror(errno));
+		return -1;
+	}
+	c->group = gid;
+	c->group_set = true;
+	return 0;
+}
+
 void control_close(struct control *c)
 {
 	struct stat st;
@@ -472,15 +484,34 @@ static void client_read(struct control *c, struct control_client *cl)
 
 /* ---------------------------------------------------------------- accept */
 
-/* Only root and the daemon's own user may drive it, whatever the file mode says. */
-static bool peer_allowed(int fd)
+/* Whether the peer on fd has gid among its supplementary groups (SO_PEERGROUPS). */
+static bool peer_in_group(int fd, gid_t gid)
+{
+	gid_t groups[256];
+	socklen_t len = sizeof(groups);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) != 0)
+		return false; /* ERANGE (more groups than this) counts as no */
+	for (size_t i = 0; i < len / sizeof(groups[0]); i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/*
+ * Only root, the daemon's own user and (with control_group) the group's members may
+ * drive it, whatever the file mode says.
+ */
+static bool peer_allowed(const struct control *c, int fd)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
 		return false;
-	return cred.uid == 0 || cred.uid == geteuid();
+	if (cred.uid == 0 || cred.uid == geteuid())
+		return true;
+	return c->group_set && (cred.gid == c->group || peer_in_group(fd, c->group));
 }
 
 static struct control_client *free_client(struct control *c)
@@ -511,7 +542,7 @@ static void control_accept(struct control *c)
 		}
 		if (fd < 0)
 			return; /* EAGAIN: drained; anything else: try again on the next event */
-		if (!peer_allowed(fd)) {
+		if (!peer_allowed(c, fd)) {
 			send_oneshot(fd, "ERR\npermission denied\n");
 			close(fd);
 			continue;

@@ -8,8 +8,9 @@
  *                      not empty), then the daemon closes the connection.
  *
  * The socket is a UNIX stream socket created with mode 0600: whoever may connect may
- * clear SAs, so only the daemon's user (root) may.  Peers whose credentials are neither
- * root nor the daemon's user are refused as well.
+ * clear SAs, so only the daemon's user may (or, after control_set_group(), mode 0660 and
+ * that group's members).  Peers whose credentials are neither root, nor the daemon's
+ * user, nor of that group are refused as well.
  *
  * Everything is non-blocking and driven by the caller's poll() loop:
  *
@@ -74,6 +75,8 @@ struct control {
 	ino_t ino;
 	control_handler_fn fn;
 	void *ctx;
+	bool group_set; /* control_set_group(): the group's members may connect too */
+	gid_t group;
 	bool accept_paused;            /* out of descriptors: listening fd left out of poll */
 	struct timespec accept_resume; /* CLOCK_MONOTONIC: when to try accepting again */
 	struct control_client clients[CONTROL_MAX_CLIENTS];
@@ -86,6 +89,12 @@ struct control {
  */
 int control_open(struct control *c, const char *path, control_handler_fn fn, void *ctx, char *err,
                  size_t errlen);
+
+/*
+ * After control_open: the socket file gets group gid and mode 0660, and peers of that
+ * group (primary or supplementary) are allowed.  0, or -1 with a message in err.
+ */
+int control_set_group(struct control *c, gid_t gid, char *err, size_t errlen);
 
 /*
  * Close every client and the listening socket, and unlink the socket file.  Safe on a

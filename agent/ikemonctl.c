@@ -184,8 +184,8 @@ static const char *connect_hint(int err)
 		return "\n" PROG ": the socket is there but nobody answers: ikemond has stopped "
 		       "(systemctl status ikemond, or its log)";
 	if (err == EACCES || err == EPERM)
-		return "\n" PROG ": the control socket is mode 0600, its owner's only: run "
-		       "ikemonctl as root";
+		return "\n" PROG ": the control socket is its owner's only (mode 0600), or its "
+		       "group's too (control_group): run ikemonctl as root or as a member";
 	return "";
 }
 

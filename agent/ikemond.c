@@ -22,6 +22,7 @@
 #include "agent/log.h"
 #include "agent/net.h"
 #include "agent/process.h"
+#include "agent/privdrop.h"
 #include "agent/stall.h"
 #include "exporters/http.h"
 #include "exporters/metrics.h"
@@ -51,6 +52,7 @@ struct ikemond {
 	struct http_server *http;  /* NULL without an [http] section */
 	struct failhist *failhist; /* the last negotiation failures (MIB, notifications) */
 	struct snmp_agent *snmp;   /* NULL without an [snmp] section, or with mode = off */
+	struct privdrop priv;      /* user =, group =: who ikemond becomes once started */
 	time_t start_wall;
 	struct pidfile pidfile; /* -p FILE */
 	const char *pid_path;
@@ -133,8 +135,34 @@ static void engine_log_cb(void *ctx, enum ike_log_level level, const char *msg)
 static bool same_listen(const struct ikemond_config *a, const struct ikemond_config *b)
 {
 	return a->n_listen == b->n_listen &&
-	       memcmp(a->listen, b->listen, a->n_listen * sizeof(a->listen[0])) == 0 &&
-	       strcmp(a->control, b->control) == 0;
+	       memcmp(a->listen, b->listen, a->n_listen * sizeof(a->listen[0])) == 0;
+}
+
+/* What only a restart applies: the control socket and the account ikemond runs as. */
+static bool same_restart_keys(const struct ikemond_config *a, const struct ikemond_config *b)
+{
+	return strcmp(a->control, b->control) == 0 && strcmp(a->user, b->user) == 0 &&
+	       strcmp(a->group, b->group) == 0 && strcmp(a->control_group, b->control_group) == 0;
+}
+
+/*
+ * A reload's listen: new addresses are bound now (ikemond keeps CAP_NET_BIND_SERVICE
+ * after dropping root for this), those no longer named are closed.
+ */
+static int reload_listen(struct ikemond *d, const struct ikemond_config *next, char *msg,
+                         size_t len)
+{
+	char err[256];
+
+	if (same_listen(&d->cfg, next))
+		return 0;
+	if (net_reopen(&d->net, next->listen, next->n_listen, err, sizeof(err)) != 0) {
+		snprintf(msg, len, "reload failed, keeping the running configuration: %s", err);
+		return -1;
+	}
+	log_msg(LOG_NOTICE, "reload: listening on %zu IKE socket%s", d->net.n,
+	        d->net.n == 1 ? "" : "s");
+	return 0;
 }
 
 /* ---- the SNMP agent ---- */
@@ -198,8 +226,15 @@ static int reload(struct ikemond *d, char *msg, size_t len)
 		note_reload(d, false, msg);
 		return -1;
 	}
-	if (!same_listen(&d->cfg, &next))
-		log_msg(LOG_WARNING, "reload: listen and control changes take effect at restart");
+	if (reload_listen(d, &next, msg, len) != 0) {
+		log_msg(LOG_ERR, "%s", msg);
+		ikemond_config_free(&next);
+		metrics_set_reload(d->metrics, false, time(NULL));
+		return -1;
+	}
+	if (!same_restart_keys(&d->cfg, &next))
+		log_msg(LOG_WARNING, "reload: control, user, group and control_group changes take "
+		                     "effect at restart");
 	if (!d->debug)
 		log_set_level(next.log_level);
 	ike_engine_set_settings(d->engine, &next.settings);
@@ -212,10 +247,11 @@ static int reload(struct ikemond *d, char *msg, size_t len)
 	}
 	stall_reconfigure(d->stall, &next.stall);
 	reload_snmp(d, &next.snmp);
-	/* the listen and control settings in force stay those we opened */
-	memcpy(next.listen, d->cfg.listen, sizeof(next.listen));
-	next.n_listen = d->cfg.n_listen;
+	/* the control socket and the account in force stay those we started with */
 	memcpy(next.control, d->cfg.control, sizeof(next.control));
+	memcpy(next.user, d->cfg.user, sizeof(next.user));
+	memcpy(next.group, d->cfg.group, sizeof(next.group));
+	memcpy(next.control_group, d->cfg.control_group, sizeof(next.control_group));
 	/* the HTTP endpoint keeps the settings it started with, as listen does */
 	ikemond_config_free(&d->cfg);
 	d->cfg = next;
@@ -443,6 +479,40 @@ static int start_snmp(struct ikemond *d, char *err, size_t len)
 	return d->snmp == NULL && err[0] != '\0' ? -1 : 0;
 }
 
+/* control_group: the control socket 0660 with that group. */
+static int control_group(struct ikemond *d, char *err, size_t len)
+{
+	gid_t gid;
+
+	if (d->cfg.control_group[0] == '\0')
+		return 0;
+	if (privdrop_group_id(d->cfg.control_group, &gid, err, len) != 0)
+		return -1;
+	return control_set_group(&d->control, gid, err, len);
+}
+
+/*
+ * Every socket is open and every key file read: become the configured user, keeping
+ * CAP_NET_BIND_SERVICE alone.  The SNMP agent's persistent_dir, written at stop, is
+ * given to the user first.
+ */
+static int drop_privileges(struct ikemond *d, char *err, size_t len)
+{
+	const char *state = d->snmp != NULL ? d->cfg.snmp.persistent_dir : "";
+
+	if (!d->priv.enabled)
+		return 0;
+	if (privdrop_own_dir(&d->priv, state, err, len) != 0 ||
+	    privdrop_apply(&d->priv, err, len) != 0)
+		return -1;
+	log_msg(LOG_NOTICE, "running as user %s (uid %u, gid %u), CAP_NET_BIND_SERVICE kept",
+	        d->cfg.user, (unsigned)d->priv.uid, (unsigned)d->priv.gid);
+	if (state[0] != '\0' && access(state, W_OK | X_OK) != 0)
+		log_msg(LOG_WARNING, "persistent_dir %s is not writable by user %s: %s", state,
+		        d->cfg.user, strerror(errno));
+	return 0;
+}
+
 static int start(struct ikemond *d, bool foreground)
 {
 	struct ike_engine_ops ops = {.send = engine_send_cb,
@@ -462,9 +532,11 @@ static int start(struct ikemond *d, bool foreground)
 		return -1;
 	}
 	err[0] = '\0';
-	if (setup_signals(d) != 0 ||
+	if (privdrop_lookup(&d->priv, d->cfg.user, d->cfg.group, err, sizeof(err)) != 0 ||
+	    setup_signals(d) != 0 ||
 	    net_open(&d->net, d->cfg.listen, d->cfg.n_listen, err, sizeof(err)) != 0 ||
-	    control_open(&d->control, d->cfg.control, control_cb, d, err, sizeof(err)) != 0) {
+	    control_open(&d->control, d->cfg.control, control_cb, d, err, sizeof(err)) != 0 ||
+	    control_group(d, err, sizeof(err)) != 0) {
 		fprintf(stderr, "ikemond: %s\n", err[0] ? err : strerror(errno));
 		return -1;
 	}
@@ -508,7 +580,7 @@ static int start(struct ikemond *d, bool foreground)
 			return -1;
 		}
 	}
-	if (start_snmp(d, err, sizeof(err)) != 0) {
+	if (start_snmp(d, err, sizeof(err)) != 0 || drop_privileges(d, err, sizeof(err)) != 0) {
 		log_msg(LOG_ERR, "%s", err);
 		return -1;
 	}

@@ -81,35 +81,78 @@ fail:
 	return -1;
 }
 
-int net_open(struct net *n, const struct sockaddr_storage *addrs, size_t count, char *err,
-             size_t errlen)
+/* The sockets addrs asks for: each address, and for one on port 500 its NAT-T twin. */
+static size_t wanted_sockets(const struct sockaddr_storage *addrs, size_t count,
+                             struct net_socket *want)
 {
-	memset(n, 0, sizeof(*n));
-	if (2 * count > NET_MAX_SOCKETS) {
-		snprintf(err, errlen, "too many listen addresses");
-		return -1;
-	}
+	size_t k = 0;
+
 	for (size_t i = 0; i < count; i++) {
 		struct sockaddr_storage twin = addrs[i];
 
-		if (open_one(&n->s[n->n], &addrs[i], err, errlen) != 0)
-			goto fail;
-		n->n++;
+		want[k++] = (struct net_socket){.fd = -1, .bound = addrs[i], .natt = false};
 		if (port_of((const struct sockaddr *)&twin) != htons(IKE_PORT))
 			continue;
 		if (twin.ss_family == AF_INET)
 			((struct sockaddr_in *)&twin)->sin_port = htons(IKE_NATT_PORT);
 		else
 			((struct sockaddr_in6 *)&twin)->sin6_port = htons(IKE_NATT_PORT);
-		if (open_one(&n->s[n->n], &twin, err, errlen) != 0)
-			goto fail;
-		n->s[n->n].natt = true;
-		n->n++;
+		want[k++] = (struct net_socket){.fd = -1, .bound = twin, .natt = true};
 	}
+	return k;
+}
+
+static bool same_bound(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	return a->ss_family == b->ss_family &&
+	       port_of((const struct sockaddr *)a) == port_of((const struct sockaddr *)b) &&
+	       same_addr(a, (const struct sockaddr *)b);
+}
+
+int net_reopen(struct net *n, const struct sockaddr_storage *addrs, size_t count, char *err,
+               size_t errlen)
+{
+	struct net_socket want[NET_MAX_SOCKETS];
+	bool reused[NET_MAX_SOCKETS] = {false}, kept[NET_MAX_SOCKETS] = {false};
+	size_t k, i, j;
+
+	if (2 * count > NET_MAX_SOCKETS) {
+		snprintf(err, errlen, "too many listen addresses");
+		return -1;
+	}
+	k = wanted_sockets(addrs, count, want);
+	for (i = 0; i < k; i++) {
+		for (j = 0; j < n->n && want[i].fd < 0; j++) {
+			if (!kept[j] && same_bound(&n->s[j].bound, &want[i].bound)) {
+				want[i].fd = n->s[j].fd;
+				kept[j] = reused[i] = true;
+			}
+		}
+		if (want[i].fd < 0) {
+			struct sockaddr_storage addr = want[i].bound;
+
+			if (open_one(&want[i], &addr, err, errlen) != 0)
+				goto fail;
+		}
+	}
+	for (j = 0; j < n->n; j++)
+		if (!kept[j])
+			close(n->s[j].fd);
+	memcpy(n->s, want, k * sizeof(want[0]));
+	n->n = k;
 	return 0;
 fail:
-	net_close(n);
+	for (j = 0; j < i; j++)
+		if (!reused[j])
+			close(want[j].fd);
 	return -1;
+}
+
+int net_open(struct net *n, const struct sockaddr_storage *addrs, size_t count, char *err,
+             size_t errlen)
+{
+	memset(n, 0, sizeof(*n));
+	return net_reopen(n, addrs, count, err, errlen);
 }
 
 uint16_t net_natt_port(struct net *n, const struct sockaddr *local)

@@ -36,6 +36,13 @@ int net_open(struct net *n, const struct sockaddr_storage *addrs, size_t count, 
 void net_close(struct net *n);
 
 /*
+ * A reload's listen: keep the sockets already bound to an address still asked for, open
+ * the new ones, close the rest.  On failure nothing changes (-1, a message in err).
+ */
+int net_reopen(struct net *n, const struct sockaddr_storage *addrs, size_t count, char *err,
+               size_t errlen);
+
+/*
  * Receive one datagram from socket i: fills remote and local (the address it arrived
  * on, with the socket's port).  Returns its length (an empty datagram is 0), NET_AGAIN
  * when nothing is waiting, -1 on error.  On a NAT-T socket the non-ESP marker is taken

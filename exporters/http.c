@@ -61,9 +61,13 @@ struct http_server {
 	const struct http_body_ops *ops;
 	void *ctx;
 	uint32_t max_request;
+	uint32_t max_connections;
+	bool at_limit[HTTP_MAX_LISTEN]; /* the daemon held max_connections after its last run */
+	bool rerun;                     /* one more MHD_run() is due at once (see http_run) */
 	bool auth;
 	char auth_user[sizeof(((struct http_config *)0)->auth_user)];
 	char auth_password[sizeof(((struct http_config *)0)->auth_password)];
+	char auth_hash[sizeof(((struct http_config *)0)->auth_hash)]; /* "" = auth_password */
 	char *tls_key; /* PEM, NUL-terminated; MHD keeps the pointer, wiped at stop */
 	size_t tls_key_cap;
 	char *tls_cert;
@@ -463,7 +467,10 @@ static bool authorized(const struct http_server *h, struct MHD_Connection *c)
 	user = MHD_basic_auth_get_username_password(c, &password);
 	/* Both compared, always: no early exit says which one was wrong. */
 	user_ok = secret_equal(user != NULL ? user : "", h->auth_user);
-	password_ok = secret_equal(password != NULL ? password : "", h->auth_password);
+	if (h->auth_hash[0] != '\0')
+		password_ok = http_hash_match(password != NULL ? password : "", h->auth_hash);
+	else
+		password_ok = secret_equal(password != NULL ? password : "", h->auth_password);
 	if (password != NULL) {
 		OPENSSL_cleanse(password, strlen(password));
 		MHD_free(password);
@@ -479,7 +486,29 @@ static bool method_allowed(const char *method)
 	       strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 }
 
-/* Size, then credentials, then method, then path: each refusal says no more than it must. */
+/* Whether the request announces a body (nothing served here takes one). */
+static bool has_body(struct MHD_Connection *c)
+{
+	const char *len =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	if (MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING) !=
+	    NULL)
+		return true;
+	return len != NULL && strspn(len, "0") != strlen(len);
+}
+
+static enum MHD_Result reply_too_large(struct http_server *h, struct MHD_Connection *c)
+{
+	h->stats.too_large++;
+	return reply_static(c, MHD_HTTP_CONTENT_TOO_LARGE, "no request body is accepted\n",
+	                    TEXT_PLAIN, MHD_HTTP_HEADER_CONNECTION, "close");
+}
+
+/*
+ * Size, then a body, then credentials, then method, then path: each refusal says no more
+ * than it must.
+ */
 static enum MHD_Result route(struct http_server *h, struct MHD_Connection *c, const char *url,
                              const char *method)
 {
@@ -488,6 +517,8 @@ static enum MHD_Result route(struct http_server *h, struct MHD_Connection *c, co
 		return reply_static(c, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
 		                    "request header fields too large\n", TEXT_PLAIN, NULL, NULL);
 	}
+	if (has_body(c))
+		return reply_too_large(h, c);
 	if (!authorized(h, c))
 		return reply_unauthorized(h, c);
 	if (!method_allowed(method)) {
@@ -507,8 +538,9 @@ static enum MHD_Result route(struct http_server *h, struct MHD_Connection *c, co
 /*
  * MHD calls this once the headers are in, then once per piece of body, then once more.
  * GET and HEAD are answered on that last call: a reply queued before MHD has seen the
- * whole request costs the connection its keep-alive.  Other methods are refused at once,
- * so that nobody can make us read a body nothing here wants (MHD then closes).
+ * whole request costs the connection its keep-alive.  Other methods, and any request
+ * announcing a body (413), are refused at once, so that nobody can make us read a body
+ * nothing here wants (MHD then closes).
  */
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload_data,
@@ -521,14 +553,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (*req_cls == NULL) {
 		*req_cls = h;
 		h->stats.requests++;
-		if (method_allowed(method))
+		if (method_allowed(method) && !has_body(c))
 			return MHD_YES;
 		return route(h, c, url, method);
 	}
-	if (*upload_data_size != 0) {
-		*upload_data_size = 0; /* a body sent with GET: read and dropped */
-		return MHD_YES;
-	}
+	if (*upload_data_size != 0) /* a body no header announced: not read */
+		return reply_too_large(h, c);
 	return route(h, c, url, method);
 }
 
@@ -559,7 +589,7 @@ static void addr_string(const struct sockaddr_storage *ss, char *buf, size_t len
 	snprintf(buf, len, ss->ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", host, port);
 }
 
-/* The options of one daemon; the TLS pair only when TLS is on.  ops has room for 7. */
+/* The options of one daemon; the TLS pair only when TLS is on.  ops has room for 8. */
 static void daemon_options(struct http_server *h, const struct http_config *c, size_t i,
                            struct MHD_OptionItem *ops)
 {
@@ -568,6 +598,8 @@ static void daemon_options(struct http_server *h, const struct http_config *c, s
 	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &h->addr[i]};
 	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
 	                                   (intptr_t)c->max_connections, NULL};
+	ops[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	                                   (intptr_t)c->max_connections_per_ip, NULL};
 	ops[n++] =
 	    (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, (intptr_t)c->timeout_s, NULL};
 	/*
@@ -591,7 +623,7 @@ static int start_one(struct http_server *h, const struct http_config *c, size_t 
 	struct sockaddr_storage *ss = &h->addr[i];
 	unsigned int flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	const union MHD_DaemonInfo *info;
-	struct MHD_OptionItem ops[7];
+	struct MHD_OptionItem ops[8];
 	char where[NI_MAXHOST + NI_MAXSERV + 4];
 	uint16_t port;
 
@@ -634,7 +666,8 @@ static int check_config(const struct http_config *c, char *err, size_t errlen)
 		         HTTP_MAX_LISTEN);
 		return -1;
 	}
-	if (c->max_connections == 0 || c->max_request == 0 || c->max_request > (1u << 24)) {
+	if (c->max_connections == 0 || c->max_connections_per_ip == 0 || c->max_request == 0 ||
+	    c->max_request > (1u << 24)) {
 		snprintf(err, errlen, "http: max_connections and max_request must be > 0%s",
 		         c->max_request > (1u << 24) ? ", max_request at most 16 MiB" : "");
 		return -1;
@@ -657,9 +690,12 @@ struct http_server *http_start(const struct http_config *c, const struct http_bo
 	h->ops = ops;
 	h->ctx = ctx;
 	h->max_request = c->max_request;
+	h->max_connections = c->max_connections;
 	h->auth = c->auth_user[0] != '\0';
 	memcpy(h->auth_user, c->auth_user, sizeof(h->auth_user));
 	memcpy(h->auth_password, c->auth_password, sizeof(h->auth_password));
+	memcpy(h->auth_hash, c->auth_hash, sizeof(h->auth_hash));
+	h->auth_hash[sizeof(h->auth_hash) - 1] = '\0';
 	h->auth_user[sizeof(h->auth_user) - 1] = '\0';
 	h->auth_password[sizeof(h->auth_password) - 1] = '\0';
 	memcpy(h->addr, c->listen, sizeof(h->addr));
@@ -688,6 +724,7 @@ void http_stop(struct http_server *h)
 	free(h->tls_key);
 	free(h->tls_cert);
 	OPENSSL_cleanse(h->auth_password, sizeof(h->auth_password));
+	OPENSSL_cleanse(h->auth_hash, sizeof(h->auth_hash));
 	free(h);
 }
 
@@ -706,6 +743,8 @@ int64_t http_next_timeout_ms(struct http_server *h)
 	int64_t best = -1;
 	size_t i;
 
+	if (h->rerun)
+		return 0;
 	for (i = 0; i < h->n_daemons; i++) {
 		if (MHD_get_timeout(h->daemon[i], &t) != MHD_YES)
 			continue;
@@ -717,15 +756,38 @@ int64_t http_next_timeout_ms(struct http_server *h)
 	return best;
 }
 
-/* Every daemon: MHD_run() only does what its epoll set reports ready, so idle ones are
- * cheap and the loop need not say which descriptor woke it. */
+/* Connections the daemon holds now. */
+static unsigned int connections(struct MHD_Daemon *d)
+{
+	const union MHD_DaemonInfo *info =
+	    MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+
+	return info != NULL ? info->num_connections : 0;
+}
+
+/*
+ * Every daemon: MHD_run() only does what its epoll set reports ready, so idle ones are
+ * cheap and the loop need not say which descriptor woke it.
+ *
+ * At max_connections MHD takes its listening socket out of its epoll set, and puts it
+ * back only at the start of a later MHD_run() once a connection has gone; with nothing
+ * else to wake the loop, the connections waiting in the backlog would wait forever.  So
+ * a daemon that was at the limit and is no longer gets one more run at once.
+ */
 void http_run(struct http_server *h)
 {
 	size_t i;
+	bool full;
 
 	h->turn_left = HTTP_SLICE;
-	for (i = 0; i < h->n_daemons; i++)
+	h->rerun = false;
+	for (i = 0; i < h->n_daemons; i++) {
 		MHD_run(h->daemon[i]);
+		full = connections(h->daemon[i]) >= h->max_connections;
+		if (h->at_limit[i] && !full)
+			h->rerun = true;
+		h->at_limit[i] = full;
+	}
 }
 
 const struct http_stats *http_stats(const struct http_server *h)

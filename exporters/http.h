@@ -30,14 +30,17 @@ struct http_config {
 	bool enabled;                                    /* [http] present, or defaults on */
 	struct sockaddr_storage listen[HTTP_MAX_LISTEN]; /* default 127.0.0.1:9731 */
 	size_t n_listen;
-	char tls_cert[256];       /* PEM file; TLS when both cert and key are set */
-	char tls_key[256];        /* PEM file (secret: its content never logged) */
-	char auth_user[64];       /* basic auth when set */
-	char auth_password[128];  /* secret: never logged, wiped on free */
-	uint32_t max_connections; /* default 32 */
-	uint32_t timeout_s;       /* idle connection timeout, default 10 */
-	uint32_t max_request;     /* bytes of request headers accepted, default 8192 */
-	bool per_sa_metrics;      /* per-SA series (cardinality grows with SAs), default off */
+	char tls_cert[256];      /* PEM file; TLS when both cert and key are set */
+	char tls_key[256];       /* PEM file (secret: its content never logged) */
+	char auth_user[64];      /* basic auth when set */
+	char auth_password[128]; /* secret: never logged, wiped on free */
+	/* auth_password_file: a crypt(3) hash ("$6$...", "$y$..."), read at load; wiped */
+	char auth_hash[256];
+	uint32_t max_connections;        /* default 32 */
+	uint32_t max_connections_per_ip; /* default 8 */
+	uint32_t timeout_s;              /* idle connection timeout, default 10 */
+	uint32_t max_request;            /* bytes of request headers accepted, default 8192 */
+	bool per_sa_metrics; /* per-SA series (cardinality grows with SAs), default off */
 };
 
 void http_config_default(struct http_config *c);
@@ -73,9 +76,17 @@ void http_run(struct http_server *h);
 
 /* Requests served, by outcome (for ikemond's own metrics). */
 struct http_stats {
-	uint64_t requests, not_found, not_allowed, unauthorized, errors;
+	uint64_t requests, not_found, not_allowed, unauthorized, errors, too_large;
 };
 const struct http_stats *http_stats(const struct http_server *h);
+
+/*
+ * Whether password matches hash, a crypt(3) hash (constant-time comparison of the
+ * result; a malformed hash matches nothing).  For the config check: whether hash is
+ * one crypt(3) accepts, http_hash_ok().
+ */
+bool http_hash_match(const char *password, const char *hash);
+bool http_hash_ok(const char *hash);
 
 /* Whether the Accept header value prefers OpenMetrics over the text format (q-values). */
 bool http_accept_prefers_openmetrics(const char *accept);

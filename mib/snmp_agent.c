@@ -195,6 +195,11 @@ static void set_defaults(const struct snmp_config *cfg)
 		                       0);
 		netsnmp_ds_set_string(NETSNMP_DS_APPLICATION_ID, NETSNMP_DS_AGENT_PORTS,
 		                      cfg->listen);
+		/* v3_only: a v1 or v2c message is dropped before any community is looked at */
+		netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_V1,
+		                       cfg->v3_only);
+		netsnmp_ds_set_boolean(NETSNMP_DS_LIBRARY_ID, NETSNMP_DS_LIB_DISABLE_V2c,
+		                       cfg->v3_only);
 	}
 }
 

@@ -40,6 +40,9 @@ struct snmp_config {
 	uint32_t fail_history;    /* fail_history = N: ikemonFailHistTable rows (default 100) */
 	uint32_t notify_burst;    /* notify_limit = BURST/SECONDS: at most BURST notifications */
 	uint32_t notify_period_s; /* per SECONDS (to all targets); the rest held and summarised */
+	/* v3_only = yes: no community anywhere, every rouser authPriv, and the agent refuses
+	 * SNMPv1 and v2c messages (snmp_config_finish() checks the lines) */
+	bool v3_only;
 };
 
 /* The VACM view every rocommunity, rocommunity6 and rouser is restricted to. */

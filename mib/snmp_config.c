@@ -78,7 +78,7 @@ bool snmp_config_equal(const struct snmp_config *a, const struct snmp_config *b)
 	    a->notify_period_s != b->notify_period_s || strcmp(a->listen, b->listen) != 0 ||
 	    strcmp(a->agentx_socket, b->agentx_socket) != 0 ||
 	    strcmp(a->persistent_dir, b->persistent_dir) != 0 ||
-	    strcmp(a->engine_id, b->engine_id) != 0)
+	    strcmp(a->engine_id, b->engine_id) != 0 || a->v3_only != b->v3_only)
 		return false;
 	for (size_t i = 0; i < a->n_lines; i++) {
 		if (strcmp(a->lines[i], b->lines[i]) != 0)
@@ -325,6 +325,17 @@ static int set_mode(struct snmp_config *c, const char *val, char *msg, size_t ms
 	else
 		return snmpcfg_fail(msg, msglen,
 		                    "bad mode '%.40s' (expected master, agentx or off)", val);
+	return 0;
+}
+
+static int set_v3_only(struct snmp_config *c, const char *val, char *msg, size_t msglen)
+{
+	if (strcmp(val, "yes") == 0 || strcmp(val, "on") == 0)
+		c->v3_only = true;
+	else if (strcmp(val, "no") == 0 || strcmp(val, "off") == 0)
+		c->v3_only = false;
+	else
+		return snmpcfg_fail(msg, msglen, "bad v3_only '%.40s' (expected yes or no)", val);
 	return 0;
 }
 
@@ -576,6 +587,8 @@ int snmp_config_set(struct snmp_config *c, const char *key, char *val, char *msg
 		return set_fail_history(c, val, msg, msglen);
 	if (strcmp(key, "notify_limit") == 0)
 		return set_notify_limit(c, val, msg, msglen);
+	if (strcmp(key, "v3_only") == 0)
+		return set_v3_only(c, val, msg, msglen);
 	return set_words(c, key, val, msg, msglen);
 }
 

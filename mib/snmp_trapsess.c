@@ -244,9 +244,65 @@ done:
 	return r;
 }
 
+/*
+ * v3_only: a line that names a community (rocommunity, rocommunity6, trap2sink,
+ * informsink, a trapsess of version 1 or 2c) or a user below authPriv is refused, and
+ * one rouser ... priv is required.  The messages quote no secret.
+ */
+static int check_v3_only(const struct snmp_config *c, char *msg, size_t msglen)
+{
+	char buf[SNMP_CFG_LINE_MAX];
+	struct tokens t;
+	bool priv_user = false;
+	int ret = 0;
+
+	for (size_t i = 0; i < c->n_lines && ret == 0; i++) {
+		const char *v = NULL, *l = NULL;
+
+		memcpy(buf, c->lines[i], sizeof(buf));
+		if (snmpcfg_tokenize(buf, &t, msg, msglen) == -1 || t.n == 0) {
+			ret = -1;
+			break;
+		}
+		for (size_t k = 1; k < t.n; k++) { /* "-v 3" or "-v3" */
+			const char *val;
+
+			if (strncmp(t.v[k], "-v", 2) != 0 && strncmp(t.v[k], "-l", 2) != 0)
+				continue;
+			val = t.v[k][2] != '\0' ? t.v[k] + 2 : k + 1 < t.n ? t.v[k + 1] : "";
+			if (t.v[k][1] == 'v')
+				v = val;
+			else
+				l = val;
+		}
+		if (strncmp(t.v[0], "rocommunity", 11) == 0 || strcmp(t.v[0], "trap2sink") == 0 ||
+		    strcmp(t.v[0], "informsink") == 0)
+			ret = snmpcfg_fail(
+			    msg, msglen,
+			    "v3_only = yes: %s is SNMPv1/v2c with a community; remove it", t.v[0]);
+		else if (strcmp(t.v[0], "trapsess") == 0 &&
+		         (v == NULL || strcmp(v, "3") != 0 || l == NULL ||
+		          strcasecmp(l, "authPriv") != 0))
+			ret = snmpcfg_fail(
+			    msg, msglen, "v3_only = yes: every trapsess must be -v 3 -l authPriv");
+		else if (strcmp(t.v[0], "rouser") == 0 && t.n > 2 && strcmp(t.v[2], "priv") != 0)
+			ret = snmpcfg_fail(msg, msglen,
+			                   "v3_only = yes: rouser %.32s must be authpriv", t.v[1]);
+		else if (strcmp(t.v[0], "rouser") == 0)
+			priv_user = true;
+	}
+	OPENSSL_cleanse(buf, sizeof(buf));
+	if (ret == 0 && !priv_user && c->mode == SNMP_MODE_MASTER)
+		ret = snmpcfg_fail(msg, msglen, "v3_only = yes needs a rouser USER authpriv");
+	return ret;
+}
+
 int snmp_config_finish(struct snmp_config *c, char *msg, size_t msglen)
 {
 	size_t n = c->n_lines;
+
+	if (c->v3_only && check_v3_only(c, msg, msglen) == -1)
+		return -1;
 
 	for (size_t i = 0; i < n; i++) {
 		if (strncmp(c->lines[i], "trapsess ", 9) == 0 &&

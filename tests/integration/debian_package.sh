@@ -9,12 +9,14 @@
 #      manual pages where man finds them, the unit (systemd-analyze verify: clean),
 #      the tmpfiles.d link to ikemonctl's socket, the rules, the dashboard, the
 #      examples, the bash completion; nothing enabled, nothing started;
-#   3. run: with systemd as PID 1, the unit is started (ExecStart pointed by a drop-in
-#      at a configuration of the test's own), reloaded and stopped; without it, the
-#      installed ikemond is started from the installed /etc/ikemond.conf adapted
-#      (listen, control, a peer, [http]) under the unit's capability bounding set and
-#      no_new_privs (setpriv), reloaded as ExecReload does (SIGHUP), stopped;
-#   4. dpkg -r keeps only the conffile; dpkg --purge leaves nothing of the package.
+#   3. run: the postinst made the system user _ikemon; with systemd as PID 1, the unit
+#      is started (ExecStart pointed by a drop-in at a configuration of the test's own),
+#      reloaded and stopped; without it, the installed ikemond is started from the
+#      installed /etc/ikemond.conf adapted (listen, control, a peer, [http]) as the unit
+#      runs it: as _ikemon, with CAP_NET_BIND_SERVICE ambient and alone in the bounding
+#      set, and no_new_privs (setpriv), reloaded as ExecReload does (SIGHUP), stopped;
+#   4. dpkg -r keeps only the conffile; dpkg --purge leaves nothing of the package (the
+#      user stays, as Debian keeps system users; the test removes it when it made it).
 #
 # It must not disturb the machine: it refuses (skips, loudly) when ikemon is installed
 # otherwise, or /etc/ikemond.conf, /var/lib/ikemon or /run/ikemond exist; the shipped
@@ -40,11 +42,14 @@ mkdir -p "$(dirname "$LOCK")"
 exec 9>"$LOCK"
 flock -w 900 9 || skip "another debian_package.sh has held $LOCK for 15 minutes"
 
+USER_BEFORE=$(getent passwd _ikemon)
 purge_ours() {
 	if [ -e "$MARKER" ]; then
 		dpkg --purge ikemon >>"$T/cleanup.log" 2>&1
 		rm -f "$MARKER"
 	fi
+	# the postinst's user, when this run made it
+	[ -n "$USER_BEFORE" ] || userdel _ikemon >>"$T/cleanup.log" 2>&1
 	rm -rf /run/systemd/system/ikemond.service.d/ikemon-test.conf /run/ikemon-pkgtest
 }
 trap 'purge_ours; cleanup' EXIT
@@ -138,6 +143,8 @@ dpkg_do() { # dpkg ARGS... : waits up to 60 s for another dpkg to finish
 }
 check "dpkg -i installs it" dpkg_do -i "$DEB"
 check "dpkg says: install ok installed" test "$(pkg_status)" = installed
+check "the postinst made the system user _ikemon (group _ikemon, no login shell): $(getent passwd _ikemon)" \
+	bash -c "getent passwd _ikemon | grep -q ':/nonexistent:/usr/sbin/nologin\$' && [ \"\$(id -gn _ikemon)\" = _ikemon ] && [ \"\$(id -u _ikemon)\" -lt 1000 ]"
 want=(/usr/sbin/ikemond /usr/bin/ikemonctl /usr/share/snmp/mibs/IKEMON-MIB.txt
 	/lib/systemd/system/ikemond.service /usr/lib/tmpfiles.d/ikemond.conf /etc/ikemond.conf
 	/usr/share/man/man8/ikemond.8.gz /usr/share/man/man8/ikemonctl.8.gz
@@ -204,6 +211,7 @@ if [ "$PID1" = systemd ] && [ -d /run/systemd/system ]; then
 	cp "$T/peer.psk" /run/ikemon-pkgtest/ 2>/dev/null
 	adapt /run/ikemond/ikemond.sock /run/ikemon-pkgtest/peer.psk >/run/ikemon-pkgtest/ikemond.conf
 	chmod 600 /run/ikemon-pkgtest/peer.psk
+	chown _ikemon: /run/ikemon-pkgtest/peer.psk
 	printf '[Service]\nExecStart=\nExecStart=/usr/sbin/ikemond -f -c /run/ikemon-pkgtest/ikemond.conf\n' \
 		>/run/systemd/system/ikemond.service.d/ikemon-test.conf
 	systemctl daemon-reload
@@ -213,6 +221,8 @@ if [ "$PID1" = systemd ] && [ -d /run/systemd/system ]; then
 		wait_for 10 bash -c "/usr/bin/ikemonctl version | grep -qx 'ikemond $VERSION'"
 	check "the sandbox: capability bounding set CAP_NET_BIND_SERVICE only (CapBnd 0x400)" \
 		bash -c "grep -q '^CapBnd:.*0000000000000400\$' /proc/\$(systemctl show -p MainPID --value ikemond)/status"
+	check "it runs as _ikemon (Uid $(id -u _ikemon) four times)" \
+		bash -c "grep -q \"^Uid:\$(printf '\t%s' \$(id -u _ikemon){,,,})\$\" /proc/\$(systemctl show -p MainPID --value ikemond)/status"
 	check "its metrics: ikemon_build_info" wait_for 5 metric "ikemon_build_info{version=\"$VERSION\"} 1"
 	check "systemctl reload ikemond (SIGHUP): reloaded, still answering" \
 		bash -c "systemctl reload ikemond && sleep 1 && /usr/bin/ikemonctl show ikemon peers | grep -q '^probe ' && curl -sf http://$ADDR:9731/metrics | grep -q '^ikemon_config_last_reload_successful 1'"
@@ -224,23 +234,29 @@ else
 	echo "# systemd is not PID 1 here (PID 1 is '${PID1:-unknown}'): the unit cannot be started."
 	echo "# Starting the installed /usr/sbin/ikemond instead, on the installed /etc/ikemond.conf"
 	echo "# adapted (listen $ADDR, control in the test's directory, a peer, [http]), with the"
-	echo "# unit's capability bounding set and no_new_privs."
-	adapt "$T/pkg.sock" "$T/peer.psk" >"$T/pkg.conf"
+	echo "# unit's user (_ikemon), its ambient CAP_NET_BIND_SERVICE, bounding set and no_new_privs."
+	# the unit's RuntimeDirectory: a directory of _ikemon's, the key file its own
+	chmod 0711 "$T"
+	install -d -m 0700 -o _ikemon -g _ikemon "$T/run"
+	install -m 0600 -o _ikemon -g _ikemon "$T/peer.psk" "$T/run/peer.psk"
+	adapt "$T/run/pkg.sock" "$T/run/peer.psk" >"$T/pkg.conf"
+	chmod 0644 "$T/pkg.conf"
 	RUN=()
 	command -v setpriv >/dev/null &&
-		RUN=(setpriv --bounding-set -all,+net_bind_service --inh-caps -all --no-new-privs --)
+		RUN=(setpriv --reuid=_ikemon --regid=_ikemon --clear-groups --inh-caps +net_bind_service
+			--ambient-caps +net_bind_service --bounding-set -all,+net_bind_service --no-new-privs --)
 	"${RUN[@]}" /usr/sbin/ikemond -f -c "$T/pkg.conf" 2>>"$T/pkg.log" &
 	PID[pkg]=$!
-	check "the installed ikemond starts on it${RUN:+ (setpriv: CAP_NET_BIND_SERVICE only)}" \
-		wait_for 10 test -S "$T/pkg.sock"
+	check "the installed ikemond starts on it${RUN:+ (setpriv: as _ikemon, CAP_NET_BIND_SERVICE only)}" \
+		wait_for 10 test -S "$T/run/pkg.sock"
 	if [ -n "${RUN[*]}" ]; then
-		check "it holds CAP_NET_BIND_SERVICE and nothing else (CapEff 0x400), no_new_privs" \
-			bash -c "grep -q '^CapEff:.*0000000000000400\$' /proc/${PID[pkg]}/status && grep -q '^NoNewPrivs:.*1' /proc/${PID[pkg]}/status"
+		check "it runs as _ikemon, holds CAP_NET_BIND_SERVICE and nothing else (CapEff 0x400), no_new_privs" \
+			bash -c "grep -q \"^Uid:\$(printf '\t%s' \$(id -u _ikemon){,,,})\$\" /proc/${PID[pkg]}/status && grep -q '^CapEff:.*0000000000000400\$' /proc/${PID[pkg]}/status && grep -q '^NoNewPrivs:.*1' /proc/${PID[pkg]}/status"
 	fi
 	check "the installed ikemonctl talks to it: ikemond $VERSION" \
-		bash -c "/usr/bin/ikemonctl -s $T/pkg.sock version | grep -qx 'ikemond $VERSION'"
-	check "the peer whose key is in a 0600 file is loaded" \
-		bash -c "/usr/bin/ikemonctl -s $T/pkg.sock show ikemon peers | grep -q '^probe '"
+		bash -c "/usr/bin/ikemonctl -s $T/run/pkg.sock version | grep -qx 'ikemond $VERSION'"
+	check "the peer whose key is in a 0600 file of _ikemon's is loaded" \
+		bash -c "/usr/bin/ikemonctl -s $T/run/pkg.sock show ikemon peers | grep -q '^probe '"
 	check "its metrics: ikemon_build_info{version=\"$VERSION\"} 1" \
 		wait_for 5 metric "ikemon_build_info{version=\"$VERSION\"} 1"
 	/bin/kill -HUP "${PID[pkg]}" # the unit's ExecReload

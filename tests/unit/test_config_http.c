@@ -27,6 +27,8 @@ static void expect_http_defaults(const struct http_config *h)
 	ck_assert_str_eq(h->auth_user, "");
 	ck_assert_str_eq(h->auth_password, "");
 	ck_assert_uint_eq(h->max_connections, 32);
+	ck_assert_uint_eq(h->max_connections_per_ip, 8);
+	ck_assert_str_eq(h->auth_hash, "");
 	ck_assert_uint_eq(h->timeout_s, 10);
 	ck_assert_uint_eq(h->max_request, 8192);
 	ck_assert(!h->per_sa_metrics);
@@ -137,8 +139,8 @@ START_TEST(errors_structure)
 	tl_config_expect_error(
 	    "[http]\nport = 9731\n", 2,
 	    "unknown key 'port' in [http] (known there: listen, tls_cert, tls_key, "
-	    "auth_user, auth_password, max_connections, timeout, max_request, "
-	    "per_sa_metrics)");
+	    "auth_user, auth_password, auth_password_file, max_connections, "
+	    "max_connections_per_ip, timeout, max_request, per_sa_metrics)");
 	tl_config_expect_error("[http]\ntimeout = 5\ntimeout = 6\n", 3,
 	                       "duplicate key 'timeout' (first set on line 2)");
 	tl_config_expect_error("[http]\nlisten = 127.0.0.1\nlisten = 127.0.0.2\n", 3,
@@ -331,6 +333,50 @@ START_TEST(password_file)
 }
 END_TEST
 
+/* auth_password_file: a crypt(3) hash in a 0600 file; http_hash_match() checks it. */
+START_TEST(password_hash_file)
+{
+	/* openssl passwd -6 -salt ikemonsalt TopSecret */
+	static const char hash[] =
+	    "$6$ikemonsalt$cD41fs/UaIj53VCHxH4bb4IM5yxY9Aq4rKO..9qvKGrgYmWaPG1P"
+	    "M48mLHzSmyiOl7xtMvOA979vjjtpBM8VK/";
+	struct ikemond_config cfg;
+	char path[] = "/tmp/ikemon-hash-XXXXXX", text[256];
+	int fd = mkstemp(path);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(write(fd, hash, strlen(hash)), (ssize_t)strlen(hash));
+	ck_assert_int_eq(write(fd, "\n", 1), 1);
+	close(fd);
+	snprintf(text, sizeof(text),
+	         "[http]\nauth_user = u\nauth_password_file = %s\nmax_connections_per_ip = 2\n",
+	         path);
+	tl_config_load_ok(text, &cfg);
+	ck_assert_str_eq(cfg.http.auth_hash, hash);
+	ck_assert_uint_eq(cfg.http.max_connections_per_ip, 2);
+	ck_assert(http_hash_match("TopSecret", cfg.http.auth_hash));
+	ck_assert(!http_hash_match("TopSecreT", cfg.http.auth_hash));
+	ck_assert(!http_hash_match("", cfg.http.auth_hash));
+	ck_assert(!http_hash_match("TopSecret", "not-a-hash"));
+	ikemond_config_free(&cfg);
+	ck_assert(tl_all_zero(cfg.http.auth_hash, sizeof(cfg.http.auth_hash)));
+
+	snprintf(text, sizeof(text),
+	         "[http]\nauth_user = u\nauth_password = \"x\"\nauth_password_file = %s\n", path);
+	tl_config_expect_error(text, 4, "auth_password_file and auth_password: name one");
+	snprintf(text, sizeof(text), "[http]\nauth_password_file = %s\n", path);
+	tl_config_expect_error(text, 2, "auth_password_file without auth_user");
+	tl_config_expect_error("[http]\nauth_user = u\nauth_password_file = relative\n", 3,
+	                       "expected an absolute path");
+	tl_config_expect_error("[http]\nmax_connections_per_ip = 0\n", 2,
+	                       "bad max_connections_per_ip '0'");
+	chmod(path, 0640);
+	snprintf(text, sizeof(text), "[http]\nauth_user = u\nauth_password_file = %s\n", path);
+	tl_config_expect_error(text, 3, "is readable by group or others");
+	unlink(path);
+}
+END_TEST
+
 START_TEST(password_nul_byte)
 {
 	struct ikemond_config cfg;
@@ -377,6 +423,7 @@ static Suite *config_http_suite(void)
 	tcase_add_test(tc, errors_pairs);
 	tcase_add_test(tc, errors_password);
 	tcase_add_test(tc, password_file);
+	tcase_add_test(tc, password_hash_file);
 	tcase_add_test(tc, password_nul_byte);
 	tcase_add_test(tc, free_wipes_password);
 	suite_add_tcase(s, tc);

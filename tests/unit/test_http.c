@@ -730,7 +730,9 @@ END_TEST
 
 START_TEST(test_405)
 {
-	const char *post[] = {"-X", "POST", "--data-binary", "some body", NULL};
+	const char *post[] = {"-X", "POST", NULL};
+	const char *post_body[] = {"-X", "POST", "--data-binary", "some body", NULL};
+	const char *get_body[] = {"-X", "GET", "--data-binary", "x", NULL};
 	const char *put[] = {"-X", "PUT", NULL};
 	struct reply r;
 
@@ -740,8 +742,12 @@ START_TEST(test_405)
 	expect_header(&r, "Allow", "GET, HEAD");
 	reply_free(&r);
 	expect_status("/", put, 405);
+	/* a body, whatever the method: 413, before the method is looked at */
+	expect_status("/metrics", post_body, 413);
+	expect_status("/metrics", get_body, 413);
 	ck_assert_int_eq(fx.fake.calls, 0);
 	ck_assert_uint_eq(http_stats(fx.h)->not_allowed, 2);
+	ck_assert_uint_eq(http_stats(fx.h)->too_large, 2);
 }
 END_TEST
 
