@@ -186,6 +186,16 @@ void dpd_established(struct ike_sa *sa)
 /* ---------------------------------------------------------------- INITIAL-CONTACT */
 
 /*
+ * Between the same two addresses: the peer keeps its state per pair of addresses, so
+ * INITIAL-CONTACT speaks of what is between this address of ours and that of the peer
+ * (a load generator's thousands of sources to one gateway are as many hosts).
+ */
+static bool same_path(const struct ike_sa *a, const struct ike_sa *b)
+{
+	return engine_same_host(&a->remote, &b->remote) && engine_same_host(&a->local, &b->local);
+}
+
+/*
  * INITIAL-CONTACT tells the peer that we hold nothing with it, so it is only said when
  * no other SA of ours (of any configured peer: several may share one gateway) with that
  * address is alive, negotiating ones included (several tunnels to one gateway starting
@@ -195,8 +205,7 @@ void dpd_established(struct ike_sa *sa)
 bool ic_wanted(struct ike_engine *e, const struct ike_sa *sa)
 {
 	for (const struct ike_sa *s = ike_sa_first(e->sas); s != NULL; s = s->next)
-		if (s != sa && s->state != IKE_ST_DELETED &&
-		    engine_same_host(&s->remote, &sa->remote))
+		if (s != sa && s->state != IKE_ST_DELETED && same_path(s, sa))
 			return false;
 	return true;
 }
@@ -233,9 +242,9 @@ static bool same_id(const struct ike_id *a, const struct ike_id *b)
 }
 
 /*
- * The peer restarted: every other established SA we hold with it (same address, same
- * identity; of any configured peer) is gone at its end.  A walk of the table, once per
- * INITIAL-CONTACT received.
+ * The peer restarted: every other established SA we hold with it (same pair of
+ * addresses, same identity; of any configured peer) is gone at its end.  A walk of the table, once
+ * per INITIAL-CONTACT received.
  */
 size_t ic_honour(struct ike_engine *e, struct ike_sa *sa)
 {
@@ -244,8 +253,7 @@ size_t ic_honour(struct ike_engine *e, struct ike_sa *sa)
 
 	for (s = ike_sa_first_mut(e->sas); s != NULL; s = s->next) {
 		/* the old SAs are established; one still negotiating times out on its own */
-		if (s == sa || s->state != IKE_ST_ESTABLISHED ||
-		    !engine_same_host(&s->remote, &sa->remote) ||
+		if (s == sa || s->state != IKE_ST_ESTABLISHED || !same_path(s, sa) ||
 		    !same_id(&s->remote_id, &sa->remote_id))
 			continue;
 		engine_log(e, IKE_LOG_NOTICE,

@@ -159,8 +159,13 @@ check "none of them reached MM3 (no Diffie-Hellman spent on the flood)" \
 	[ "$(q "all(s['cisco_state']=='MM_SA_SETUP' for s in sas if s['peer']=='rw')")" = True ]
 per=$(((rss1 - rss0) * 1024 / CAP))
 echo "# a's RSS: $rss0 kB before, $rss1 kB after: $per bytes per half-open SA at the cap"
-check "a's RSS grew by less than $CAP x 3 KiB + 4 MiB ($((rss1 - rss0)) kB)" \
-	[ $((rss1 - rss0)) -lt $((CAP * 3 + 4096)) ]
+if is_asan "$IKEMOND"; then
+	# ASan's redzones and its quarantine of freed memory (256 MiB) make RSS no measure
+	echo "# RSS bound not checked: $IKEMOND is a sanitizer build (checked in the plain build)"
+else
+	check "a's RSS grew by less than $CAP x 3 KiB + 4 MiB ($((rss1 - rss0)) kB)" \
+		[ $((rss1 - rss0)) -lt $((CAP * 3 + 4096)) ]
+fi
 
 check "the established SA (conn-id $EST) is still QM_IDLE on a" \
 	[ "$(q "any(s['conn_id']==$EST and s['cisco_state']=='QM_IDLE' for s in sas)")" = True ]

@@ -22,8 +22,6 @@ TOTAL=${LEAKS_SAS:-10000}
 ROUNDS=5
 PER=$((TOTAL / ROUNDS))
 
-is_asan() { nm "$1" 2>/dev/null | grep -q __asan_init; }
-
 # conf NAME: one [peer] for all of 127.33.0.0/16, DH on ecp256 (cheap: the churn is in
 # ikemond's own code, not in OpenSSL's)
 conf() {

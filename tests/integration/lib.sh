@@ -55,6 +55,9 @@ check() {
 	if "$@"; then ok "$d"; else not_ok "$d"; fi
 }
 
+# is_asan BINARY: built with AddressSanitizer (clang or gcc --enable-sanitizers)
+is_asan() { nm "$1" 2>/dev/null | grep -q __asan_init; }
+
 # wait_for SECONDS COMMAND...: poll every 0.1 s until the command succeeds
 wait_for() {
 	local limit=$(($1 * 10)) i=0
