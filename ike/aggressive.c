@@ -181,10 +181,9 @@ enum ike_handler_result aggr_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
 {
 	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	struct ike_exchange *x = engine_exchange(sa);
+	struct ike_dh_job *j;
 	enum ike_handler_result r;
-	uint8_t buf[MSG_BUF], num = 0;
-	struct msg_builder b;
-	struct isakmp_hdr h;
+	uint8_t num = 0;
 	enum ike_cause c;
 
 	if (p == NULL || x == NULL) {
@@ -209,16 +208,37 @@ enum ike_handler_result aggr_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
 	c = phase1_take_ke_nonce(sa, m, x->gxi, x->ni, &x->ni_len);
 	if (c != IKE_CAUSE_NONE)
 		return phase1_reject_ke(e, sa, c, "in the peer's AM1");
-	if (phase1_make_ke_nonce(sa, x->gxr, x->nr, &x->nr_len) != 0) {
+	/* our key pair and g^xy, on a worker when there are some: aggr_R1_dh_done goes on */
+	j = engine_dh_job(sa, DH_STEP_AGGR_R1, NULL, x->gxi, x->g_len);
+	if (j != NULL)
+		j->arg = num;
+	return engine_dh_start(e, sa, j);
+}
+
+/* ... --> HDR, SA, KE, Nr, IDir, HASH_R with our key pair and g^xy */
+enum ike_handler_result aggr_R1_dh_done(struct ike_engine *e, struct ike_sa *sa,
+                                        const struct ike_dh_job *j)
+{
+	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
+	struct ike_exchange *x = sa->x;
+	uint8_t buf[MSG_BUF];
+	struct msg_builder b;
+	struct isakmp_hdr h;
+
+	if (p == NULL) {
+		engine_fail(e, sa, IKE_CAUSE_CONFIG_REMOVED, "peer gone while negotiating");
+		return IKE_R_FAIL;
+	}
+	if (phase1_job_ke_nonce(sa, j, x->gxr, x->nr, &x->nr_len) != 0) {
 		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "making our key exchange");
 		return IKE_R_FAIL;
 	}
-	if (phase1_derive_keys(e, sa) != 0)
+	if (j->status != 0 || phase1_keys_from_secret(e, sa, j->secret, j->secret_len) != 0)
 		return phase1_reject_ke(e, sa, IKE_CAUSE_INVALID_KE,
 		                        "the peer's AM1 KE is not usable");
 	aggr_hdr(sa, &h, 0);
 	msg_init(&b, buf, sizeof(buf), &h);
-	if (phase1_put_sa_reply(&b, &sa->xf, num) != 0)
+	if (phase1_put_sa_reply(&b, &sa->xf, (uint8_t)j->arg) != 0)
 		goto fail;
 	msg_payload(&b, ISAKMP_NP_KE, x->gxr, x->g_len);
 	msg_payload(&b, ISAKMP_NP_NONCE, x->nr, x->nr_len);

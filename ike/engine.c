@@ -464,6 +464,8 @@ void ike_engine_set_settings(struct ike_engine *e, const struct ike_settings *s)
 	struct ike_settings old = e->settings;
 
 	e->settings = *s;
+	/* the pool made at start stays: its threads are not resized at a reload */
+	e->settings.dh_workers = old.dh_workers;
 	engine_timers_settings(e, &old);
 }
 
@@ -492,6 +494,13 @@ struct ike_engine *ike_engine_new(const struct ike_engine_ops *ops, void *ctx,
 	ike_sa_table_set_log(e->sas, table_log, e);
 	ike_sa_table_set_free_exchange(e->sas, engine_free_exchange, quick_free_exchange);
 	ike_sa_table_subscribe(e->sas, on_event, e);
+	if (settings->dh_workers > 0) {
+		e->dhpool = ike_dhpool_new(settings->dh_workers, 0);
+		if (e->dhpool == NULL) {
+			ike_engine_free(e);
+			return NULL;
+		}
+	}
 	return e;
 }
 
@@ -499,6 +508,8 @@ void ike_engine_free(struct ike_engine *e)
 {
 	if (e == NULL)
 		return;
+	/* first: the workers finish, and the jobs still out are wiped */
+	ike_dhpool_free(e->dhpool);
 	ike_sa_table_free(e->sas);
 	ike_timerq_free(&e->timers);
 	engine_free_addr_index(e);

@@ -129,6 +129,18 @@ int64_t ike_engine_next_timeout_ms(struct ike_engine *e);
 void ike_engine_run_timers(struct ike_engine *e);
 
 /*
+ * Diffie-Hellman on worker threads (settings.dh_workers > 0 when the engine was made):
+ * the descriptor to poll for POLLIN, or -1 when DH runs on the loop.
+ */
+int ike_engine_dh_fd(const struct ike_engine *e);
+/* Take the finished DH jobs and resume their exchanges: when the descriptor is readable. */
+void ike_engine_dh_run(struct ike_engine *e);
+/* DH jobs posted whose results were not taken yet (0 without workers). */
+size_t ike_engine_dh_pending(struct ike_engine *e);
+/* Results dropped because their SA was deleted, replaced or had moved on. */
+uint64_t ike_engine_dh_stale(const struct ike_engine *e);
+
+/*
  * Start Main Mode with a configured peer, or, when it has an IKE SA at QM_IDLE already,
  * the Quick Modes of its missing children.  Returns the conn-id, or -1 (no such peer /
  * no address).

@@ -13,6 +13,7 @@
 #include "cert.h"
 #include "codec.h"
 #include "dh.h"
+#include "dhpool.h"
 #include "engine.h"
 #include "keys.h"
 #include "natt.h"
@@ -78,6 +79,8 @@ struct ike_exchange {
 	bool saw_undecryptable;           /* evidence of a key mismatch */
 	bool certreq_seen;                /* the peer sent a CERTREQ (send_cert = ifasked) */
 	uint8_t rx_iv[IKE_MAX_BLOCK_LEN]; /* IV after the message being handled, if it holds */
+	bool dh_pending;                  /* a DH job is out: messages wait for its result */
+	uint32_t dh_token;                /* the job's number (a result with another is stale) */
 
 	struct ike_retx rt;
 	bool keepalive_armed; /* behind a NAT: NAT-T keepalives while established */
@@ -151,7 +154,10 @@ struct ike_engine {
 	 * changed wait in the touched list until the queue is next read */
 	struct ike_timerq timers;
 	struct ike_sa *touched;
-	bool timers_lost; /* the queue could not grow: some deadlines are not in it */
+	bool timers_lost;          /* the queue could not grow: some deadlines are not in it */
+	struct ike_dhpool *dhpool; /* NULL: Diffie-Hellman runs on the loop (dh_workers = 0) */
+	uint32_t dh_tokens;        /* numbers the jobs */
+	uint64_t dh_stale;         /* results dropped: their SA was gone or had moved on */
 };
 
 /* ---- engine.c: services for handlers ---- */
@@ -191,6 +197,27 @@ int engine_float(struct ike_engine *e, struct ike_sa *sa);
  * counted; IKE_EV_CAUSE_NOTED tells the views that keep a copy). */
 void engine_suspect(struct ike_engine *e, struct ike_sa *sa, enum ike_cause cause,
                     const char *detail);
+
+/* ---- dh_offload.c: Diffie-Hellman jobs, on the pool's workers or inline ---- */
+/* The exchange step a DH job resumes: one handler half per step. */
+enum engine_dh_step {
+	DH_STEP_MAIN_R2 = 1, /* responder, MM3: our key pair and g^xy, then MM4 */
+	DH_STEP_MAIN_I2,     /* initiator, MM2: our key pair, then MM3 */
+	DH_STEP_MAIN_I3,     /* initiator, MM4: g^xy, then MM5 */
+	DH_STEP_AGGR_R1,     /* responder, AM1: our key pair and g^xy, then AM2 */
+};
+/* A job for sa's group: derive g^xy with peer (NULL: only a key pair) using dh (NULL: make
+ * one; the job owns dh from here).  NULL on out of memory (dh freed). */
+struct ike_dh_job *engine_dh_job(struct ike_sa *sa, enum engine_dh_step step, struct ike_dh *dh,
+                                 const uint8_t *peer, size_t peer_len);
+/*
+ * Run job j (may be NULL: out of memory) for sa.  Without a pool: at once, then its step's
+ * second half, whose result is returned.  With one: posted, and IKE_R_OK (the SA waits,
+ * dropping messages, until ike_engine_dh_run resumes it); IKE_R_IGNORE when the pool is
+ * full (the peer's retransmission tries again).  j is consumed in every case.
+ */
+enum ike_handler_result engine_dh_start(struct ike_engine *e, struct ike_sa *sa,
+                                        struct ike_dh_job *j);
 
 /* ---- peer_track.c: per-peer SA lists and counters, peers by name ---- */
 /* (Re)build the name index of e->peers. 0, or -1 on out of memory (look-ups then walk). */
@@ -358,6 +385,21 @@ enum ike_cause phase1_take_ke_nonce(struct ike_sa *sa, const struct isakmp_msg *
                                     uint8_t *nonce, size_t *nonce_len);
 /* g^xy, SKEYID and the rest; frees the DH key. 0 or -1. */
 int phase1_derive_keys(struct ike_engine *e, struct ike_sa *sa);
+/* Our public value from a DH job into mine (x->g_len set), and a fresh nonce. 0 or -1. */
+int phase1_job_ke_nonce(struct ike_sa *sa, const struct ike_dh_job *j, uint8_t *mine,
+                        uint8_t *nonce, size_t *nonce_len);
+/* SKEYID and the rest from g^xy (a DH job's secret). 0 or -1. */
+int phase1_keys_from_secret(struct ike_engine *e, struct ike_sa *sa, const uint8_t *gxy,
+                            size_t gxy_len);
+/* The second halves of the handlers that wait for a DH job (dh_offload.c calls them). */
+enum ike_handler_result main_R2_dh_done(struct ike_engine *e, struct ike_sa *sa,
+                                        const struct ike_dh_job *j);
+enum ike_handler_result main_I2_dh_done(struct ike_engine *e, struct ike_sa *sa,
+                                        struct ike_dh_job *j);
+enum ike_handler_result main_I3_dh_done(struct ike_engine *e, struct ike_sa *sa,
+                                        const struct ike_dh_job *j);
+enum ike_handler_result aggr_R1_dh_done(struct ike_engine *e, struct ike_sa *sa,
+                                        const struct ike_dh_job *j);
 /* Fail the SA for a KE / nonce problem (INVALID-KEY-INFORMATION where it applies). */
 enum ike_handler_result phase1_reject_ke(struct ike_engine *e, struct ike_sa *sa, enum ike_cause c,
                                          const char *msg);

@@ -149,10 +149,11 @@ struct ike_settings {
 	uint32_t deleted_linger_s;      /* how long deleted SAs stay visible */
 	uint32_t restart_delay_s;       /* auto=start: wait before negotiating again */
 	uint32_t natt_keepalive_s;      /* behind a NAT: keepalive interval; 0 = none */
+	uint32_t dh_workers;            /* DH worker threads; 0 = on the loop (read at start) */
 };
 
 /* Default settings: 1 s, 5 tries (63 s span), 60 s linger, 5 s restart delay, 20 s NAT-T
- * keepalives. */
+ * keepalives, DH on the loop thread (the daemon's configuration defaults to a pool). */
 void ike_settings_default(struct ike_settings *s);
 
 /* Total time from the first transmission until the last retransmission times out, ms. */
