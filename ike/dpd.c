@@ -247,8 +247,11 @@ static bool same_id(const struct ike_id *a, const struct ike_id *b)
 
 /*
  * The peer restarted: every other established SA we hold with it (same address, same
- * identity; of any configured peer) is gone at its end.  A walk of the table, once per
- * INITIAL-CONTACT received.
+ * identity; of any configured peer) is gone at its end.  Only those on the local
+ * address this SA uses: the peer said INITIAL-CONTACT because it held nothing with that
+ * address of ours (ic_wanted looks at one remote address), and a host that initiates
+ * from many addresses to one gateway (ikeload) would otherwise lose every SA but the
+ * newest.  A walk of the table, once per INITIAL-CONTACT received.
  */
 size_t ic_honour(struct ike_engine *e, struct ike_sa *sa)
 {
@@ -258,7 +261,8 @@ size_t ic_honour(struct ike_engine *e, struct ike_sa *sa)
 	for (s = ike_sa_first_mut(e->sas); s != NULL; s = s->next) {
 		/* the old SAs are established; one still negotiating times out on its own */
 		if (s == sa || s->state != IKE_ST_ESTABLISHED ||
-		    !same_host(&s->remote, &sa->remote) || !same_id(&s->remote_id, &sa->remote_id))
+		    !same_host(&s->remote, &sa->remote) || !same_host(&s->local, &sa->local) ||
+		    !same_id(&s->remote_id, &sa->remote_id))
 			continue;
 		engine_log(e, IKE_LOG_NOTICE,
 		           "conn-id %u peer %s: INITIAL-CONTACT on conn-id %u: deleting the old SA",

@@ -89,6 +89,8 @@ write_conf() {
 		echo "restart_delay = ${RESTART_DELAY:-1}"
 		echo "stall_after = ${STALL_AFTER:-$below}"
 		echo "qm_stall_after = ${QM_STALL_AFTER:-$below}"
+		# DH_WORKERS: Diffie-Hellman threads (unset: the daemon's default, one per CPU)
+		[ -z "${DH_WORKERS:-}" ] || echo "dh_workers = $DH_WORKERS"
 		cat
 		# SNMP off unless the test asks (SNMP_CONF: the lines of the [snmp] section)
 		echo "[snmp]"
