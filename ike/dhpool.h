@@ -74,7 +74,10 @@ int ike_dhpool_fd(const struct ike_dhpool *p);
  */
 int ike_dhpool_post(struct ike_dhpool *p, struct ike_dh_job *j);
 
-/* The next finished job (the caller owns it), or NULL.  Clears the descriptor first. */
+/*
+ * The next finished job (the caller owns it), or NULL.  Clears the descriptor first.
+ * Take until NULL: the descriptor is signalled again only once the queue was empty.
+ */
 struct ike_dh_job *ike_dhpool_take(struct ike_dhpool *p);
 
 /* Jobs posted and not yet taken back. */

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# throughput.sh - what the Diffie-Hellman workers buy: one ikemond answering ikeload,
+# SAs established per second with dh_workers = 0 (DH on the loop thread, one core) and
+# with dh_workers = 2, for MODP-2048 and ECP-256; the ratio of the two rates, and how
+# many cores ikemond kept busy (its CPU seconds over the run's wall seconds).
+#
+# ikeload is a full initiator on the same engine: per SA it spends about what ikemond
+# spends (a key pair and a derivation each).  On a two-core machine it therefore holds
+# one core however many workers ikemond has, and the ratio cannot pass ~1.0-1.3 there;
+# the single-core-versus-two-cores comparison the workers are for needs ikeload on other
+# cores: THROUGHPUT_IKEMOND_CPUS and THROUGHPUT_IKELOAD_CPUS (taskset -c lists, e.g.
+# "0,1" and "2,3") pin the two.
+#
+# Before each pair, tests/bench/dhpool_rate (when DHPOOL_RATE names it) gives the pool's
+# own ceiling without a load generator: responder DH steps (a key pair and g^xy, what
+# ikemond does per MM3) per second inline and through W workers.
+#
+# THROUGHPUT_N (2000), THROUGHPUT_GROUPS ("modp2048 ecp256") and THROUGHPUT_WORKERS (2)
+# change what runs.  Addresses: ikemond on 127.10.121.1, ikeload from 127.34.0.0/16.
+set -u
+: "${IKEMOND:?}" "${IKELOAD:?}"
+N=${THROUGHPUT_N:-2000}
+GROUPS_=${THROUGHPUT_GROUPS:-"modp2048 ecp256"}
+W=${THROUGHPUT_WORKERS:-2}
+ADDR=127.10.121.1
+SRC=127.34.0.0/16
+
+row() { printf '%-58s %-26s %s\n' "$1" "$2" "$3"; }
+
+label() {
+	case $1 in
+	modp2048) echo MODP-2048 ;;
+	ecp256) echo ECP-256 ;;
+	*) echo "$1" ;;
+	esac
+}
+
+# j FILE EXPR: a Python expression over the JSON object j in FILE
+j() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
+
+# taskset's words for a CPU list ("" for none); taskset execs, so $! stays the daemon's
+pin() { [ -z "$1" ] || echo "taskset -c $1"; }
+
+# run GROUP WORKERS: one ikemond, one ikeload run; RATE and CORES set ("" on failure)
+run() {
+	local g=$1 w=$2 pid out=$dir/load-$1-$2.json
+	RATE=
+	CORES=
+	rm -f "$dir/a.sock"
+	{
+		echo "[ikemond]"
+		echo "listen = $ADDR:500"
+		echo "control = $dir/a.sock"
+		echo "dh_workers = $w"
+		echo "[peer load]"
+		echo "remote = $SRC"
+		echo 'psk = "bench-key"'
+		echo "ike = aes128-sha256-$g"
+		echo "esp = aes128-sha256"
+		echo "remote_ts = $SRC"
+	} >"$dir/a.conf"
+	# shellcheck disable=SC2046
+	$(pin "${THROUGHPUT_IKEMOND_CPUS:-}") "$IKEMOND" -c "$dir/a.conf" -f 2>"$dir/a.log" &
+	pid=$!
+	for _ in $(seq 1 50); do
+		[ -S "$dir/a.sock" ] && break
+		sleep 0.1
+	done
+	# shellcheck disable=SC2046
+	$(pin "${THROUGHPUT_IKELOAD_CPUS:-}") "$IKELOAD" -t "$ADDR" -n "$N" --src "$SRC" \
+		--psk bench-key --dh "$g" --ikemond-pid "$pid" --timeout 300 --json \
+		>"$out" 2>"$dir/load.txt"
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	if [ "$(j "$out" "j['established']" 2>/dev/null)" != "$N" ]; then
+		row "throughput, $(label "$g"), dh_workers = $w, $N SAs" \
+			"FAILED: $(tail -n 1 "$dir/load.txt")" "tests/bench/throughput.sh"
+		return
+	fi
+	RATE=$(j "$out" "'%.1f' % j['sas_per_s']")
+	CORES=$(j "$out" "'%.2f' % (j['peer_cpu_s'] / j['wall_established_s'])")
+	row "throughput, ikemond + ikeload, $(label "$g"), dh_workers = $w" \
+		"$RATE SAs/s, ikemond $CORES cores" \
+		"tests/bench/throughput.sh (ikeload -n $N --dh $g)"
+}
+
+# pool_rate GROUP: the DH steps per second inline and with W workers, and their ratio
+pool_rate() {
+	local g=$1 r0 rw
+	[ -n "${DHPOOL_RATE:-}" ] || return 0
+	r0=$("$DHPOOL_RATE" -n "$N" -g "$g" -w 0 --json | python3 -c "import json,sys; print('%.0f' % json.load(sys.stdin)['jobs_per_s'])") || return 0
+	rw=$("$DHPOOL_RATE" -n "$N" -g "$g" -w "$W" --json | python3 -c "import json,sys; print('%.0f' % json.load(sys.stdin)['jobs_per_s'])") || return 0
+	row "DH pool alone, $(label "$g") responder steps/s, 0 / $W workers" \
+		"$r0 / $rw = $(python3 -c "import sys; print('%.2fx' % (float(sys.argv[2]) / float(sys.argv[1])))" "$r0" "$rw")" \
+		"tests/bench/dhpool_rate -n $N -g $g -w 0; -w $W"
+}
+
+dir=$(mktemp -d /tmp/ikemon-bench.XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+for g in $GROUPS_; do
+	pool_rate "$g"
+	run "$g" 0
+	r0=$RATE
+	run "$g" "$W"
+	[ -n "$r0" ] && [ -n "$RATE" ] || continue
+	row "throughput ratio, $(label "$g"), dh_workers = $W / 0" \
+		"$(python3 -c "import sys; print('%.2fx' % (float(sys.argv[2]) / float(sys.argv[1])))" "$r0" "$RATE") ($(nproc) CPUs)" \
+		"tests/bench/throughput.sh"
+done
