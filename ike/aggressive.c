@@ -219,20 +219,15 @@ enum ike_handler_result aggr_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
 enum ike_handler_result aggr_R1_dh_done(struct ike_engine *e, struct ike_sa *sa,
                                         const struct ike_dh_job *j)
 {
-	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	struct ike_exchange *x = sa->x;
+	const struct ike_peer_cfg *p;
+	enum ike_handler_result r = phase1_take_job_ke(e, sa, j, x->gxr, x->nr, &x->nr_len, &p);
 	uint8_t buf[MSG_BUF];
 	struct msg_builder b;
 	struct isakmp_hdr h;
 
-	if (p == NULL) {
-		engine_fail(e, sa, IKE_CAUSE_CONFIG_REMOVED, "peer gone while negotiating");
-		return IKE_R_FAIL;
-	}
-	if (phase1_job_ke_nonce(sa, j, x->gxr, x->nr, &x->nr_len) != 0) {
-		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "making our key exchange");
-		return IKE_R_FAIL;
-	}
+	if (r != IKE_R_OK)
+		return r;
 	if (j->status != 0 || phase1_keys_from_secret(e, sa, j->secret, j->secret_len) != 0)
 		return phase1_reject_ke(e, sa, IKE_CAUSE_INVALID_KE,
 		                        "the peer's AM1 KE is not usable");

@@ -385,9 +385,12 @@ enum ike_cause phase1_take_ke_nonce(struct ike_sa *sa, const struct isakmp_msg *
                                     uint8_t *nonce, size_t *nonce_len);
 /* g^xy, SKEYID and the rest; frees the DH key. 0 or -1. */
 int phase1_derive_keys(struct ike_engine *e, struct ike_sa *sa);
-/* Our public value from a DH job into mine (x->g_len set), and a fresh nonce. 0 or -1. */
-int phase1_job_ke_nonce(struct ike_sa *sa, const struct ike_dh_job *j, uint8_t *mine,
-                        uint8_t *nonce, size_t *nonce_len);
+/* A DH job's second half: the peer's config into *pp, our public value from j into mine
+ * (x->g_len set), a fresh nonce.  IKE_R_OK, or IKE_R_FAIL with the SA failed. */
+enum ike_handler_result phase1_take_job_ke(struct ike_engine *e, struct ike_sa *sa,
+                                           const struct ike_dh_job *j, uint8_t *mine,
+                                           uint8_t *nonce, size_t *nonce_len,
+                                           const struct ike_peer_cfg **pp);
 /* SKEYID and the rest from g^xy (a DH job's secret). 0 or -1. */
 int phase1_keys_from_secret(struct ike_engine *e, struct ike_sa *sa, const uint8_t *gxy,
                             size_t gxy_len);

@@ -258,18 +258,32 @@ done:
 	return ret;
 }
 
-/* Our public value from a DH job into mine, and a fresh nonce.  0 or -1. */
-int phase1_job_ke_nonce(struct ike_sa *sa, const struct ike_dh_job *j, uint8_t *mine,
-                        uint8_t *nonce, size_t *nonce_len)
+/*
+ * A DH job's second half begins here: the peer's configuration (still there?), our public
+ * value from the job into mine, a fresh nonce.  IKE_R_OK and *pp, or the SA failed.
+ */
+enum ike_handler_result phase1_take_job_ke(struct ike_engine *e, struct ike_sa *sa,
+                                           const struct ike_dh_job *j, uint8_t *mine,
+                                           uint8_t *nonce, size_t *nonce_len,
+                                           const struct ike_peer_cfg **pp)
 {
 	struct ike_exchange *x = sa->x;
 
+	*pp = engine_peer_cfg(e, sa->peer);
+	if (*pp == NULL) {
+		engine_fail(e, sa, IKE_CAUSE_CONFIG_REMOVED, "peer gone while negotiating");
+		return IKE_R_FAIL;
+	}
 	if (j->status == -1 || j->pub_len == 0 || j->pub_len > IKE_DH_MAX_LEN)
-		return -1;
+		goto fail;
 	x->g_len = j->pub_len;
 	memcpy(mine, j->pub, j->pub_len);
 	*nonce_len = IKE_NONCE_LEN;
-	return ike_random(nonce, IKE_NONCE_LEN);
+	if (ike_random(nonce, IKE_NONCE_LEN) == 0)
+		return IKE_R_OK;
+fail:
+	engine_fail(e, sa, IKE_CAUSE_INTERNAL, "making our key exchange");
+	return IKE_R_FAIL;
 }
 
 /* Fail the SA for a KE/nonce problem, telling the peer where the RFC has a notify. */
@@ -320,20 +334,15 @@ enum ike_handler_result main_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
 enum ike_handler_result main_I2_dh_done(struct ike_engine *e, struct ike_sa *sa,
                                         struct ike_dh_job *j)
 {
-	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	struct ike_exchange *x = sa->x;
+	const struct ike_peer_cfg *p;
+	enum ike_handler_result r = phase1_take_job_ke(e, sa, j, x->gxi, x->ni, &x->ni_len, &p);
 	uint8_t buf[MSG_BUF];
 	struct msg_builder b;
 	struct isakmp_hdr h;
 
-	if (p == NULL) {
-		engine_fail(e, sa, IKE_CAUSE_CONFIG_REMOVED, "peer gone while negotiating");
-		return IKE_R_FAIL;
-	}
-	if (j->status != 0 || phase1_job_ke_nonce(sa, j, x->gxi, x->ni, &x->ni_len) != 0) {
-		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "making our key exchange");
-		return IKE_R_FAIL;
-	}
+	if (r != IKE_R_OK)
+		return r;
 	ike_dh_free(x->dh);
 	x->dh = j->dh; /* kept for MM4 */
 	j->dh = NULL;
@@ -392,16 +401,15 @@ enum ike_handler_result main_inI2_outR2(struct ike_engine *e, struct ike_sa *sa,
 enum ike_handler_result main_R2_dh_done(struct ike_engine *e, struct ike_sa *sa,
                                         const struct ike_dh_job *j)
 {
-	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	struct ike_exchange *x = sa->x;
+	const struct ike_peer_cfg *p;
+	enum ike_handler_result r = phase1_take_job_ke(e, sa, j, x->gxr, x->nr, &x->nr_len, &p);
 	uint8_t buf[MSG_BUF];
 	struct msg_builder b;
 	struct isakmp_hdr h;
 
-	if (phase1_job_ke_nonce(sa, j, x->gxr, x->nr, &x->nr_len) != 0) {
-		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "making our key exchange");
-		return IKE_R_FAIL;
-	}
+	if (r != IKE_R_OK)
+		return r;
 	if (j->status != 0 || phase1_keys_from_secret(e, sa, j->secret, j->secret_len) != 0)
 		return phase1_reject_ke(e, sa, IKE_CAUSE_INVALID_KE,
 		                        "the peer's MM3 KE is not usable");
@@ -409,7 +417,7 @@ enum ike_handler_result main_R2_dh_done(struct ike_engine *e, struct ike_sa *sa,
 	msg_init(&b, buf, sizeof(buf), &h);
 	msg_payload(&b, ISAKMP_NP_KE, x->gxr, x->g_len);
 	msg_payload(&b, ISAKMP_NP_NONCE, x->nr, x->nr_len);
-	if (sa->xf.auth != IKE_AUTH_PSK && p != NULL)
+	if (sa->xf.auth != IKE_AUTH_PSK)
 		phase1_put_certreq(&b, p);
 	if (sa->natt_version != NATT_NONE)
 		phase1_put_nat_d(&b, sa);
