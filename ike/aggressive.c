@@ -221,16 +221,13 @@ enum ike_handler_result aggr_R1_dh_done(struct ike_engine *e, struct ike_sa *sa,
 {
 	struct ike_exchange *x = sa->x;
 	const struct ike_peer_cfg *p;
-	enum ike_handler_result r = phase1_take_job_ke(e, sa, j, x->gxr, x->nr, &x->nr_len, &p);
+	enum ike_handler_result r = phase1_take_job_responder(e, sa, j, "AM1", &p);
 	uint8_t buf[MSG_BUF];
 	struct msg_builder b;
 	struct isakmp_hdr h;
 
 	if (r != IKE_R_OK)
 		return r;
-	if (j->status != 0 || phase1_keys_from_secret(e, sa, j->secret, j->secret_len) != 0)
-		return phase1_reject_ke(e, sa, IKE_CAUSE_INVALID_KE,
-		                        "the peer's AM1 KE is not usable");
 	aggr_hdr(sa, &h, 0);
 	msg_init(&b, buf, sizeof(buf), &h);
 	if (phase1_put_sa_reply(&b, &sa->xf, (uint8_t)j->arg) != 0)

@@ -391,6 +391,11 @@ enum ike_handler_result phase1_take_job_ke(struct ike_engine *e, struct ike_sa *
                                            const struct ike_dh_job *j, uint8_t *mine,
                                            uint8_t *nonce, size_t *nonce_len,
                                            const struct ike_peer_cfg **pp);
+/* A responder's DH job (which: "MM3", "AM1"): phase1_take_job_ke into gxr and nr, then
+ * the keys; IKE_R_OK, or the SA failed (INVALID-KEY-INFORMATION for an unusable KE). */
+enum ike_handler_result phase1_take_job_responder(struct ike_engine *e, struct ike_sa *sa,
+                                                  const struct ike_dh_job *j, const char *which,
+                                                  const struct ike_peer_cfg **pp);
 /* SKEYID and the rest from g^xy (a DH job's secret). 0 or -1. */
 int phase1_keys_from_secret(struct ike_engine *e, struct ike_sa *sa, const uint8_t *gxy,
                             size_t gxy_len);

@@ -286,6 +286,23 @@ fail:
 	return IKE_R_FAIL;
 }
 
+/* A responder's DH job (which: "MM3", "AM1"): our KE and nonce, then SKEYID and the rest. */
+enum ike_handler_result phase1_take_job_responder(struct ike_engine *e, struct ike_sa *sa,
+                                                  const struct ike_dh_job *j, const char *which,
+                                                  const struct ike_peer_cfg **pp)
+{
+	struct ike_exchange *x = sa->x;
+	enum ike_handler_result r = phase1_take_job_ke(e, sa, j, x->gxr, x->nr, &x->nr_len, pp);
+	char detail[64];
+
+	if (r != IKE_R_OK)
+		return r;
+	if (j->status == 0 && phase1_keys_from_secret(e, sa, j->secret, j->secret_len) == 0)
+		return IKE_R_OK;
+	snprintf(detail, sizeof(detail), "the peer's %s KE is not usable", which);
+	return phase1_reject_ke(e, sa, IKE_CAUSE_INVALID_KE, detail);
+}
+
 /* Fail the SA for a KE/nonce problem, telling the peer where the RFC has a notify. */
 enum ike_handler_result phase1_reject_ke(struct ike_engine *e, struct ike_sa *sa, enum ike_cause c,
                                          const char *msg)
@@ -403,16 +420,13 @@ enum ike_handler_result main_R2_dh_done(struct ike_engine *e, struct ike_sa *sa,
 {
 	struct ike_exchange *x = sa->x;
 	const struct ike_peer_cfg *p;
-	enum ike_handler_result r = phase1_take_job_ke(e, sa, j, x->gxr, x->nr, &x->nr_len, &p);
+	enum ike_handler_result r = phase1_take_job_responder(e, sa, j, "MM3", &p);
 	uint8_t buf[MSG_BUF];
 	struct msg_builder b;
 	struct isakmp_hdr h;
 
 	if (r != IKE_R_OK)
 		return r;
-	if (j->status != 0 || phase1_keys_from_secret(e, sa, j->secret, j->secret_len) != 0)
-		return phase1_reject_ke(e, sa, IKE_CAUSE_INVALID_KE,
-		                        "the peer's MM3 KE is not usable");
 	main_hdr(sa, &h, 0);
 	msg_init(&b, buf, sizeof(buf), &h);
 	msg_payload(&b, ISAKMP_NP_KE, x->gxr, x->g_len);

@@ -25,18 +25,8 @@ W=${THROUGHPUT_WORKERS:-2}
 ADDR=127.10.121.1
 SRC=127.34.0.0/16
 
-row() { printf '%-58s %-26s %s\n' "$1" "$2" "$3"; }
-
-label() {
-	case $1 in
-	modp2048) echo MODP-2048 ;;
-	ecp256) echo ECP-256 ;;
-	*) echo "$1" ;;
-	esac
-}
-
-# j FILE EXPR: a Python expression over the JSON object j in FILE
-j() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 # taskset's words for a CPU list ("" for none); taskset execs, so $! stays the daemon's
 pin() { [ -z "$1" ] || echo "taskset -c $1"; }

@@ -77,19 +77,7 @@ rc=$?
 cat "$T/load.txt"
 check "ikeload exits 0 (every SA without a fault established)" [ "$rc" = 0 ]
 ctl a show crypto isakmp sa --json >"$T/sas.json"
-q() {
-	python3 - "$T/load.json" "$T/sas.json" "$1" <<'EOF'
-import json, sys
-j = json.load(open(sys.argv[1]))
-d = json.load(open(sys.argv[2]))
-sas = [s for s in d['sas'] if s['peer'] == 'load']
-g = d.get('counters', {})
-f = j['faults']
-def n(pred):
-    return sum(1 for s in sas if pred(s))
-print(eval(sys.argv[3]))
-EOF
-}
+q() { load_query "$T/load.json" "$T/sas.json" "$1"; }
 is() { [ "$(q "$1")" = True ]; }
 check "ikeload: all 240 good SAs established" \
 	is "j['established'] == 240 and f['none']['established'] == 240 and j['pending'] == 0"

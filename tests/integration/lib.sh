@@ -133,6 +133,23 @@ sa_is() {
 	[ "$(sa_query "$1" "$2")" = "True" ]
 }
 
+# load_query LOAD_JSON SAS_JSON PYEXPR: a Python expression over ikeload's --json report j
+# (f: its faults), the SAs of [peer load] in SAS_JSON (show crypto isakmp sa --json; n(pred)
+# counts those that pred holds for) and the counters g; prints the result
+load_query() {
+	python3 - "$1" "$2" "$3" <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+d = json.load(open(sys.argv[2]))
+sas = [s for s in d['sas'] if s['peer'] == 'load']
+g = d.get('counters', {})
+f = j['faults']
+def n(pred):
+    return sum(1 for s in sas if pred(s))
+print(eval(sys.argv[3]))
+EOF
+}
+
 finish() {
 	echo "# $(basename "$0"): $CHECKS checks, $FAILS failed"
 	[ "$FAILS" -eq 0 ] && [ "$CHECKS" -gt 0 ]
