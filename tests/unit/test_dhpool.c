@@ -6,7 +6,8 @@
  * taken; freeing it with jobs queued and running returns promptly; failures are told.
  * Then two real engines (engine_pair.h) with two workers each: Main Mode completes with
  * MODP-2048 and ECP-256; a copy of MM3 while its job is out makes no second job and gets
- * MM4 once it is sent; a result whose SA was deleted meanwhile is dropped.
+ * MM4 once it is sent; a result whose SA was deleted meanwhile is dropped; an MM3 whose
+ * KE is no curve point fails the SA with invalid-key-exchange, with workers and without.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -237,7 +238,8 @@ static void up_to_mm3(struct engine_pair *pr, struct ep_dgram *mm3)
 		engine_pair_input(pr, d.to, d.buf, d.len);
 		free(d.buf);
 	}
-	ck_assert_uint_eq(pr->len, 0); /* MM3 waits for A's key pair */
+	/* with workers, MM3 waits for A's key pair; without, it is sent at once */
+	ck_assert_uint_eq(pr->len, ike_engine_dh_fd(pr->side[0].e) >= 0 ? 0 : 1);
 	ck_assert_int_eq(engine_pair_dh_settle(pr), 0);
 	ck_assert(engine_pair_pop(pr, mm3));
 	ck_assert_int_eq(mm3->to, 1);
@@ -295,6 +297,41 @@ START_TEST(test_result_for_deleted_sa_dropped)
 }
 END_TEST
 
+/* MM3 with a KE that is no point of the curve: the worker's derivation fails, and the
+ * responder fails the SA with invalid-key-exchange and tells the initiator, as inline. */
+static void unusable_ke(unsigned workers)
+{
+	const struct ep_config c = {.psk = "dhpool-test-key",
+	                            .ike = "aes128-sha256-ecp256",
+	                            .esp = "aes128-sha256",
+	                            .name = {"b", "a"},
+	                            .dh_workers = workers};
+	struct engine_pair pr;
+	struct ep_dgram mm3;
+
+	ck_assert_int_eq(engine_pair_init(&pr, &c), 0);
+	up_to_mm3(&pr, &mm3);
+	/* MM3 = HDR, KE (first: the header's next payload), NONCE ...: zero KE's 64 bytes */
+	ck_assert_uint_eq(mm3.buf[16], ISAKMP_NP_KE);
+	ck_assert_uint_ge(mm3.len, 28 + 4 + 64);
+	memset(mm3.buf + 28 + 4, 0, 64);
+	engine_pair_input(&pr, 1, mm3.buf, mm3.len);
+	free(mm3.buf);
+	ck_assert_int_eq(engine_pair_dh_settle(&pr), 0);
+	ck_assert_int_eq(first_sa(&pr, 1)->state, IKE_ST_DELETED);
+	ck_assert_int_eq(first_sa(&pr, 1)->last_cause, IKE_CAUSE_INVALID_KE);
+	ck_assert_uint_eq(pr.len, 1); /* INVALID-KEY-INFORMATION */
+	ck_assert_uint_eq(ike_engine_dh_stale(pr.side[1].e), 0);
+	engine_pair_free(&pr);
+}
+
+START_TEST(test_unusable_ke)
+{
+	unusable_ke(2);
+	unusable_ke(0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("dhpool");
@@ -313,6 +350,7 @@ static Suite *suite(void)
 	tcase_add_test(te, test_main_mode_ecp256);
 	tcase_add_test(te, test_mm3_copy_while_pending);
 	tcase_add_test(te, test_result_for_deleted_sa_dropped);
+	tcase_add_test(te, test_unusable_ke);
 	suite_add_tcase(s, te);
 	return s;
 }
