@@ -496,9 +496,12 @@ struct ike_engine *ike_engine_new(const struct ike_engine_ops *ops, void *ctx,
 	ike_sa_table_subscribe(e->sas, on_event, e);
 	if (settings->dh_workers > 0) {
 		e->dhpool = ike_dhpool_new(settings->dh_workers, 0);
+		/* no threads to be had (a limit, memory): the loop does the work, as with 0 */
 		if (e->dhpool == NULL) {
-			ike_engine_free(e);
-			return NULL;
+			engine_log(e, IKE_LOG_WARNING,
+			           "cannot start %u Diffie-Hellman workers: DH runs on the loop",
+			           settings->dh_workers);
+			e->settings.dh_workers = 0;
 		}
 	}
 	return e;
