@@ -5,9 +5,9 @@
  * with several; a full pool refuses (back-pressure) and takes again once results are
  * taken; freeing it with jobs queued and running returns promptly; failures are told.
  * Then two real engines (engine_pair.h) with two workers each: Main Mode completes with
- * MODP-2048 and ECP-256; a copy of MM3 while its job is out makes no second job and gets
- * MM4 once it is sent; a result whose SA was deleted meanwhile is dropped; an MM3 whose
- * KE is no curve point fails the SA with invalid-key-exchange, with workers and without.
+ * MODP-2048 and ECP-256, Aggressive Mode with ECP-256; a copy of MM3 while its job is out makes no
+ * second job and gets MM4 once it is sent; a result whose SA was deleted meanwhile is dropped; an
+ * MM3 whose KE is no curve point fails the SA with invalid-key-exchange, with workers and without.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -227,6 +227,25 @@ START_TEST(test_main_mode_ecp256)
 }
 END_TEST
 
+/* Aggressive Mode: B answers AM1 from a worker (A's own DH runs on its loop). */
+START_TEST(test_aggressive_mode)
+{
+	struct engine_pair pr;
+
+	pair_init(&pr, "aes128-sha256-ecp256");
+	pr.side[0].cfg.exchange = ISAKMP_XCHG_AGGR;
+	pr.side[1].cfg.aggressive = true;
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(ike_engine_set_peers(pr.side[i].e, &pr.side[i].cfg, 1), 0);
+	ck_assert_int_gt(ike_engine_initiate(pr.side[0].e, "b"), 0);
+	ck_assert_int_ge(engine_pair_run(&pr, 200), 6); /* 3 Aggressive Mode + 3 Quick Mode */
+	ck_assert_int_eq(first_sa(&pr, 0)->state, IKE_ST_ESTABLISHED);
+	ck_assert_int_eq(first_sa(&pr, 1)->state, IKE_ST_ESTABLISHED);
+	ck_assert_int_eq(first_sa(&pr, 1)->exchange, ISAKMP_XCHG_AGGR);
+	engine_pair_free(&pr);
+}
+END_TEST
+
 /* Deliver MM1 and MM2, let A's key pair come: MM3 is the only datagram queued. */
 static void up_to_mm3(struct engine_pair *pr, struct ep_dgram *mm3)
 {
@@ -348,6 +367,7 @@ static Suite *suite(void)
 	tcase_set_timeout(te, 120);
 	tcase_add_test(te, test_main_mode_modp2048);
 	tcase_add_test(te, test_main_mode_ecp256);
+	tcase_add_test(te, test_aggressive_mode);
 	tcase_add_test(te, test_mm3_copy_while_pending);
 	tcase_add_test(te, test_result_for_deleted_sa_dropped);
 	tcase_add_test(te, test_unusable_ke);
