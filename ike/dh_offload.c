@@ -73,6 +73,11 @@ enum ike_handler_result engine_dh_start(struct ike_engine *e, struct ike_sa *sa,
 		engine_log(e, IKE_LOG_DEBUG,
 		           "conn-id %u: DH workers busy (%zu jobs out): message dropped",
 		           sa->conn_id, ike_dhpool_outstanding(e->dhpool));
+		/* a key pair handed over stays the SA's: the peer's retransmission needs it */
+		if (j->dh != NULL && sa->x->dh == NULL) {
+			sa->x->dh = j->dh;
+			j->dh = NULL;
+		}
 		ike_dh_job_free(j);
 		return IKE_R_IGNORE;
 	}

@@ -495,7 +495,7 @@ struct ike_engine *ike_engine_new(const struct ike_engine_ops *ops, void *ctx,
 	ike_sa_table_set_free_exchange(e->sas, engine_free_exchange, quick_free_exchange);
 	ike_sa_table_subscribe(e->sas, on_event, e);
 	if (settings->dh_workers > 0) {
-		e->dhpool = ike_dhpool_new(settings->dh_workers, 0);
+		e->dhpool = ike_dhpool_new(settings->dh_workers, settings->dh_max_jobs);
 		/* no threads to be had (a limit, memory): the loop does the work, as with 0 */
 		if (e->dhpool == NULL) {
 			engine_log(e, IKE_LOG_WARNING,

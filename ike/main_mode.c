@@ -481,6 +481,10 @@ enum ike_handler_result main_inR2_outI3(struct ike_engine *e, struct ike_sa *sa,
 	struct ike_dh *dh = x->dh;
 	enum ike_cause c;
 
+	if (dh == NULL) {
+		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "no key pair of ours for MM4");
+		return IKE_R_FAIL;
+	}
 	c = phase1_take_ke_nonce(sa, m, x->gxr, x->nr, &x->nr_len);
 	if (c != IKE_CAUSE_NONE)
 		return phase1_reject_ke(e, sa, c, "in the peer's MM4");

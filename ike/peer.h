@@ -150,6 +150,7 @@ struct ike_settings {
 	uint32_t restart_delay_s;       /* auto=start: wait before negotiating again */
 	uint32_t natt_keepalive_s;      /* behind a NAT: keepalive interval; 0 = none */
 	uint32_t dh_workers;            /* DH worker threads; 0 = on the loop (read at start) */
+	uint32_t dh_max_jobs;           /* DH jobs out at most; 0 = IKE_DHPOOL_MAX_JOBS (tests) */
 };
 
 /* Default settings: 1 s, 5 tries (63 s span), 60 s linger, 5 s restart delay, 20 s NAT-T

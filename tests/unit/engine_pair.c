@@ -66,6 +66,7 @@ int engine_pair_init(struct engine_pair *pr, const struct ep_config *c)
 	pr->tap_ctx = c->tap_ctx;
 	ike_settings_default(&set);
 	set.dh_workers = c->dh_workers;
+	set.dh_max_jobs = c->dh_max_jobs;
 	if (set.dh_workers == 0 && getenv("EP_DH_WORKERS") != NULL)
 		set.dh_workers = (uint32_t)strtoul(getenv("EP_DH_WORKERS"), NULL, 10);
 	for (int i = 0; i < 2; i++) {

@@ -38,6 +38,7 @@ struct ep_config {
 	/* Diffie-Hellman worker threads per side; 0: DH runs inline, as the fuzzers need
 	 * (the environment's EP_DH_WORKERS, when set, overrides 0) */
 	unsigned dh_workers;
+	unsigned dh_max_jobs; /* with workers: DH jobs out at most per side (0: the default) */
 };
 
 struct ep_dgram {

@@ -351,6 +351,47 @@ START_TEST(test_unusable_ke)
 }
 END_TEST
 
+/*
+ * Back-pressure in the engine: with room for one job, A's second MM2 finds the pool full
+ * and is dropped (its SA unchanged); A's retransmission of MM1 brings MM2 again from B,
+ * and then both SAs come up.
+ */
+START_TEST(test_full_pool_drops_message)
+{
+	const struct ep_config c = {.psk = "dhpool-test-key",
+	                            .ike = "aes128-sha256-ecp256",
+	                            .esp = "aes128-sha256",
+	                            .name = {"b", "a"},
+	                            .dh_workers = 1,
+	                            .dh_max_jobs = 1};
+	struct engine_pair pr;
+	struct ep_dgram d;
+	const struct ike_sa *s;
+	int up = 0;
+
+	ck_assert_int_eq(engine_pair_init(&pr, &c), 0);
+	ck_assert_int_gt(ike_engine_initiate(pr.side[0].e, "b"), 0);
+	ck_assert_int_gt(ike_engine_initiate(pr.side[0].e, "b"), 0);
+	for (int i = 0; i < 4; i++) { /* MM1, MM1 to B; MM2, MM2 to A */
+		ck_assert(engine_pair_pop(&pr, &d));
+		engine_pair_input(&pr, d.to, d.buf, d.len);
+		free(d.buf);
+	}
+	ck_assert_uint_eq(ike_engine_dh_pending(pr.side[0].e), 1);
+	ck_assert_int_eq(engine_pair_dh_settle(&pr), 0);
+	ck_assert_uint_eq(pr.len, 1); /* one MM3: the other MM2 was dropped */
+	/* after the first retransmission timeout A resends MM1 for the SA still at MAIN_I1 */
+	ike_engine_clock_advance_ms(1500);
+	ike_engine_run_timers(pr.side[0].e);
+	ck_assert_uint_ge(pr.len, 2); /* and MM3 again, for the other: its timer ran too */
+	ck_assert_int_ge(engine_pair_run(&pr, 400), 10);
+	for (s = ike_sa_first(ike_engine_sas(pr.side[0].e)); s != NULL; s = s->next)
+		up += s->state == IKE_ST_ESTABLISHED;
+	ck_assert_int_eq(up, 2);
+	engine_pair_free(&pr);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("dhpool");
@@ -371,6 +412,7 @@ static Suite *suite(void)
 	tcase_add_test(te, test_mm3_copy_while_pending);
 	tcase_add_test(te, test_result_for_deleted_sa_dropped);
 	tcase_add_test(te, test_unusable_ke);
+	tcase_add_test(te, test_full_pool_drops_message);
 	suite_add_tcase(s, te);
 	return s;
 }
