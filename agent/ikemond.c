@@ -1,6 +1,7 @@
 /*
  * ikemond.c - the daemon: one context, one thread, one poll() loop over the IKE sockets,
- * the control socket and a self-pipe for signals; the engine's timers set the timeout.
+ * the control socket, the DH workers' eventfd (their threads touch only their jobs) and a
+ * self-pipe for signals; the engine's timers set the timeout.
  */
 #include <errno.h>
 #include <fcntl.h>
