@@ -4,7 +4,9 @@
  * The engine owns the SA table and the peers' configuration.  It does no I/O of its own:
  * the agent hands it datagrams (with the local address they arrived on), it hands back
  * datagrams to send through the send callback, and the agent runs its timers.  It knows
- * nothing of SNMP, HTTP or the CLI.  Single-threaded: call it from the event loop only.
+ * nothing of SNMP, HTTP or the CLI.  Single-threaded: call it from the event loop only
+ * (its Diffie-Hellman workers, when it has some, hand their results to that loop through
+ * ike_engine_dh_fd() and touch nothing else).
  */
 #ifndef IKE_ENGINE_H
 #define IKE_ENGINE_H
