@@ -43,33 +43,10 @@ ratio() { # per-SA seconds -> "= 1.31x DH floor"
 }
 
 ours() {
-	local g=$1 pid out=$dir/load.json per
-	{
-		echo "[ikemond]"
-		echo "listen = $ADDR:500"
-		echo "control = $dir/a.sock"
-		echo "[peer load]"
-		echo "remote = $SRC"
-		echo 'psk = "bench-key"'
-		echo "ike = aes128-sha256-$g"
-		echo "esp = aes128-sha256"
-		echo "remote_ts = $SRC"
-	} >"$dir/a.conf"
-	"$IKEMOND" -c "$dir/a.conf" -f 2>"$dir/a.log" &
-	pid=$!
-	for _ in $(seq 1 50); do
-		[ -S "$dir/a.sock" ] && break
-		sleep 0.1
-	done
-	"$IKELOAD" -t "$ADDR" -n "$N" --src "$SRC" --psk bench-key --dh "$g" --ikemond-pid "$pid" \
-		--timeout 300 --json >"$out" 2>"$dir/load.txt"
-	kill "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	if [ "$(j "$out" "j['established']" 2>/dev/null)" != "$N" ]; then
-		row "handshake, ikemond + ikeload, $(label "$g"), $N SAs" \
-			"FAILED: $(tail -n 1 "$dir/load.txt")" "tests/bench/handshake.sh"
+	local g=$1 out=$dir/load.json per
+	load_conf
+	load_run "$dir/a.conf" "$out" "handshake, ikemond + ikeload, $(label "$g"), $N SAs" ||
 		return
-	fi
 	per=$(j "$out" "j['both_cpu_per_sa_s']")
 	row "handshake CPU/SA, ikemond + ikeload, $(label "$g"), $N SAs" \
 		"$(j "$out" "'%.3f ms (ikemond %.3f)' % (j['both_cpu_per_sa_s'] * 1e3, j['peer_cpu_per_sa_s'] * 1e3)") $(ratio "$per"), $(j "$out" "'%.0f SAs/s' % j['sas_per_s']")" \

@@ -28,45 +28,14 @@ SRC=127.34.0.0/16
 # shellcheck source=tests/bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# taskset's words for a CPU list ("" for none); taskset execs, so $! stays the daemon's
-pin() { [ -z "$1" ] || echo "taskset -c $1"; }
-
 # run GROUP WORKERS: one ikemond, one ikeload run; RATE and CORES set ("" on failure)
 run() {
-	local g=$1 w=$2 pid out=$dir/load-$1-$2.json
+	local g=$1 w=$2 out=$dir/load-$1-$2.json
 	RATE=
 	CORES=
-	rm -f "$dir/a.sock"
-	{
-		echo "[ikemond]"
-		echo "listen = $ADDR:500"
-		echo "control = $dir/a.sock"
-		echo "dh_workers = $w"
-		echo "[peer load]"
-		echo "remote = $SRC"
-		echo 'psk = "bench-key"'
-		echo "ike = aes128-sha256-$g"
-		echo "esp = aes128-sha256"
-		echo "remote_ts = $SRC"
-	} >"$dir/a.conf"
-	# shellcheck disable=SC2046
-	$(pin "${THROUGHPUT_IKEMOND_CPUS:-}") "$IKEMOND" -c "$dir/a.conf" -f 2>"$dir/a.log" &
-	pid=$!
-	for _ in $(seq 1 50); do
-		[ -S "$dir/a.sock" ] && break
-		sleep 0.1
-	done
-	# shellcheck disable=SC2046
-	$(pin "${THROUGHPUT_IKELOAD_CPUS:-}") "$IKELOAD" -t "$ADDR" -n "$N" --src "$SRC" \
-		--psk bench-key --dh "$g" --ikemond-pid "$pid" --timeout 300 --json \
-		>"$out" 2>"$dir/load.txt"
-	kill "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	if [ "$(j "$out" "j['established']" 2>/dev/null)" != "$N" ]; then
-		row "throughput, $(label "$g"), dh_workers = $w, $N SAs" \
-			"FAILED: $(tail -n 1 "$dir/load.txt")" "tests/bench/throughput.sh"
-		return
-	fi
+	load_conf "$w"
+	load_run "$dir/a.conf" "$out" "throughput, $(label "$g"), dh_workers = $w, $N SAs" \
+		"${THROUGHPUT_IKEMOND_CPUS:-}" "${THROUGHPUT_IKELOAD_CPUS:-}" || return
 	RATE=$(j "$out" "'%.1f' % j['sas_per_s']")
 	CORES=$(j "$out" "'%.2f' % (j['peer_cpu_s'] / j['wall_established_s'])")
 	row "throughput, ikemond + ikeload, $(label "$g"), dh_workers = $w" \
