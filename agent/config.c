@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <openssl/crypto.h>
 
@@ -25,6 +26,7 @@
 #include "agent/config_cert.h"
 #include "agent/config_parse.h"
 #include "agent/config_value.h"
+#include "ike/dhpool.h"
 #include "ike/ike.h"
 
 #define CONFIG_MAX_PEERS     20000 /* a hub's spokes; each costs about 2.3 KiB twice */
@@ -209,6 +211,22 @@ static int set_half_open_timeout(struct config_parser *ps, char *val)
 static int set_restart_delay(struct config_parser *ps, char *val)
 {
 	return config_set_u32(ps, val, 1, 3600, &config_of(ps)->settings.restart_delay_s);
+}
+
+static int set_dh_workers(struct config_parser *ps, char *val)
+{
+	return config_set_u32(ps, val, 0, IKE_DHPOOL_MAX_WORKERS,
+	                      &config_of(ps)->settings.dh_workers);
+}
+
+/* dh_workers' default: one Diffie-Hellman thread per online CPU (at least one). */
+static uint32_t online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > IKE_DHPOOL_MAX_WORKERS ? IKE_DHPOOL_MAX_WORKERS : (uint32_t)n;
 }
 
 static int set_peer_down_after(struct config_parser *ps, char *val)
@@ -850,6 +868,7 @@ static const struct config_key_rule key_rules[] = {
     {"max_half_open", SEC_IKEMOND, set_max_half_open, NULL},
     {"max_half_open_per_source", SEC_IKEMOND, set_max_half_open_per_source, NULL},
     {"half_open_timeout", SEC_IKEMOND, set_half_open_timeout, NULL},
+    {"dh_workers", SEC_IKEMOND, set_dh_workers, NULL},
     {"peer_down_after", SEC_IKEMOND, set_peer_down_after, NULL},
     {"alarm_holddown", SEC_IKEMOND, set_alarm_holddown, NULL},
     {"alarm_history", SEC_IKEMOND, set_alarm_history, NULL},
@@ -1000,6 +1019,7 @@ void ikemond_config_defaults(struct ikemond_config *cfg)
 	cfg->log_target = IKEMOND_LOG_SYSLOG;
 	cfg->log_level = LOG_INFO;
 	ike_settings_default(&cfg->settings);
+	cfg->settings.dh_workers = online_cpus();
 	stall_settings_default(&cfg->stall);
 	/*
 	 * HTTP is off unless the file has an [http] section: several ikemonds on one host

@@ -1,6 +1,7 @@
 /*
  * ikemond.c - the daemon: one context, one thread, one poll() loop over the IKE sockets,
- * the control socket and a self-pipe for signals; the engine's timers set the timeout.
+ * the control socket, the DH workers' eventfd (their threads touch only their jobs) and a
+ * self-pipe for signals; the engine's timers set the timeout.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,7 +38,7 @@
 #endif
 
 #define MAX_POLLFDS                                                                                \
-	(NET_MAX_SOCKETS + CONTROL_MAX_POLLFDS + HTTP_MAX_LISTEN + SNMP_AGENT_MAX_POLLFDS + 1)
+	(NET_MAX_SOCKETS + CONTROL_MAX_POLLFDS + HTTP_MAX_LISTEN + SNMP_AGENT_MAX_POLLFDS + 2)
 #define RECV_BURST 64 /* datagrams taken from one socket per wake-up, so none starves */
 
 /* Everything the daemon owns: the only mutable state of the process (but the log sink). */
@@ -237,6 +238,10 @@ static int reload(struct ikemond *d, char *msg, size_t len)
 		                     "effect at restart");
 	if (!d->debug)
 		log_set_level(next.log_level);
+	if (next.settings.dh_workers != d->cfg.settings.dh_workers) {
+		log_msg(LOG_WARNING, "reload: dh_workers takes effect at restart");
+		next.settings.dh_workers = d->cfg.settings.dh_workers;
+	}
 	ike_engine_set_settings(d->engine, &next.settings);
 	if (ike_engine_set_peers(d->engine, next.peers, next.n_peers) != 0) {
 		ikemond_config_free(&next);
@@ -398,6 +403,8 @@ static int run(struct ikemond *d)
 		for (size_t i = 0; i < d->net.n; i++)
 			pfd[n++] = (struct pollfd){.fd = d->net.s[i].fd, .events = POLLIN};
 		pfd[n++] = (struct pollfd){.fd = d->sig_pipe[0], .events = POLLIN};
+		/* the DH workers' results (-1, ignored by poll, when DH runs here) */
+		pfd[n++] = (struct pollfd){.fd = ike_engine_dh_fd(d->engine), .events = POLLIN};
 		/* MHD's epoll descriptors: readable when any of its sockets wants work */
 		nhttp = d->http != NULL ? http_pollfds(d->http, hfd, HTTP_MAX_LISTEN) : 0;
 		for (size_t i = 0; i < nhttp; i++)
@@ -416,6 +423,8 @@ static int run(struct ikemond *d)
 				read_ike(d, i);
 		if (pfd[d->net.n].revents & POLLIN)
 			read_signals(d);
+		if (pfd[d->net.n + 1].revents & POLLIN)
+			ike_engine_dh_run(d->engine);
 		for (size_t i = n; i < n + nctl; i++)
 			if (pfd[i].revents)
 				control_handle(&d->control, pfd[i].fd, pfd[i].revents);

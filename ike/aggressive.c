@@ -233,6 +233,7 @@ enum ike_handler_result aggr_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
 {
 	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	struct ike_exchange *x = engine_exchange(sa);
+	struct ike_dh_job *j;
 	enum ike_handler_result r;
 	uint8_t num = 0;
 	enum ike_cause c;
@@ -259,16 +260,25 @@ enum ike_handler_result aggr_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
 	c = phase1_take_ke_nonce(sa, m, x->gxi, x->ni, &x->ni_len);
 	if (c != IKE_CAUSE_NONE)
 		return phase1_reject_ke(e, sa, c, "in the peer's AM1");
-	if (phase1_make_ke_nonce(sa, x->gxr, x->nr, &x->nr_len) != 0) {
-		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "making our key exchange");
-		return IKE_R_FAIL;
-	}
-	if (phase1_derive_keys(e, sa) != 0)
-		return phase1_reject_ke(e, sa, IKE_CAUSE_INVALID_KE,
-		                        "the peer's AM1 KE is not usable");
 	if (isakmp_msg_find(m, ISAKMP_NP_CR, NULL) != NULL)
 		x->certreq_seen = true;
-	if (send_am2(e, sa, p, num) != 0) {
+	/* our key pair and g^xy, on a worker when there are some: aggr_R1_dh_done goes on */
+	j = engine_dh_job(sa, DH_STEP_AGGR_R1, NULL, x->gxi, x->g_len);
+	if (j != NULL)
+		j->arg = num;
+	return engine_dh_start(e, sa, j);
+}
+
+/* ... --> HDR, SA, KE, Nr, IDir, HASH_R (or [CERT,] SIG_R) with our key pair and g^xy */
+enum ike_handler_result aggr_R1_dh_done(struct ike_engine *e, struct ike_sa *sa,
+                                        const struct ike_dh_job *j)
+{
+	const struct ike_peer_cfg *p;
+	enum ike_handler_result r = phase1_take_job_responder(e, sa, j, "AM1", &p);
+
+	if (r != IKE_R_OK)
+		return r;
+	if (send_am2(e, sa, p, (uint8_t)j->arg) != 0) {
 		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending AM2");
 		return IKE_R_FAIL;
 	}

@@ -205,6 +205,13 @@ static void dispatch(struct ike_engine *e, struct ike_sa *sa, const struct isakm
 		           row->name);
 		goto done;
 	}
+	/* a DH job is out for the SA: nothing moves it on before its result is in */
+	if (sa->x != NULL && sa->x->dh_pending) {
+		g->dropped_unexpected++;
+		engine_log(e, IKE_LOG_DEBUG, "conn-id %u: message dropped while DH runs",
+		           sa->conn_id);
+		goto done;
+	}
 	if (enc) {
 		if (open_phase1(sa, h, buf, len, m, plain) != 0) {
 			undecryptable(e, sa, row->expects);

@@ -243,8 +243,10 @@ static bool same_id(const struct ike_id *a, const struct ike_id *b)
 
 /*
  * The peer restarted: every other established SA we hold with it (same pair of
- * addresses, same identity; of any configured peer) is gone at its end.  A walk of the table, once
- * per INITIAL-CONTACT received.
+ * addresses, same identity; of any configured peer) is gone at its end: the peer said
+ * INITIAL-CONTACT because it held nothing with that address of ours, and a host that
+ * initiates from many addresses to one gateway (ikeload) would otherwise lose every SA
+ * but the newest.  A walk of the table, once per INITIAL-CONTACT received.
  */
 size_t ic_honour(struct ike_engine *e, struct ike_sa *sa)
 {

@@ -516,6 +516,8 @@ void ike_engine_set_settings(struct ike_engine *e, const struct ike_settings *s)
 	struct ike_settings old = e->settings;
 
 	e->settings = *s;
+	/* the pool made at start stays: its threads are not resized at a reload */
+	e->settings.dh_workers = old.dh_workers;
 	engine_timers_settings(e, &old);
 }
 
@@ -545,6 +547,16 @@ struct ike_engine *ike_engine_new(const struct ike_engine_ops *ops, void *ctx,
 	ike_sa_table_set_free_exchange(e->sas, engine_free_exchange, quick_free_exchange);
 	ike_sa_table_set_wipe_exchange(e->sas, engine_wipe_exchange, quick_wipe_exchange);
 	ike_sa_table_subscribe(e->sas, on_event, e);
+	if (settings->dh_workers > 0) {
+		e->dhpool = ike_dhpool_new(settings->dh_workers, settings->dh_max_jobs);
+		/* no threads to be had (a limit, memory): the loop does the work, as with 0 */
+		if (e->dhpool == NULL) {
+			engine_log(e, IKE_LOG_WARNING,
+			           "cannot start %u Diffie-Hellman workers: DH runs on the loop",
+			           settings->dh_workers);
+			e->settings.dh_workers = 0;
+		}
+	}
 	return e;
 }
 
@@ -552,6 +564,8 @@ void ike_engine_free(struct ike_engine *e)
 {
 	if (e == NULL)
 		return;
+	/* first: the workers finish, and the jobs still out are wiped */
+	ike_dhpool_free(e->dhpool);
 	ike_sa_table_free(e->sas);
 	engine_half_open_free(e);
 	ike_timerq_free(&e->timers);

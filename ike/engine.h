@@ -4,7 +4,9 @@
  * The engine owns the SA table and the peers' configuration.  It does no I/O of its own:
  * the agent hands it datagrams (with the local address they arrived on), it hands back
  * datagrams to send through the send callback, and the agent runs its timers.  It knows
- * nothing of SNMP, HTTP or the CLI.  Single-threaded: call it from the event loop only.
+ * nothing of SNMP, HTTP or the CLI.  Single-threaded: call it from the event loop only
+ * (its Diffie-Hellman workers, when it has some, hand their results to that loop through
+ * ike_engine_dh_fd() and touch nothing else).
  */
 #ifndef IKE_ENGINE_H
 #define IKE_ENGINE_H
@@ -137,6 +139,18 @@ void ike_engine_input(struct ike_engine *e, const struct sockaddr *local,
 int64_t ike_engine_next_timeout_ms(struct ike_engine *e);
 /* Run the timers that are due: O(k log n) for k due. */
 void ike_engine_run_timers(struct ike_engine *e);
+
+/*
+ * Diffie-Hellman on worker threads (settings.dh_workers > 0 when the engine was made):
+ * the descriptor to poll for POLLIN, or -1 when DH runs on the loop.
+ */
+int ike_engine_dh_fd(const struct ike_engine *e);
+/* Take the finished DH jobs and resume their exchanges: when the descriptor is readable. */
+void ike_engine_dh_run(struct ike_engine *e);
+/* DH jobs posted whose results were not taken yet (0 without workers). */
+size_t ike_engine_dh_pending(struct ike_engine *e);
+/* Results dropped because their SA was deleted, replaced or had moved on. */
+uint64_t ike_engine_dh_stale(const struct ike_engine *e);
 
 /*
  * Start Main Mode with a configured peer, or, when it has an IKE SA at QM_IDLE already,

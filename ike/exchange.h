@@ -14,6 +14,7 @@
 #include "cert.h"
 #include "codec.h"
 #include "dh.h"
+#include "dhpool.h"
 #include "engine.h"
 #include "keys.h"
 #include "natt.h"
@@ -84,7 +85,9 @@ struct ike_exchange {
 	struct ike_retx rt;
 	bool keepalive_armed; /* behind a NAT: NAT-T keepalives while established */
 	struct timespec keepalive_at;
-	bool full; /* the members below are allocated */
+	bool dh_pending;   /* a DH job is out: messages wait for its result */
+	uint32_t dh_token; /* the job's number (a result with another is stale) */
+	bool full;         /* the members below are allocated */
 
 	uint8_t gxi[IKE_DH_MAX_LEN]; /* initiator's public value */
 	uint8_t gxr[IKE_DH_MAX_LEN]; /* responder's public value */
@@ -180,6 +183,9 @@ struct ike_engine {
 	struct ike_sa *touched;
 	bool timers_lost; /* the queue could not grow: some deadlines are not in it */
 	struct engine_half_open half_open;
+	struct ike_dhpool *dhpool; /* NULL: Diffie-Hellman runs on the loop (dh_workers = 0) */
+	uint32_t dh_tokens;        /* numbers the jobs */
+	uint64_t dh_stale;         /* results dropped: their SA was gone or had moved on */
 };
 
 /* ---- engine.c: services for handlers ---- */
@@ -226,6 +232,27 @@ int engine_float(struct ike_engine *e, struct ike_sa *sa);
  * counted; IKE_EV_CAUSE_NOTED tells the views that keep a copy). */
 void engine_suspect(struct ike_engine *e, struct ike_sa *sa, enum ike_cause cause,
                     const char *detail);
+
+/* ---- dh_offload.c: Diffie-Hellman jobs, on the pool's workers or inline ---- */
+/* The exchange step a DH job resumes: one handler half per step. */
+enum engine_dh_step {
+	DH_STEP_MAIN_R2 = 1, /* responder, MM3: our key pair and g^xy, then MM4 */
+	DH_STEP_MAIN_I2,     /* initiator, MM2: our key pair, then MM3 */
+	DH_STEP_MAIN_I3,     /* initiator, MM4: g^xy, then MM5 */
+	DH_STEP_AGGR_R1,     /* responder, AM1: our key pair and g^xy, then AM2 */
+};
+/* A job for sa's group: derive g^xy with peer (NULL: only a key pair) using dh (NULL: make
+ * one; the job owns dh from here).  NULL on out of memory (dh freed). */
+struct ike_dh_job *engine_dh_job(struct ike_sa *sa, enum engine_dh_step step, struct ike_dh *dh,
+                                 const uint8_t *peer, size_t peer_len);
+/*
+ * Run job j (may be NULL: out of memory) for sa.  Without a pool: at once, then its step's
+ * second half, whose result is returned.  With one: posted, and IKE_R_OK (the SA waits,
+ * dropping messages, until ike_engine_dh_run resumes it); IKE_R_IGNORE when the pool is
+ * full (the peer's retransmission tries again).  j is consumed in every case.
+ */
+enum ike_handler_result engine_dh_start(struct ike_engine *e, struct ike_sa *sa,
+                                        struct ike_dh_job *j);
 
 /* ---- peer_track.c: per-peer SA lists and counters, peers by name ---- */
 /* (Re)build the name index of e->peers. 0, or -1 on out of memory (look-ups then walk). */
@@ -416,6 +443,29 @@ enum ike_cause phase1_take_ke_nonce(struct ike_sa *sa, const struct isakmp_msg *
                                     uint8_t *nonce, size_t *nonce_len);
 /* g^xy, SKEYID and the rest; frees the DH key. 0 or -1. */
 int phase1_derive_keys(struct ike_engine *e, struct ike_sa *sa);
+/* A DH job's second half: the peer's config into *pp, our public value from j into mine
+ * (x->g_len set), a fresh nonce.  IKE_R_OK, or IKE_R_FAIL with the SA failed. */
+enum ike_handler_result phase1_take_job_ke(struct ike_engine *e, struct ike_sa *sa,
+                                           const struct ike_dh_job *j, uint8_t *mine,
+                                           uint8_t *nonce, size_t *nonce_len,
+                                           const struct ike_peer_cfg **pp);
+/* A responder's DH job (which: "MM3", "AM1"): phase1_take_job_ke into gxr and nr, then
+ * the keys; IKE_R_OK, or the SA failed (INVALID-KEY-INFORMATION for an unusable KE). */
+enum ike_handler_result phase1_take_job_responder(struct ike_engine *e, struct ike_sa *sa,
+                                                  const struct ike_dh_job *j, const char *which,
+                                                  const struct ike_peer_cfg **pp);
+/* SKEYID and the rest from g^xy (a DH job's secret). 0 or -1. */
+int phase1_keys_from_secret(struct ike_engine *e, struct ike_sa *sa, const uint8_t *gxy,
+                            size_t gxy_len);
+/* The second halves of the handlers that wait for a DH job (dh_offload.c calls them). */
+enum ike_handler_result main_R2_dh_done(struct ike_engine *e, struct ike_sa *sa,
+                                        const struct ike_dh_job *j);
+enum ike_handler_result main_I2_dh_done(struct ike_engine *e, struct ike_sa *sa,
+                                        struct ike_dh_job *j);
+enum ike_handler_result main_I3_dh_done(struct ike_engine *e, struct ike_sa *sa,
+                                        const struct ike_dh_job *j);
+enum ike_handler_result aggr_R1_dh_done(struct ike_engine *e, struct ike_sa *sa,
+                                        const struct ike_dh_job *j);
 /* Fail the SA for a KE / nonce problem (INVALID-KEY-INFORMATION where it applies). */
 enum ike_handler_result phase1_reject_ke(struct ike_engine *e, struct ike_sa *sa, enum ike_cause c,
                                          const char *msg);

@@ -188,30 +188,25 @@ enum ike_cause phase1_take_ke_nonce(struct ike_sa *sa, const struct isakmp_msg *
 	if (no->len < IKE_NONCE_MIN || no->len > IKE_NONCE_MAX)
 		return IKE_CAUSE_MALFORMED;
 	memcpy(theirs, ke->body, want);
+	sa->x->g_len = want; /* ours is as long */
 	memcpy(nonce, no->body, no->len);
 	*nonce_len = no->len;
 	return IKE_CAUSE_NONE;
 }
 
 /*
- * g^xy, then SKEYID and the rest of the keys:
+ * SKEYID and the rest of the keys from g^xy:
  *   pre-shared key  SKEYID = prf(pre-shared-key, Ni_b | Nr_b)
  *   signatures      SKEYID = prf(Ni_b | Nr_b, g^xy)
- * The shared secret is wiped here; the DH private key is freed.
  */
-int phase1_derive_keys(struct ike_engine *e, struct ike_sa *sa)
+int phase1_keys_from_secret(struct ike_engine *e, struct ike_sa *sa, const uint8_t *gxy,
+                            size_t gxy_len)
 {
 	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	struct ike_exchange *x = sa->x;
-	const uint8_t *peer_pub = sa->role == IKE_ROLE_INITIATOR ? x->gxr : x->gxi;
-	uint8_t gxy[IKE_DH_MAX_LEN];
-	size_t gxy_len = ike_dh_secret_len(sa->xf.group);
-	int ret = -1;
 
-	if (p == NULL || gxy_len == 0 || gxy_len > sizeof(gxy))
-		goto done;
-	if (ike_dh_derive(x->dh, peer_pub, x->g_len, gxy, gxy_len) != 0)
-		goto done;
+	if (p == NULL || gxy_len == 0)
+		return -1;
 	x->keys.hash = sa->xf.hash;
 	x->keys.encr = sa->xf.encr;
 	x->keys.auth_hash = phase1_auth_hash(sa->xf.auth);
@@ -220,12 +215,28 @@ int phase1_derive_keys(struct ike_engine *e, struct ike_sa *sa)
 	                         x->nr_len, x->keys.skeyid) != 0
 	        : ike_skeyid_sig(sa->xf.hash, x->ni, x->ni_len, x->nr, x->nr_len, gxy, gxy_len,
 	                         x->keys.skeyid) != 0)
-		goto done;
+		return -1;
 	if (ike_p1_keys_derive(&x->keys, sa->xf.keylen, gxy, gxy_len, sa->icookie, sa->rcookie,
 	                       x->gxi, x->g_len, x->gxr, x->g_len) != 0)
-		goto done;
+		return -1;
 	x->have_keys = true;
-	ret = 0;
+	return 0;
+}
+
+/* g^xy on the loop, then the keys.  The shared secret is wiped here; the DH key freed. */
+int phase1_derive_keys(struct ike_engine *e, struct ike_sa *sa)
+{
+	struct ike_exchange *x = sa->x;
+	const uint8_t *peer_pub = sa->role == IKE_ROLE_INITIATOR ? x->gxr : x->gxi;
+	uint8_t gxy[IKE_DH_MAX_LEN];
+	size_t gxy_len = ike_dh_secret_len(sa->xf.group);
+	int ret = -1;
+
+	if (gxy_len == 0 || gxy_len > sizeof(gxy))
+		goto done;
+	if (ike_dh_derive(x->dh, peer_pub, x->g_len, gxy, gxy_len) != 0)
+		goto done;
+	ret = phase1_keys_from_secret(e, sa, gxy, gxy_len);
 done:
 	OPENSSL_cleanse(gxy, sizeof(gxy));
 	/* an Aggressive Mode initiator keeps its DH key until HASH_R verifies: an AM2
@@ -235,6 +246,51 @@ done:
 		x->dh = NULL;
 	}
 	return ret;
+}
+
+/*
+ * A DH job's second half begins here: the peer's configuration (still there?), our public
+ * value from the job into mine, a fresh nonce.  IKE_R_OK and *pp, or the SA failed.
+ */
+enum ike_handler_result phase1_take_job_ke(struct ike_engine *e, struct ike_sa *sa,
+                                           const struct ike_dh_job *j, uint8_t *mine,
+                                           uint8_t *nonce, size_t *nonce_len,
+                                           const struct ike_peer_cfg **pp)
+{
+	struct ike_exchange *x = sa->x;
+
+	*pp = engine_peer_cfg(e, sa->peer);
+	if (*pp == NULL) {
+		engine_fail(e, sa, IKE_CAUSE_CONFIG_REMOVED, "peer gone while negotiating");
+		return IKE_R_FAIL;
+	}
+	if (j->status == -1 || j->pub_len == 0 || j->pub_len > IKE_DH_MAX_LEN)
+		goto fail;
+	x->g_len = j->pub_len;
+	memcpy(mine, j->pub, j->pub_len);
+	*nonce_len = IKE_NONCE_LEN;
+	if (ike_random(nonce, IKE_NONCE_LEN) == 0)
+		return IKE_R_OK;
+fail:
+	engine_fail(e, sa, IKE_CAUSE_INTERNAL, "making our key exchange");
+	return IKE_R_FAIL;
+}
+
+/* A responder's DH job (which: "MM3", "AM1"): our KE and nonce, then SKEYID and the rest. */
+enum ike_handler_result phase1_take_job_responder(struct ike_engine *e, struct ike_sa *sa,
+                                                  const struct ike_dh_job *j, const char *which,
+                                                  const struct ike_peer_cfg **pp)
+{
+	struct ike_exchange *x = sa->x;
+	enum ike_handler_result r = phase1_take_job_ke(e, sa, j, x->gxr, x->nr, &x->nr_len, pp);
+	char detail[64];
+
+	if (r != IKE_R_OK)
+		return r;
+	if (j->status == 0 && phase1_keys_from_secret(e, sa, j->secret, j->secret_len) == 0)
+		return IKE_R_OK;
+	snprintf(detail, sizeof(detail), "the peer's %s KE is not usable", which);
+	return phase1_reject_ke(e, sa, IKE_CAUSE_INVALID_KE, detail);
 }
 
 /* Fail the SA for a KE/nonce problem, telling the peer where the RFC has a notify. */
@@ -257,10 +313,6 @@ enum ike_handler_result main_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
 {
 	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	const struct isakmp_payload *sap = isakmp_msg_find(m, ISAKMP_NP_SA, NULL);
-	struct ike_exchange *x = sa->x;
-	uint8_t buf[MSG_BUF];
-	struct msg_builder b;
-	struct isakmp_hdr h;
 	int r;
 
 	if (p == NULL) {
@@ -281,10 +333,26 @@ enum ike_handler_result main_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
 	memcpy(sa->rcookie, m->hdr.rcookie, 8);
 	sa->natt_version = phase1_natt_version(m);
 	sa->dpd_peer = dpd_peer_announces(m);
-	if (phase1_make_ke_nonce(sa, x->gxi, x->ni, &x->ni_len) != 0) {
-		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "making our key exchange");
-		return IKE_R_FAIL;
-	}
+	/* our key pair, on a worker when there are some: main_I2_dh_done goes on */
+	return engine_dh_start(e, sa, engine_dh_job(sa, DH_STEP_MAIN_I2, NULL, NULL, 0));
+}
+
+/* ... HDR, KE, Ni --> with the key pair made */
+enum ike_handler_result main_I2_dh_done(struct ike_engine *e, struct ike_sa *sa,
+                                        struct ike_dh_job *j)
+{
+	struct ike_exchange *x = sa->x;
+	const struct ike_peer_cfg *p;
+	enum ike_handler_result r = phase1_take_job_ke(e, sa, j, x->gxi, x->ni, &x->ni_len, &p);
+	uint8_t buf[MSG_BUF];
+	struct msg_builder b;
+	struct isakmp_hdr h;
+
+	if (r != IKE_R_OK)
+		return r;
+	ike_dh_free(x->dh);
+	x->dh = j->dh; /* kept for MM4 */
+	j->dh = NULL;
 	main_hdr(sa, &h, 0);
 	msg_init(&b, buf, sizeof(buf), &h);
 	msg_payload(&b, ISAKMP_NP_KE, x->gxi, x->g_len);
@@ -323,12 +391,8 @@ void phase1_take_nat_d(struct ike_engine *e, struct ike_sa *sa, const struct isa
 enum ike_handler_result main_inI2_outR2(struct ike_engine *e, struct ike_sa *sa,
                                         const struct isakmp_msg *m)
 {
-	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	/* no longer half-open: the key exchange part of the state, now */
 	struct ike_exchange *x = engine_exchange(sa);
-	uint8_t buf[MSG_BUF];
-	struct msg_builder b;
-	struct isakmp_hdr h;
 	enum ike_cause c;
 
 	if (x == NULL) {
@@ -338,21 +402,31 @@ enum ike_handler_result main_inI2_outR2(struct ike_engine *e, struct ike_sa *sa,
 	c = phase1_take_ke_nonce(sa, m, x->gxi, x->ni, &x->ni_len);
 	if (c != IKE_CAUSE_NONE)
 		return phase1_reject_ke(e, sa, c, "in the peer's MM3");
-	if (phase1_make_ke_nonce(sa, x->gxr, x->nr, &x->nr_len) != 0) {
-		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "making our key exchange");
-		return IKE_R_FAIL;
-	}
-	if (phase1_derive_keys(e, sa) != 0)
-		return phase1_reject_ke(e, sa, IKE_CAUSE_INVALID_KE,
-		                        "the peer's MM3 KE is not usable");
 	phase1_take_nat_d(e, sa, m);
 	if (isakmp_msg_find(m, ISAKMP_NP_CR, NULL) != NULL)
 		x->certreq_seen = true;
+	/* our key pair and g^xy, on a worker when there are some: main_R2_dh_done goes on */
+	return engine_dh_start(e, sa, engine_dh_job(sa, DH_STEP_MAIN_R2, NULL, x->gxi, x->g_len));
+}
+
+/* ... --> HDR, KE, Nr with our key pair and g^xy */
+enum ike_handler_result main_R2_dh_done(struct ike_engine *e, struct ike_sa *sa,
+                                        const struct ike_dh_job *j)
+{
+	struct ike_exchange *x = sa->x;
+	const struct ike_peer_cfg *p;
+	enum ike_handler_result r = phase1_take_job_responder(e, sa, j, "MM3", &p);
+	uint8_t buf[MSG_BUF];
+	struct msg_builder b;
+	struct isakmp_hdr h;
+
+	if (r != IKE_R_OK)
+		return r;
 	main_hdr(sa, &h, 0);
 	msg_init(&b, buf, sizeof(buf), &h);
 	msg_payload(&b, ISAKMP_NP_KE, x->gxr, x->g_len);
 	msg_payload(&b, ISAKMP_NP_NONCE, x->nr, x->nr_len);
-	if (sa->xf.auth != IKE_AUTH_PSK && p != NULL)
+	if (sa->xf.auth != IKE_AUTH_PSK)
 		phase1_put_certreq(&b, p);
 	if (sa->natt_version != NATT_NONE)
 		phase1_put_nat_d(&b, sa);
@@ -398,19 +472,36 @@ static int send_id_auth(struct ike_engine *e, struct ike_sa *sa, const struct ik
 enum ike_handler_result main_inR2_outI3(struct ike_engine *e, struct ike_sa *sa,
                                         const struct isakmp_msg *m)
 {
-	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	struct ike_exchange *x = sa->x;
+	struct ike_dh *dh = x->dh;
 	enum ike_cause c;
 
+	if (dh == NULL) {
+		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "no key pair of ours for MM4");
+		return IKE_R_FAIL;
+	}
 	c = phase1_take_ke_nonce(sa, m, x->gxr, x->nr, &x->nr_len);
 	if (c != IKE_CAUSE_NONE)
 		return phase1_reject_ke(e, sa, c, "in the peer's MM4");
-	if (p == NULL || phase1_derive_keys(e, sa) != 0)
-		return phase1_reject_ke(e, sa, IKE_CAUSE_INVALID_KE,
-		                        "the peer's MM4 KE is not usable");
 	phase1_take_nat_d(e, sa, m);
 	if (isakmp_msg_find(m, ISAKMP_NP_CR, NULL) != NULL)
 		x->certreq_seen = true;
+	/* g^xy, on a worker when there are some (the key pair goes with the job):
+	 * main_I3_dh_done goes on */
+	x->dh = NULL;
+	return engine_dh_start(e, sa, engine_dh_job(sa, DH_STEP_MAIN_I3, dh, x->gxr, x->g_len));
+}
+
+/* ... HDR*, IDii, HASH_I (or [CERT,] SIG_I) --> with g^xy */
+enum ike_handler_result main_I3_dh_done(struct ike_engine *e, struct ike_sa *sa,
+                                        const struct ike_dh_job *j)
+{
+	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
+
+	if (p == NULL || j->status != 0 ||
+	    phase1_keys_from_secret(e, sa, j->secret, j->secret_len) != 0)
+		return phase1_reject_ke(e, sa, IKE_CAUSE_INVALID_KE,
+		                        "the peer's MM4 KE is not usable");
 	/* RFC 3947 4: behind a NAT the initiator moves to port 4500 for MM5 */
 	if (sa->nat_local || sa->nat_remote)
 		engine_float(e, sa);

@@ -172,11 +172,15 @@ struct ike_settings {
 	bool rekey;
 	uint32_t rekey_margin_s;
 	uint32_t rekey_fuzz_pct;
+
+	uint32_t dh_workers;  /* DH worker threads; 0 = on the loop (read at start) */
+	uint32_t dh_max_jobs; /* DH jobs out at most; 0 = IKE_DHPOOL_MAX_JOBS (tests) */
 };
 
 /* Default settings: 1 s, 5 tries (63 s span), 60 s linger, 5 s restart delay, 20 s NAT-T
  * keepalives; 10000 half-open SAs, 32 from one address, 30 s for the third message;
- * rekeying on, 540 s margin, 100 % fuzz (strongSwan's margintime, rekeyfuzz). */
+ * rekeying on, 540 s margin, 100 % fuzz (strongSwan's margintime, rekeyfuzz); DH on the
+ * loop thread (the daemon's configuration defaults to a pool). */
 void ike_settings_default(struct ike_settings *s);
 
 /* Total time from the first transmission until the last retransmission times out, ms. */

@@ -25,18 +25,8 @@ GROUPS_=${HANDSHAKE_GROUPS:-"modp2048 ecp256"}
 ADDR=127.10.30.2
 SRC=127.31.0.0/16
 
-row() { printf '%-58s %-26s %s\n' "$1" "$2" "$3"; }
-
-label() {
-	case $1 in
-	modp2048) echo MODP-2048 ;;
-	ecp256) echo ECP-256 ;;
-	*) echo "$1" ;;
-	esac
-}
-
-# j FILE EXPR: a Python expression over the JSON object j in FILE
-j() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
+# shellcheck source=tests/bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 FLOOR=
 dh_floor() {
@@ -53,33 +43,10 @@ ratio() { # per-SA seconds -> "= 1.31x DH floor"
 }
 
 ours() {
-	local g=$1 pid out=$dir/load.json per
-	{
-		echo "[ikemond]"
-		echo "listen = $ADDR:500"
-		echo "control = $dir/a.sock"
-		echo "[peer load]"
-		echo "remote = $SRC"
-		echo 'psk = "bench-key"'
-		echo "ike = aes128-sha256-$g"
-		echo "esp = aes128-sha256"
-		echo "remote_ts = $SRC"
-	} >"$dir/a.conf"
-	"$IKEMOND" -c "$dir/a.conf" -f 2>"$dir/a.log" &
-	pid=$!
-	for _ in $(seq 1 50); do
-		[ -S "$dir/a.sock" ] && break
-		sleep 0.1
-	done
-	"$IKELOAD" -t "$ADDR" -n "$N" --src "$SRC" --psk bench-key --dh "$g" --ikemond-pid "$pid" \
-		--timeout 300 --json >"$out" 2>"$dir/load.txt"
-	kill "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	if [ "$(j "$out" "j['established']" 2>/dev/null)" != "$N" ]; then
-		row "handshake, ikemond + ikeload, $(label "$g"), $N SAs" \
-			"FAILED: $(tail -n 1 "$dir/load.txt")" "tests/bench/handshake.sh"
+	local g=$1 out=$dir/load.json per
+	load_conf
+	load_run "$dir/a.conf" "$out" "handshake, ikemond + ikeload, $(label "$g"), $N SAs" ||
 		return
-	fi
 	per=$(j "$out" "j['both_cpu_per_sa_s']")
 	row "handshake CPU/SA, ikemond + ikeload, $(label "$g"), $N SAs" \
 		"$(j "$out" "'%.3f ms (ikemond %.3f)' % (j['both_cpu_per_sa_s'] * 1e3, j['peer_cpu_per_sa_s'] * 1e3)") $(ratio "$per"), $(j "$out" "'%.0f SAs/s' % j['sas_per_s']")" \

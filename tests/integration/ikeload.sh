@@ -35,18 +35,7 @@ ctl a show crypto isakmp sa --json >"$T/sas.json"
 
 # q EXPR: a Python expression over j (ikeload's JSON), sas and g (ikemond's SAs and
 # counters); prints the result
-q() {
-	python3 - "$T/load.json" "$T/sas.json" "$1" <<'EOF'
-import json, sys
-j = json.load(open(sys.argv[1]))
-d = json.load(open(sys.argv[2]))
-sas, g = d['sas'], d.get('counters', {})
-f = j['faults']
-def n(pred):
-    return sum(1 for s in sas if pred(s))
-print(eval(sys.argv[3]))
-EOF
-}
+q() { load_query "$T/load.json" "$T/sas.json" "$1"; }
 is() { [ "$(q "$1")" = True ]; }
 
 check "ikeload planned 225 good, 30 wrong-key, 30 silent-mm1, 15 wrong-ike" \

@@ -92,6 +92,8 @@ write_conf() {
 		echo "restart_delay = ${RESTART_DELAY:-1}"
 		echo "stall_after = ${STALL_AFTER:-$below}"
 		echo "qm_stall_after = ${QM_STALL_AFTER:-$below}"
+		# DH_WORKERS: Diffie-Hellman threads (unset: the daemon's default, one per CPU)
+		[ -z "${DH_WORKERS:-}" ] || echo "dh_workers = $DH_WORKERS"
 		cat
 		# SNMP off unless the test asks (SNMP_CONF: the lines of the [snmp] section)
 		echo "[snmp]"
@@ -149,6 +151,23 @@ stop_all() {
 # alarm_is NAME PEER CAUSE: NAME has an active alarm for PEER with CAUSE
 alarm_is() {
 	[ "$(ctl "$1" show alarms --json | python3 -c "import json,sys; al=json.load(sys.stdin)['alarms']; print(any(a['peer']=='$2' and a['cause']=='$3' for a in al))")" = True ]
+}
+
+# load_query LOAD_JSON SAS_JSON PYEXPR: a Python expression over ikeload's --json report j
+# (f: its faults), the SAs of [peer load] in SAS_JSON (show crypto isakmp sa --json; n(pred)
+# counts those that pred holds for) and the counters g; prints the result
+load_query() {
+	python3 - "$1" "$2" "$3" <<'EOF'
+import json, sys
+j = json.load(open(sys.argv[1]))
+d = json.load(open(sys.argv[2]))
+sas = [s for s in d['sas'] if s['peer'] == 'load']
+g = d.get('counters', {})
+f = j['faults']
+def n(pred):
+    return sum(1 for s in sas if pred(s))
+print(eval(sys.argv[3]))
+EOF
 }
 
 finish() {

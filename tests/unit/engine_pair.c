@@ -5,6 +5,7 @@
  * with the side's own address; delivery is in order, so a run is the same every time
  * the engines' random numbers are (tests/fuzz/scene.c fixes them).
  */
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,6 +65,10 @@ int engine_pair_init(struct engine_pair *pr, const struct ep_config *c)
 	pr->tap = c->tap;
 	pr->tap_ctx = c->tap_ctx;
 	ike_settings_default(&set);
+	set.dh_workers = c->dh_workers;
+	set.dh_max_jobs = c->dh_max_jobs;
+	if (set.dh_workers == 0 && getenv("EP_DH_WORKERS") != NULL)
+		set.dh_workers = (uint32_t)strtoul(getenv("EP_DH_WORKERS"), NULL, 10);
 	for (int i = 0; i < 2; i++) {
 		struct ep_side *sd = &pr->side[i];
 
@@ -108,17 +113,40 @@ void engine_pair_input(struct engine_pair *pr, int to, const uint8_t *buf, size_
 	                 (const struct sockaddr *)&pr->side[!to].addr, buf, len);
 }
 
+int engine_pair_dh_settle(struct engine_pair *pr)
+{
+	struct pollfd pfd[2];
+
+	while (ike_engine_dh_pending(pr->side[0].e) + ike_engine_dh_pending(pr->side[1].e) > 0) {
+		for (int i = 0; i < 2; i++)
+			pfd[i] = (struct pollfd){.fd = ike_engine_dh_fd(pr->side[i].e),
+			                         .events = POLLIN};
+		if (poll(pfd, 2, EP_DH_WAIT_MS) <= 0)
+			return -1;
+		for (int i = 0; i < 2; i++)
+			if (pfd[i].revents & POLLIN)
+				ike_engine_dh_run(pr->side[i].e);
+	}
+	return 0;
+}
+
 int engine_pair_run(struct engine_pair *pr, int max)
 {
 	struct ep_dgram d;
-	int n;
+	int n = 0;
 
-	for (n = 0; pr->len > 0; n++) {
-		if (n >= max)
+	for (;;) {
+		for (; pr->len > 0; n++) {
+			if (n >= max)
+				return -1;
+			engine_pair_pop(pr, &d);
+			engine_pair_input(pr, d.to, d.buf, d.len);
+			free(d.buf);
+		}
+		if (ike_engine_dh_pending(pr->side[0].e) + ike_engine_dh_pending(pr->side[1].e) ==
+		    0)
+			return n;
+		if (engine_pair_dh_settle(pr) != 0)
 			return -1;
-		engine_pair_pop(pr, &d);
-		engine_pair_input(pr, d.to, d.buf, d.len);
-		free(d.buf);
 	}
-	return n;
 }

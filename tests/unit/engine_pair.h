@@ -35,6 +35,10 @@ struct ep_config {
 	const char *name[2]; /* the name side i gives its peer, the other side */
 	ep_tap_fn tap;       /* NULL: every datagram is queued */
 	void *tap_ctx;
+	/* Diffie-Hellman worker threads per side; 0: DH runs inline, as the fuzzers need
+	 * (the environment's EP_DH_WORKERS, when set, overrides 0) */
+	unsigned dh_workers;
+	unsigned dh_max_jobs; /* with workers: DH jobs out at most per side (0: the default) */
 };
 
 struct ep_dgram {
@@ -72,9 +76,18 @@ bool engine_pair_pop(struct engine_pair *pr, struct ep_dgram *d);
 void engine_pair_input(struct engine_pair *pr, int to, const uint8_t *buf, size_t len);
 
 /*
- * Deliver queued datagrams, and those they cause, until the queue is empty.  Returns how
- * many were delivered, or -1 when there were more than max (the sides never settle).
+ * Deliver queued datagrams, and those they cause, until the queue is empty and no DH job
+ * is out (results are waited for, up to EP_DH_WAIT_MS each).  Returns how many were
+ * delivered, or -1 when there were more than max (the sides never settle) or a DH result
+ * did not come.
  */
+#define EP_DH_WAIT_MS 10000
 int engine_pair_run(struct engine_pair *pr, int max);
+
+/*
+ * With DH workers: wait for the DH jobs out on either side and resume their exchanges
+ * (their messages are queued).  0, or -1 when a result did not come in EP_DH_WAIT_MS.
+ */
+int engine_pair_dh_settle(struct engine_pair *pr);
 
 #endif /* TESTS_UNIT_ENGINE_PAIR_H */

@@ -472,7 +472,7 @@ END_TEST
 /* Side 0 and side 1 (127.0.0.1, 127.0.0.2) negotiate with certificates a and b. */
 static void negotiate(struct engine_pair *pr, int a, int b, const char *ike)
 {
-	const struct ep_config cfg = {"unused", ike, NULL, {"side1", "side0"}, NULL, NULL};
+	const struct ep_config cfg = {"unused", ike, NULL, {"side1", "side0"}, NULL, NULL, 0, 0};
 	int certs[2] = {a, b};
 
 	ck_assert_int_eq(engine_pair_init(pr, &cfg), 0);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "agent/config.h"
+#include "ike/dhpool.h"
 #include "ike/ike.h"
 #include "tests/unit/testlib.h"
 
@@ -45,6 +46,7 @@ static const char full_config[] =
     "max_half_open = 500\n"
     "max_half_open_per_source = 4\n"
     "half_open_timeout = 12\n"
+    "dh_workers = 3\n"
     "\n"
     "[peer gw-1.site_A]\n"
     "remote = 198.51.100.7:4500\n"
@@ -105,6 +107,7 @@ START_TEST(full_config_values)
 	ck_assert_uint_eq(cfg.settings.max_half_open, 500);
 	ck_assert_uint_eq(cfg.settings.max_half_open_per_source, 4);
 	ck_assert_uint_eq(cfg.settings.half_open_timeout_s, 12);
+	ck_assert_uint_eq(cfg.settings.dh_workers, 3);
 	ck_assert_uint_eq(cfg.n_peers, 5);
 
 	p = &cfg.peers[0];
@@ -205,6 +208,12 @@ START_TEST(defaults)
 	ck_assert_int_eq(cfg.log_target, IKEMOND_LOG_SYSLOG);
 	ck_assert_int_eq(cfg.log_level, LOG_INFO);
 	ike_settings_default(&s);
+	/* the daemon's default: one DH worker per online CPU (the engine's: none) */
+	ck_assert_uint_ge(cfg.settings.dh_workers, 1);
+	ck_assert_uint_le(cfg.settings.dh_workers, IKE_DHPOOL_MAX_WORKERS);
+	ck_assert_int_eq(cfg.settings.dh_workers,
+	                 sysconf(_SC_NPROCESSORS_ONLN) < 1 ? 1 : sysconf(_SC_NPROCESSORS_ONLN));
+	s.dh_workers = cfg.settings.dh_workers;
 	ck_assert_mem_eq(&cfg.settings, &s, sizeof(s));
 	ck_assert_uint_eq(s.max_half_open, 10000);
 	ck_assert_uint_eq(s.max_half_open_per_source, 32);
@@ -324,6 +333,9 @@ START_TEST(errors_values)
 	tl_config_expect_error("[ikemond]\nrestart_delay = 0\n", 2,
 	                       "bad restart_delay '0' (expected 1 to 3600)");
 	tl_config_expect_error("[ikemond]\nrestart_delay = 0x10\n", 2, "bad restart_delay");
+	tl_config_expect_error("[ikemond]\ndh_workers = 65\n", 2,
+	                       "bad dh_workers '65' (expected 0 to 64)");
+	tl_config_expect_error("[ikemond]\ndh_workers = -1\n", 2, "bad dh_workers");
 	tl_config_expect_error(PEER_A "ike_lifetime = 9\n", 4,
 	                       "bad ike_lifetime '9' (expected 10 to 86400)");
 	tl_config_expect_error(PEER_A "auto = route\n", 4, "bad auto 'route'");
