@@ -141,7 +141,8 @@ struct scene {
 /* Configure both sides for the scene and initiate; the datagrams are not yet delivered. */
 static void scene_start(struct engine_pair *pr, struct wire *w, const struct scene *sc)
 {
-	struct ep_config cfg = {"unused", sc->ike, NULL, {"side1", "side0"}, tap, w};
+	struct ep_config cfg = {
+	    .psk = "unused", .ike = sc->ike, .name = {"side1", "side0"}, .tap = tap, .tap_ctx = w};
 
 	ck_assert_int_eq(engine_pair_init(pr, &cfg), 0);
 	for (int i = 0; i < 2; i++) {
