@@ -18,7 +18,7 @@
 #     the rekeys, and stays up throughout.
 #
 # Each scenario runs over an address family: REKEY_RUNS (default "1:6 1:4 2:4", about
-# 85 s here) lists SCENARIO:FAMILY; "1:6 1:4 2:4 2:6" runs both over both (about 115 s).
+# 90 s here) lists SCENARIO:FAMILY; "1:6 1:4 2:4 2:6" runs both over both (about 115 s).
 # Over IPv6 the identities are of type IPV6_ADDR, the selectors fd00:ad:2::1:0/112 and
 # fd00:ad:2::2:0/112 (IPV6_ADDR_SUBNET).  ikemond is started afresh for each run (its
 # counters and SA list are the run's own); charon keeps running, its SAs terminated.
