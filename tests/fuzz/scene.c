@@ -414,6 +414,12 @@ static size_t build(struct scene *s, uint8_t flags, uint8_t np, const uint8_t *b
 		h.msgid = INFO_MSGID;
 		h.flags = keyed_sa(s, &h) != NULL ? ISAKMP_FLAG_ENC : 0;
 	}
+	/* An informational in the kept one's place gets a message ID of its own: T drops an
+	 * authenticated informational whose ID it has seen (a replay, dispatch.c), so with
+	 * the kept message's ID an accepted input would make the genuine message, delivered
+	 * next by the oracle, a replay. */
+	if (h.exchange == ISAKMP_XCHG_INFO && h.msgid == s->kept_hdr.msgid)
+		h.msgid = h.msgid != INFO_MSGID ? INFO_MSGID : INFO_MSGID + 1;
 	memcpy(plain, body, len);
 	sa = (h.flags & ISAKMP_FLAG_ENC) ? keyed_sa(s, &h) : NULL;
 	if (sa != NULL) {

@@ -20,7 +20,8 @@
  *            the peer would) when the intercepted message was encrypted
  *
  * The header (cookies, exchange type, message ID, flags) is the intercepted message's,
- * so the datagram reaches the handler the state's row names.
+ * so the datagram reaches the handler the state's row names; an informational's message
+ * ID is another one (T keeps the IDs of informationals it took, to drop replays).
  */
 #ifndef TESTS_FUZZ_SCENE_H
 #define TESTS_FUZZ_SCENE_H

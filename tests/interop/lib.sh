@@ -616,19 +616,9 @@ iop_capture_decode()
 }
 
 # ---- ikemond against charon: the shared setup and the checks' vocabulary ----
+# (ok, not_ok and check are defined above, with iop_finish)
 
-CHECKS=0
-FAILS=0
-ok() { CHECKS=$((CHECKS + 1)); echo "ok $CHECKS - $*"; }
-not_ok() { CHECKS=$((CHECKS + 1)); FAILS=$((FAILS + 1)); echo "not ok $CHECKS - $*"; }
-check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d"; fi; }
-
-iop_checks_done()
-{
-	echo "# $(basename "$0"): $CHECKS checks, $FAILS failed"
-	[ "$FAILS" = 0 ] || iop_fail "$FAILS checks failed"
-	exit 0
-}
+iop_checks_done() { iop_finish; }
 
 # iop_pair US THEM: namespaces "us" and "them", joined by a veth: US/24 and THEM/24.
 iop_pair()
