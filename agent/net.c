@@ -47,12 +47,46 @@ const char *net_ntop(const struct sockaddr *sa, char *buf, size_t len)
 	return buf;
 }
 
-static int open_one(struct net_socket *s, const struct sockaddr_storage *addr, char *err,
-                    size_t errlen)
+/*
+ * Whether another process holds addr: a bind without SO_REUSEADDR of a socket thrown away
+ * after.  Our sockets set SO_REUSEADDR (a wildcard and a specific address of ours may
+ * share a port), and so might another daemon's: two of them would then bind the same
+ * address silently, the kernel handing each datagram to one of them.  Asked only when no
+ * socket of ours has that port.  0: free; -1 with errno (EADDRINUSE: taken).
+ */
+static int probe_free(const struct sockaddr_storage *addr)
 {
-	int fam = addr->ss_family, one = 1, rcvbuf = 1 << 20, fd;
+	int fam = addr->ss_family, one = 1, fd, ret = 0, saved;
+
+	fd = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	if ((fam == AF_INET6 &&
+	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
+	    bind(fd, (const struct sockaddr *)addr, len_of(fam)) != 0)
+		ret = -1;
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return ret;
+}
+
+static int open_one(struct net_socket *s, const struct sockaddr_storage *addr, bool probe,
+                    char *err, size_t errlen)
+{
+	int fam = addr->ss_family, one = 1, rcvbuf = 1 << 20, fd = -1;
 	char name[80];
 
+	if (probe && probe_free(addr) != 0) {
+		if (errno == EADDRINUSE) {
+			snprintf(
+			    err, errlen,
+			    "cannot listen on %s: another process has it (another IKE daemon?)",
+			    net_ntop((const struct sockaddr *)addr, name, sizeof(name)));
+			return -1;
+		}
+		goto fail;
+	}
 	fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto fail;
@@ -109,6 +143,12 @@ static bool same_bound(const struct sockaddr_storage *a, const struct sockaddr_s
 	       same_addr(a, (const struct sockaddr *)b);
 }
 
+static bool same_port(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	return a->ss_family == b->ss_family &&
+	       port_of((const struct sockaddr *)a) == port_of((const struct sockaddr *)b);
+}
+
 int net_reopen(struct net *n, const struct sockaddr_storage *addrs, size_t count, char *err,
                size_t errlen)
 {
@@ -130,8 +170,14 @@ int net_reopen(struct net *n, const struct sockaddr_storage *addrs, size_t count
 		}
 		if (want[i].fd < 0) {
 			struct sockaddr_storage addr = want[i].bound;
+			bool ours = false;
 
-			if (open_one(&want[i], &addr, err, errlen) != 0)
+			/* a port of ours already: the probe would find our own socket */
+			for (j = 0; j < n->n && !ours; j++)
+				ours = same_port(&n->s[j].bound, &addr);
+			for (j = 0; j < i && !ours; j++)
+				ours = same_port(&want[j].bound, &addr);
+			if (open_one(&want[i], &addr, !ours, err, errlen) != 0)
 				goto fail;
 		}
 	}

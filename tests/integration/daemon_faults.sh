@@ -56,6 +56,15 @@ start_a
 wait_for 5 ctl a version >/dev/null || { not_ok "ikemond a did not start"; finish; }
 check "a reaches QM_IDLE" wait_for 10 sa_is a "any(s['cisco_state']=='QM_IDLE' for s in sas)"
 
+# a second ikemond on a's address (another control socket, no pid file) must not start:
+# with SO_REUSEADDR on both, the kernel would hand each datagram to one of the two
+write_conf dup $A </dev/null
+out=$(timeout 10 "$IKEMOND" -c "$T/dup.conf" -f 2>&1)
+rc=$?
+check "a second ikemond on $A:500 refuses to start: another process has it (exit $rc: $out)" \
+	bash -c "[ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q 'cannot listen on $A:500: another process has it' <<<'$out'"
+check "a keeps its SA after the refused start" sa_is a "any(s['cisco_state']=='QM_IDLE' for s in sas)"
+
 # ---- core dumps and the pid file
 pid=${PID[a]}
 check "core dumps off: /proc/$pid/limits says Max core file size 0 0" \
