@@ -318,7 +318,9 @@ static void sa_deleted(struct snmp_notify *n, const struct ike_event *ev)
 	    n->deleting_conn_id == id ? n->deleting_from : ike_state_cisco(IKE_ST_DELETED);
 
 	n->deleting_conn_id = 0;
-	if (!admit(n, N_SA_DELETED))
+	/* an SA that never came up failed: ikemonNegotiationFailed says so, once (an auto =
+	 * start peer retrying every few seconds would otherwise send both each time) */
+	if (sa->established_wall == 0 || !admit(n, N_SA_DELETED))
 		return;
 	begin(&v, N_SA_DELETED);
 	col_str(&v, MIB_SA_TABLE, SA_COL_PEER, id, sa->peer, sizeof(sa->peer));
