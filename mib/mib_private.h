@@ -293,7 +293,6 @@ struct mib_ctx {
 	uint64_t peers_gen;
 	bool peers_valid;
 
-	unsigned int tick; /* Net-SNMP alarm re-reading peer statuses, 0: none */
 	netsnmp_handler_registration *regs[MIB_CERT_TABLE + 1]; /* by enum mib_objects */
 };
 
@@ -343,8 +342,6 @@ int mib_sas_sync(struct mib_ctx *c);
 /* mib_tables_peer.c: the peer index and each peer's status history */
 int mib_peers_sync(struct mib_ctx *c);
 void mib_peers_on_stall(struct mib_ctx *c, const struct stall_event *ev);
-/* Observe every peer's status now (the tick). */
-void mib_peers_observe_all(struct mib_ctx *c);
 void mib_peers_free(struct mib_ctx *c);
 
 /* mib_tables_alarm.c: the active-alarm index, kept from the detector's events */
