@@ -252,7 +252,7 @@ static void new_responder(struct ike_engine *e, const struct sockaddr *local,
 		return;
 	snprintf(sa->peer, sizeof(sa->peer), "%s", p->cfg.name);
 	engine_copy_addr(&sa->local, local);
-	engine_copy_addr(&sa->remote, remote);
+	engine_set_remote(e, sa, remote);
 	ike_sa_set_icookie(e->sas, sa, h->icookie);
 	sa->ctr.msgs_in++;
 	sa->ctr.bytes_in += len;
@@ -288,7 +288,7 @@ static void follow_float(struct ike_engine *e, struct ike_sa *sa, const struct s
 		           sa->conn_id, sa->peer, port_of(remote));
 	}
 	engine_copy_addr(&sa->local, local);
-	engine_copy_addr(&sa->remote, remote);
+	engine_set_remote(e, sa, remote);
 }
 
 void ike_engine_input(struct ike_engine *e, const struct sockaddr *local,

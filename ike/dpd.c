@@ -186,30 +186,18 @@ void dpd_established(struct ike_sa *sa)
 /* ---------------------------------------------------------------- INITIAL-CONTACT */
 
 /* Whether two addresses are the same host (ports aside: the peer may have floated). */
-static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	if (a->ss_family != b->ss_family)
-		return false;
-	if (a->ss_family == AF_INET)
-		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
-		              &((const struct sockaddr_in *)b)->sin_addr, 4) == 0;
-	if (a->ss_family == AF_INET6)
-		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
-		              &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
-	return false;
-}
-
 /*
  * INITIAL-CONTACT tells the peer that we hold nothing with it, so it is only said when
  * no other SA of ours (of any configured peer: several may share one gateway) with that
  * address is alive, negotiating ones included (several tunnels to one gateway starting
- * at once must not delete each other's SAs there).  A walk of the table, once per MM5,
- * MM6 or AM3 we send.
+ * at once must not delete each other's SAs there).  A look at the SAs with that address
+ * (the table's index), once per MM5, MM6 or AM3 we send.
  */
 bool ic_wanted(struct ike_engine *e, const struct ike_sa *sa)
 {
-	for (const struct ike_sa *s = ike_sa_first(e->sas); s != NULL; s = s->next)
-		if (s != sa && s->state != IKE_ST_DELETED && same_host(&s->remote, &sa->remote))
+	for (const struct ike_sa *s = ike_sa_find_host(e->sas, &sa->remote, NULL); s != NULL;
+	     s = ike_sa_find_host(e->sas, &sa->remote, s))
+		if (s != sa && s->state != IKE_ST_DELETED)
 			return false;
 	return true;
 }
@@ -247,18 +235,22 @@ static bool same_id(const struct ike_id *a, const struct ike_id *b)
 
 /*
  * The peer restarted: every other established SA we hold with it (same address, same
- * identity; of any configured peer) is gone at its end.  A walk of the table, once per
- * INITIAL-CONTACT received.
+ * identity; of any configured peer) is gone at its end.  A look at the SAs with that
+ * address (the table's index), once per INITIAL-CONTACT received.  An engine that
+ * speaks for many hosts at once (the load generator) ignores it.
  */
 size_t ic_honour(struct ike_engine *e, struct ike_sa *sa)
 {
-	struct ike_sa *s;
+	struct ike_sa *s, *next;
 	size_t n = 0;
 
-	for (s = ike_sa_first_mut(e->sas); s != NULL; s = s->next) {
+	if (e->settings.ignore_initial_contact)
+		return 0;
+	for (s = ike_sa_find_host(e->sas, &sa->remote, NULL); s != NULL; s = next) {
+		next = ike_sa_find_host(e->sas, &sa->remote, s);
 		/* the old SAs are established; one still negotiating times out on its own */
 		if (s == sa || s->state != IKE_ST_ESTABLISHED ||
-		    !same_host(&s->remote, &sa->remote) || !same_id(&s->remote_id, &sa->remote_id))
+		    !same_id(&s->remote_id, &sa->remote_id))
 			continue;
 		engine_log(e, IKE_LOG_NOTICE,
 		           "conn-id %u peer %s: INITIAL-CONTACT on conn-id %u: deleting the old SA",

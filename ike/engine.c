@@ -60,23 +60,50 @@ const struct ike_peer_cfg *engine_peer_cfg(struct ike_engine *e, const char *nam
 	return p != NULL ? &p->cfg : NULL;
 }
 
+#define NEG_BLOCK (2 * IKE_DH_MAX_LEN + 2 * IKE_NONCE_MAX)
+
 struct ike_exchange *engine_exchange(struct ike_sa *sa)
 {
-	if (sa->x == NULL)
-		sa->x = calloc(1, sizeof(*sa->x));
-	return sa->x;
+	struct ike_exchange *x;
+
+	if (sa->x != NULL)
+		return sa->x;
+	x = calloc(1, sizeof(*x));
+	if (x == NULL || (x->neg = calloc(1, NEG_BLOCK)) == NULL) {
+		free(x);
+		return NULL;
+	}
+	x->gxi = x->neg;
+	x->gxr = x->gxi + IKE_DH_MAX_LEN;
+	x->ni = x->gxr + IKE_DH_MAX_LEN;
+	x->nr = x->ni + IKE_NONCE_MAX;
+	sa->x = x;
+	return x;
+}
+
+void engine_exchange_negotiated(struct ike_exchange *x)
+{
+	if (x == NULL)
+		return;
+	ike_dh_free(x->dh);
+	x->dh = NULL;
+	if (x->neg != NULL)
+		OPENSSL_cleanse(x->neg, NEG_BLOCK);
+	free(x->neg);
+	x->neg = x->gxi = x->gxr = x->ni = x->nr = NULL;
+	x->g_len = x->ni_len = x->nr_len = 0;
+	free(x->sai_b);
+	free(x->idi_b);
+	x->sai_b = x->idi_b = NULL;
+	x->sai_len = x->idi_len = 0;
 }
 
 void engine_free_exchange(struct ike_exchange *x)
 {
 	if (x == NULL)
 		return;
-	ike_dh_free(x->dh);
+	engine_exchange_negotiated(x);
 	ike_p1_keys_wipe(&x->keys);
-	OPENSSL_cleanse(x->ni, sizeof(x->ni));
-	OPENSSL_cleanse(x->nr, sizeof(x->nr));
-	free(x->sai_b);
-	free(x->idi_b);
 	retx_free(&x->rt);
 	OPENSSL_cleanse(x, sizeof(*x));
 	free(x);
@@ -235,6 +262,14 @@ void engine_copy_addr(struct sockaddr_storage *dst, const struct sockaddr *src)
 		memcpy(dst, src, sizeof(struct sockaddr_in6));
 }
 
+void engine_set_remote(struct ike_engine *e, struct ike_sa *sa, const struct sockaddr *remote)
+{
+	struct sockaddr_storage ss;
+
+	engine_copy_addr(&ss, remote);
+	ike_sa_set_remote(e->sas, sa, &ss);
+}
+
 long engine_initiate_peer(struct ike_engine *e, struct engine_peer *p)
 {
 	struct ike_sa *sa;
@@ -249,7 +284,7 @@ long engine_initiate_peer(struct ike_engine *e, struct engine_peer *p)
 	if (sa == NULL)
 		return -1;
 	snprintf(sa->peer, sizeof(sa->peer), "%s", p->cfg.name);
-	sa->remote = p->cfg.remote;
+	ike_sa_set_remote(e->sas, sa, &p->cfg.remote);
 	if (p->cfg.local.ss_family != 0)
 		sa->local = p->cfg.local;
 	else if (e->ops.source_for == NULL ||

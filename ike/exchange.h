@@ -63,12 +63,17 @@ bool retx_next(struct ike_retx *r, uint32_t max_tries, const struct timespec *no
 
 /* Per-SA private state: key exchange, keys, retransmission. */
 struct ike_exchange {
-	struct ike_dh *dh;           /* freed once the shared secret is known */
-	uint8_t gxi[IKE_DH_MAX_LEN]; /* initiator's public value */
-	uint8_t gxr[IKE_DH_MAX_LEN]; /* responder's public value */
+	struct ike_dh *dh; /* freed once the shared secret is known */
+	/* The negotiation's own values live in one block (neg), freed with dh, sai_b and
+	 * idi_b once the SA is established (engine_exchange_negotiated): nothing after
+	 * QM_IDLE reads them, and an SA at rest keeps only its keys and the messages that
+	 * duplicates are answered from.  NULL after. */
+	uint8_t *gxi; /* initiator's public value (IKE_DH_MAX_LEN) */
+	uint8_t *gxr; /* responder's public value (IKE_DH_MAX_LEN) */
 	size_t g_len;
-	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	uint8_t *ni, *nr; /* nonces (IKE_NONCE_MAX each) */
 	size_t ni_len, nr_len;
+	uint8_t *neg;   /* the block gxi, gxr, ni and nr point into */
 	uint8_t *sai_b; /* initiator's SA payload body, for HASH_I/HASH_R */
 	size_t sai_len;
 	uint8_t *idi_b; /* Aggressive Mode responder: AM1's IDii body, for HASH_I in AM3 */
@@ -89,10 +94,12 @@ struct ike_exchange {
 /* Per-Quick-Mode private state. */
 struct ike_child_exchange {
 	struct ike_dh *dh; /* PFS; freed once the secret is known */
-	uint8_t gi[IKE_DH_MAX_LEN], gr[IKE_DH_MAX_LEN];
+	/* in one block (neg), freed once the phase-2 SA is installed; NULL after */
+	uint8_t *gi, *gr; /* IKE_DH_MAX_LEN each */
 	size_t g_len;
-	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	uint8_t *ni, *nr; /* IKE_NONCE_MAX each */
 	size_t ni_len, nr_len;
+	uint8_t *neg;
 	uint8_t iv[IKE_MAX_BLOCK_LEN]; /* this exchange's IV chain */
 	uint8_t keymat_in[IKE_KEYMAT_MAX], keymat_out[IKE_KEYMAT_MAX]; /* secret */
 	size_t keymat_len;
@@ -170,6 +177,9 @@ int engine_send_once(struct ike_engine *e, struct ike_sa *sa, const uint8_t *buf
 void engine_wait_peer(struct ike_engine *e, struct ike_sa *sa);
 void engine_disarm(struct ike_sa *sa);
 struct ike_exchange *engine_exchange(struct ike_sa *sa); /* allocates on first use */
+/* Established: free what only the negotiation needed (DH, public values, nonces, SAi_b,
+ * IDii_b); keys, IVs and the retransmission state stay. */
+void engine_exchange_negotiated(struct ike_exchange *x);
 void engine_free_exchange(struct ike_exchange *x);
 /* Fail the SA with a cause and delete it. */
 void engine_fail(struct ike_engine *e, struct ike_sa *sa, enum ike_cause cause, const char *detail);
@@ -185,6 +195,8 @@ long engine_initiate_peer(struct ike_engine *e, struct engine_peer *p);
 /* Delete an SA (DELETE sent when established). */
 void engine_delete_sa(struct ike_engine *e, struct ike_sa *sa, enum ike_cause reason);
 void engine_copy_addr(struct sockaddr_storage *dst, const struct sockaddr *src);
+/* Set the SA's remote (through the table's index of remote addresses). */
+void engine_set_remote(struct ike_engine *e, struct ike_sa *sa, const struct sockaddr *remote);
 /* Move an SA to the NAT-T ports (RFC 3947: after MM4 when a NAT was found). 0 or -1. */
 int engine_float(struct ike_engine *e, struct ike_sa *sa);
 /* Record the likely cause of a stall on the SA while it still negotiates (no failure

@@ -149,6 +149,7 @@ struct ike_settings {
 	uint32_t deleted_linger_s;      /* how long deleted SAs stay visible */
 	uint32_t restart_delay_s;       /* auto=start: wait before negotiating again */
 	uint32_t natt_keepalive_s;      /* behind a NAT: keepalive interval; 0 = none */
+	bool ignore_initial_contact;    /* one engine for many hosts (ikeload): false */
 };
 
 /* Default settings: 1 s, 5 tries (63 s span), 60 s linger, 5 s restart delay, 20 s NAT-T

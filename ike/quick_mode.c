@@ -29,11 +29,41 @@
 
 #define QM_BUF 4096
 
+#define QM_NEG_BLOCK (2 * IKE_DH_MAX_LEN + 2 * IKE_NONCE_MAX)
+
+static struct ike_child_exchange *qm_exchange_new(void)
+{
+	struct ike_child_exchange *x = calloc(1, sizeof(*x));
+
+	if (x == NULL || (x->neg = calloc(1, QM_NEG_BLOCK)) == NULL) {
+		free(x);
+		return NULL;
+	}
+	x->gi = x->neg;
+	x->gr = x->gi + IKE_DH_MAX_LEN;
+	x->ni = x->gr + IKE_DH_MAX_LEN;
+	x->nr = x->ni + IKE_NONCE_MAX;
+	return x;
+}
+
+/* Installed: the public values, nonces and DH go; the retransmission state stays (a copy
+ * of QM2 is answered with QM3 again). */
+static void qm_negotiated(struct ike_child_exchange *x)
+{
+	ike_dh_free(x->dh);
+	x->dh = NULL;
+	if (x->neg != NULL)
+		OPENSSL_cleanse(x->neg, QM_NEG_BLOCK);
+	free(x->neg);
+	x->neg = x->gi = x->gr = x->ni = x->nr = NULL;
+	x->g_len = x->ni_len = x->nr_len = 0;
+}
+
 void quick_free_exchange(struct ike_child_exchange *x)
 {
 	if (x == NULL)
 		return;
-	ike_dh_free(x->dh);
+	qm_negotiated(x);
 	retx_free(&x->rt);
 	OPENSSL_cleanse(x, sizeof(*x));
 	free(x);
@@ -321,12 +351,12 @@ struct ike_child *quick_outI1(struct ike_engine *e, struct ike_sa *sa, size_t cf
 	if (p == NULL || sa->x == NULL || !sa->x->have_keys ||
 	    cfg_index >= quick_children_wanted(p))
 		return NULL;
-	x = calloc(1, sizeof(*x));
+	x = qm_exchange_new();
 	if (x == NULL)
 		return NULL;
 	c = ike_child_create(e->sas, sa, IKE_ROLE_INITIATOR, new_msgid(sa));
 	if (c == NULL) {
-		free(x);
+		quick_free_exchange(x);
 		return NULL;
 	}
 	c->x = x;
@@ -475,6 +505,7 @@ static void quick_inR1_outI2(struct ike_engine *e, struct ike_sa *sa, struct ike
 	if (qm_send(e, sa, c, &b, rx_iv, false) != 0)
 		goto done;
 	x->rt.armed = false;
+	qm_negotiated(x);
 	ike_child_set_state(e->sas, sa, c, IKE_CHILD_INSTALLED);
 done:
 	free(plain);
@@ -608,7 +639,7 @@ static void quick_inI1_outR1(struct ike_engine *e, struct ike_sa *sa, const stru
 	if (qm_open_offer(sa, h, buf, len, iv, NULL, 0, m, plain, iv, &sap, &no) != 0)
 		goto done;
 	c = ike_child_create(e->sas, sa, IKE_ROLE_RESPONDER, h->msgid);
-	if (c == NULL || (c->x = calloc(1, sizeof(*c->x))) == NULL)
+	if (c == NULL || (c->x = qm_exchange_new()) == NULL)
 		goto done;
 	retx_keep_in(&c->x->rt, buf, len, true);
 	if (take_selectors(sa, m, c) != 0) {
@@ -669,6 +700,7 @@ static void quick_inI2(struct ike_engine *e, struct ike_sa *sa, struct ike_child
 	c->x->rt.armed = false;
 	/* QM3 is final: a copy of it is dropped, never answered with QM2 again */
 	retx_keep_in(&c->x->rt, buf, len, false);
+	qm_negotiated(c->x);
 	ike_child_set_state(e->sas, sa, c, IKE_CHILD_INSTALLED);
 done:
 	free(plain);
