@@ -166,32 +166,27 @@ static size_t host_bucket(const struct ike_sa_table *t, const struct sockaddr_st
 	return (size_t)(mix64(v ^ t->cookie_key) & (t->by_host.nb - 1));
 }
 
+/* Doubly linked (host_pprev): an SA leaves a long chain (one gateway's) in O(1). */
 static void host_link(struct ike_sa_table *t, struct ike_sa *sa)
 {
 	struct ike_sa **pp = &t->by_host.b[host_bucket(t, &sa->remote)];
 
 	sa->host_next = *pp;
+	if (*pp != NULL)
+		(*pp)->host_pprev = &sa->host_next;
 	*pp = sa;
+	sa->host_pprev = pp;
 }
 
-static bool host_chain_unlink(struct ike_sa **pp, struct ike_sa *sa)
+static void host_unlink(struct ike_sa *sa)
 {
-	for (; *pp != NULL; pp = &(*pp)->host_next)
-		if (*pp == sa) {
-			*pp = sa->host_next;
-			return true;
-		}
-	return false;
-}
-
-/* As cookie_unlink(): should sa->remote have been written behind the table's back. */
-static void host_unlink(struct ike_sa_table *t, struct ike_sa *sa)
-{
-	if (host_chain_unlink(&t->by_host.b[host_bucket(t, &sa->remote)], sa))
+	if (sa->host_pprev == NULL)
 		return;
-	for (size_t i = 0; i < t->by_host.nb; i++)
-		if (host_chain_unlink(&t->by_host.b[i], sa))
-			return;
+	*sa->host_pprev = sa->host_next;
+	if (sa->host_next != NULL)
+		sa->host_next->host_pprev = sa->host_pprev;
+	sa->host_pprev = NULL;
+	sa->host_next = NULL;
 }
 
 static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
@@ -544,7 +539,7 @@ void ike_sa_set_icookie(struct ike_sa_table *t, struct ike_sa *sa, const uint8_t
 void ike_sa_set_remote(struct ike_sa_table *t, struct ike_sa *sa,
                        const struct sockaddr_storage *remote)
 {
-	host_unlink(t, sa);
+	host_unlink(sa);
 	sa->remote = *remote;
 	host_link(t, sa);
 }
@@ -714,7 +709,7 @@ void ike_sa_remove(struct ike_sa_table *t, struct ike_sa *sa)
 		t->tail = sa->prev;
 	id_unlink(t, sa);
 	cookie_unlink(t, sa);
-	host_unlink(t, sa);
+	host_unlink(sa);
 	t->by_state[sa->state]--;
 	t->count--;
 	sa_free(t, sa);

@@ -96,6 +96,7 @@ struct ike_sa {
 
 	/* table-private: hash chains by conn-id, by initiator cookie, by remote address */
 	struct ike_sa *id_next, *ck_next, *host_next;
+	struct ike_sa **host_pprev;
 	/* engine-private: its configured peer's list of SAs, conn-id order */
 	struct engine_peer_track *track;
 	struct ike_sa *peer_prev, *peer_next;
