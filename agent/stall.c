@@ -554,20 +554,26 @@ static bool track_deadline(const struct stall_detector *d, size_t i, struct time
 	return false;
 }
 
-static void queue_deadline(struct stall_detector *d, size_t i)
+/* Queue tm at *at (NULL: out of the queue); out of memory, every track is looked at. */
+static void queue_timer(struct stall_detector *d, struct ike_timerq *q, struct ike_timer *tm,
+                        const struct timespec *at)
 {
-	struct track *t = &d->tracks[i];
-	struct timespec at;
-
-	if (!track_deadline(d, i, &at))
-		ike_timerq_remove(&d->deadlines, &t->timer);
-	else if (ike_timerq_set(&d->deadlines, &t->timer, &at) != 0 && !d->deadlines_lost) {
+	if (at == NULL)
+		ike_timerq_remove(q, tm);
+	else if (ike_timerq_set(q, tm, at) != 0 && !d->deadlines_lost) {
 		d->deadlines_lost = true;
 		log_msg(LOG_WARNING,
 		        "stall detector: out of memory for its deadlines: every "
 		        "peer is looked at every %d ms",
 		        LOST_DEADLINES_RETRY_MS);
 	}
+}
+
+static void queue_deadline(struct stall_detector *d, size_t i)
+{
+	struct timespec at;
+
+	queue_timer(d, &d->deadlines, &d->tracks[i].timer, track_deadline(d, i, &at) ? &at : NULL);
 }
 
 static struct track *track_of_timer(struct ike_timer *tm)
@@ -587,15 +593,10 @@ static void queue_down(struct stall_detector *d, size_t i)
 	struct timespec at = t->down_since;
 
 	ts_plus(&at, d->s.peer_down_after_ms);
-	if (p == NULL || p->autostart != IKE_AUTO_START || t->health != PEER_NEGOTIATING)
-		ike_timerq_remove(&d->downs, &t->down);
-	else if (ike_timerq_set(&d->downs, &t->down, &at) != 0 && !d->deadlines_lost) {
-		d->deadlines_lost = true;
-		log_msg(LOG_WARNING,
-		        "stall detector: out of memory for its deadlines: every "
-		        "peer is looked at every %d ms",
-		        LOST_DEADLINES_RETRY_MS);
-	}
+	queue_timer(d, &d->downs, &t->down,
+	            p != NULL && p->autostart == IKE_AUTO_START && t->health == PEER_NEGOTIATING
+	                ? &at
+	                : NULL);
 }
 
 static struct track *track_of_down(struct ike_timer *tm)
