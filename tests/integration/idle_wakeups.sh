@@ -79,8 +79,8 @@ polls=$(grep -c 'poll(' "$T/strace.out")
 #  restart per cycle; slack for a scheduling split and strace's attach/detach.
 dpd=$(((WINDOW + DPD_DELAY - 1) / DPD_DELAY * 2))
 retx=$(((WINDOW + RETRANSMIT_TIMEOUT - 1) / RETRANSMIT_TIMEOUT + 2))
-bound=$((dpd + retx + 4))
-echo "# poll() returned $polls times in ${WINDOW} s of idleness (bound $bound: DPD $dpd, retransmissions $retx, slack 4)"
+bound=$((dpd + retx + 2))
+echo "# poll() returned $polls times in ${WINDOW} s of idleness (bound $bound: DPD $dpd, retransmissions $retx, slack 2)"
 sed 's/^/#   /' "$T/strace.out" | head -40
 check "poll() returns only for the configured timers: $polls <= $bound" test "$polls" -le "$bound"
 check "and it did sleep (some returns were timeouts or reads, not zero-timeout polls)" \
