@@ -213,6 +213,8 @@ static int table_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrat
 		netsnmp_request_set_error_all(requests, SNMP_ERR_GENERR);
 		return SNMP_ERR_NOERROR;
 	}
+	mib.pdu_transid =
+	    reqinfo->asp != NULL && reqinfo->asp->pdu != NULL ? reqinfo->asp->pdu->transid : 0;
 	for (netsnmp_request_info *req = requests; req != NULL; req = req->next) {
 		if (req->processed)
 			continue;

@@ -292,6 +292,13 @@ struct mib_ctx {
 	size_t n_peers;
 	uint64_t peers_gen;
 	bool peers_valid;
+	/* One peer's engine status, kept for the rest of the SNMP request being answered
+	 * (pdu_transid): it walks the peer's SAs, and a request reads a row's columns one
+	 * by one (a hub's peer of 100,000 SAs: 25 walks for one GETBULK otherwise). */
+	long pdu_transid; /* of the request being answered; 0 between requests */
+	long status_transid;
+	size_t status_peer;
+	struct ike_peer_status status;
 
 	netsnmp_handler_registration *regs[MIB_CERT_TABLE + 1]; /* by enum mib_objects */
 };

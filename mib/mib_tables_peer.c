@@ -329,15 +329,20 @@ static bool peer_column(struct mib_ctx *c, const struct mib_row *r, unsigned int
                         struct mib_val *v)
 {
 	const struct ike_peer_cfg *p = ike_engine_peer(c->src.engine, r->n);
-	struct ike_peer_status st;
 
 	if (p == NULL || r->n >= c->n_peers)
 		return false;
 	if (peer_column_cfg(p, col, v) || peer_column_status(c, r->n, col, v))
 		return true;
-	if (ike_engine_peer_status(c->src.engine, r->n, &st) != 0)
-		return false;
-	return peer_column_engine(&st, col, v);
+	/* once per peer and request (see mib_ctx): nothing runs between its varbinds */
+	if (c->pdu_transid == 0 || c->status_transid != c->pdu_transid || c->status_peer != r->n) {
+		c->status_transid = 0;
+		if (ike_engine_peer_status(c->src.engine, r->n, &c->status) != 0)
+			return false;
+		c->status_transid = c->pdu_transid;
+		c->status_peer = r->n;
+	}
+	return peer_column_engine(&c->status, col, v);
 }
 
 const struct mib_table mib_peer_table = {
