@@ -62,21 +62,46 @@ const struct ike_peer_cfg *engine_peer_cfg(struct ike_engine *e, const char *nam
 
 #define NEG_BLOCK (2 * IKE_DH_MAX_LEN + 2 * IKE_NONCE_MAX)
 
+int engine_neg_new(uint8_t *v[ENGINE_NEG_PARTS])
+{
+	uint8_t *b = calloc(1, NEG_BLOCK);
+
+	if (b == NULL)
+		return -1;
+	v[ENGINE_NEG_BLOCK] = b;
+	v[ENGINE_NEG_GI] = b;
+	v[ENGINE_NEG_GR] = b + IKE_DH_MAX_LEN;
+	v[ENGINE_NEG_NI] = b + 2 * IKE_DH_MAX_LEN;
+	v[ENGINE_NEG_NR] = b + 2 * IKE_DH_MAX_LEN + IKE_NONCE_MAX;
+	return 0;
+}
+
+void engine_neg_free(uint8_t **v[ENGINE_NEG_PARTS])
+{
+	if (*v[ENGINE_NEG_BLOCK] != NULL)
+		OPENSSL_cleanse(*v[ENGINE_NEG_BLOCK], NEG_BLOCK);
+	free(*v[ENGINE_NEG_BLOCK]);
+	for (int i = 0; i < ENGINE_NEG_PARTS; i++)
+		*v[i] = NULL;
+}
+
 struct ike_exchange *engine_exchange(struct ike_sa *sa)
 {
 	struct ike_exchange *x;
+	uint8_t *v[ENGINE_NEG_PARTS];
 
 	if (sa->x != NULL)
 		return sa->x;
 	x = calloc(1, sizeof(*x));
-	if (x == NULL || (x->neg = calloc(1, NEG_BLOCK)) == NULL) {
+	if (x == NULL || engine_neg_new(v) != 0) {
 		free(x);
 		return NULL;
 	}
-	x->gxi = x->neg;
-	x->gxr = x->gxi + IKE_DH_MAX_LEN;
-	x->ni = x->gxr + IKE_DH_MAX_LEN;
-	x->nr = x->ni + IKE_NONCE_MAX;
+	x->neg = v[ENGINE_NEG_BLOCK];
+	x->gxi = v[ENGINE_NEG_GI];
+	x->gxr = v[ENGINE_NEG_GR];
+	x->ni = v[ENGINE_NEG_NI];
+	x->nr = v[ENGINE_NEG_NR];
 	sa->x = x;
 	return x;
 }
@@ -85,12 +110,11 @@ void engine_exchange_negotiated(struct ike_exchange *x)
 {
 	if (x == NULL)
 		return;
+	uint8_t **v[ENGINE_NEG_PARTS] = {&x->neg, &x->gxi, &x->gxr, &x->ni, &x->nr};
+
 	ike_dh_free(x->dh);
 	x->dh = NULL;
-	if (x->neg != NULL)
-		OPENSSL_cleanse(x->neg, NEG_BLOCK);
-	free(x->neg);
-	x->neg = x->gxi = x->gxr = x->ni = x->nr = NULL;
+	engine_neg_free(v);
 	x->g_len = x->ni_len = x->nr_len = 0;
 	free(x->sai_b);
 	free(x->idi_b);

@@ -177,6 +177,21 @@ int engine_send_once(struct ike_engine *e, struct ike_sa *sa, const uint8_t *buf
 void engine_wait_peer(struct ike_engine *e, struct ike_sa *sa);
 void engine_disarm(struct ike_sa *sa);
 struct ike_exchange *engine_exchange(struct ike_sa *sa); /* allocates on first use */
+/*
+ * The block a negotiation's two public values (IKE_DH_MAX_LEN each) and two nonces
+ * (IKE_NONCE_MAX each) live in, phase 1 or 2: engine_neg_new fills v (the block, then
+ * where each value starts); engine_neg_free wipes and frees it and sets all five to NULL.
+ */
+enum {
+	ENGINE_NEG_BLOCK,
+	ENGINE_NEG_GI,
+	ENGINE_NEG_GR,
+	ENGINE_NEG_NI,
+	ENGINE_NEG_NR,
+	ENGINE_NEG_PARTS
+};
+int engine_neg_new(uint8_t *v[ENGINE_NEG_PARTS]);
+void engine_neg_free(uint8_t **v[ENGINE_NEG_PARTS]);
 /* Established: free what only the negotiation needed (DH, public values, nonces, SAi_b,
  * IDii_b); keys, IVs and the retransmission state stay. */
 void engine_exchange_negotiated(struct ike_exchange *x);

@@ -29,20 +29,20 @@
 
 #define QM_BUF 4096
 
-#define QM_NEG_BLOCK (2 * IKE_DH_MAX_LEN + 2 * IKE_NONCE_MAX)
-
 static struct ike_child_exchange *qm_exchange_new(void)
 {
 	struct ike_child_exchange *x = calloc(1, sizeof(*x));
+	uint8_t *v[ENGINE_NEG_PARTS];
 
-	if (x == NULL || (x->neg = calloc(1, QM_NEG_BLOCK)) == NULL) {
+	if (x == NULL || engine_neg_new(v) != 0) {
 		free(x);
 		return NULL;
 	}
-	x->gi = x->neg;
-	x->gr = x->gi + IKE_DH_MAX_LEN;
-	x->ni = x->gr + IKE_DH_MAX_LEN;
-	x->nr = x->ni + IKE_NONCE_MAX;
+	x->neg = v[ENGINE_NEG_BLOCK];
+	x->gi = v[ENGINE_NEG_GI];
+	x->gr = v[ENGINE_NEG_GR];
+	x->ni = v[ENGINE_NEG_NI];
+	x->nr = v[ENGINE_NEG_NR];
 	return x;
 }
 
@@ -50,12 +50,11 @@ static struct ike_child_exchange *qm_exchange_new(void)
  * of QM2 is answered with QM3 again). */
 static void qm_negotiated(struct ike_child_exchange *x)
 {
+	uint8_t **v[ENGINE_NEG_PARTS] = {&x->neg, &x->gi, &x->gr, &x->ni, &x->nr};
+
 	ike_dh_free(x->dh);
 	x->dh = NULL;
-	if (x->neg != NULL)
-		OPENSSL_cleanse(x->neg, QM_NEG_BLOCK);
-	free(x->neg);
-	x->neg = x->gi = x->gr = x->ni = x->nr = NULL;
+	engine_neg_free(v);
 	x->g_len = x->ni_len = x->nr_len = 0;
 }
 
