@@ -60,8 +60,10 @@ struct track {
 	struct timespec pre_since;
 	time_t pre_since_wall;
 
-	bool marked;            /* to be looked at by the next run (in the detector's list) */
-	struct ike_timer timer; /* its next deadline, while it has one */
+	bool marked;             /* to be looked at by the next run (in the detector's list) */
+	struct ike_timer timer;  /* its next deadline, while it has one */
+	struct ike_timer down;   /* auto=start, not up: when it turns down (peer_down_after) */
+	enum peer_health health; /* as last told to the subscribers (STALL_HEALTH) */
 };
 
 struct subscriber {
@@ -81,6 +83,7 @@ struct stall_detector {
 	size_t n_marked;
 	struct ike_timerq deadlines; /* the tracks' next deadlines */
 	bool deadlines_lost;         /* the queue could not grow: every track is looked at */
+	struct ike_timerq downs;     /* the tracks' peer_down_after deadlines */
 	struct stall_alarm *active, *active_tail;
 	size_t n_active;
 	struct stall_alarm *history, *history_tail;
@@ -259,8 +262,9 @@ static int sync_tracks(struct stall_detector *d, const struct timespec *now)
 		free(marked);
 		return -1;
 	}
-	/* the queue points into the tracks about to go */
+	/* the queues point into the tracks about to go */
 	ike_timerq_clear(&d->deadlines);
+	ike_timerq_clear(&d->downs);
 	for (size_t i = 0; i < n; i++) {
 		const struct ike_peer_cfg *p = ike_engine_peer(d->e, i);
 
@@ -292,7 +296,7 @@ static int sync_tracks(struct stall_detector *d, const struct timespec *now)
 static void notify(struct stall_detector *d, enum stall_event_type type,
                    const struct stall_alarm *a)
 {
-	struct stall_event ev = {type, a};
+	struct stall_event ev = {.type = type, .alarm = a, .peer = a->peer};
 
 	for (size_t i = 0; i < d->n_subs; i++)
 		d->subs[i].fn(d->subs[i].ctx, &ev);
@@ -591,14 +595,13 @@ static bool track_deadline(const struct stall_detector *d, size_t i, struct time
 	return false;
 }
 
-static void queue_deadline(struct stall_detector *d, size_t i)
+/* Queue tm at *at (NULL: out of the queue); out of memory, every track is looked at. */
+static void queue_timer(struct stall_detector *d, struct ike_timerq *q, struct ike_timer *tm,
+                        const struct timespec *at)
 {
-	struct track *t = &d->tracks[i];
-	struct timespec at;
-
-	if (!track_deadline(d, i, &at))
-		ike_timerq_remove(&d->deadlines, &t->timer);
-	else if (ike_timerq_set(&d->deadlines, &t->timer, &at) != 0 && !d->deadlines_lost) {
+	if (at == NULL)
+		ike_timerq_remove(q, tm);
+	else if (ike_timerq_set(q, tm, at) != 0 && !d->deadlines_lost) {
 		d->deadlines_lost = true;
 		log_msg(LOG_WARNING,
 		        "stall detector: out of memory for its deadlines: every "
@@ -607,9 +610,67 @@ static void queue_deadline(struct stall_detector *d, size_t i)
 	}
 }
 
+static void queue_deadline(struct stall_detector *d, size_t i)
+{
+	struct timespec at;
+
+	queue_timer(d, &d->deadlines, &d->tracks[i].timer, track_deadline(d, i, &at) ? &at : NULL);
+}
+
 static struct track *track_of_timer(struct ike_timer *tm)
 {
 	return (struct track *)((char *)tm - offsetof(struct track, timer));
+}
+
+/*
+ * An auto=start peer negotiating turns down by the clock alone: its moment waits in a
+ * queue of its own, so that the health changes (STALL_HEALTH) without anyone polling it.
+ * Once down it has no deadline left until it comes up (check_health runs first).
+ */
+static void queue_down(struct stall_detector *d, size_t i)
+{
+	struct track *t = &d->tracks[i];
+	const struct ike_peer_cfg *p = ike_engine_peer(d->e, i);
+	struct timespec at = t->down_since;
+
+	ts_plus(&at, d->s.peer_down_after_ms);
+	queue_timer(d, &d->downs, &t->down,
+	            p != NULL && p->autostart == IKE_AUTO_START && t->health == PEER_NEGOTIATING
+	                ? &at
+	                : NULL);
+}
+
+static struct track *track_of_down(struct ike_timer *tm)
+{
+	return (struct track *)((char *)tm - offsetof(struct track, down));
+}
+
+static enum peer_health track_health(const struct stall_detector *d, const struct track *t,
+                                     const struct ike_peer_cfg *p, const struct timespec *now)
+{
+	if (t->up)
+		return PEER_UP;
+	if (p->autostart == IKE_AUTO_START)
+		return ts_ms(now, &t->down_since) >= d->s.peer_down_after_ms ? PEER_DOWN
+		                                                             : PEER_NEGOTIATING;
+	return t->open ? PEER_NEGOTIATING : PEER_IDLE;
+}
+
+/* Tell the subscribers when the peer's health changed since they were last told. */
+static void check_health(struct stall_detector *d, size_t i, const struct timespec *now)
+{
+	struct track *t = &d->tracks[i];
+	const struct ike_peer_cfg *p = ike_engine_peer(d->e, i);
+	struct stall_event ev = {.type = STALL_HEALTH, .peer = t->name};
+
+	if (p == NULL)
+		return;
+	ev.health = track_health(d, t, p, now);
+	if (ev.health == t->health)
+		return;
+	t->health = ev.health;
+	for (size_t k = 0; k < d->n_subs; k++)
+		d->subs[k].fn(d->subs[k].ctx, &ev);
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -635,6 +696,10 @@ void stall_run(struct stall_detector *d)
 		ike_timerq_remove(&d->deadlines, tm);
 		mark(d, track_of_timer(tm));
 	}
+	while ((tm = ike_timerq_first(&d->downs)) != NULL && ts_ms(&tm->at, &now) <= 0) {
+		ike_timerq_remove(&d->downs, tm);
+		mark(d, track_of_down(tm));
+	}
 	/* in the peers' order, as a walk of every peer would raise them */
 	qsort(d->marked, d->n_marked, sizeof(*d->marked), cmp_u32);
 	for (size_t k = 0; k < d->n_marked; k++) {
@@ -643,19 +708,24 @@ void stall_run(struct stall_detector *d)
 		d->tracks[i].marked = false;
 		run_track(d, i, &now);
 		queue_deadline(d, i);
+		check_health(d, i, &now);
+		queue_down(d, i);
 	}
 	d->n_marked = 0;
 }
 
 int64_t stall_next_timeout_ms(struct stall_detector *d)
 {
-	struct ike_timer *tm;
+	struct ike_timer *tm, *down;
 	struct timespec now;
 	int64_t ms;
 
 	if (d->n_marked > 0 || d->peers_gen != ike_engine_peers_generation(d->e))
 		return 0;
 	tm = ike_timerq_first(&d->deadlines);
+	down = ike_timerq_first(&d->downs);
+	if (tm == NULL || (down != NULL && ts_ms(&down->at, &tm->at) < 0))
+		tm = down;
 	if (tm == NULL)
 		return d->deadlines_lost ? LOST_DEADLINES_RETRY_MS : -1;
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -818,8 +888,11 @@ struct stall_detector *stall_new(struct ike_engine *e, const struct stall_settin
 	d->s = *s;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ike_timerq_init(&d->deadlines);
+	ike_timerq_init(&d->downs);
 	if (sync_tracks(d, &now) != 0 ||
 	    ike_sa_table_subscribe(ike_engine_sas(e), on_engine_event, d) != 0) {
+		ike_timerq_free(&d->deadlines);
+		ike_timerq_free(&d->downs);
 		free(d->tracks);
 		free(d->marked);
 		free(d->index);
@@ -846,6 +919,7 @@ void stall_free(struct stall_detector *d)
 	free_list(d->active);
 	free_list(d->history);
 	ike_timerq_free(&d->deadlines);
+	ike_timerq_free(&d->downs);
 	free(d->tracks);
 	free(d->marked);
 	free(d->index);
@@ -929,7 +1003,7 @@ enum peer_health stall_peer_health(struct stall_detector *d, size_t i, enum ike_
                                    const char **detail)
 {
 	const struct ike_peer_cfg *p = ike_engine_peer(d->e, i);
-	struct track *t = i < d->n_tracks ? &d->tracks[i] : NULL;
+	const struct track *t = i < d->n_tracks ? &d->tracks[i] : NULL;
 	struct timespec now;
 
 	/* the peers changed and the tracks do not follow yet: by name, not by place */
@@ -946,8 +1020,5 @@ enum peer_health stall_peer_health(struct stall_detector *d, size_t i, enum ike_
 	if (detail != NULL)
 		*detail = t->detail;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (p->autostart == IKE_AUTO_START)
-		return ts_ms(&now, &t->down_since) >= d->s.peer_down_after_ms ? PEER_DOWN
-		                                                              : PEER_NEGOTIATING;
-	return t->open ? PEER_NEGOTIATING : PEER_IDLE;
+	return track_health(d, t, p, &now);
 }

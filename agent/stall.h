@@ -90,15 +90,6 @@ struct stall_alarm {
 /* Seconds the peer held the state: until now while active, until the clear after. */
 double stall_alarm_seconds(const struct stall_alarm *a, const struct timespec *now_mono);
 
-enum stall_event_type { STALL_RAISED = 1, STALL_CLEARED = 2 };
-
-struct stall_event {
-	enum stall_event_type type;
-	const struct stall_alarm *alarm;
-};
-
-typedef void (*stall_event_fn)(void *ctx, const struct stall_event *ev);
-
 /* How a configured peer is doing, beyond up/down. */
 enum peer_health {
 	PEER_IDLE = 0,        /* auto=add and nothing negotiating: nobody asked */
@@ -106,6 +97,22 @@ enum peer_health {
 	PEER_UP = 2,          /* IKE SA at QM_IDLE and every phase-2 SA installed */
 	PEER_DOWN = 3,        /* auto=start and not up for peer_down_after */
 };
+
+/*
+ * STALL_HEALTH: stall_peer_health() of a peer changed (alarm NULL), also by the clock
+ * alone (an auto=start peer turning down after peer_down_after): a view that shows the
+ * health need not poll it.  Emitted by stall_run().
+ */
+enum stall_event_type { STALL_RAISED = 1, STALL_CLEARED = 2, STALL_HEALTH = 3 };
+
+struct stall_event {
+	enum stall_event_type type;
+	const struct stall_alarm *alarm; /* raised or cleared; NULL for STALL_HEALTH */
+	const char *peer;                /* the peer's name (every type) */
+	enum peer_health health;         /* STALL_HEALTH: the new health */
+};
+
+typedef void (*stall_event_fn)(void *ctx, const struct stall_event *ev);
 
 /* "idle", "negotiating", "up", "down" */
 const char *peer_health_name(enum peer_health h);
@@ -116,7 +123,7 @@ struct stall_detector;
 struct stall_detector *stall_new(struct ike_engine *e, const struct stall_settings *s);
 void stall_free(struct stall_detector *d);
 
-/* Subscribe to raises and clears (up to 8 subscribers). 0 or -1. */
+/* Subscribe to raises, clears and health changes (up to 8 subscribers). 0 or -1. */
 int stall_subscribe(struct stall_detector *d, stall_event_fn fn, void *ctx);
 
 /*

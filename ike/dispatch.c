@@ -292,7 +292,7 @@ static void new_responder(struct ike_engine *e, const struct sockaddr *local,
 		return;
 	snprintf(sa->peer, sizeof(sa->peer), "%s", p->cfg.name);
 	engine_copy_addr(&sa->local, local);
-	engine_copy_addr(&sa->remote, remote);
+	engine_set_remote(e, sa, remote);
 	ike_sa_set_icookie(e->sas, sa, h->icookie);
 	engine_half_open_add(e, sa);
 	sa->ctr.msgs_in++;
@@ -329,7 +329,7 @@ static void follow_float(struct ike_engine *e, struct ike_sa *sa, const struct s
 		           sa->conn_id, sa->peer, port_of(remote));
 	}
 	engine_copy_addr(&sa->local, local);
-	engine_copy_addr(&sa->remote, remote);
+	engine_set_remote(e, sa, remote);
 }
 
 void ike_engine_input(struct ike_engine *e, const struct sockaddr *local,

@@ -186,26 +186,21 @@ void dpd_established(struct ike_sa *sa)
 /* ---------------------------------------------------------------- INITIAL-CONTACT */
 
 /*
- * Between the same two addresses: the peer keeps its state per pair of addresses, so
- * INITIAL-CONTACT speaks of what is between this address of ours and that of the peer
- * (a load generator's thousands of sources to one gateway are as many hosts).
- */
-static bool same_path(const struct ike_sa *a, const struct ike_sa *b)
-{
-	return engine_same_host(&a->remote, &b->remote) && engine_same_host(&a->local, &b->local);
-}
-
-/*
  * INITIAL-CONTACT tells the peer that we hold nothing with it, so it is only said when
- * no other SA of ours (of any configured peer: several may share one gateway) with that
- * address is alive, negotiating ones included (several tunnels to one gateway starting
- * at once must not delete each other's SAs there).  A walk of the table, once per MM5,
- * MM6 or AM3 we send.
+ * no other SA of ours (of any configured peer: several may share one gateway) between
+ * the same two addresses (the peer keeps its state per pair) is alive, negotiating ones included
+ * (several tunnels to one gateway starting at once must not delete each other's SAs there).  A look
+ * at the SAs with that address (the table's index), once per MM5, MM6 or AM3 we send.
  */
 bool ic_wanted(struct ike_engine *e, const struct ike_sa *sa)
 {
-	for (const struct ike_sa *s = ike_sa_first(e->sas); s != NULL; s = s->next)
-		if (s != sa && s->state != IKE_ST_DELETED && same_path(s, sa))
+	/* an engine that speaks for many hosts (the load generator) neither says nor hears it */
+	if (e->settings.ignore_initial_contact)
+		return false;
+	for (const struct ike_sa *s = ike_sa_find_host(e->sas, &sa->remote, NULL); s != NULL;
+	     s = ike_sa_find_host(e->sas, &sa->remote, s))
+		if (s != sa && s->state != IKE_ST_DELETED &&
+		    engine_same_host(&s->local, &sa->local))
 			return false;
 	return true;
 }
@@ -244,18 +239,22 @@ static bool same_id(const struct ike_id *a, const struct ike_id *b)
 /*
  * The peer restarted: every other established SA we hold with it (same pair of
  * addresses, same identity; of any configured peer) is gone at its end: the peer said
- * INITIAL-CONTACT because it held nothing with that address of ours, and a host that
- * initiates from many addresses to one gateway (ikeload) would otherwise lose every SA
- * but the newest.  A walk of the table, once per INITIAL-CONTACT received.
+ * INITIAL-CONTACT because it held nothing with that address of ours.  A look at the SAs
+ * with that remote address (the table's index), once per INITIAL-CONTACT received.  An
+ * engine that speaks for many hosts at once (the load generator) ignores it.
  */
 size_t ic_honour(struct ike_engine *e, struct ike_sa *sa)
 {
-	struct ike_sa *s;
+	struct ike_sa *s, *next;
 	size_t n = 0;
 
-	for (s = ike_sa_first_mut(e->sas); s != NULL; s = s->next) {
+	if (e->settings.ignore_initial_contact)
+		return 0;
+	for (s = ike_sa_find_host(e->sas, &sa->remote, NULL); s != NULL; s = next) {
+		next = ike_sa_find_host(e->sas, &sa->remote, s);
 		/* the old SAs are established; one still negotiating times out on its own */
-		if (s == sa || s->state != IKE_ST_ESTABLISHED || !same_path(s, sa) ||
+		if (s == sa || s->state != IKE_ST_ESTABLISHED ||
+		    !engine_same_host(&s->local, &sa->local) ||
 		    !same_id(&s->remote_id, &sa->remote_id))
 			continue;
 		engine_log(e, IKE_LOG_NOTICE,

@@ -51,24 +51,61 @@ const struct ike_peer_cfg *engine_peer_cfg(struct ike_engine *e, const char *nam
 	return p != NULL ? &p->cfg : NULL;
 }
 
+#define NEG_BLOCK ENGINE_NEG_LEN
+
+int engine_neg_new(uint8_t *v[ENGINE_NEG_PARTS])
+{
+	uint8_t *b = calloc(1, NEG_BLOCK);
+
+	if (b == NULL)
+		return -1;
+	v[ENGINE_NEG_BLOCK] = b;
+	v[ENGINE_NEG_GI] = b;
+	v[ENGINE_NEG_GR] = b + IKE_DH_MAX_LEN;
+	v[ENGINE_NEG_NI] = b + 2 * IKE_DH_MAX_LEN;
+	v[ENGINE_NEG_NR] = b + 2 * IKE_DH_MAX_LEN + IKE_NONCE_MAX;
+	return 0;
+}
+
+void engine_neg_free(uint8_t **v[ENGINE_NEG_PARTS])
+{
+	if (*v[ENGINE_NEG_BLOCK] != NULL)
+		OPENSSL_cleanse(*v[ENGINE_NEG_BLOCK], NEG_BLOCK);
+	free(*v[ENGINE_NEG_BLOCK]);
+	for (int i = 0; i < ENGINE_NEG_PARTS; i++)
+		*v[i] = NULL;
+}
+
 struct ike_exchange *engine_exchange(struct ike_sa *sa)
 {
 	struct ike_exchange *x;
+	uint8_t *v[ENGINE_NEG_PARTS];
 
-	if (sa->x == NULL) {
-		sa->x = calloc(1, sizeof(*sa->x));
-		if (sa->x != NULL)
-			sa->x->full = true;
+	if (sa->x != NULL && sa->x->full)
 		return sa->x;
-	}
-	if (sa->x->full)
-		return sa->x;
-	/* the head holds no secret yet: a move by realloc leaves none behind */
-	x = realloc(sa->x, sizeof(*x));
-	if (x == NULL)
+	if (engine_neg_new(v) != 0)
 		return NULL;
-	memset((uint8_t *)x + IKE_EXCHANGE_HEAD_LEN, 0, sizeof(*x) - IKE_EXCHANGE_HEAD_LEN);
+	if (sa->x == NULL) {
+		x = calloc(1, sizeof(*x));
+	} else {
+		/* the head holds no secret yet: a move by realloc leaves none behind */
+		x = realloc(sa->x, sizeof(*x));
+		if (x != NULL)
+			memset((uint8_t *)x + IKE_EXCHANGE_HEAD_LEN, 0,
+			       sizeof(*x) - IKE_EXCHANGE_HEAD_LEN);
+	}
+	if (x == NULL) {
+		uint8_t **pv[ENGINE_NEG_PARTS] = {&v[0], &v[1], &v[2], &v[3], &v[4]};
+
+		engine_neg_free(pv);
+		return NULL;
+	}
 	x->full = true;
+	x->neg = v[ENGINE_NEG_BLOCK];
+	x->gxi = v[ENGINE_NEG_GI];
+	x->gxr = v[ENGINE_NEG_GR];
+	x->ni = v[ENGINE_NEG_NI];
+	x->nr = v[ENGINE_NEG_NR];
 	sa->x = x;
 	return x;
 }
@@ -78,6 +115,24 @@ struct ike_exchange *engine_exchange_head(struct ike_sa *sa)
 	if (sa->x == NULL)
 		sa->x = calloc(1, IKE_EXCHANGE_HEAD_LEN);
 	return sa->x;
+}
+
+void engine_exchange_negotiated(struct ike_exchange *x)
+{
+	if (x == NULL)
+		return;
+	ike_dh_free(x->dh);
+	x->dh = NULL;
+	if (x->full) { /* the tail: a half-open SA's head has none */
+		uint8_t **v[ENGINE_NEG_PARTS] = {&x->neg, &x->gxi, &x->gxr, &x->ni, &x->nr};
+
+		engine_neg_free(v);
+		x->g_len = x->ni_len = x->nr_len = 0;
+	}
+	free(x->sai_b);
+	free(x->idi_b);
+	x->sai_b = x->idi_b = NULL;
+	x->sai_len = x->idi_len = 0;
 }
 
 /*
@@ -93,8 +148,8 @@ void engine_wipe_exchange(struct ike_exchange *x)
 	if (!x->full) /* a half-open SA's head: nothing after `full` is allocated */
 		return;
 	ike_p1_keys_wipe(&x->keys);
-	OPENSSL_cleanse(x->ni, sizeof(x->ni));
-	OPENSSL_cleanse(x->nr, sizeof(x->nr));
+	if (x->neg != NULL) /* the nonces (and public values): kept allocated, wiped */
+		OPENSSL_cleanse(x->neg, NEG_BLOCK);
 	x->ni_len = x->nr_len = 0;
 	OPENSSL_cleanse(x->rx_iv, sizeof(x->rx_iv));
 }
@@ -104,8 +159,7 @@ void engine_free_exchange(struct ike_exchange *x)
 	if (x == NULL)
 		return;
 	engine_wipe_exchange(x);
-	free(x->sai_b);
-	free(x->idi_b);
+	engine_exchange_negotiated(x);
 	retx_free(&x->rt);
 	OPENSSL_cleanse(x, x->full ? sizeof(*x) : IKE_EXCHANGE_HEAD_LEN);
 	free(x);
@@ -280,6 +334,14 @@ void engine_copy_addr(struct sockaddr_storage *dst, const struct sockaddr *src)
 		memcpy(dst, src, sizeof(struct sockaddr_in6));
 }
 
+void engine_set_remote(struct ike_engine *e, struct ike_sa *sa, const struct sockaddr *remote)
+{
+	struct sockaddr_storage ss;
+
+	engine_copy_addr(&ss, remote);
+	ike_sa_set_remote(e->sas, sa, &ss);
+}
+
 long engine_initiate_peer(struct ike_engine *e, struct engine_peer *p)
 {
 	struct ike_sa *sa;
@@ -294,7 +356,7 @@ long engine_initiate_peer(struct ike_engine *e, struct engine_peer *p)
 	if (sa == NULL)
 		return -1;
 	snprintf(sa->peer, sizeof(sa->peer), "%s", p->cfg.name);
-	sa->remote = p->cfg.remote;
+	ike_sa_set_remote(e->sas, sa, &p->cfg.remote);
 	if (p->cfg.local.ss_family != 0)
 		sa->local = p->cfg.local;
 	else if (e->ops.source_for == NULL ||

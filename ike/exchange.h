@@ -89,11 +89,16 @@ struct ike_exchange {
 	uint32_t dh_token; /* the job's number (a result with another is stale) */
 	bool full;         /* the members below are allocated */
 
-	uint8_t gxi[IKE_DH_MAX_LEN]; /* initiator's public value */
-	uint8_t gxr[IKE_DH_MAX_LEN]; /* responder's public value */
+	/* The negotiation's own values live in one block (neg), freed with dh, sai_b and
+	 * idi_b once the SA is established (engine_exchange_negotiated): nothing after
+	 * QM_IDLE reads them, and an SA at rest keeps only its keys and the messages that
+	 * duplicates are answered from.  NULL after. */
+	uint8_t *gxi; /* initiator's public value (IKE_DH_MAX_LEN) */
+	uint8_t *gxr; /* responder's public value (IKE_DH_MAX_LEN) */
 	size_t g_len;
-	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	uint8_t *ni, *nr; /* nonces (IKE_NONCE_MAX each) */
 	size_t ni_len, nr_len;
+	uint8_t *neg;                     /* the block gxi, gxr, ni and nr point into */
 	struct ike_p1_keys keys;          /* secret; wiped on free */
 	uint8_t rx_iv[IKE_MAX_BLOCK_LEN]; /* IV after the message being handled, if it holds */
 	/* message IDs of the peer's last authenticated informational messages (0: none) */
@@ -109,10 +114,12 @@ struct ike_exchange {
 /* Per-Quick-Mode private state. */
 struct ike_child_exchange {
 	struct ike_dh *dh; /* PFS; freed once the secret is known */
-	uint8_t gi[IKE_DH_MAX_LEN], gr[IKE_DH_MAX_LEN];
+	/* in one block (neg), freed once the phase-2 SA is installed; NULL after */
+	uint8_t *gi, *gr; /* IKE_DH_MAX_LEN each */
 	size_t g_len;
-	uint8_t ni[IKE_NONCE_MAX], nr[IKE_NONCE_MAX];
+	uint8_t *ni, *nr; /* IKE_NONCE_MAX each */
 	size_t ni_len, nr_len;
+	uint8_t *neg;
 	uint8_t iv[IKE_MAX_BLOCK_LEN]; /* this exchange's IV chain */
 	uint8_t keymat_in[IKE_KEYMAT_MAX], keymat_out[IKE_KEYMAT_MAX]; /* secret */
 	size_t keymat_len;
@@ -203,10 +210,30 @@ int engine_send_once(struct ike_engine *e, struct ike_sa *sa, const uint8_t *buf
 /* Wait for the peer for the retransmission span without retransmitting (responder). */
 void engine_wait_peer(struct ike_engine *e, struct ike_sa *sa);
 void engine_disarm(struct ike_sa *sa);
-/* The SA's whole exchange state: allocated on first use, or completed from the head. */
+/* The SA's whole exchange state: allocated on first use, or completed from the head
+ * (with the block of engine_neg_new). */
 struct ike_exchange *engine_exchange(struct ike_sa *sa);
 /* Its head only, when it has none yet (a half-open responder SA). */
 struct ike_exchange *engine_exchange_head(struct ike_sa *sa);
+/*
+ * The block a negotiation's two public values (IKE_DH_MAX_LEN each) and two nonces
+ * (IKE_NONCE_MAX each) live in, phase 1 or 2: engine_neg_new fills v (the block, then
+ * where each value starts); engine_neg_free wipes and frees it and sets all five to NULL.
+ */
+enum {
+	ENGINE_NEG_BLOCK,
+	ENGINE_NEG_GI,
+	ENGINE_NEG_GR,
+	ENGINE_NEG_NI,
+	ENGINE_NEG_NR,
+	ENGINE_NEG_PARTS
+};
+#define ENGINE_NEG_LEN (2 * IKE_DH_MAX_LEN + 2 * IKE_NONCE_MAX) /* the block's size */
+int engine_neg_new(uint8_t *v[ENGINE_NEG_PARTS]);
+void engine_neg_free(uint8_t **v[ENGINE_NEG_PARTS]);
+/* Established: free what only the negotiation needed (DH, public values, nonces, SAi_b,
+ * IDii_b); keys, IVs and the retransmission state stay. */
+void engine_exchange_negotiated(struct ike_exchange *x);
 void engine_free_exchange(struct ike_exchange *x);
 /* Wipe its secrets (the SA was deleted); x stays allocated. */
 void engine_wipe_exchange(struct ike_exchange *x);
@@ -226,6 +253,8 @@ void engine_delete_sa(struct ike_engine *e, struct ike_sa *sa, enum ike_cause re
 void engine_copy_addr(struct sockaddr_storage *dst, const struct sockaddr *src);
 /* Whether two addresses are the same host (ports aside: the peer may have floated). */
 bool engine_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+/* Set the SA's remote (through the table's index of remote addresses). */
+void engine_set_remote(struct ike_engine *e, struct ike_sa *sa, const struct sockaddr *remote);
 /* Move an SA to the NAT-T ports (RFC 3947: after MM4 when a NAT was found). 0 or -1. */
 int engine_float(struct ike_engine *e, struct ike_sa *sa);
 /* Record the likely cause of a stall on the SA while it still negotiates (no failure

@@ -559,6 +559,7 @@ void phase1_established(struct ike_engine *e, struct ike_sa *sa, enum ike_state 
 	engine_disarm(sa);
 	ike_sa_set_state(e->sas, sa, auth);
 	ike_sa_set_state(e->sas, sa, IKE_ST_ESTABLISHED);
+	engine_exchange_negotiated(sa->x);
 	dpd_established(sa);
 	sa->last_cause = IKE_CAUSE_NONE;
 	sa->cause_detail[0] = '\0';

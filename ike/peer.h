@@ -175,6 +175,8 @@ struct ike_settings {
 
 	uint32_t dh_workers;  /* DH worker threads; 0 = on the loop (read at start) */
 	uint32_t dh_max_jobs; /* DH jobs out at most; 0 = IKE_DHPOOL_MAX_JOBS (tests) */
+
+	bool ignore_initial_contact; /* one engine for many hosts (ikeload): false */
 };
 
 /* Default settings: 1 s, 5 tries (63 s span), 60 s linger, 5 s restart delay, 20 s NAT-T

@@ -29,6 +29,35 @@
 
 #define QM_BUF 4096
 
+static struct ike_child_exchange *qm_exchange_new(void)
+{
+	struct ike_child_exchange *x = calloc(1, sizeof(*x));
+	uint8_t *v[ENGINE_NEG_PARTS];
+
+	if (x == NULL || engine_neg_new(v) != 0) {
+		free(x);
+		return NULL;
+	}
+	x->neg = v[ENGINE_NEG_BLOCK];
+	x->gi = v[ENGINE_NEG_GI];
+	x->gr = v[ENGINE_NEG_GR];
+	x->ni = v[ENGINE_NEG_NI];
+	x->nr = v[ENGINE_NEG_NR];
+	return x;
+}
+
+/* Installed: the public values, nonces and DH go; the retransmission state stays (a copy
+ * of QM2 is answered with QM3 again). */
+static void qm_negotiated(struct ike_child_exchange *x)
+{
+	uint8_t **v[ENGINE_NEG_PARTS] = {&x->neg, &x->gi, &x->gr, &x->ni, &x->nr};
+
+	ike_dh_free(x->dh);
+	x->dh = NULL;
+	engine_neg_free(v);
+	x->g_len = x->ni_len = x->nr_len = 0;
+}
+
 /* KEYMAT both ways, the nonces (KEYMAT's input), the PFS private value, the IV chain. */
 void quick_wipe_exchange(struct ike_child_exchange *x)
 {
@@ -37,8 +66,8 @@ void quick_wipe_exchange(struct ike_child_exchange *x)
 	OPENSSL_cleanse(x->keymat_in, sizeof(x->keymat_in));
 	OPENSSL_cleanse(x->keymat_out, sizeof(x->keymat_out));
 	x->keymat_len = 0;
-	OPENSSL_cleanse(x->ni, sizeof(x->ni));
-	OPENSSL_cleanse(x->nr, sizeof(x->nr));
+	if (x->neg != NULL) /* kept allocated (the SA may linger), wiped */
+		OPENSSL_cleanse(x->neg, ENGINE_NEG_LEN);
 	x->ni_len = x->nr_len = 0;
 	OPENSSL_cleanse(x->iv, sizeof(x->iv));
 }
@@ -48,6 +77,7 @@ void quick_free_exchange(struct ike_child_exchange *x)
 	if (x == NULL)
 		return;
 	quick_wipe_exchange(x);
+	qm_negotiated(x);
 	retx_free(&x->rt);
 	OPENSSL_cleanse(x, sizeof(*x));
 	free(x);
@@ -335,12 +365,12 @@ struct ike_child *quick_outI1(struct ike_engine *e, struct ike_sa *sa, size_t cf
 	if (p == NULL || sa->x == NULL || !sa->x->have_keys ||
 	    cfg_index >= quick_children_wanted(p))
 		return NULL;
-	x = calloc(1, sizeof(*x));
+	x = qm_exchange_new();
 	if (x == NULL)
 		return NULL;
 	c = ike_child_create(e->sas, sa, IKE_ROLE_INITIATOR, new_msgid(sa));
 	if (c == NULL) {
-		free(x);
+		quick_free_exchange(x);
 		return NULL;
 	}
 	c->x = x;
@@ -490,6 +520,7 @@ static void quick_inR1_outI2(struct ike_engine *e, struct ike_sa *sa, struct ike
 	if (qm_send(e, sa, c, &b, rx_iv, false) != 0)
 		goto done;
 	x->rt.armed = false;
+	qm_negotiated(x);
 	ike_child_set_state(e->sas, sa, c, IKE_CHILD_INSTALLED);
 done:
 	free(plain);
@@ -623,7 +654,7 @@ static void quick_inI1_outR1(struct ike_engine *e, struct ike_sa *sa, const stru
 	if (qm_open_offer(sa, h, buf, len, iv, NULL, 0, m, plain, iv, &sap, &no) != 0)
 		goto done;
 	c = ike_child_create(e->sas, sa, IKE_ROLE_RESPONDER, h->msgid);
-	if (c == NULL || (c->x = calloc(1, sizeof(*c->x))) == NULL)
+	if (c == NULL || (c->x = qm_exchange_new()) == NULL)
 		goto done;
 	retx_keep_in(&c->x->rt, buf, len, true);
 	if (take_selectors(sa, m, c) != 0) {
@@ -685,6 +716,7 @@ static void quick_inI2(struct ike_engine *e, struct ike_sa *sa, struct ike_child
 	c->x->rt.armed = false;
 	/* QM3 is final: a copy of it is dropped, never answered with QM2 again */
 	retx_keep_in(&c->x->rt, buf, len, false);
+	qm_negotiated(c->x);
 	ike_child_set_state(e->sas, sa, c, IKE_CHILD_INSTALLED);
 done:
 	free(plain);

@@ -14,6 +14,7 @@
  * O(1) rather than by a walk of every SA's children.  Our SPIs are random and chosen by
  * us, so that hash needs no secret.
  */
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/random.h>
@@ -73,7 +74,7 @@ struct ike_sa_table {
 	struct ike_sa *head, *tail;
 	size_t count;
 	size_t by_state[IKE_ST_COUNT];
-	struct sa_hash by_id, by_cookie;
+	struct sa_hash by_id, by_cookie, by_host;
 	uint64_t cookie_key; /* secret of the cookie hash */
 	struct spi_index spis;
 	uint32_t next_conn_id;
@@ -165,6 +166,63 @@ static void cookie_unlink(struct ike_sa_table *t, struct ike_sa *sa)
 			return;
 }
 
+/* ---------------------------------------------------------------- by remote address */
+
+/* The remote's address (not its port: a NAT-T float keeps the host). */
+static size_t host_bucket(const struct ike_sa_table *t, const struct sockaddr_storage *a)
+{
+	uint64_t v = a->ss_family;
+	const uint8_t *b = NULL;
+	size_t len = 0;
+
+	if (a->ss_family == AF_INET) {
+		b = (const uint8_t *)&((const struct sockaddr_in *)a)->sin_addr;
+		len = 4;
+	} else if (a->ss_family == AF_INET6) {
+		b = (const uint8_t *)&((const struct sockaddr_in6 *)a)->sin6_addr;
+		len = 16;
+	}
+	for (size_t i = 0; i < len; i++)
+		v = mix64(v ^ ((uint64_t)b[i] << (8 * (i % 8))));
+	return (size_t)(mix64(v ^ t->cookie_key) & (t->by_host.nb - 1));
+}
+
+/* Doubly linked (host_pprev): an SA leaves a long chain (one gateway's) in O(1). */
+static void host_link(struct ike_sa_table *t, struct ike_sa *sa)
+{
+	struct ike_sa **pp = &t->by_host.b[host_bucket(t, &sa->remote)];
+
+	sa->host_next = *pp;
+	if (*pp != NULL)
+		(*pp)->host_pprev = &sa->host_next;
+	*pp = sa;
+	sa->host_pprev = pp;
+}
+
+static void host_unlink(struct ike_sa *sa)
+{
+	if (sa->host_pprev == NULL)
+		return;
+	*sa->host_pprev = sa->host_next;
+	if (sa->host_next != NULL)
+		sa->host_next->host_pprev = sa->host_pprev;
+	sa->host_pprev = NULL;
+	sa->host_next = NULL;
+}
+
+static bool same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return memcmp(&((const struct sockaddr_in *)a)->sin_addr,
+		              &((const struct sockaddr_in *)b)->sin_addr, 4) == 0;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+		              &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+	return false;
+}
+
 /*
  * Twice the buckets, every SA linked again (in list order, which keeps the cookie
  * chains in conn-id order cheaply).  Out of memory keeps the old buckets: longer
@@ -174,22 +232,27 @@ static void index_grow(struct ike_sa_table *t)
 {
 	size_t nb = t->by_id.nb * 2;
 	struct ike_sa **id = calloc(nb, sizeof(*id)), **ck = calloc(nb, sizeof(*ck));
+	struct ike_sa **host = calloc(nb, sizeof(*host));
 
-	if (id == NULL || ck == NULL) {
+	if (id == NULL || ck == NULL || host == NULL) {
 		free(id);
 		free(ck);
+		free(host);
 		return;
 	}
 	free(t->by_id.b);
 	free(t->by_cookie.b);
+	free(t->by_host.b);
 	t->by_id.b = id;
 	t->by_cookie.b = ck;
-	t->by_id.nb = t->by_cookie.nb = nb;
+	t->by_host.b = host;
+	t->by_id.nb = t->by_cookie.nb = t->by_host.nb = nb;
 	/* pushed at the chains' heads from the newest back: conn-id order */
 	for (struct ike_sa *sa = t->tail; sa != NULL; sa = sa->prev) {
 		struct ike_sa **pp = &t->by_cookie.b[cookie_bucket(t, sa->icookie)];
 
 		id_link(t, sa);
+		host_link(t, sa);
 		sa->ck_next = *pp;
 		*pp = sa;
 	}
@@ -299,10 +362,11 @@ struct ike_sa_table *ike_sa_table_new(void)
 	if (t == NULL)
 		return NULL;
 	t->next_conn_id = IKE_CONN_ID_FIRST;
-	t->by_id.nb = t->by_cookie.nb = HASH_MIN_BUCKETS;
+	t->by_id.nb = t->by_cookie.nb = t->by_host.nb = HASH_MIN_BUCKETS;
 	t->by_id.b = calloc(HASH_MIN_BUCKETS, sizeof(*t->by_id.b));
 	t->by_cookie.b = calloc(HASH_MIN_BUCKETS, sizeof(*t->by_cookie.b));
-	if (t->by_id.b == NULL || t->by_cookie.b == NULL ||
+	t->by_host.b = calloc(HASH_MIN_BUCKETS, sizeof(*t->by_host.b));
+	if (t->by_id.b == NULL || t->by_cookie.b == NULL || t->by_host.b == NULL ||
 	    getrandom(&t->cookie_key, sizeof(t->cookie_key), 0) != sizeof(t->cookie_key)) {
 		ike_sa_table_free(t);
 		return NULL;
@@ -330,6 +394,7 @@ void ike_sa_table_free(struct ike_sa_table *t)
 	}
 	free(t->by_id.b);
 	free(t->by_cookie.b);
+	free(t->by_host.b);
 	free(t->spis.s);
 	free(t);
 }
@@ -481,6 +546,7 @@ struct ike_sa *ike_sa_create(struct ike_sa_table *t, enum ike_role role, uint8_t
 	t->by_state[sa->state]++;
 	id_link(t, sa);
 	cookie_link(t, sa); /* the zero cookie until ike_sa_set_icookie() */
+	host_link(t, sa);   /* no address until ike_sa_set_remote() */
 	t->ctr.sas_created++;
 	return sa;
 }
@@ -502,6 +568,24 @@ void ike_sa_set_icookie(struct ike_sa_table *t, struct ike_sa *sa, const uint8_t
 	cookie_unlink(t, sa);
 	memcpy(sa->icookie, icookie, 8);
 	cookie_link(t, sa);
+}
+
+void ike_sa_set_remote(struct ike_sa_table *t, struct ike_sa *sa,
+                       const struct sockaddr_storage *remote)
+{
+	host_unlink(sa);
+	sa->remote = *remote;
+	host_link(t, sa);
+}
+
+struct ike_sa *ike_sa_find_host(struct ike_sa_table *t, const struct sockaddr_storage *addr,
+                                const struct ike_sa *after)
+{
+	struct ike_sa *sa = after != NULL ? after->host_next : t->by_host.b[host_bucket(t, addr)];
+
+	while (sa != NULL && !same_host(&sa->remote, addr))
+		sa = sa->host_next;
+	return sa;
 }
 
 struct ike_sa *ike_sa_find_icookie(struct ike_sa_table *t, const uint8_t icookie[8],
@@ -664,6 +748,7 @@ void ike_sa_remove(struct ike_sa_table *t, struct ike_sa *sa)
 		t->tail = sa->prev;
 	id_unlink(t, sa);
 	cookie_unlink(t, sa);
+	host_unlink(sa);
 	t->by_state[sa->state]--;
 	t->count--;
 	sa_free(t, sa);

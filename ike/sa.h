@@ -102,8 +102,9 @@ struct ike_sa {
 	struct ike_sa *next;    /* table chain, conn-id order */
 	struct ike_sa *prev;
 
-	/* table-private: hash chains by conn-id and by initiator cookie */
-	struct ike_sa *id_next, *ck_next;
+	/* table-private: hash chains by conn-id, by initiator cookie, by remote address */
+	struct ike_sa *id_next, *ck_next, *host_next;
+	struct ike_sa **host_pprev;
 	/* engine-private: its configured peer's list of SAs, conn-id order */
 	struct engine_peer_track *track;
 	struct ike_sa *peer_prev, *peer_next;
@@ -233,6 +234,16 @@ void ike_sa_set_icookie(struct ike_sa_table *t, struct ike_sa *sa, const uint8_t
 /* The oldest SA with both cookies, or NULL.  O(1) on average. */
 struct ike_sa *ike_sa_find_cookies(struct ike_sa_table *t, const uint8_t icookie[8],
                                    const uint8_t rcookie[8]);
+/*
+ * SAs are indexed by their remote's address (the port aside): set it through
+ * ike_sa_set_remote(), never by writing sa->remote's address (its port may be written).
+ */
+void ike_sa_set_remote(struct ike_sa_table *t, struct ike_sa *sa,
+                       const struct sockaddr_storage *remote);
+/* SAs whose remote has addr's address (any port, any state), in no particular order: the
+ * first after `after` (NULL: the first of all), or NULL.  O(1) on average per SA found. */
+struct ike_sa *ike_sa_find_host(struct ike_sa_table *t, const struct sockaddr_storage *addr,
+                                const struct ike_sa *after);
 /* SAs with this initiator cookie in conn-id order: the first after `after` (NULL: the
  * first of all), or NULL. */
 struct ike_sa *ike_sa_find_icookie(struct ike_sa_table *t, const uint8_t icookie[8],

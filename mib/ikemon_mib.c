@@ -213,6 +213,8 @@ static int table_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrat
 		netsnmp_request_set_error_all(requests, SNMP_ERR_GENERR);
 		return SNMP_ERR_NOERROR;
 	}
+	mib.pdu_transid =
+	    reqinfo->asp != NULL && reqinfo->asp->pdu != NULL ? reqinfo->asp->pdu->transid : 0;
 	for (netsnmp_request_info *req = requests; req != NULL; req = req->next) {
 		if (req->processed)
 			continue;
@@ -253,20 +255,6 @@ static void on_stall_event(void *ctx, const struct stall_event *ev)
 		return;
 	mib_alarms_on_stall(c, ev);
 	mib_peers_on_stall(c, ev);
-}
-
-/*
- * The stall detector works out a peer's health in stall_run(), after the engine's events,
- * and a negotiating auto=start peer turns down by the clock alone: a tick every second
- * re-reads every peer's status (O(1) each), so ikemonPeerLastChange is right to a second
- * even when nobody reads the table.  Reads and alarms update it at once.
- */
-static void on_tick(unsigned int reg, void *arg)
-{
-	(void)reg;
-	(void)arg;
-	if (mib.active)
-		mib_peers_observe_all(&mib);
 }
 
 static int subscribe(const struct ikemon_mib_sources *src, char *err, size_t errlen)
@@ -371,7 +359,6 @@ int ikemon_mib_register(const struct ikemon_mib_sources *src, char *err, size_t 
 	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
 		if (register_table(tables[i], err, errlen) != 0)
 			goto fail;
-	mib.tick = snmp_alarm_register(1, SA_REPEAT, on_tick, NULL);
 	return 0;
 fail:
 	ikemon_mib_unregister();
@@ -380,9 +367,6 @@ fail:
 
 void ikemon_mib_unregister(void)
 {
-	if (mib.tick != 0)
-		snmp_alarm_unregister(mib.tick);
-	mib.tick = 0;
 	for (size_t i = 0; i < sizeof(mib.regs) / sizeof(mib.regs[0]); i++) {
 		if (mib.regs[i] != NULL)
 			netsnmp_unregister_handler(mib.regs[i]);

@@ -299,8 +299,14 @@ struct mib_ctx {
 	size_t n_peers;
 	uint64_t peers_gen;
 	bool peers_valid;
+	/* One peer's engine status, kept for the rest of the SNMP request being answered
+	 * (pdu_transid): it walks the peer's SAs, and a request reads a row's columns one
+	 * by one (a hub's peer of 100,000 SAs: 25 walks for one GETBULK otherwise). */
+	long pdu_transid; /* of the request being answered; 0 between requests */
+	long status_transid;
+	size_t status_peer;
+	struct ike_peer_status status;
 
-	unsigned int tick; /* Net-SNMP alarm re-reading peer statuses, 0: none */
 	netsnmp_handler_registration *regs[MIB_CERT_TABLE + 1]; /* by enum mib_objects */
 };
 
@@ -350,8 +356,6 @@ int mib_sas_sync(struct mib_ctx *c);
 /* mib_tables_peer.c: the peer index and each peer's status history */
 int mib_peers_sync(struct mib_ctx *c);
 void mib_peers_on_stall(struct mib_ctx *c, const struct stall_event *ev);
-/* Observe every peer's status now (the tick). */
-void mib_peers_observe_all(struct mib_ctx *c);
 void mib_peers_free(struct mib_ctx *c);
 
 /* mib_tables_alarm.c: the active-alarm index, kept from the detector's events */

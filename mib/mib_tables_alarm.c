@@ -109,7 +109,7 @@ static uint32_t alarm_key(const struct stall_alarm *a)
 
 void mib_alarms_on_stall(struct mib_ctx *c, const struct stall_event *ev)
 {
-	if (c->alarms_stale)
+	if (c->alarms_stale || ev->type == STALL_HEALTH)
 		return;
 	if (ev->type == STALL_RAISED) {
 		if (mib_u32_index_add(&c->alarms, alarm_key(ev->alarm), ev->alarm) != 0)

@@ -11,8 +11,8 @@
  * carries both over, by name, for the peers that stay.
  *
  * The status is stalled while the peer has an active alarm, else the detector's health.
- * It is observed when a row is read, when an alarm is raised or cleared, and every
- * second (ikemon_mib.c's tick).
+ * It is observed when a row is read, when an alarm is raised or cleared, and when the
+ * detector says the peer's health changed (STALL_HEALTH, also by the clock alone).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -51,16 +51,6 @@ static void observe(struct mib_ctx *c, size_t i, time_t now)
 		c->peers[i].status = s;
 		c->peers[i].changed = now;
 	}
-}
-
-void mib_peers_observe_all(struct mib_ctx *c)
-{
-	time_t now = time(NULL);
-
-	if (mib_peers_sync(c) != 0)
-		return;
-	for (size_t i = 0; i < c->n_peers; i++)
-		observe(c, i, now);
 }
 
 /* ---------------------------------------------------------------- the index */
@@ -167,9 +157,9 @@ void mib_peers_free(struct mib_ctx *c)
 }
 
 /*
- * A raise or a clear: the peer's alarm and status change now.  While the peers are being
- * reconfigured (a reload clears the alarms of peers that left) the next rebuild reads
- * the alarms afresh instead.
+ * A raise, a clear or a health change: the peer's alarm and status change now.  While
+ * the peers are being reconfigured (a reload clears the alarms of peers that left) the
+ * next rebuild reads the alarms afresh instead.
  */
 void mib_peers_on_stall(struct mib_ctx *c, const struct stall_event *ev)
 {
@@ -179,13 +169,13 @@ void mib_peers_on_stall(struct mib_ctx *c, const struct stall_event *ev)
 	if (!c->peers_valid || c->peers_gen != ike_engine_peers_generation(c->src.engine) ||
 	    c->n_peers != ike_engine_peer_count(c->src.engine))
 		return;
-	k = find_name(c->names, c->n_names, ev->alarm->peer);
+	k = find_name(c->names, c->n_names, ev->peer);
 	if (k == NULL)
 		return;
 	p = &c->peers[k->pos];
 	if (ev->type == STALL_RAISED)
 		p->alarm_seq = ev->alarm->raise_seq;
-	else if (p->alarm_seq == ev->alarm->raise_seq)
+	else if (ev->type == STALL_CLEARED && p->alarm_seq == ev->alarm->raise_seq)
 		p->alarm_seq = 0;
 	observe(c, k->pos, time(NULL));
 }
@@ -348,15 +338,20 @@ static bool peer_column(struct mib_ctx *c, const struct mib_row *r, unsigned int
                         struct mib_val *v)
 {
 	const struct ike_peer_cfg *p = ike_engine_peer(c->src.engine, r->n);
-	struct ike_peer_status st;
 
 	if (p == NULL || r->n >= c->n_peers)
 		return false;
 	if (peer_column_cfg(p, col, v) || peer_column_status(c, r->n, col, v))
 		return true;
-	if (ike_engine_peer_status(c->src.engine, r->n, &st) != 0)
-		return false;
-	return peer_column_engine(&st, col, v);
+	/* once per peer and request (see mib_ctx): nothing runs between its varbinds */
+	if (c->pdu_transid == 0 || c->status_transid != c->pdu_transid || c->status_peer != r->n) {
+		c->status_transid = 0;
+		if (ike_engine_peer_status(c->src.engine, r->n, &c->status) != 0)
+			return false;
+		c->status_transid = c->pdu_transid;
+		c->status_peer = r->n;
+	}
+	return peer_column_engine(&c->status, col, v);
 }
 
 const struct mib_table mib_peer_table = {

@@ -397,8 +397,12 @@ static void on_stall(void *ctx, const struct stall_event *ev)
 {
 	struct snmp_notify *n = hub.current;
 	enum notification which = ev->type == STALL_RAISED ? N_SA_STALLED : N_SA_STALL_CLEARED;
-	long reason = ev->alarm->clear_reason;
+	long reason;
 	struct vars v;
+
+	if (ev->type == STALL_HEALTH)
+		return;
+	reason = ev->alarm->clear_reason;
 
 	(void)ctx;
 	if (n == NULL || !admit(n, which))

@@ -539,6 +539,8 @@ static int setup(struct load *l, char *err, size_t errlen)
 	ike_settings_default(&st);
 	st.retransmit_timeout_ms = l->o->retransmit_ms;
 	st.retransmit_tries = l->o->tries;
+	/* ikemond says INITIAL-CONTACT to each of our hosts: it is not about the others */
+	st.ignore_initial_contact = true;
 	l->e = ike_engine_new(&ops, l, &st);
 	if (l->e == NULL || ike_sa_table_subscribe(ike_engine_sas(l->e), on_event, l) != 0) {
 		snprintf(err, errlen, "cannot start the engine");

@@ -11,7 +11,8 @@ export IKEMOND IKEMONCTL
 printf '%-58s %-26s %s\n' "benchmark" "result" "command"
 printf '%-58s %-26s %s\n' "---------" "------" "-------"
 status=0
-for b in "$here"/handshake.sh "$here"/throughput.sh "$here"/alarm_latency.sh "$here"/scrape.sh "$here"/snmp_walk.sh; do
+for b in "$here"/handshake.sh "$here"/throughput.sh "$here"/alarm_latency.sh "$here"/scrape.sh \
+	"$here"/snmp_walk.sh "$here"/scale.sh; do
 	"$b" || status=1
 done
 exit $status

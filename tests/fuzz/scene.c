@@ -296,7 +296,8 @@ static void fix_hash_main(struct ike_sa *sa, const struct isakmp_msg *m)
 	struct ike_exchange *x = sa->x;
 	bool init = sa->role == IKE_ROLE_INITIATOR;
 
-	if (id == NULL || hp == NULL || hp->len != x->keys.prf_len)
+	/* established: the public values are gone (engine_exchange_negotiated) */
+	if (id == NULL || hp == NULL || hp->len != x->keys.prf_len || x->gxi == NULL)
 		return;
 	ike_p1_hash(&x->keys, init ? x->gxr : x->gxi, x->g_len, init ? x->gxi : x->gxr, x->g_len,
 	            init ? sa->rcookie : sa->icookie, init ? sa->icookie : sa->rcookie, x->sai_b,
@@ -309,7 +310,7 @@ static void fix_hash_aggr(struct ike_sa *sa, const struct isakmp_msg *m)
 	const struct isakmp_payload *hp = isakmp_msg_find(m, ISAKMP_NP_HASH, NULL);
 	struct ike_exchange *x = sa->x;
 
-	if (sa->role != IKE_ROLE_RESPONDER || x->idi_b == NULL || hp == NULL ||
+	if (sa->role != IKE_ROLE_RESPONDER || x->idi_b == NULL || x->gxi == NULL || hp == NULL ||
 	    hp->len != x->keys.prf_len)
 		return;
 	ike_p1_hash(&x->keys, x->gxi, x->g_len, x->gxr, x->g_len, sa->icookie, sa->rcookie,

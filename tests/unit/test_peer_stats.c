@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "ike/engine.h"
+#include "ike/exchange.h"
 #include "ike/ike.h"
 #include "tests/unit/engine_pair.h"
 #include "tests/unit/ike_fixture.h"
@@ -363,6 +364,43 @@ START_TEST(test_status_cost)
 }
 END_TEST
 
+/*
+ * At QM_IDLE an SA keeps its keys and the messages duplicates are answered from, not
+ * its negotiation's public values, nonces, DH or SAi_b (a hub holds 100,000 of them);
+ * a phase-2 SA, once installed, the same.
+ */
+START_TEST(test_established_keeps_no_negotiation)
+{
+	struct engine_pair pr;
+
+	pair_init(&pr);
+	negotiate(&pr);
+	for (int i = 0; i < 2; i++) {
+		struct ike_peer_status st;
+		const struct ike_sa *sa;
+
+		status(pr.side[i].e, &st);
+		ck_assert(st.up);
+		sa = st.ike;
+		ck_assert_ptr_nonnull(sa->x);
+		ck_assert(sa->x->have_keys);
+		ck_assert_ptr_null(sa->x->neg);
+		ck_assert_ptr_null(sa->x->gxi);
+		ck_assert_ptr_null(sa->x->ni);
+		ck_assert_ptr_null(sa->x->dh);
+		ck_assert_ptr_null(sa->x->sai_b);
+		ck_assert_ptr_nonnull(sa->x->rt.last_in);
+		ck_assert_ptr_nonnull(sa->children);
+		ck_assert_int_eq(sa->children->state, IKE_CHILD_INSTALLED);
+		ck_assert_ptr_nonnull(sa->children->x);
+		ck_assert_ptr_null(sa->children->x->neg);
+		ck_assert_ptr_null(sa->children->x->dh);
+		ck_assert_ptr_nonnull(sa->children->x->rt.last_in);
+	}
+	engine_pair_free(&pr);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("peer_stats");
@@ -370,6 +408,7 @@ static Suite *suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_counts_a_negotiation);
+	tcase_add_test(tc, test_established_keeps_no_negotiation);
 	tcase_add_test(tc, test_survives_new_sas_and_removal);
 	tcase_add_test(tc, test_counts_failures);
 	tcase_add_test(tc, test_reloads);

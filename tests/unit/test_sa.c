@@ -2,7 +2,9 @@
  * test_sa.c - the SA table and its choke point: conn-ids, the transitions it refuses,
  * the events it emits, timestamps and counters; its conn-id and cookie indexes.
  */
+#include <arpa/inet.h>
 #include <check.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -211,6 +213,76 @@ START_TEST(test_indexes_at_scale)
 }
 END_TEST
 
+static struct sockaddr_storage v4(const char *ip, uint16_t port)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+	memset(&ss, 0, sizeof(ss));
+	in->sin_family = AF_INET;
+	in->sin_port = htons(port);
+	inet_pton(AF_INET, ip, &in->sin_addr);
+	return ss;
+}
+
+static size_t count_host(struct ike_sa_table *t, const char *ip)
+{
+	struct sockaddr_storage a = v4(ip, 1);
+	size_t n = 0;
+
+	for (struct ike_sa *s = ike_sa_find_host(t, &a, NULL); s != NULL && n < 100;
+	     s = ike_sa_find_host(t, &a, s))
+		n++;
+	return n;
+}
+
+/* The index by remote address: any port, followed when the address changes or an SA
+ * goes; many SAs of one host (a load generator's gateway) through the hash's growth. */
+START_TEST(test_index_by_host)
+{
+	enum { N = 5000 };
+	struct ike_sa_table *t = ike_sa_table_new();
+	struct ike_sa *a, *b, *c, **many = calloc(N, sizeof(*many));
+	struct sockaddr_storage ss;
+
+	ck_assert_ptr_nonnull(many);
+	a = ike_sa_create(t, IKE_ROLE_RESPONDER, ISAKMP_XCHG_IDPROT);
+	b = ike_sa_create(t, IKE_ROLE_RESPONDER, ISAKMP_XCHG_IDPROT);
+	c = ike_sa_create(t, IKE_ROLE_RESPONDER, ISAKMP_XCHG_IDPROT);
+	ss = v4("192.0.2.1", 500);
+	ike_sa_set_remote(t, a, &ss);
+	ss = v4("192.0.2.1", 4500);
+	ike_sa_set_remote(t, b, &ss);
+	ss = v4("192.0.2.2", 500);
+	ike_sa_set_remote(t, c, &ss);
+	ck_assert_uint_eq(count_host(t, "192.0.2.1"), 2);
+	ck_assert_uint_eq(count_host(t, "192.0.2.2"), 1);
+	ck_assert_uint_eq(count_host(t, "192.0.2.3"), 0);
+	ss = v4("192.0.2.2", 4500);
+	ike_sa_set_remote(t, b, &ss);
+	ck_assert_uint_eq(count_host(t, "192.0.2.1"), 1);
+	ck_assert_uint_eq(count_host(t, "192.0.2.2"), 2);
+	ike_sa_remove(t, c);
+	ck_assert_uint_eq(count_host(t, "192.0.2.2"), 1);
+	ss = v4("198.51.100.1", 500);
+	for (int i = 0; i < N; i++) {
+		many[i] = ike_sa_create(t, IKE_ROLE_INITIATOR, ISAKMP_XCHG_IDPROT);
+		ck_assert_ptr_nonnull(many[i]);
+		ike_sa_set_remote(t, many[i], &ss);
+	}
+	ck_assert_uint_eq(count_host(t, "198.51.100.1"), 100); /* (count_host stops at 100) */
+	/* removed from both ends: each leaves the long chain in O(1) */
+	for (int i = 0; i < N / 2; i++) {
+		ike_sa_remove(t, many[i]);
+		ike_sa_remove(t, many[N - 1 - i]);
+	}
+	ck_assert_ptr_null(ike_sa_find_host(t, &ss, NULL));
+	ck_assert_uint_eq(count_host(t, "192.0.2.1") + count_host(t, "192.0.2.2"), 2);
+	ike_sa_table_free(t);
+	free(many);
+}
+END_TEST
+
 START_TEST(test_causes_table)
 {
 	for (int c = 0; c < IKE_CAUSE_COUNT; c++) {
@@ -238,6 +310,7 @@ int main(void)
 	int failed;
 
 	tcase_add_test(tc, test_conn_ids_grow_and_are_never_reused);
+	tcase_add_test(tc, test_index_by_host);
 	tcase_add_test(tc, test_choke_point_checks_stamps_and_emits);
 	tcase_add_test(tc, test_fail_and_delete);
 	tcase_add_test(tc, test_cookie_lookup);
