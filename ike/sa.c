@@ -183,8 +183,8 @@ static size_t host_bucket(const struct ike_sa_table *t, const struct sockaddr_st
 		len = 16;
 	}
 	for (size_t i = 0; i < len; i++)
-		v = mix64(v ^ ((uint64_t)b[i] << (8 * (i % 8))));
-	return (size_t)(mix64(v ^ t->cookie_key) & (t->by_host.nb - 1));
+		v = ike_mix64(v ^ ((uint64_t)b[i] << (8 * (i % 8))));
+	return (size_t)(ike_mix64(v ^ t->cookie_key) & (t->by_host.nb - 1));
 }
 
 /* Doubly linked (host_pprev): an SA leaves a long chain (one gateway's) in O(1). */
