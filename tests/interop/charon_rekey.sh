@@ -17,8 +17,9 @@
 #     Main Mode (no restart seen: no INITIAL-CONTACT handling deletes the old SA), counts
 #     the rekeys, and stays up throughout.
 #
-# Each scenario runs over an address family: REKEY_RUNS (default "1:6 1:4 2:4", about
-# 90 s here) lists SCENARIO:FAMILY; "1:6 1:4 2:4 2:6" runs both over both (about 115 s).
+# Each scenario runs over an address family: REKEY_RUNS (default "1:6 2:4", about 55 s
+# here: ikemond's rekeys over IPv6, charon's over IPv4) lists SCENARIO:FAMILY;
+# "1:6 1:4 2:4 2:6" runs both over both (about 115 s).
 # Over IPv6 the identities are of type IPV6_ADDR, the selectors fd00:ad:2::1:0/112 and
 # fd00:ad:2::2:0/112 (IPV6_ADDR_SUBNET).  ikemond is started afresh for each run (its
 # counters and SA list are the run's own); charon keeps running, its SAs terminated.
@@ -28,7 +29,7 @@ IOP_TAG="rk-$$" # namespaces rk-PID-us, rk-PID-them
 . "$(dirname "$0")/lib.sh"
 
 : "${IKEMOND:?}" "${IKEMONCTL:?}"
-RUNS=${REKEY_RUNS:-1:6 1:4 2:4}
+RUNS=${REKEY_RUNS:-1:6 2:4}
 iop_init $((20 + 50 * $(wc -w <<<"$RUNS")))
 command -v python3 >/dev/null 2>&1 || iop_skip "needs python3"
 
