@@ -88,25 +88,45 @@ static void rekey_time(const struct ike_engine *e, const struct ike_peer_cfg *p,
 /* ---------------------------------------------------------------- who replaces whom */
 
 /*
- * A new SA replaces the newest SA of its peer at QM_IDLE with the same remote address
- * (a peer with a subnet or %any has SAs with many hosts; only the last few are looked at,
- * so that this stays O(1) for a responder peer with 100,000 SAs).  The link is kept both
- * ways (sa->replaces, and replaced_by once the new one is at QM_IDLE), and a new phase-2
- * SA is linked the same way to the installed one of its pair in the same two ISAKMP SAs:
+ * A new SA replaces the newest SA of its peer at QM_IDLE between the same two addresses
+ * (a peer with a subnet or %any has SAs with many hosts; a load generator has many local
+ * addresses towards one gateway).  Found through the table's index of remote addresses,
+ * looking at HOST_LOOK SAs with that address at most, so that it stays O(1) even for one
+ * gateway that holds 100,000 SAs from as many sources.  The link is kept both ways
+ * (sa->replaces, and replaced_by once the new one is at QM_IDLE), and a new phase-2 SA is
+ * linked the same way to the installed one of its pair in the same two ISAKMP SAs:
  * retiring then touches two SAs, never a walk of the peer's.
  */
-#define REPLACES_LOOK_BACK 8
+#define HOST_LOOK 64
+
+/* The newest other SA of sa's peer between sa's two addresses that is established (or,
+ * with negotiating, still negotiating and newer than sa), or NULL. */
+static struct ike_sa *same_pair(struct ike_engine *e, const struct ike_sa *sa, bool negotiating)
+{
+	struct ike_sa *s, *best = NULL;
+	int n = 0;
+
+	for (s = ike_sa_find_host(e->sas, &sa->remote, NULL); s != NULL && n < HOST_LOOK;
+	     s = ike_sa_find_host(e->sas, &sa->remote, s), n++) {
+		if (s == sa || strcmp(s->peer, sa->peer) != 0 ||
+		    !engine_same_host(&s->local, &sa->local))
+			continue;
+		if (negotiating ? s->state == IKE_ST_ESTABLISHED || s->state == IKE_ST_DELETED ||
+		                      s->conn_id < sa->conn_id
+		                : s->state != IKE_ST_ESTABLISHED)
+			continue;
+		if (best == NULL || s->conn_id > best->conn_id)
+			best = s;
+	}
+	return best;
+}
 
 static void link_ike(struct ike_engine *e, struct ike_sa *sa)
 {
-	struct engine_peer *p = engine_find_peer(e, sa->peer);
-	struct ike_sa *s = p != NULL && p->track != NULL ? p->track->est_tail : NULL;
+	struct ike_sa *s = same_pair(e, sa, false);
 
-	for (int n = 0; s != NULL && n < REPLACES_LOOK_BACK; s = s->est_prev, n++)
-		if (s != sa && engine_same_host(&s->remote, &sa->remote)) {
-			sa->replaces = s->conn_id;
-			return;
-		}
+	if (s != NULL)
+		sa->replaces = s->conn_id;
 }
 
 /* The SA at QM_IDLE that replaced sa, or NULL. */
@@ -187,16 +207,10 @@ bool rekey_sa_deadline(struct ike_engine *e, const struct ike_sa *sa, struct tim
 	return true;
 }
 
-/* Whether a newer SA of the peer with the same host negotiates already. */
-static bool replacement_negotiating(const struct ike_sa *sa)
+/* Whether a newer SA of the peer between the same addresses negotiates already. */
+static bool replacement_negotiating(struct ike_engine *e, const struct ike_sa *sa)
 {
-	int n = 0;
-
-	for (const struct ike_sa *s = sa->live_next; s != NULL && n < REPLACES_LOOK_BACK;
-	     s = s->live_next, n++)
-		if (s->state != IKE_ST_ESTABLISHED && engine_same_host(&s->remote, &sa->remote))
-			return true;
-	return false;
+	return same_pair(e, sa, true) != NULL;
 }
 
 static void start_ike(struct ike_engine *e, struct ike_sa *sa)
@@ -209,7 +223,7 @@ static void start_ike(struct ike_engine *e, struct ike_sa *sa)
 	if (p == NULL)
 		return;
 	c = &p->cfg;
-	if (replacement_negotiating(sa)) {
+	if (replacement_negotiating(e, sa)) {
 		engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: rekey: its replacement negotiates",
 		           sa->conn_id, sa->peer);
 		return;
