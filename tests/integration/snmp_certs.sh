@@ -128,53 +128,25 @@ certinfo() {
 echo "# expected rows (peer, index, role, subject, notBefore, notAfter):"
 sed 's/^/#   /' "$T/expected"
 
-python3 - "$T" "$AGENT" "$COMM" "$IKEMONCTL" "$T/a.sock" "$ROOT" >"$T/py.out" 2>&1 <<'PY'
+PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$(cd "$(dirname "$0")" && pwd)" python3 - "$T" "$AGENT" "$COMM" "$IKEMONCTL" "$T/a.sock" "$ROOT" >"$T/py.out" 2>&1 <<'PY'
 import datetime, json, subprocess, sys, time
+import snmpwalk
+from snmpwalk import date_and_time
 
 T, AGENT, COMM, CTL, SOCK, ROOT = sys.argv[1:7]
 
 def check(desc, cond):
     print(("ok" if cond else "not ok") + "\t" + desc)
 
-def varbinds(text):
-    """(oid, value) pairs; -Ox prints 16 octets a line, a value going on over lines"""
-    pending = None
-    for line in text.splitlines():
-        if pending is not None:
-            pending = (pending[0], pending[1] + " " + line.strip())
-        else:
-            oid, sep, val = line.partition(" = ")
-            if not sep:
-                continue
-            pending = (oid, val.strip())
-        v = pending[1]
-        if not v.startswith('"') or (len(v) > 1 and v.endswith('"')):
-            yield pending
-            pending = None
-
-def value(v):
-    v = v.strip()
-    if v.startswith('"'):
-        return bytes(int(h, 16) for h in v.strip('"').split())
-    return int(v)
-
 def walk(sub):
-    out = subprocess.run(["snmpbulkwalk", "-v2c", "-c", COMM, "-t", "5", "-r", "1", "-On",
-                          "-OQ", "-Ox", "-Cr20", AGENT, "%s.%d" % (ROOT, sub)],
-                         capture_output=True, text=True, timeout=60)
-    rows, base = {}, len(ROOT.strip(".").split(".")) + 1
-    for oid, val in varbinds(out.stdout):
-        nums = [int(x) for x in oid.strip().strip(".").split(".")]
-        rows.setdefault(tuple(nums[base + 2:]), {})[nums[base + 1]] = value(val)
-    return rows, out.returncode
+    rows, _, rc = snmpwalk.walk(AGENT, COMM, ROOT, sub, 20, 60)
+    return rows, rc
 
 def name_index(name):
     return (len(name),) + tuple(name.encode())
 
 def dat(t):
-    d = datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
-    return bytes([d.year >> 8, d.year & 255, d.month, d.day, d.hour, d.minute, d.second, 0,
-                  ord("+"), 0, 0])
+    return date_and_time(datetime.datetime.fromtimestamp(t, datetime.timezone.utc))
 
 # ---- ikemonCertTable
 expected = {}

@@ -99,8 +99,10 @@ check "an SA is negotiating (neither QM_IDLE nor deleted)" wait_for 20 sa_is a \
 # ---- the walks against the JSON views (python: the column map is the layout's) ----
 
 compare() {
-	python3 - "$T" "$AGENT" "$COMM" "$IKEMONCTL" "$T/a.sock" "$ROOT" <<'PY'
+	PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$(cd "$(dirname "$0")" && pwd)" python3 - "$T" "$AGENT" "$COMM" "$IKEMONCTL" "$T/a.sock" "$ROOT" <<'PY'
 import datetime, ipaddress, json, re, subprocess, sys
+import snmpwalk
+from snmpwalk import date_and_time, parse_value, varbinds
 
 T, AGENT, COMM, CTL, SOCK, ROOT = sys.argv[1:7]
 results = []
@@ -132,41 +134,9 @@ def views():
             "peers": ctl("show", "ikemon", "peers", "--json")["peers"],
             "alarms": ctl("show", "alarms", "--json")}
 
-def parse_value(v):
-    v = v.strip()
-    if v.startswith('"'):
-        return bytes(int(h, 16) for h in v.strip('"').split())
-    return int(v)
-
-def varbinds(text):
-    """(oid, value) pairs; -Ox prints 16 octets a line, a value going on over lines"""
-    pending = None
-    for line in text.splitlines():
-        if pending is not None:
-            pending = (pending[0], pending[1] + " " + line.strip())
-        else:
-            oid, sep, val = line.partition(" = ")
-            if not sep:
-                continue
-            pending = (oid, val.strip())
-        v = pending[1]
-        if not v.startswith('"') or (len(v) > 1 and v.endswith('"')):
-            yield pending
-            pending = None
-
 def walk(sub):
-    """{index tuple: {column: value}} of table ROOT.sub, and the varbind count"""
-    out = subprocess.run(["snmpbulkwalk", "-v2c", "-c", COMM, "-t", "5", "-r", "1", "-On",
-                          "-OQ", "-Ox", "-Cr50", AGENT, "%s.%d" % (ROOT, sub)],
-                         capture_output=True, text=True, timeout=120)
-    rows, n, base = {}, 0, len(ROOT.strip(".").split(".")) + 1
-    for oid, val in varbinds(out.stdout):
-        nums = [int(x) for x in oid.strip().strip(".").split(".")]
-        if nums[base] != 1:
-            continue
-        rows.setdefault(tuple(nums[base + 2:]), {})[nums[base + 1]] = parse_value(val)
-        n += 1
-    return rows, n, out.returncode
+    """{index tuple: {column: value}} of table ROOT.sub, the varbind count, the exit status"""
+    return snmpwalk.walk(AGENT, COMM, ROOT, sub)
 
 def scalars():
     out = subprocess.run(["snmpbulkwalk", "-v2c", "-c", COMM, "-On", "-OQ", "-Ox", AGENT,
@@ -179,9 +149,7 @@ def scalars():
 def dat(iso):
     if iso is None:
         return bytes(8)
-    t = datetime.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ")
-    return bytes([t.year >> 8, t.year & 255, t.month, t.day, t.hour, t.minute, t.second, 0,
-                  ord("+"), 0, 0])
+    return date_and_time(datetime.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ"))
 
 def addr_type(ep):
     if ep is None:
