@@ -13,6 +13,32 @@ label() {
 	esac
 }
 
+# median: the median of the numbers on stdin, one a line
+median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+
+# load_peer PSK GROUP: the [peer load] section for ikeload's block $SRC (Main Mode with
+# GROUP, one Quick Mode with selectors in the block)
+load_peer() {
+	echo "[peer load]"
+	echo "remote = $SRC"
+	echo "psk = \"$1\""
+	echo "ike = aes128-sha256-$2"
+	echo "esp = aes128-sha256"
+	echo "remote_ts = $SRC"
+}
+
+# start_ikemond: ikemond on $dir/a.conf (log $dir/a.log) in the background, its pid in
+# pid; waits up to 5 s for its control socket $dir/a.sock
+start_ikemond() {
+	local i
+	"$IKEMOND" -c "$dir/a.conf" -f 2>"$dir/a.log" &
+	pid=$!
+	for i in $(seq 1 50); do
+		[ -S "$dir/a.sock" ] && break
+		sleep 0.1
+	done
+}
+
 # j FILE EXPR: a Python expression over the JSON object j in FILE
 j() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"; }
 
@@ -49,11 +75,6 @@ load_conf() {
 		echo "listen = $ADDR:500"
 		echo "control = $dir/a.sock"
 		[ -z "${1:-}" ] || echo "dh_workers = $1"
-		echo "[peer load]"
-		echo "remote = $SRC"
-		echo 'psk = "bench-key"'
-		echo "ike = aes128-sha256-$g"
-		echo "esp = aes128-sha256"
-		echo "remote_ts = $SRC"
+		load_peer bench-key "$g"
 	} >"$dir/a.conf"
 }

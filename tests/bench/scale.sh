@@ -25,11 +25,11 @@ SA_TABLE=.1.3.6.1.4.1.8072.9999.9999.500.2.5
 SA_COUNT=.1.3.6.1.4.1.8072.9999.9999.500.2.1.3.0
 SNMP=(-v2c -c bench -t 120 -r 0)
 
-row() { printf '%-58s %-26s %s\n' "$1" "$2" "$3"; }
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 stats() { # seconds in, "median X ms, p99 Y ms" out
 	sort -n | awk '{a[NR]=$1} END{m=a[int((NR+1)/2)]; p=a[int(NR*0.99+0.999)]; printf "median %.0f ms, p99 %.0f ms", m*1000, p*1000}'
 }
-median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 rss_kib() { awk '/^VmRSS/{print $2}' "/proc/$1/status"; }
 walk() { # prints "seconds varbinds"
 	local t0 t1 vbs
@@ -68,19 +68,9 @@ one_run() {
 		for i in $(seq 1 $STALLERS); do
 			printf '[peer stall%d]\nremote = 127.10.29.%d\npsk = "k"\n' "$i" $((10 + i))
 		done
-		echo "[peer load]"
-		echo "remote = $SRC"
-		echo 'psk = "k"'
-		echo "ike = aes128-sha256-ecp256"
-		echo "esp = aes128-sha256"
-		echo "remote_ts = $SRC"
+		load_peer k ecp256
 	} >"$dir/a.conf"
-	"$IKEMOND" -c "$dir/a.conf" -f 2>"$dir/a.log" &
-	pid=$!
-	for i in $(seq 1 50); do
-		[ -S "$dir/a.sock" ] && break
-		sleep 0.1
-	done
+	start_ikemond
 	sleep 0.5
 	r0=$(rss_kib $pid)
 	"$IKELOAD" -t "$ADDR" -n "$n" --src "$SRC" --psk k --dh ecp256 --timeout 900 \

@@ -17,7 +17,8 @@ SA_TABLE=.1.3.6.1.4.1.8072.9999.9999.500.2.5
 SA_COUNT=.1.3.6.1.4.1.8072.9999.9999.500.2.1.3.0
 SNMP=(-v2c -c bench -t 60 -r 0)
 
-row() { printf '%-58s %-26s %s\n' "$1" "$2" "$3"; }
+# shellcheck source=tests/bench/lib.sh
+. "$here/lib.sh"
 
 command -v snmpbulkwalk >/dev/null 2>&1 || {
 	row "snmpbulkwalk -Cr50 of ikemonSaTable" "SKIPPED: no snmpbulkwalk" "tests/bench/snmp_walk.sh"
@@ -28,7 +29,6 @@ sa_count() {
 	snmpget -v2c -c bench -t 1 -r 0 -Oqv "$AGENT" $SA_COUNT 2>/dev/null | grep -x "[0-9]*" || echo 0
 }
 
-median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 
 one_run() {
 	local n=$1 dir pid i t0 t1 vbs secs all=""
@@ -47,19 +47,9 @@ one_run() {
 		echo "[peer probe]"
 		echo "remote = $PROBE"
 		echo 'psk = "k"'
-		echo "[peer load]"
-		echo "remote = $SRC"
-		echo 'psk = "k"'
-		echo "ike = aes128-sha256-ecp256"
-		echo "esp = aes128-sha256"
-		echo "remote_ts = $SRC"
+		load_peer k ecp256
 	} >"$dir/a.conf"
-	"$IKEMOND" -c "$dir/a.conf" -f 2>"$dir/a.log" &
-	pid=$!
-	for i in $(seq 1 50); do
-		[ -S "$dir/a.sock" ] && break
-		sleep 0.1
-	done
+	start_ikemond
 	"$IKELOAD" -t "$ADDR" -n "$n" --src "$SRC" --psk k --dh ecp256 --timeout 300 \
 		>"$dir/load.txt" 2>&1
 	if [ "$(sa_count)" -lt "$n" ]; then
