@@ -127,7 +127,7 @@ check "aggressive = no: ikemond refused charon's AM1 (no-proposal-chosen, aggres
 	iop_wait 10 "refused" is "any(s['conn_id']>$before and s['delete_reason']=='no-proposal-chosen' and 'aggressive = no' in s['cause_detail'] for s in sas)"
 check "aggressive = no: charon received NO_PROPOSAL_CHOSEN" \
 	grep -q "NO_PROPOSAL_CHOSEN" "$(iop_charon_dir charon)/charon.log"
-check "aggressive = no: charon is not ESTABLISHED" bash -c "! iop_charon_established charon ikemon 2>/dev/null"
+check "aggressive = no: charon has no ESTABLISHED IKE_SA" iop_charon_none_established charon
 
 # 4. charon with another key: ikemond cannot verify HASH_R
 write_charon "$THEM" "not-the-same-key" "$US"
