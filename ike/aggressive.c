@@ -112,7 +112,7 @@ int aggr_outI1(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cf
 	if (buf == NULL || phase1_put_sa(&b, offer, p->ike_lifetime, &off, &len) != 0 ||
 	    phase1_keep_sai(x, buf + off, len) != 0)
 		goto done;
-	if (phase1_make_ke_nonce(sa, x->gxi, x->ni, &x->ni_len) != 0)
+	if (phase1_make_ke_nonce(e, sa, x->gxi, x->ni, &x->ni_len) != 0)
 		goto done;
 	msg_payload(&b, ISAKMP_NP_KE, x->gxi, x->g_len);
 	msg_payload(&b, ISAKMP_NP_NONCE, x->ni, x->ni_len);

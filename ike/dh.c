@@ -13,6 +13,7 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/dh.h>
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
@@ -32,20 +33,21 @@ struct dh_group {
 	 */
 	const char *name;
 	size_t len; /* prime length (MODP) or field length (ECP) in bytes */
+	int nid;    /* ECP: the curve's OpenSSL NID (for its base point) */
 };
 
 static const struct dh_group dh_groups[] = {
-    {IKE_GROUP_MODP1024, DH_MODP, NULL, 128},
-    {IKE_GROUP_MODP2048, DH_MODP, "modp_2048", 256},
-    {IKE_GROUP_MODP3072, DH_MODP, "modp_3072", 384},
-    {IKE_GROUP_MODP4096, DH_MODP, "modp_4096", 512},
-    {IKE_GROUP_ECP256, DH_ECP, "P-256", 32},
-    {IKE_GROUP_ECP384, DH_ECP, "P-384", 48},
+    {IKE_GROUP_MODP1024, DH_MODP, NULL, 128, NID_undef},
+    {IKE_GROUP_MODP2048, DH_MODP, "modp_2048", 256, NID_undef},
+    {IKE_GROUP_MODP3072, DH_MODP, "modp_3072", 384, NID_undef},
+    {IKE_GROUP_MODP4096, DH_MODP, "modp_4096", 512, NID_undef},
+    {IKE_GROUP_ECP256, DH_ECP, "P-256", 32, NID_X9_62_prime256v1},
+    {IKE_GROUP_ECP384, DH_ECP, "P-384", 48, NID_secp384r1},
 };
 
 struct ike_dh {
 	const struct dh_group *grp;
-	EVP_PKEY *pkey; /* holds the private key; EVP_PKEY_free clears it */
+	EVP_PKEY *pkey; /* holds the private key; EVP_PKEY_free clears it; NULL: known */
 	uint8_t pub[IKE_DH_MAX_LEN];
 	size_t pub_len;
 };
@@ -207,6 +209,47 @@ struct ike_dh *ike_dh_new(uint16_t group)
 	return dh;
 }
 
+/* The generator in wire format: MODP g = 2 left-padded, ECP the base point's x | y. */
+static int generator_export(struct ike_dh *dh)
+{
+	const struct dh_group *grp = dh->grp;
+	uint8_t point[1 + 2 * 66];
+	EC_GROUP *ec = NULL;
+	size_t len;
+
+	if (grp->kind == DH_MODP) {
+		memset(dh->pub, 0, grp->len);
+		dh->pub[grp->len - 1] = 2; /* RFC 2409 6.1, 6.2; RFC 3526: g = 2 for all */
+		dh->pub_len = grp->len;
+		return 0;
+	}
+	if ((ec = EC_GROUP_new_by_curve_name(grp->nid)) == NULL)
+		return -1;
+	len = EC_POINT_point2oct(ec, EC_GROUP_get0_generator(ec), POINT_CONVERSION_UNCOMPRESSED,
+	                         point, sizeof(point), NULL);
+	EC_GROUP_free(ec);
+	if (len != 1 + 2 * grp->len || point[0] != EC_POINT_UNCOMPRESSED)
+		return -1;
+	memcpy(dh->pub, point + 1, len - 1);
+	dh->pub_len = len - 1;
+	return 0;
+}
+
+struct ike_dh *ike_dh_new_known(uint16_t group)
+{
+	const struct dh_group *grp = group_lookup(group);
+	struct ike_dh *dh;
+
+	if (grp == NULL || (dh = calloc(1, sizeof(*dh))) == NULL)
+		return NULL;
+	dh->grp = grp;
+	if (generator_export(dh) != 0) {
+		ike_dh_free(dh);
+		return NULL;
+	}
+	return dh;
+}
+
 int ike_dh_public(const struct ike_dh *dh, uint8_t *out, size_t len)
 {
 	if (dh == NULL || out == NULL || len != dh->pub_len)
@@ -266,8 +309,16 @@ int ike_dh_derive(struct ike_dh *dh, const uint8_t *peer, size_t peer_len, uint8
 	if (dh == NULL || peer == NULL || out == NULL || peer_len != dh->pub_len ||
 	    out_len != dh->grp->len)
 		return -1;
-	if ((peer_key = peer_import(dh->grp, peer, peer_len)) == NULL ||
-	    (ctx = EVP_PKEY_CTX_new_from_pkey(NULL, dh->pkey, NULL)) == NULL ||
+	if ((peer_key = peer_import(dh->grp, peer, peer_len)) == NULL) {
+		ret = -1;
+		goto done;
+	}
+	/* a known key's private value is 1: (g^y)^1 is the peer's value, 1 * Q is Q */
+	if (dh->pkey == NULL) {
+		memcpy(out, peer, out_len);
+		goto done;
+	}
+	if ((ctx = EVP_PKEY_CTX_new_from_pkey(NULL, dh->pkey, NULL)) == NULL ||
 	    EVP_PKEY_derive_init(ctx) != 1) {
 		ret = -1;
 		goto done;

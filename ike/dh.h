@@ -30,6 +30,15 @@ size_t ike_dh_secret_len(uint16_t group);
 /* Generate a key pair. NULL on failure. */
 struct ike_dh *ike_dh_new(uint16_t group);
 
+/*
+ * A KNOWN key pair, for load generators only (ikeload --cheap-dh): the private value is 1,
+ * so the public value is the group's generator (MODP: 2, padded; ECP: the base point G)
+ * and the shared secret is the peer's public value itself (MODP: g^y; ECP: its x).  It
+ * costs no exponentiation, as a load generator on another host would cost the peer under
+ * test nothing; anyone who reads the exchange has the keys.  NULL on failure.
+ */
+struct ike_dh *ike_dh_new_known(uint16_t group);
+
 /* Our public value in wire format; len must equal ike_dh_public_len(). */
 int ike_dh_public(const struct ike_dh *dh, uint8_t *out, size_t len);
 

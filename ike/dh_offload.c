@@ -35,6 +35,11 @@ struct ike_dh_job *engine_dh_job(struct ike_sa *sa, enum engine_dh_step step, st
 	return j;
 }
 
+struct ike_dh *engine_dh_new(const struct ike_engine *e, uint16_t group)
+{
+	return e->settings.dh_known_key ? ike_dh_new_known(group) : ike_dh_new(group);
+}
+
 static enum ike_handler_result resume(struct ike_engine *e, struct ike_sa *sa, struct ike_dh_job *j)
 {
 	switch (j->step) {
@@ -62,6 +67,7 @@ enum ike_handler_result engine_dh_start(struct ike_engine *e, struct ike_sa *sa,
 		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "no memory for the key exchange");
 		return IKE_R_FAIL;
 	}
+	j->known_key = e->settings.dh_known_key;
 	if (e->dhpool == NULL) {
 		ike_dh_job_run(j);
 		r = resume(e, sa, j);

@@ -63,7 +63,7 @@ void ike_dh_job_run(struct ike_dh_job *j)
 	if (j->pub_len == 0 || j->pub_len > IKE_DH_MAX_LEN)
 		return;
 	if (j->dh == NULL) {
-		j->dh = ike_dh_new(j->group);
+		j->dh = j->known_key ? ike_dh_new_known(j->group) : ike_dh_new(j->group);
 		if (j->dh == NULL || ike_dh_public(j->dh, j->pub, j->pub_len) != 0)
 			return;
 	}

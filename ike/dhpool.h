@@ -34,6 +34,7 @@ struct ike_dh_job {
 	uint8_t peer[IKE_DH_MAX_LEN]; /* the peer's public value (derive only) */
 	size_t peer_len;              /* 0: make a key pair only */
 	bool keep_dh;                 /* hand the key pair back (else freed once derived) */
+	bool known_key;               /* make a known key pair (ike_dh_new_known): load tests */
 
 	/* what the worker fills in */
 	int status;                  /* 0; -1 no key pair made; -2 the peer's value is unusable */

@@ -282,6 +282,8 @@ struct ike_dh_job *engine_dh_job(struct ike_sa *sa, enum engine_dh_step step, st
  */
 enum ike_handler_result engine_dh_start(struct ike_engine *e, struct ike_sa *sa,
                                         struct ike_dh_job *j);
+/* A key pair on the loop: ike_dh_new, or a known one with settings.dh_known_key. */
+struct ike_dh *engine_dh_new(const struct ike_engine *e, uint16_t group);
 
 /* ---- peer_track.c: per-peer SA lists and counters, peers by name ---- */
 /* (Re)build the name index of e->peers. 0, or -1 on out of memory (look-ups then walk). */
@@ -466,7 +468,8 @@ int phase1_send_encrypted(struct ike_engine *e, struct ike_sa *sa, struct msg_bu
 /* Keep the initiator's SA payload body (SAi_b) for the HASHes. */
 int phase1_keep_sai(struct ike_exchange *x, const uint8_t *body, size_t len);
 /* Our KE and nonce for sa->xf.group. */
-int phase1_make_ke_nonce(struct ike_sa *sa, uint8_t *mine, uint8_t *nonce, size_t *nonce_len);
+int phase1_make_ke_nonce(const struct ike_engine *e, struct ike_sa *sa, uint8_t *mine,
+                         uint8_t *nonce, size_t *nonce_len);
 /* Take the peer's KE and nonce; IKE_CAUSE_NONE or why they are refused. */
 enum ike_cause phase1_take_ke_nonce(struct ike_sa *sa, const struct isakmp_msg *m, uint8_t *theirs,
                                     uint8_t *nonce, size_t *nonce_len);

@@ -160,14 +160,15 @@ enum ike_handler_result main_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
 }
 
 /* Our KE and nonce for the SA's group: g^x into mine, a fresh nonce into nonce. */
-int phase1_make_ke_nonce(struct ike_sa *sa, uint8_t *mine, uint8_t *nonce, size_t *nonce_len)
+int phase1_make_ke_nonce(const struct ike_engine *e, struct ike_sa *sa, uint8_t *mine,
+                         uint8_t *nonce, size_t *nonce_len)
 {
 	struct ike_exchange *x = sa->x;
 
 	x->g_len = ike_dh_public_len(sa->xf.group);
 	if (x->g_len == 0 || x->g_len > IKE_DH_MAX_LEN)
 		return -1;
-	x->dh = ike_dh_new(sa->xf.group);
+	x->dh = engine_dh_new(e, sa->xf.group);
 	if (x->dh == NULL || ike_dh_public(x->dh, mine, x->g_len) != 0)
 		return -1;
 	*nonce_len = IKE_NONCE_LEN;

@@ -175,6 +175,7 @@ struct ike_settings {
 
 	uint32_t dh_workers;  /* DH worker threads; 0 = on the loop (read at start) */
 	uint32_t dh_max_jobs; /* DH jobs out at most; 0 = IKE_DHPOOL_MAX_JOBS (tests) */
+	bool dh_known_key;    /* load generators only: private value 1 (dh.h ike_dh_new_known) */
 
 	bool ignore_initial_contact; /* one engine for many hosts (ikeload): false */
 };

@@ -383,7 +383,7 @@ struct ike_child *quick_outI1(struct ike_engine *e, struct ike_sa *sa, size_t cf
 		goto fail;
 	if (group != 0) {
 		x->g_len = ike_dh_public_len(group);
-		x->dh = ike_dh_new(group);
+		x->dh = engine_dh_new(e, group);
 		if (x->dh == NULL || ike_dh_public(x->dh, x->gi, x->g_len) != 0)
 			goto fail;
 	}
@@ -607,7 +607,8 @@ static int send_qm2(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c
 }
 
 /* Our side of the key exchange and nonce, for the chosen transform. */
-static int responder_ke_nonce(struct ike_child *c, const struct isakmp_msg *m)
+static int responder_ke_nonce(const struct ike_engine *e, struct ike_child *c,
+                              const struct isakmp_msg *m)
 {
 	struct ike_child_exchange *x = c->x;
 	const struct isakmp_payload *no = isakmp_msg_find(m, ISAKMP_NP_NONCE, NULL);
@@ -620,7 +621,7 @@ static int responder_ke_nonce(struct ike_child *c, const struct isakmp_msg *m)
 	if (c->xf.group == 0)
 		return 0;
 	x->g_len = ike_dh_public_len(c->xf.group);
-	x->dh = ike_dh_new(c->xf.group);
+	x->dh = engine_dh_new(e, c->xf.group);
 	return x->dh != NULL && ike_dh_public(x->dh, x->gr, x->g_len) == 0 ? 0 : -1;
 }
 
@@ -679,7 +680,7 @@ static void quick_inI1_outR1(struct ike_engine *e, struct ike_sa *sa, const stru
 		       "refused by us");
 		goto done;
 	}
-	if (new_spi(e, c) != 0 || responder_ke_nonce(c, m) != 0) {
+	if (new_spi(e, c) != 0 || responder_ke_nonce(e, c, m) != 0) {
 		child_failed(e, sa, c, IKE_CAUSE_INTERNAL, "answering QM1");
 		goto done;
 	}

@@ -36,6 +36,11 @@ static void usage(FILE *f)
 	       "  --psk TEXT                the pre-shared key (default \"ikeload\")\n"
 	       "  --dh GROUP                modp2048 (default), ecp256, modp1024, modp3072 ...\n"
 	       "  --pfs                     Quick Mode with PFS (a second DH exchange)\n"
+	       "  --cheap-dh                LOAD TESTS ONLY: our DH private value is 1, a KNOWN\n"
+	       "                            key (public value = the generator, shared secret =\n"
+	       "                            the responder's public value): our DH costs nothing,\n"
+	       "                            as if ikeload ran on another host; the SAs' keys are\n"
+	       "                            public to anyone who reads the exchange\n"
 	       "  --ike PROPOSALS           phase 1, ikemond's syntax (default aes128-sha256-DH)\n"
 	       "  --esp PROPOSALS           phase 2 (default aes128-sha256[-DH with --pfs])\n"
 	       "  --phase1-only             no Quick Mode\n"
@@ -73,6 +78,7 @@ enum {
 	OPT_PSK,
 	OPT_DH,
 	OPT_PFS,
+	OPT_CHEAP_DH,
 	OPT_IKE,
 	OPT_ESP,
 	OPT_P1,
@@ -103,6 +109,7 @@ static const struct option longopts[] = {
     {"psk", required_argument, NULL, OPT_PSK},
     {"dh", required_argument, NULL, OPT_DH},
     {"pfs", no_argument, NULL, OPT_PFS},
+    {"cheap-dh", no_argument, NULL, OPT_CHEAP_DH},
     {"ike", required_argument, NULL, OPT_IKE},
     {"esp", required_argument, NULL, OPT_ESP},
     {"phase1-only", no_argument, NULL, OPT_P1},
@@ -335,6 +342,9 @@ static int parse_opts(int argc, char **argv, struct load_opts *o)
 		case OPT_PFS:
 			pfs = true;
 			break;
+		case OPT_CHEAP_DH:
+			o->cheap_dh = true;
+			break;
 		case OPT_IKE:
 		case OPT_ESP:
 		case OPT_WRONG_IKE:
@@ -547,9 +557,9 @@ static void report_json(FILE *f, const struct load_opts *o, const struct load_re
 	inet_ntop(AF_INET, &net, src, sizeof(src));
 	fprintf(f,
 	        "{\n  \"target\": \"%s:%u\", \"src\": \"%s/%u\", \"port\": %u, \"ike\": \"%s\", "
-	        "\"esp\": \"%s\",\n",
+	        "\"esp\": \"%s\", \"cheap_dh\": %s,\n",
 	        target, ntohs(o->target.sin_port), src, o->src_prefix, r->port, o->ike,
-	        o->phase1_only ? "" : o->esp);
+	        o->phase1_only ? "" : o->esp, o->cheap_dh ? "true" : "false");
 	fprintf(f,
 	        "  \"count\": %lu, \"initiated\": %lu, \"established\": %lu, \"failed\": %lu, "
 	        "\"pending\": %lu, \"timed_out\": %s,\n",

@@ -58,7 +58,8 @@ struct load_opts {
 	long ikemond_pid;              /* 0: none; else its CPU is read from /proc */
 	unsigned seed;                 /* which SAs get which fault */
 	bool json, delete_at_end, verbose;
-	bool flood; /* --flood: first messages only (load_flood.c) */
+	bool flood;    /* --flood: first messages only (load_flood.c) */
+	bool cheap_dh; /* --cheap-dh: our DH private value is 1, a known key (dh.h) */
 };
 
 /* What became of one SA (one source address). */

@@ -541,6 +541,7 @@ static int setup(struct load *l, char *err, size_t errlen)
 	st.retransmit_tries = l->o->tries;
 	/* ikemond says INITIAL-CONTACT to each of our hosts: it is not about the others */
 	st.ignore_initial_contact = true;
+	st.dh_known_key = l->o->cheap_dh;
 	l->e = ike_engine_new(&ops, l, &st);
 	if (l->e == NULL || ike_sa_table_subscribe(ike_engine_sas(l->e), on_event, l) != 0) {
 		snprintf(err, errlen, "cannot start the engine");
