@@ -264,6 +264,7 @@ static int show_isakmp(struct cmd *c)
 {
 	static const char *const kw[] = {"sa"};
 	struct ike_sa_table *t;
+	struct ike_dh_stats dh;
 	struct timespec now;
 	bool detail = false;
 	int next = 4;
@@ -280,7 +281,8 @@ static int show_isakmp(struct cmd *c)
 	if (c->json) {
 		/* JSON always carries everything, so "detail" changes nothing there */
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		show_isakmp_sa_json(c->out, ike_sa_first(t), ike_sa_table_counters(t), &now);
+		ike_engine_dh_stats(c->e, &dh);
+		show_isakmp_sa_json(c->out, ike_sa_first(t), ike_sa_table_counters(t), &dh, &now);
 	} else if (detail) {
 		show_isakmp_sa_detail(c->out, ike_sa_first(t), time(NULL));
 	} else {

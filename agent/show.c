@@ -736,7 +736,19 @@ static void jw_sa(struct jw *w, const struct ike_sa *sa, const struct timespec *
 	jw_close(w, '}');
 }
 
-static void jw_global_counters(struct jw *w, const struct ike_global_counters *g)
+static void jw_dh_stats(struct jw *w, const struct ike_dh_stats *dh)
+{
+	jw_open(w, "dh", '{');
+	jw_u64(w, "workers", dh->workers);
+	jw_u64(w, "queue_depth", dh->queued);
+	jw_u64(w, "jobs_done", dh->done);
+	jw_u64(w, "jobs_stale", dh->stale);
+	jw_u64(w, "jobs_refused", dh->refused);
+	jw_close(w, '}');
+}
+
+static void jw_global_counters(struct jw *w, const struct ike_global_counters *g,
+                               const struct ike_dh_stats *dh)
 {
 	jw_open(w, "counters", '{');
 	jw_u64(w, "msgs_in", g->msgs_in);
@@ -780,11 +792,14 @@ static void jw_global_counters(struct jw *w, const struct ike_global_counters *g
 	jw_u64(w, "dropped_timeout", g->half_open_dropped_timeout);
 	jw_close(w, '}');
 	jw_u64(w, "dropped_replay", g->dropped_replay);
+	if (dh != NULL)
+		jw_dh_stats(w, dh);
 	jw_close(w, '}');
 }
 
 void show_isakmp_sa_json(struct strbuf *out, const struct ike_sa *first,
-                         const struct ike_global_counters *g, const struct timespec *now_mono)
+                         const struct ike_global_counters *g, const struct ike_dh_stats *dh,
+                         const struct timespec *now_mono)
 {
 	struct jw w = {out, false};
 	struct timespec now;
@@ -799,7 +814,7 @@ void show_isakmp_sa_json(struct strbuf *out, const struct ike_sa *first,
 		jw_sa(&w, sa, now_mono);
 	jw_close(&w, ']');
 	if (g != NULL)
-		jw_global_counters(&w, g);
+		jw_global_counters(&w, g, dh);
 	jw_close(&w, '}');
 	strbuf_append(out, "\n", 1);
 }

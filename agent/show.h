@@ -36,9 +36,11 @@ void show_isakmp_sa(struct strbuf *out, const struct ike_sa *first);
 void show_isakmp_sa_detail(struct strbuf *out, const struct ike_sa *first, time_t now_wall);
 
 /* `show crypto isakmp sa --json`: every field the SA record holds, plus global counters
- * when g is not NULL.  now_mono gives seconds in state. */
+ * when g is not NULL (with the DH worker pool's when dh is not NULL).  now_mono gives
+ * seconds in state. */
 void show_isakmp_sa_json(struct strbuf *out, const struct ike_sa *first,
-                         const struct ike_global_counters *g, const struct timespec *now_mono);
+                         const struct ike_global_counters *g, const struct ike_dh_stats *dh,
+                         const struct timespec *now_mono);
 
 /* ---- the JSON writer the views share (show.c) ---- */
 

@@ -320,6 +320,7 @@ static int snapshot_take(struct metrics_stream *st, bool om)
 
 	s->om = om;
 	s->g = *ike_sa_table_counters(t);
+	ike_engine_dh_stats(m->e, &s->dh);
 	s->own = m->own;
 	snap_states(s, t);
 	if (snap_peers(st) != 0 || snap_alarms(st) != 0)

@@ -366,6 +366,31 @@ static void w_half_open_dropped(struct metrics_writer *w, const struct metric_fa
 		put_u64(w, f, "", &drops[k].reason, 1, drops[k].n);
 }
 
+static void w_dh_workers(struct metrics_writer *w, const struct metric_family *f, size_t i)
+{
+	(void)i;
+	put_u64(w, f, "", NULL, 0, w->snap->dh.workers);
+}
+
+static void w_dh_queue(struct metrics_writer *w, const struct metric_family *f, size_t i)
+{
+	(void)i;
+	put_u64(w, f, "", NULL, 0, w->snap->dh.queued);
+}
+
+static void w_dh_jobs(struct metrics_writer *w, const struct metric_family *f, size_t i)
+{
+	const struct ike_dh_stats *d = &w->snap->dh;
+	const struct {
+		const char *result;
+		uint64_t n;
+	} jobs[] = {{"done", d->done}, {"stale", d->stale}, {"refused", d->refused}};
+
+	(void)i;
+	for (size_t k = 0; k < NELEMS(jobs); k++)
+		put_u64(w, f, "", &jobs[k].result, 1, jobs[k].n);
+}
+
 static void w_ipsec_sas(struct metrics_writer *w, const struct metric_family *f, size_t i)
 {
 	const char *v[] = {str(w, w->snap->peers[i].name)};
@@ -532,6 +557,17 @@ static const struct metric_family families[] = {
      "Half-open responder IKE SAs dropped, by reason: limit (the oldest, at max_half_open), "
      "per_source (refused at max_half_open_per_source), timeout.",
      NULL, "reason", false, ROWS_ONE, w_half_open_dropped},
+    {"ikemon_dh_workers", FT_GAUGE,
+     "Diffie-Hellman worker threads (dh_workers; 0: DH runs on the event loop).", NULL, "", false,
+     ROWS_ONE, w_dh_workers},
+    {"ikemon_dh_queue_depth", FT_GAUGE,
+     "Diffie-Hellman jobs handed to the workers whose results the loop has not taken yet.", NULL,
+     "", false, ROWS_ONE, w_dh_queue},
+    {"ikemon_dh_jobs_total", FT_COUNTER,
+     "Diffie-Hellman worker jobs by result: done (resumed its exchange), stale (its SA was "
+     "gone or had moved on: dropped, keys wiped), refused (the pool was full: the message "
+     "was dropped for the peer to retransmit).",
+     NULL, "result", false, ROWS_ONE, w_dh_jobs},
     {"ikemon_ipsec_sas", FT_GAUGE, "Installed phase-2 (IPsec) SAs by peer.", NULL, "peer", false,
      ROWS_PEERS, w_ipsec_sas},
     {"ikemon_certificate_expiry_timestamp_seconds", FT_GAUGE,

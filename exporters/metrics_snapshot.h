@@ -96,6 +96,7 @@ struct metrics_snapshot {
 	size_t n_alarms;
 	uint64_t raised[IKE_CAUSE_COUNT];
 	struct ike_global_counters g;
+	struct ike_dh_stats dh; /* the DH worker pool */
 	struct metrics_own own; /* as the scrape began */
 	struct snap_sa *sa;
 	size_t n_sa;

@@ -106,6 +106,7 @@ static void finish(struct ike_engine *e, struct ike_dh_job *j)
 		return;
 	}
 	x->dh_pending = false;
+	e->dh_done++;
 	engine_timers_touch(e, sa);
 	out_gen = x->rt.out_gen;
 	if (resume(e, sa, j) != IKE_R_OK || sa->x == NULL)
@@ -142,4 +143,14 @@ size_t ike_engine_dh_pending(struct ike_engine *e)
 uint64_t ike_engine_dh_stale(const struct ike_engine *e)
 {
 	return e->dh_stale;
+}
+
+void ike_engine_dh_stats(struct ike_engine *e, struct ike_dh_stats *out)
+{
+	*out = (struct ike_dh_stats){.done = e->dh_done, .stale = e->dh_stale};
+	if (e->dhpool == NULL)
+		return;
+	out->workers = e->settings.dh_workers;
+	out->refused = ike_dhpool_refused(e->dhpool);
+	out->queued = ike_dhpool_outstanding(e->dhpool);
 }

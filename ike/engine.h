@@ -152,6 +152,16 @@ size_t ike_engine_dh_pending(struct ike_engine *e);
 /* Results dropped because their SA was deleted, replaced or had moved on. */
 uint64_t ike_engine_dh_stale(const struct ike_engine *e);
 
+/* The worker pool's counters since the engine was made (all 0 with dh_workers = 0). */
+struct ike_dh_stats {
+	uint32_t workers; /* threads */
+	uint64_t done;    /* results that resumed their exchange */
+	uint64_t stale;   /* results dropped (ike_engine_dh_stale) */
+	uint64_t refused; /* jobs the full pool refused (the message dropped, retransmitted) */
+	size_t queued;    /* posted and not taken back yet */
+};
+void ike_engine_dh_stats(struct ike_engine *e, struct ike_dh_stats *out);
+
 /*
  * Start Main Mode with a configured peer, or, when it has an IKE SA at QM_IDLE already,
  * the Quick Modes of its missing children.  Returns the conn-id, or -1 (no such peer /

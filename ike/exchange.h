@@ -193,6 +193,7 @@ struct ike_engine {
 	struct ike_dhpool *dhpool; /* NULL: Diffie-Hellman runs on the loop (dh_workers = 0) */
 	uint32_t dh_tokens;        /* numbers the jobs */
 	uint64_t dh_stale;         /* results dropped: their SA was gone or had moved on */
+	uint64_t dh_done;          /* results that resumed their exchange */
 };
 
 /* ---- engine.c: services for handlers ---- */

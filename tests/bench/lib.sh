@@ -45,7 +45,8 @@ j() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$
 # load_run CONF OUT WHAT [IKEMOND_CPUS [IKELOAD_CPUS]]: ikemond on CONF (its control socket
 # $dir/a.sock, its log $dir/a.log), then ikeload's N SAs (--psk bench-key --dh $g) to
 # $ADDR from $SRC, its --json report in OUT; each pinned with taskset when a CPU list is
-# given.  0 when all N came up; else a FAILED row for WHAT, and 1.
+# given; LOAD_ARGS: more ikeload options (word-split).  0 when all N came up; else a
+# FAILED row for WHAT, and 1.
 load_run() {
 	local conf=$1 out=$2 what=$3 pin_d=() pin_l=() pid
 	[ -z "${4:-}" ] || pin_d=(taskset -c "$4")
@@ -59,7 +60,7 @@ load_run() {
 		sleep 0.1
 	done
 	"${pin_l[@]}" "$IKELOAD" -t "$ADDR" -n "$N" --src "$SRC" --psk bench-key --dh "$g" \
-		--ikemond-pid "$pid" --timeout 300 --json >"$out" 2>"$dir/load.txt"
+		${LOAD_ARGS:-} --ikemond-pid "$pid" --timeout 300 --json >"$out" 2>"$dir/load.txt"
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	[ "$(j "$out" "j['established']" 2>/dev/null)" = "$N" ] && return 0

@@ -91,6 +91,11 @@ check "ikemond: the SAs silent after MM3 sent MM4 and wait in MM_KEY_EXCH" \
 	is "n(lambda s: s['cisco_state'] == 'MM_KEY_EXCH' and s['status'] == 'ACTIVE') == 60"
 check "ikemond has one SA per source address" \
 	is "len(sas) == 300 and len({s['remote']['address'] for s in sas}) == 300"
+# every one of the 300 MM3s (good, wrong key, silent after) was one responder job
+check "JSON counters: 2 workers, nothing queued, >= 300 jobs done, none refused" \
+	is "g['dh']['workers'] == 2 and g['dh']['queue_depth'] == 0 and g['dh']['jobs_done'] >= 300 and g['dh']['jobs_refused'] == 0"
+check "JSON counters of c (dh_workers = 0): no workers, no jobs" \
+	sa_is c "g['dh'] == {'workers': 0, 'queue_depth': 0, 'jobs_done': 0, 'jobs_stale': 0, 'jobs_refused': 0}"
 check "no secret in any log" \
 	bash -c "! grep -Eq 'dh-workers-(secret|aggr|load)' '$T/a.log' '$T/b.log' '$T/d.log' '$T/load.txt'"
 

@@ -86,6 +86,7 @@ int metrics_scene_build(struct metrics_scene *sc)
 	log_set_level(LOG_ERR);
 	memset(sc, 0, sizeof(*sc));
 	ike_settings_default(&set);
+	set.dh_workers = 2; /* the pool's families show its threads */
 	stall_settings_default(&ss);
 	ss.stall_after_ms = 1;
 	if (metrics_scene_peer(&peers[0], "spoke1", "127.0.0.2") != 0 ||

@@ -205,6 +205,7 @@ static const struct ike_sa *first_sa(struct engine_pair *pr, int side)
 static void negotiate(const char *ike)
 {
 	struct engine_pair pr;
+	struct ike_dh_stats st;
 
 	pair_init(&pr, ike);
 	ck_assert_int_gt(ike_engine_initiate(pr.side[0].e, "b"), 0);
@@ -212,6 +213,14 @@ static void negotiate(const char *ike)
 	ck_assert_int_eq(first_sa(&pr, 0)->state, IKE_ST_ESTABLISHED);
 	ck_assert_int_eq(first_sa(&pr, 1)->state, IKE_ST_ESTABLISHED);
 	ck_assert_uint_eq(ike_engine_dh_stale(pr.side[0].e) + ike_engine_dh_stale(pr.side[1].e), 0);
+	/* the initiator's key pair (MM2) and g^xy (MM4), the responder's both at once (MM3) */
+	ike_engine_dh_stats(pr.side[0].e, &st);
+	ck_assert_uint_eq(st.workers, 2);
+	ck_assert_uint_eq(st.done, 2);
+	ck_assert_uint_eq(st.queued + st.stale + st.refused, 0);
+	ike_engine_dh_stats(pr.side[1].e, &st);
+	ck_assert_uint_eq(st.done, 1);
+	ck_assert_uint_eq(st.queued + st.stale + st.refused, 0);
 	engine_pair_free(&pr);
 }
 
@@ -299,6 +308,7 @@ START_TEST(test_result_for_deleted_sa_dropped)
 {
 	struct engine_pair pr;
 	struct ep_dgram mm3;
+	struct ike_dh_stats st;
 	uint32_t id;
 
 	pair_init(&pr, "aes128-sha256-modp2048");
@@ -309,6 +319,9 @@ START_TEST(test_result_for_deleted_sa_dropped)
 	ck_assert_int_eq(ike_engine_delete(pr.side[1].e, id, IKE_CAUSE_CLEARED), 0);
 	ck_assert_int_eq(engine_pair_dh_settle(&pr), 0);
 	ck_assert_uint_eq(ike_engine_dh_stale(pr.side[1].e), 1);
+	ike_engine_dh_stats(pr.side[1].e, &st);
+	ck_assert_uint_eq(st.stale, 1);
+	ck_assert_uint_eq(st.done + st.queued, 0);
 	ck_assert_uint_eq(pr.len, 0); /* no MM4 for a deleted SA */
 	ck_assert_int_eq(ike_sa_by_conn_id(ike_engine_sas(pr.side[1].e), id)->state,
 	                 IKE_ST_DELETED);
@@ -366,6 +379,7 @@ START_TEST(test_full_pool_drops_message)
 	                            .dh_max_jobs = 1};
 	struct engine_pair pr;
 	struct ep_dgram d;
+	struct ike_dh_stats st;
 	const struct ike_sa *s;
 	int up = 0;
 
@@ -378,6 +392,9 @@ START_TEST(test_full_pool_drops_message)
 		free(d.buf);
 	}
 	ck_assert_uint_eq(ike_engine_dh_pending(pr.side[0].e), 1);
+	ike_engine_dh_stats(pr.side[0].e, &st);
+	ck_assert_uint_eq(st.refused, 1);
+	ck_assert_uint_eq(st.queued, 1);
 	ck_assert_int_eq(engine_pair_dh_settle(&pr), 0);
 	ck_assert_uint_eq(pr.len, 1); /* one MM3: the other MM2 was dropped */
 	/* after the first retransmission timeout A resends MM1 for the SA still at MAIN_I1 */

@@ -263,6 +263,13 @@ START_TEST(test_negotiations)
 	ck_assert_double_eq(value(t, "ikemon_half_open_dropped_total{reason=\"limit\"}"), 5);
 	ck_assert_double_eq(value(t, "ikemon_half_open_dropped_total{reason=\"per_source\"}"), 4);
 	ck_assert_double_eq(value(t, "ikemon_half_open_dropped_total{reason=\"timeout\"}"), 2);
+	/* the scene's engine has two DH workers and has given them nothing */
+	ck_assert_double_eq(value(t, "ikemon_dh_workers"), 2);
+	ck_assert_double_eq(value(t, "ikemon_dh_queue_depth"), 0);
+	ck_assert_double_eq(value(t, "ikemon_dh_jobs_total{result=\"done\"}"), 0);
+	ck_assert_double_eq(value(t, "ikemon_dh_jobs_total{result=\"stale\"}"), 0);
+	ck_assert_double_eq(value(t, "ikemon_dh_jobs_total{result=\"refused\"}"), 0);
+	ck_assert_uint_eq(count_named(t, "ikemon_dh_jobs_total"), 3);
 	ck_assert_double_eq(
 	    value(t, "ikemon_notifications_total{type=\"ikemonPeerStalled\",outcome=\"sent\"}"), 1);
 	free(t);

@@ -310,7 +310,7 @@ START_TEST(test_json)
 	g.causes[IKE_CAUSE_KEY_MISMATCH] = 2;
 
 	strbuf_init(&out);
-	show_isakmp_sa_json(&out, first_of(&l), &g, &now);
+	show_isakmp_sa_json(&out, first_of(&l), &g, NULL, &now);
 	ck_assert(!out.oom);
 	ck_assert_msg(tl_json_valid(out.s, out.len), "invalid JSON: %s", out.s);
 	ck_assert_int_eq(strncmp(out.s, "{\"sas\":[{\"conn_id\":1001,", 24), 0);
@@ -355,7 +355,7 @@ START_TEST(test_json_empty)
 	struct strbuf out;
 
 	strbuf_init(&out);
-	show_isakmp_sa_json(&out, NULL, NULL, &now);
+	show_isakmp_sa_json(&out, NULL, NULL, NULL, &now);
 	ck_assert_str_eq(out.s, "{\"sas\":[]}\n");
 	ck_assert(tl_json_valid(out.s, out.len));
 	strbuf_free(&out);

@@ -376,7 +376,7 @@ START_TEST(test_isakmp_json_phase2)
 	g.children_deleted = 4;
 
 	strbuf_init(&out);
-	show_isakmp_sa_json(&out, first_of(&w), &g, &now);
+	show_isakmp_sa_json(&out, first_of(&w), &g, NULL, &now);
 	ck_assert_msg(tl_json_valid(out.s, out.len), "invalid JSON: %s", out.s);
 	TL_ASSERT_HAS(out,
 	              "\"natt\":{\"version\":1,\"version_name\":\"rfc3947\",\"nat_local\":true,"
