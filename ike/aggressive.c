@@ -92,27 +92,52 @@ static void drop_cfg(struct ike_peer_cfg *c)
 	free(c);
 }
 
-/* HDR, SA, KE, Ni, IDii --> */
+/* HDR, SA, KE, Ni, IDii --> once our key pair is made (aggr_I1_dh_done) */
 int aggr_outI1(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cfg *p)
 {
 	struct ike_exchange *x = engine_exchange(sa);
-	struct ike_peer_cfg *offer = one_group(p);
-	uint8_t *buf = NULL, icookie[8];
+	uint8_t icookie[8];
+	struct ike_dh_job *j;
+
+	if (x == NULL || p->n_ike == 0 || phase1_cookie(icookie) != 0)
+		return -1;
+	ike_sa_set_icookie(e->sas, sa, icookie);
+	sa->xf.group = p->ike[0].group; /* one_group's */
+	/* AM2 must carry HASH_R or SIG_R (the row asks for the auth payload) */
+	sa->xf.auth = ike_peer_auth(p);
+	j = engine_dh_job(sa, DH_STEP_AGGR_I1, NULL, NULL, 0);
+	if (j == NULL)
+		return -1;
+	j->inline_if_full = true;
+	/* failed there: the SA carries its cause already */
+	engine_dh_start(e, sa, j);
+	return 0;
+}
+
+/* ... --> HDR, SA, KE, Ni, IDii with our key pair made */
+enum ike_handler_result aggr_I1_dh_done(struct ike_engine *e, struct ike_sa *sa,
+                                        struct ike_dh_job *j)
+{
+	struct ike_exchange *x = sa->x;
+	const struct ike_peer_cfg *p;
+	struct ike_peer_cfg *offer = NULL;
+	enum ike_handler_result r = phase1_take_job_ke(e, sa, j, x->gxi, x->ni, &x->ni_len, &p);
+	uint8_t *buf = NULL;
 	struct msg_builder b;
 	size_t off, len;
 	int ret = -1;
 
-	if (x == NULL || offer == NULL || phase1_cookie(icookie) != 0)
-		goto done;
-	ike_sa_set_icookie(e->sas, sa, icookie);
-	sa->xf.group = offer->ike[0].group;
-	/* AM2 must carry HASH_R or SIG_R (the row asks for the auth payload) */
-	sa->xf.auth = ike_peer_auth(p);
+	if (r != IKE_R_OK)
+		return r;
+	/* the key pair stays for AM2's g^xy */
+	ike_dh_free(x->dh);
+	x->dh = j->dh;
+	j->dh = NULL;
+	offer = one_group(p);
 	buf = aggr_begin(sa, &b, 0);
-	if (buf == NULL || phase1_put_sa(&b, offer, p->ike_lifetime, &off, &len) != 0 ||
+	if (offer == NULL || buf == NULL ||
+	    phase1_put_sa(&b, offer, p->ike_lifetime, &off, &len) != 0 ||
 	    phase1_keep_sai(x, buf + off, len) != 0)
-		goto done;
-	if (phase1_make_ke_nonce(e, sa, x->gxi, x->ni, &x->ni_len) != 0)
 		goto done;
 	msg_payload(&b, ISAKMP_NP_KE, x->gxi, x->g_len);
 	msg_payload(&b, ISAKMP_NP_NONCE, x->ni, x->ni_len);
@@ -126,7 +151,10 @@ int aggr_outI1(struct ike_engine *e, struct ike_sa *sa, const struct ike_peer_cf
 done:
 	drop_cfg(offer);
 	free(buf);
-	return ret;
+	if (ret == 0)
+		return IKE_R_OK;
+	engine_fail(e, sa, IKE_CAUSE_INTERNAL, "sending AM1");
+	return IKE_R_FAIL;
 }
 
 static enum ike_handler_result refuse_am1(struct ike_engine *e, struct ike_sa *sa, uint16_t notify,
@@ -359,31 +387,23 @@ static int send_am3(struct ike_engine *e, struct ike_sa *sa, const struct ike_pe
 	return ret;
 }
 
-/* HDR, SA, KE, Nr, IDir, HASH_R (or [CERT,] SIG_R) <-- ; then HDR*, HASH_I (or SIG_I) --> */
-enum ike_handler_result aggr_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
-                                        const struct isakmp_msg *m)
+/* ... then HDR*, HASH_I (or SIG_I) --> with g^xy; m is AM2 */
+static enum ike_handler_result aggr_I2_go_on(struct ike_engine *e, struct ike_sa *sa,
+                                             struct ike_dh_job *j, const struct isakmp_msg *m)
 {
-	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	struct ike_exchange *x = sa->x;
+	const struct ike_peer_cfg *p;
 	enum ike_handler_result r;
-	enum ike_cause c;
 
-	if (p == NULL) {
-		engine_fail(e, sa, IKE_CAUSE_CONFIG_REMOVED, "peer gone while negotiating");
-		return IKE_R_FAIL;
-	}
-	r = check_am2_sa(e, sa, p, m);
-	if (r != IKE_R_OK)
-		return r;
-	memcpy(sa->rcookie, m->hdr.rcookie, 8);
-	sa->natt_version = phase1_natt_version(m);
-	sa->dpd_peer = dpd_peer_announces(m);
-	c = phase1_take_ke_nonce(sa, m, x->gxr, x->nr, &x->nr_len);
-	if (c != IKE_CAUSE_NONE)
-		return phase1_reject_ke(e, sa, c, "in the peer's AM2");
-	if (phase1_derive_keys(e, sa) != 0)
+	ike_dh_free(x->dh);
+	x->dh = j->dh;
+	j->dh = NULL;
+	if (j->status != 0 || phase1_keys_from_secret(e, sa, j->secret, j->secret_len) != 0) {
+		ike_dh_free(x->dh);
+		x->dh = NULL;
 		return phase1_reject_ke(e, sa, IKE_CAUSE_INVALID_KE,
 		                        "the peer's AM2 KE is not usable");
+	}
 	/* HASH_R: a wrong one leaves the SA waiting; its timeout says key-mismatch.  SIG_R
 	 * and its certificate: a refusal is final, with its cause, told to the peer */
 	r = phase1_take_peer_auth(e, sa, m, sa->xf.auth == IKE_AUTH_PSK ? "AM2 (HASH_R)" : "AM2",
@@ -404,6 +424,64 @@ enum ike_handler_result aggr_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
 	}
 	phase1_established(e, sa, IKE_ST_AGGR_I2);
 	return IKE_R_OK;
+}
+
+/* HDR, SA, KE, Nr, IDir, HASH_R (or [CERT,] SIG_R) <-- ; then HDR*, HASH_I (or SIG_I) --> */
+enum ike_handler_result aggr_inR1_outI2(struct ike_engine *e, struct ike_sa *sa,
+                                        const struct isakmp_msg *m)
+{
+	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
+	struct ike_exchange *x = sa->x;
+	struct ike_dh_job *j;
+	enum ike_handler_result r;
+	enum ike_cause c;
+
+	if (p == NULL) {
+		engine_fail(e, sa, IKE_CAUSE_CONFIG_REMOVED, "peer gone while negotiating");
+		return IKE_R_FAIL;
+	}
+	r = check_am2_sa(e, sa, p, m);
+	if (r != IKE_R_OK)
+		return r;
+	memcpy(sa->rcookie, m->hdr.rcookie, 8);
+	sa->natt_version = phase1_natt_version(m);
+	sa->dpd_peer = dpd_peer_announces(m);
+	c = phase1_take_ke_nonce(sa, m, x->gxr, x->nr, &x->nr_len);
+	if (c != IKE_CAUSE_NONE)
+		return phase1_reject_ke(e, sa, c, "in the peer's AM2");
+	/* g^xy with our key pair, on a worker when there are some: the job hands the key
+	 * pair back (kept until HASH_R verifies: see forget_am2), and aggr_I2_dh_done takes
+	 * AM2 again from the copy dispatch.c keeps of it */
+	j = engine_dh_job(sa, DH_STEP_AGGR_I2, x->dh, x->gxr, x->g_len);
+	x->dh = NULL;
+	if (j != NULL)
+		j->keep_dh = true;
+	/* a full pool drops AM2: our AM1's retransmission brings it again */
+	if (j == NULL || engine_dh_async(e))
+		return engine_dh_start(e, sa, j);
+	engine_dh_run_here(e, j);
+	r = aggr_I2_go_on(e, sa, j, m);
+	ike_dh_job_free(j);
+	return r;
+}
+
+/* AM2's g^xy from a worker: AM2 again from the copy dispatch.c kept (it is in the clear) */
+enum ike_handler_result aggr_I2_dh_done(struct ike_engine *e, struct ike_sa *sa,
+                                        struct ike_dh_job *j)
+{
+	struct isakmp_msg *m = malloc(sizeof(*m));
+	struct ike_retx *rt = &sa->x->rt;
+	enum ike_handler_result r;
+
+	if (m == NULL || rt->last_in == NULL ||
+	    isakmp_msg_parse(rt->last_in, rt->last_in_len, m) != CODEC_OK) {
+		free(m);
+		engine_fail(e, sa, IKE_CAUSE_INTERNAL, "taking AM2 again");
+		return IKE_R_FAIL;
+	}
+	r = aggr_I2_go_on(e, sa, j, m);
+	free(m);
+	return r;
 }
 
 /* HDR*, HASH_I (or [CERT,] SIG_I) --> (they cover AM1's IDii, kept since) */

@@ -25,10 +25,16 @@
 
 struct ike_dh_job {
 	/* what the loop fills in */
-	uint32_t serial; /* the SA's conn-id */
-	uint32_t step;   /* which handler resumes with the result (the engine's enum) */
-	uint32_t token;  /* the SA's job number: a result for an older job is stale */
-	uint32_t arg;    /* a datum of the step's own (AM1: the transform number chosen) */
+	uint32_t serial;     /* the SA's conn-id */
+	uint32_t step;       /* which handler resumes with the result (the engine's enum) */
+	uint32_t token;      /* the SA's job number: a result for an older job is stale */
+	uint32_t arg;        /* a datum of the step's own (AM1: the transform number chosen) */
+	uint32_t msgid;      /* a Quick Mode step's message ID (its phase-2 SA); 0 in phase 1 */
+	bool inline_if_full; /* a full pool makes the loop do it (else the message is dropped) */
+	/* bytes the step's second half needs from the message that started it (a Quick Mode
+	 * responder: the IV and the IDs to echo); not secret */
+	uint8_t ctx[128];
+	size_t ctx_len;
 	uint16_t group;
 	struct ike_dh *dh;            /* a key pair to derive with, or NULL: the job makes one */
 	uint8_t peer[IKE_DH_MAX_LEN]; /* the peer's public value (derive only) */

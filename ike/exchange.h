@@ -124,6 +124,8 @@ struct ike_child_exchange {
 	uint8_t keymat_in[IKE_KEYMAT_MAX], keymat_out[IKE_KEYMAT_MAX]; /* secret */
 	size_t keymat_len;
 	struct ike_retx rt;
+	bool dh_pending;   /* a PFS DH job is out: the exchange's messages wait for it */
+	uint32_t dh_token; /* the job's number (a result with another is stale) */
 };
 
 /*
@@ -270,11 +272,20 @@ enum engine_dh_step {
 	DH_STEP_MAIN_I2,     /* initiator, MM2: our key pair, then MM3 */
 	DH_STEP_MAIN_I3,     /* initiator, MM4: g^xy, then MM5 */
 	DH_STEP_AGGR_R1,     /* responder, AM1: our key pair and g^xy, then AM2 */
+	DH_STEP_AGGR_I1,     /* initiator, starting: our key pair, then AM1 */
+	DH_STEP_AGGR_I2,     /* initiator, AM2: g^xy (our key pair kept), then AM3 */
+	DH_STEP_QM_I1,       /* Quick Mode initiator with PFS, starting: key pair, then QM1 */
+	DH_STEP_QM_I2,       /* Quick Mode initiator, QM2: g^xy, then QM3 */
+	DH_STEP_QM_R1,       /* Quick Mode responder, QM1: key pair and g^xy, then QM2 */
 };
 /* A job for sa's group: derive g^xy with peer (NULL: only a key pair) using dh (NULL: make
  * one; the job owns dh from here).  NULL on out of memory (dh freed). */
 struct ike_dh_job *engine_dh_job(struct ike_sa *sa, enum engine_dh_step step, struct ike_dh *dh,
                                  const uint8_t *peer, size_t peer_len);
+/* The same in another group (a Quick Mode's PFS group). */
+struct ike_dh_job *engine_dh_job_group(const struct ike_sa *sa, enum engine_dh_step step,
+                                       uint16_t group, struct ike_dh *dh, const uint8_t *peer,
+                                       size_t peer_len);
 /*
  * Run job j (may be NULL: out of memory) for sa.  Without a pool: at once, then its step's
  * second half, whose result is returned.  With one: posted, and IKE_R_OK (the SA waits,
@@ -283,8 +294,17 @@ struct ike_dh_job *engine_dh_job(struct ike_sa *sa, enum engine_dh_step step, st
  */
 enum ike_handler_result engine_dh_start(struct ike_engine *e, struct ike_sa *sa,
                                         struct ike_dh_job *j);
-/* A key pair on the loop: ike_dh_new, or a known one with settings.dh_known_key. */
-struct ike_dh *engine_dh_new(const struct ike_engine *e, uint16_t group);
+/* Whether DH jobs go to workers (else engine_dh_start runs them at once). */
+bool engine_dh_async(const struct ike_engine *e);
+/* Run j here, on the loop (a step that needs its message for the second half). */
+void engine_dh_run_here(const struct ike_engine *e, struct ike_dh_job *j);
+/*
+ * A Quick Mode's PFS job j (NULL: out of memory, which quick_dh_done is told) for child c
+ * of sa: as engine_dh_start, but the child waits (c->x->dh_pending) and quick_dh_done
+ * resumes it; a full pool makes the loop do it (past phase 1: no flood to shed here).
+ */
+void engine_dh_start_child(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
+                           struct ike_dh_job *j);
 
 /* ---- peer_track.c: per-peer SA lists and counters, peers by name ---- */
 /* (Re)build the name index of e->peers. 0, or -1 on out of memory (look-ups then walk). */
@@ -468,14 +488,9 @@ int phase1_send(struct ike_engine *e, struct ike_sa *sa, uint8_t *buf, size_t le
 int phase1_send_encrypted(struct ike_engine *e, struct ike_sa *sa, struct msg_builder *b);
 /* Keep the initiator's SA payload body (SAi_b) for the HASHes. */
 int phase1_keep_sai(struct ike_exchange *x, const uint8_t *body, size_t len);
-/* Our KE and nonce for sa->xf.group. */
-int phase1_make_ke_nonce(const struct ike_engine *e, struct ike_sa *sa, uint8_t *mine,
-                         uint8_t *nonce, size_t *nonce_len);
 /* Take the peer's KE and nonce; IKE_CAUSE_NONE or why they are refused. */
 enum ike_cause phase1_take_ke_nonce(struct ike_sa *sa, const struct isakmp_msg *m, uint8_t *theirs,
                                     uint8_t *nonce, size_t *nonce_len);
-/* g^xy, SKEYID and the rest; frees the DH key. 0 or -1. */
-int phase1_derive_keys(struct ike_engine *e, struct ike_sa *sa);
 /* A DH job's second half: the peer's config into *pp, our public value from j into mine
  * (x->g_len set), a fresh nonce.  IKE_R_OK, or IKE_R_FAIL with the SA failed. */
 enum ike_handler_result phase1_take_job_ke(struct ike_engine *e, struct ike_sa *sa,
@@ -499,6 +514,10 @@ enum ike_handler_result main_I3_dh_done(struct ike_engine *e, struct ike_sa *sa,
                                         const struct ike_dh_job *j);
 enum ike_handler_result aggr_R1_dh_done(struct ike_engine *e, struct ike_sa *sa,
                                         const struct ike_dh_job *j);
+enum ike_handler_result aggr_I1_dh_done(struct ike_engine *e, struct ike_sa *sa,
+                                        struct ike_dh_job *j);
+enum ike_handler_result aggr_I2_dh_done(struct ike_engine *e, struct ike_sa *sa,
+                                        struct ike_dh_job *j);
 /* Fail the SA for a KE / nonce problem (INVALID-KEY-INFORMATION where it applies). */
 enum ike_handler_result phase1_reject_ke(struct ike_engine *e, struct ike_sa *sa, enum ike_cause c,
                                          const char *msg);
@@ -543,6 +562,9 @@ void quick_delete(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
 void quick_notify(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_notify *n);
 void quick_peer_delete(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_delete *d);
 void quick_free_exchange(struct ike_child_exchange *x);
+/* The second half of a Quick Mode step that waited for its PFS job (dh_offload.c). */
+void quick_dh_done(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
+                   struct ike_dh_job *j);
 void quick_wipe_exchange(struct ike_child_exchange *x); /* its secrets, when it is deleted */
 /* The child's next deadline, if it has one. */
 bool quick_deadline(struct ike_engine *e, const struct ike_child *c, struct timespec *at);

@@ -159,22 +159,6 @@ enum ike_handler_result main_inI1_outR1(struct ike_engine *e, struct ike_sa *sa,
 	return IKE_R_OK;
 }
 
-/* Our KE and nonce for the SA's group: g^x into mine, a fresh nonce into nonce. */
-int phase1_make_ke_nonce(const struct ike_engine *e, struct ike_sa *sa, uint8_t *mine,
-                         uint8_t *nonce, size_t *nonce_len)
-{
-	struct ike_exchange *x = sa->x;
-
-	x->g_len = ike_dh_public_len(sa->xf.group);
-	if (x->g_len == 0 || x->g_len > IKE_DH_MAX_LEN)
-		return -1;
-	x->dh = engine_dh_new(e, sa->xf.group);
-	if (x->dh == NULL || ike_dh_public(x->dh, mine, x->g_len) != 0)
-		return -1;
-	*nonce_len = IKE_NONCE_LEN;
-	return ike_random(nonce, IKE_NONCE_LEN);
-}
-
 /* Take the peer's KE and nonce; 0, or the cause that rejects them. */
 enum ike_cause phase1_take_ke_nonce(struct ike_sa *sa, const struct isakmp_msg *m, uint8_t *theirs,
                                     uint8_t *nonce, size_t *nonce_len)
@@ -222,31 +206,6 @@ int phase1_keys_from_secret(struct ike_engine *e, struct ike_sa *sa, const uint8
 		return -1;
 	x->have_keys = true;
 	return 0;
-}
-
-/* g^xy on the loop, then the keys.  The shared secret is wiped here; the DH key freed. */
-int phase1_derive_keys(struct ike_engine *e, struct ike_sa *sa)
-{
-	struct ike_exchange *x = sa->x;
-	const uint8_t *peer_pub = sa->role == IKE_ROLE_INITIATOR ? x->gxr : x->gxi;
-	uint8_t gxy[IKE_DH_MAX_LEN];
-	size_t gxy_len = ike_dh_secret_len(sa->xf.group);
-	int ret = -1;
-
-	if (gxy_len == 0 || gxy_len > sizeof(gxy))
-		goto done;
-	if (ike_dh_derive(x->dh, peer_pub, x->g_len, gxy, gxy_len) != 0)
-		goto done;
-	ret = phase1_keys_from_secret(e, sa, gxy, gxy_len);
-done:
-	OPENSSL_cleanse(gxy, sizeof(gxy));
-	/* an Aggressive Mode initiator keeps its DH key until HASH_R verifies: an AM2
-	 * forged by someone who read AM1 must not spend it (aggressive.c frees it) */
-	if (ret != 0 || sa->exchange != ISAKMP_XCHG_AGGR || sa->role != IKE_ROLE_INITIATOR) {
-		ike_dh_free(x->dh);
-		x->dh = NULL;
-	}
-	return ret;
 }
 
 /*

@@ -309,23 +309,19 @@ static int qm_open_offer(struct ike_sa *sa, const struct isakmp_hdr *h, const ui
 	return 0;
 }
 
-/* KEYMAT for both directions; the PFS secret (if any) is wiped here. */
-static int derive_keymat(struct ike_sa *sa, struct ike_child *c)
+/*
+ * KEYMAT for both directions from the PFS secret g^xy (gxy_len 0: no PFS); a DH job's
+ * secret, wiped with the job.  Our key pair, if any, is freed here.
+ */
+static int derive_keymat(struct ike_sa *sa, struct ike_child *c, const uint8_t *gxy, size_t gxy_len)
 {
 	struct ike_child_exchange *x = c->x;
-	uint8_t gxy[IKE_DH_MAX_LEN];
-	size_t gxy_len = 0, enc, integ;
+	size_t enc, integ;
 	int ret = -1;
 
-	if (phase2_key_lengths(&c->xf, &enc, &integ) != 0 || enc + integ > IKE_KEYMAT_MAX)
+	if (phase2_key_lengths(&c->xf, &enc, &integ) != 0 || enc + integ > IKE_KEYMAT_MAX ||
+	    (c->xf.group != 0) != (gxy_len != 0))
 		goto done;
-	if (c->xf.group != 0) {
-		gxy_len = ike_dh_secret_len(c->xf.group);
-		if (x->dh == NULL ||
-		    ike_dh_derive(x->dh, c->role == IKE_ROLE_INITIATOR ? x->gr : x->gi, x->g_len,
-		                  gxy, gxy_len) != 0)
-			goto done;
-	}
 	x->keymat_len = enc + integ;
 	if (ike_keymat(&sa->x->keys, gxy_len ? gxy : NULL, gxy_len, c->xf.protocol, c->spi_in,
 	               x->ni, x->ni_len, x->nr, x->nr_len, x->keymat_in, x->keymat_len) != 0 ||
@@ -334,10 +330,38 @@ static int derive_keymat(struct ike_sa *sa, struct ike_child *c)
 		goto done;
 	ret = 0;
 done:
-	OPENSSL_cleanse(gxy, sizeof(gxy));
 	ike_dh_free(x->dh);
 	x->dh = NULL;
 	return ret;
+}
+
+/*
+ * What a Quick Mode step's second half needs of the message that started its PFS job
+ * (carried in the job's ctx): the IV to go on with and, for a responder, the IDs to echo.
+ */
+#define QM_ID_MAX 52 /* an ID payload's body: 4 + a range of two IPv6 addresses, and room */
+struct qm_resume {
+	uint8_t iv[IKE_MAX_BLOCK_LEN];
+	uint8_t n_ids;
+	uint8_t id_len[2];
+	uint8_t id[2][QM_ID_MAX];
+};
+_Static_assert(sizeof(struct qm_resume) <= sizeof(((struct ike_dh_job *)0)->ctx),
+               "a DH job's ctx holds a struct qm_resume");
+
+/* A PFS job of child c's: step, our key pair dh (NULL: make one), the peer's value (NULL:
+ * none), what the second half needs (r).  NULL on out of memory (dh freed). */
+static struct ike_dh_job *qm_job(struct ike_sa *sa, enum engine_dh_step step, uint16_t group,
+                                 struct ike_dh *dh, const uint8_t *peer, size_t peer_len,
+                                 const struct qm_resume *r)
+{
+	struct ike_dh_job *j = engine_dh_job_group(sa, step, group, dh, peer, peer_len);
+
+	if (j != NULL && r != NULL) {
+		memcpy(j->ctx, r, sizeof(*r));
+		j->ctx_len = sizeof(*r);
+	}
+	return j;
 }
 
 static void child_failed(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
@@ -351,15 +375,49 @@ static void child_failed(struct ike_engine *e, struct ike_sa *sa, struct ike_chi
 
 /* ---- initiator ---- */
 
-/* HDR*, HASH(1), SA, Ni [, KE ], IDci, IDcr --> */
+/* HDR*, HASH(1), SA, Ni [, KE ], IDci, IDcr --> with our key pair in group (0: no PFS) */
+static int send_qm1(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c, uint16_t group)
+{
+	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
+	struct ike_child_exchange *x = c->x;
+	uint8_t buf[QM_BUF], hash[IKE_MAX_HASH_LEN], idb[4 + 32], iv[IKE_MAX_BLOCK_LEN];
+	struct msg_builder b;
+	size_t hash_off, rest, n;
+
+	/* the peer's PFS setting may have changed while the key pair was made */
+	if (p == NULL || phase2_pfs_group(p) != group)
+		return -1;
+	hash_off = qm_begin(sa, c->msgid, &b, buf, sizeof(buf));
+	rest = b.len;
+	if (phase2_put_sa(&b, p, wire_mode(sa, p->mode), c->spi_in) != 0)
+		return -1;
+	msg_payload(&b, ISAKMP_NP_NONCE, x->ni, x->ni_len);
+	if (group != 0)
+		msg_payload(&b, ISAKMP_NP_KE, x->gi, x->g_len);
+	n = phase2_id_body(&c->local_ts, idb, sizeof(idb));
+	msg_payload(&b, ISAKMP_NP_ID, idb, n);
+	n = phase2_id_body(&c->remote_ts, idb, sizeof(idb));
+	msg_payload(&b, ISAKMP_NP_ID, idb, n);
+	if (needs_nat_oa(sa, p->mode))
+		phase2_put_nat_oa(&b, sa->natt_version, (const struct sockaddr *)&sa->local,
+		                  (const struct sockaddr *)&sa->remote);
+	if (b.overflow || qm_hash12(sa, c->msgid, NULL, 0, buf + rest, b.len - rest, hash) != 0)
+		return -1;
+	memcpy(buf + hash_off, hash, sa->x->keys.prf_len);
+	if (ike_msgid_iv(&sa->x->keys, sa->x->keys.iv, c->msgid, iv) != 0 ||
+	    qm_send(e, sa, c, &b, iv, true) != 0)
+		return -1;
+	engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: Quick Mode %u started (M-ID %08x)",
+	           sa->conn_id, sa->peer, c->index, c->msgid);
+	return 0;
+}
+
+/* Start a Quick Mode: QM1 at once, or once the PFS key pair is made (quick_I1_dh_done). */
 struct ike_child *quick_outI1(struct ike_engine *e, struct ike_sa *sa, size_t cfg_index)
 {
 	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	struct ike_child_exchange *x;
 	struct ike_child *c;
-	uint8_t buf[QM_BUF], hash[IKE_MAX_HASH_LEN], idb[4 + 32], iv[IKE_MAX_BLOCK_LEN];
-	struct msg_builder b;
-	size_t hash_off, rest, n;
 	uint16_t group;
 
 	if (p == NULL || sa->x == NULL || !sa->x->have_keys ||
@@ -383,36 +441,33 @@ struct ike_child *quick_outI1(struct ike_engine *e, struct ike_sa *sa, size_t cf
 		goto fail;
 	if (group != 0) {
 		x->g_len = ike_dh_public_len(group);
-		x->dh = engine_dh_new(e, group);
-		if (x->dh == NULL || ike_dh_public(x->dh, x->gi, x->g_len) != 0)
-			goto fail;
+		engine_dh_start_child(e, sa, c,
+		                      qm_job(sa, DH_STEP_QM_I1, group, NULL, NULL, 0, NULL));
+		return c->state == IKE_CHILD_DELETED ? NULL : c;
 	}
-	hash_off = qm_begin(sa, c->msgid, &b, buf, sizeof(buf));
-	rest = b.len;
-	if (phase2_put_sa(&b, p, wire_mode(sa, p->mode), c->spi_in) != 0)
-		goto fail;
-	msg_payload(&b, ISAKMP_NP_NONCE, x->ni, x->ni_len);
-	if (group != 0)
-		msg_payload(&b, ISAKMP_NP_KE, x->gi, x->g_len);
-	n = phase2_id_body(&c->local_ts, idb, sizeof(idb));
-	msg_payload(&b, ISAKMP_NP_ID, idb, n);
-	n = phase2_id_body(&c->remote_ts, idb, sizeof(idb));
-	msg_payload(&b, ISAKMP_NP_ID, idb, n);
-	if (needs_nat_oa(sa, p->mode))
-		phase2_put_nat_oa(&b, sa->natt_version, (const struct sockaddr *)&sa->local,
-		                  (const struct sockaddr *)&sa->remote);
-	if (b.overflow || qm_hash12(sa, c->msgid, NULL, 0, buf + rest, b.len - rest, hash) != 0)
-		goto fail;
-	memcpy(buf + hash_off, hash, sa->x->keys.prf_len);
-	if (ike_msgid_iv(&sa->x->keys, sa->x->keys.iv, c->msgid, iv) != 0 ||
-	    qm_send(e, sa, c, &b, iv, true) != 0)
-		goto fail;
-	engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: Quick Mode %u started (M-ID %08x)",
-	           sa->conn_id, sa->peer, c->index, c->msgid);
-	return c;
+	if (send_qm1(e, sa, c, 0) == 0)
+		return c;
 fail:
 	child_failed(e, sa, c, IKE_CAUSE_INTERNAL, "starting Quick Mode");
 	return NULL;
+}
+
+/* ... with the PFS key pair made: QM1 */
+static void quick_I1_dh_done(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
+                             struct ike_dh_job *j)
+{
+	struct ike_child_exchange *x = c->x;
+
+	if (j->status != 0 || j->pub_len != x->g_len) {
+		child_failed(e, sa, c, IKE_CAUSE_INTERNAL, "making our PFS key exchange");
+		return;
+	}
+	memcpy(x->gi, j->pub, j->pub_len);
+	ike_dh_free(x->dh);
+	x->dh = j->dh; /* kept for QM2's g^xy */
+	j->dh = NULL;
+	if (send_qm1(e, sa, c, j->group) != 0)
+		child_failed(e, sa, c, IKE_CAUSE_INTERNAL, "starting Quick Mode");
 }
 
 size_t quick_start_missing(struct ike_engine *e, struct ike_sa *sa)
@@ -467,6 +522,34 @@ static enum ike_cause take_ke(const struct isakmp_msg *m, const struct ike_child
 	return IKE_CAUSE_NONE;
 }
 
+/* ... then HDR*, HASH(3) --> with g^xy (gxy_len 0: no PFS); iv from QM2 */
+static void send_qm3(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
+                     const uint8_t *gxy, size_t gxy_len, const uint8_t *iv)
+{
+	struct ike_child_exchange *x = c->x;
+	uint8_t out[QM_BUF], want[IKE_MAX_HASH_LEN];
+	struct msg_builder b;
+	size_t hash_off;
+
+	if (derive_keymat(sa, c, gxy, gxy_len) != 0) {
+		child_failed(e, sa, c, IKE_CAUSE_INTERNAL, "deriving KEYMAT");
+		return;
+	}
+	/* QM2 is answered from here on: a copy of it gets QM3 again */
+	x->rt.in_answered = true;
+	x->rt.dup_answers = 0;
+	hash_off = qm_begin(sa, c->msgid, &b, out, sizeof(out));
+	if (qm_hash3(sa, c, want) != 0)
+		return;
+	memcpy(out + hash_off, want, sa->x->keys.prf_len);
+	/* QM3 is the last word: it is resent only when QM2 comes again */
+	if (qm_send(e, sa, c, &b, iv, false) != 0)
+		return;
+	x->rt.armed = false;
+	qm_negotiated(x);
+	ike_child_set_state(e->sas, sa, c, IKE_CHILD_INSTALLED);
+}
+
 /* HDR*, HASH(2), SA, Nr [, KE ] [, IDci, IDcr ] <--; then HDR*, HASH(3) --> */
 static void quick_inR1_outI2(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
                              const struct isakmp_hdr *h, const uint8_t *buf, size_t len)
@@ -474,17 +557,16 @@ static void quick_inR1_outI2(struct ike_engine *e, struct ike_sa *sa, struct ike
 	const struct ike_peer_cfg *p = engine_peer_cfg(e, sa->peer);
 	struct ike_child_exchange *x = c->x;
 	struct isakmp_msg *m = malloc(sizeof(*m));
-	uint8_t *plain = malloc(QM_BUF), want[IKE_MAX_HASH_LEN], rx_iv[IKE_MAX_BLOCK_LEN];
-	uint8_t out[QM_BUF];
+	uint8_t *plain = malloc(QM_BUF);
+	struct qm_resume rs = {0};
 	const struct isakmp_payload *sap, *no;
-	struct msg_builder b;
-	size_t hash_off;
 	enum ike_cause why = IKE_CAUSE_NONE;
+	struct ike_dh *dh;
 	int r;
 
 	if (m == NULL || plain == NULL || p == NULL)
 		goto done;
-	if (qm_open_offer(sa, h, buf, len, x->iv, x->ni, x->ni_len, m, plain, rx_iv, &sap, &no) !=
+	if (qm_open_offer(sa, h, buf, len, x->iv, x->ni, x->ni_len, m, plain, rs.iv, &sap, &no) !=
 	    0)
 		goto done;
 	r = phase2_check_reply(sap->body, sap->len, p,
@@ -507,21 +589,18 @@ static void quick_inR1_outI2(struct ike_engine *e, struct ike_sa *sa, struct ike
 	}
 	memcpy(x->nr, no->body, no->len);
 	x->nr_len = no->len;
-	if (derive_keymat(sa, c) != 0) {
-		child_failed(e, sa, c, IKE_CAUSE_INTERNAL, "deriving KEYMAT");
+	/* kept unanswered until QM3 is out: a copy that comes while g^xy is made is dropped */
+	retx_keep_in(&x->rt, buf, len, false);
+	if (c->xf.group == 0) {
+		send_qm3(e, sa, c, NULL, 0, rs.iv);
 		goto done;
 	}
-	retx_keep_in(&x->rt, buf, len, true);
-	hash_off = qm_begin(sa, c->msgid, &b, out, sizeof(out));
-	if (qm_hash3(sa, c, want) != 0)
-		goto done;
-	memcpy(out + hash_off, want, sa->x->keys.prf_len);
-	/* QM3 is the last word: it is resent only when QM2 comes again */
-	if (qm_send(e, sa, c, &b, rx_iv, false) != 0)
-		goto done;
-	x->rt.armed = false;
-	qm_negotiated(x);
-	ike_child_set_state(e->sas, sa, c, IKE_CHILD_INSTALLED);
+	/* g^xy, on a worker when there are some: quick_I2_dh_done goes on.  A full pool
+	 * makes the loop do it */
+	dh = x->dh;
+	x->dh = NULL;
+	engine_dh_start_child(e, sa, c,
+	                      qm_job(sa, DH_STEP_QM_I2, c->xf.group, dh, x->gr, x->g_len, &rs));
 done:
 	free(plain);
 	free(m);
@@ -574,15 +653,22 @@ static void refuse(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
 	child_failed(e, sa, c, cause, detail);
 }
 
-/* Build and send QM2, echoing the initiator's ID payloads. */
+static void selectors_text(const struct ike_child *c, char *buf, size_t len)
+{
+	char l[64], r[64];
+
+	snprintf(buf, len, "%s <-> %s", ike_ts_format(&c->remote_ts, r, sizeof(r)),
+	         ike_ts_format(&c->local_ts, l, sizeof(l)));
+}
+
+/* Build and send QM2, echoing the initiator's ID payloads (in rs, with the IV). */
 static int send_qm2(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
-                    const struct isakmp_msg *m, uint8_t num, const uint8_t *iv)
+                    const struct qm_resume *rs, uint8_t num)
 {
 	struct ike_child_exchange *x = c->x;
 	uint8_t buf[QM_BUF], hash[IKE_MAX_HASH_LEN];
 	struct msg_builder b;
-	size_t hash_off, rest, from = 0;
-	const struct isakmp_payload *id;
+	size_t hash_off, rest;
 
 	hash_off = qm_begin(sa, c->msgid, &b, buf, sizeof(buf));
 	rest = b.len;
@@ -591,8 +677,8 @@ static int send_qm2(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c
 	msg_payload(&b, ISAKMP_NP_NONCE, x->nr, x->nr_len);
 	if (c->xf.group != 0)
 		msg_payload(&b, ISAKMP_NP_KE, x->gr, x->g_len);
-	while ((id = isakmp_msg_find(m, ISAKMP_NP_ID, &from)) != NULL)
-		msg_payload(&b, ISAKMP_NP_ID, id->body, id->len);
+	for (size_t i = 0; i < rs->n_ids && i < 2; i++)
+		msg_payload(&b, ISAKMP_NP_ID, rs->id[i], rs->id_len[i]);
 	if (needs_nat_oa(sa, phase2_base_mode(c->xf.mode)))
 		phase2_put_nat_oa(&b, sa->natt_version, (const struct sockaddr *)&sa->remote,
 		                  (const struct sockaddr *)&sa->local);
@@ -600,15 +686,44 @@ static int send_qm2(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c
 	    qm_hash12(sa, c->msgid, x->ni, x->ni_len, buf + rest, b.len - rest, hash) != 0)
 		return -1;
 	memcpy(buf + hash_off, hash, sa->x->keys.prf_len);
-	if (qm_send(e, sa, c, &b, iv, false) != 0)
+	if (qm_send(e, sa, c, &b, rs->iv, false) != 0)
 		return -1;
 	retx_wait(&x->rt, ike_settings_retransmit_span_ms(&e->settings));
 	return 0;
 }
 
-/* Our side of the key exchange and nonce, for the chosen transform. */
-static int responder_ke_nonce(const struct ike_engine *e, struct ike_child *c,
-                              const struct isakmp_msg *m)
+/* The IDs of QM1 to echo in QM2 (take_selectors allowed two at most); 0 or -1 (too long) */
+static int keep_ids(const struct isakmp_msg *m, struct qm_resume *rs)
+{
+	const struct isakmp_payload *id;
+	size_t from = 0;
+
+	while ((id = isakmp_msg_find(m, ISAKMP_NP_ID, &from)) != NULL) {
+		if (rs->n_ids >= 2 || id->len > QM_ID_MAX)
+			return -1;
+		memcpy(rs->id[rs->n_ids], id->body, id->len);
+		rs->id_len[rs->n_ids++] = (uint8_t)id->len;
+	}
+	return 0;
+}
+
+/* ... --> HDR*, HASH(2), SA, Nr [, KE ] ...: KEYMAT from g^xy (gxy_len 0: no PFS), QM2 */
+static void answer_qm1(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
+                       const uint8_t *gxy, size_t gxy_len, const struct qm_resume *rs, uint8_t num)
+{
+	char sel[128];
+
+	if (derive_keymat(sa, c, gxy, gxy_len) != 0 || send_qm2(e, sa, c, rs, num) != 0) {
+		child_failed(e, sa, c, IKE_CAUSE_INTERNAL, "answering QM1");
+		return;
+	}
+	selectors_text(c, sel, sizeof(sel));
+	engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: Quick Mode %u answered (M-ID %08x) %s",
+	           sa->conn_id, sa->peer, c->index, c->msgid, sel);
+}
+
+/* Our nonce, and the length of the key exchange values for the chosen transform. */
+static int responder_ke_nonce(struct ike_child *c, const struct isakmp_msg *m)
 {
 	struct ike_child_exchange *x = c->x;
 	const struct isakmp_payload *no = isakmp_msg_find(m, ISAKMP_NP_NONCE, NULL);
@@ -618,19 +733,8 @@ static int responder_ke_nonce(const struct ike_engine *e, struct ike_child *c,
 	x->nr_len = IKE_NONCE_LEN;
 	if (ike_random(x->nr, x->nr_len) != 0)
 		return -1;
-	if (c->xf.group == 0)
-		return 0;
-	x->g_len = ike_dh_public_len(c->xf.group);
-	x->dh = engine_dh_new(e, c->xf.group);
-	return x->dh != NULL && ike_dh_public(x->dh, x->gr, x->g_len) == 0 ? 0 : -1;
-}
-
-static void selectors_text(const struct ike_child *c, char *buf, size_t len)
-{
-	char l[64], r[64];
-
-	snprintf(buf, len, "%s <-> %s", ike_ts_format(&c->remote_ts, r, sizeof(r)),
-	         ike_ts_format(&c->local_ts, l, sizeof(l)));
+	x->g_len = c->xf.group != 0 ? ike_dh_public_len(c->xf.group) : 0;
+	return 0;
 }
 
 /* HDR*, HASH(1), SA, Ni [, KE ] [, IDci, IDcr ] --> HDR*, HASH(2), SA, Nr [, KE ] ... */
@@ -642,6 +746,8 @@ static void quick_inI1_outR1(struct ike_engine *e, struct ike_sa *sa, const stru
 	uint8_t *plain = malloc(QM_BUF), iv[IKE_MAX_BLOCK_LEN], num = 0;
 	const struct isakmp_payload *sap, *no;
 	struct ike_child *c = NULL;
+	struct qm_resume rs = {0};
+	struct ike_dh_job *j;
 	enum ike_cause why = IKE_CAUSE_NONE;
 	char detail[64], sel[128];
 	int idx, r;
@@ -652,13 +758,13 @@ static void quick_inI1_outR1(struct ike_engine *e, struct ike_sa *sa, const stru
 		sa->ctr.undecryptable++;
 		goto done;
 	}
-	if (qm_open_offer(sa, h, buf, len, iv, NULL, 0, m, plain, iv, &sap, &no) != 0)
+	if (qm_open_offer(sa, h, buf, len, iv, NULL, 0, m, plain, rs.iv, &sap, &no) != 0)
 		goto done;
 	c = ike_child_create(e->sas, sa, IKE_ROLE_RESPONDER, h->msgid);
 	if (c == NULL || (c->x = qm_exchange_new()) == NULL)
 		goto done;
 	retx_keep_in(&c->x->rt, buf, len, true);
-	if (take_selectors(sa, m, c) != 0) {
+	if (take_selectors(sa, m, c) != 0 || keep_ids(m, &rs) != 0) {
 		refuse(e, sa, c, ISAKMP_N_INVALID_ID_INFORMATION, IKE_CAUSE_MALFORMED,
 		       "unreadable proxy identities in QM1");
 		goto done;
@@ -680,7 +786,7 @@ static void quick_inI1_outR1(struct ike_engine *e, struct ike_sa *sa, const stru
 		       "refused by us");
 		goto done;
 	}
-	if (new_spi(e, c) != 0 || responder_ke_nonce(e, c, m) != 0) {
+	if (new_spi(e, c) != 0 || responder_ke_nonce(c, m) != 0) {
 		child_failed(e, sa, c, IKE_CAUSE_INTERNAL, "answering QM1");
 		goto done;
 	}
@@ -689,15 +795,79 @@ static void quick_inI1_outR1(struct ike_engine *e, struct ike_sa *sa, const stru
 		refuse(e, sa, c, ISAKMP_N_INVALID_KEY_INFORMATION, why, "in the peer's QM1");
 		goto done;
 	}
-	if (derive_keymat(sa, c) != 0 || send_qm2(e, sa, c, m, num, iv) != 0) {
-		child_failed(e, sa, c, IKE_CAUSE_INTERNAL, "answering QM1");
+	if (c->xf.group == 0) {
+		answer_qm1(e, sa, c, NULL, 0, &rs, num);
 		goto done;
 	}
-	engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: Quick Mode %u answered (M-ID %08x) %s",
-	           sa->conn_id, sa->peer, c->index, c->msgid, sel);
+	/* our key pair and g^xy, on a worker when there are some: quick_R1_dh_done goes on
+	 * (copies of QM1 meanwhile find no answer yet and are dropped) */
+	j = qm_job(sa, DH_STEP_QM_R1, c->xf.group, NULL, c->x->gi, c->x->g_len, &rs);
+	if (j != NULL)
+		j->arg = num;
+	engine_dh_start_child(e, sa, c, j);
 done:
 	free(plain);
 	free(m);
+}
+
+/* ... with our key pair and g^xy: QM2 */
+static void quick_R1_dh_done(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
+                             const struct ike_dh_job *j)
+{
+	struct qm_resume rs;
+
+	if (j->ctx_len != sizeof(rs) || j->pub_len != c->x->g_len) {
+		child_failed(e, sa, c, IKE_CAUSE_INTERNAL, "answering QM1");
+		return;
+	}
+	if (j->status != 0) {
+		refuse(e, sa, c, ISAKMP_N_INVALID_KEY_INFORMATION, IKE_CAUSE_INVALID_KE,
+		       "the peer's QM1 KE is not usable");
+		return;
+	}
+	memcpy(&rs, j->ctx, sizeof(rs));
+	memcpy(c->x->gr, j->pub, j->pub_len);
+	answer_qm1(e, sa, c, j->secret, j->secret_len, &rs, (uint8_t)j->arg);
+}
+
+/* QM2's g^xy made: QM3 */
+static void quick_I2_dh_done(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
+                             const struct ike_dh_job *j)
+{
+	struct qm_resume rs;
+
+	if (j->ctx_len != sizeof(rs)) {
+		child_failed(e, sa, c, IKE_CAUSE_INTERNAL, "deriving KEYMAT");
+		return;
+	}
+	if (j->status != 0) {
+		child_failed(e, sa, c, IKE_CAUSE_INVALID_KE, "the peer's QM2 KE is not usable");
+		return;
+	}
+	memcpy(&rs, j->ctx, sizeof(rs));
+	send_qm3(e, sa, c, j->secret, j->secret_len, rs.iv);
+}
+
+void quick_dh_done(struct ike_engine *e, struct ike_sa *sa, struct ike_child *c,
+                   struct ike_dh_job *j)
+{
+	if (j == NULL) {
+		child_failed(e, sa, c, IKE_CAUSE_INTERNAL, "no memory for the PFS key exchange");
+		return;
+	}
+	switch (j->step) {
+	case DH_STEP_QM_I1:
+		quick_I1_dh_done(e, sa, c, j);
+		break;
+	case DH_STEP_QM_I2:
+		quick_I2_dh_done(e, sa, c, j);
+		break;
+	case DH_STEP_QM_R1:
+		quick_R1_dh_done(e, sa, c, j);
+		break;
+	default:
+		child_failed(e, sa, c, IKE_CAUSE_INTERNAL, "unknown key exchange step");
+	}
 }
 
 /* HDR*, HASH(3) --> */
@@ -750,6 +920,11 @@ void quick_input(struct ike_engine *e, struct ike_sa *sa, const struct isakmp_hd
 		if (c->state != IKE_CHILD_DELETED && retx_answer_dup(&c->x->rt))
 			engine_send_child(e, sa, c, c->x->rt.last_out, c->x->rt.last_out_len,
 			                  false);
+		return;
+	}
+	/* a PFS job is out for it: nothing moves it on before the result is in */
+	if (c != NULL && c->x != NULL && c->x->dh_pending) {
+		g->dropped_unexpected++;
 		return;
 	}
 	if (c == NULL) {

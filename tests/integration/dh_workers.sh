@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Diffie-Hellman on worker threads (dh_workers = 2): ikemonds negotiate Main Mode
-# (MODP-2048, a with b) and Aggressive Mode (ECP-256, d with b) with each other; ikeload opens 300 SAs
+# (MODP-2048, a with b, Quick Mode with PFS: both roles' PFS DH on workers) and Aggressive
+# Mode (ECP-256, d with b: the initiator's DH on workers too) with each other, and c
+# (dh_workers = 0) Aggressive Mode with PFS with b, all inline on c; ikeload opens 300 SAs
 # against one of them, 10% with a wrong key and 10% silent after MM3 (the responder's
 # DH job for those runs and its result waits for an MM5 that never comes); every good SA
 # is established and ikemond's counters agree; the threads are there (and none with
@@ -21,6 +23,7 @@ DH_WORKERS=2 RETRANSMIT_TIMEOUT=2 RETRANSMIT_TRIES=4 write_conf a $A <<EOF
 remote = $B
 psk = "dh-workers-secret"
 ike = aes128-sha256-modp2048
+esp = aes128-sha256-modp2048
 auto = start
 [peer load]
 remote = $SRC
@@ -34,6 +37,15 @@ DH_WORKERS=2 write_conf b $B <<EOF
 remote = $A
 psk = "dh-workers-secret"
 ike = aes128-sha256-modp2048
+esp = aes128-sha256-modp2048
+auto = add
+[peer c]
+remote = $C
+psk = "dh-workers-inline"
+exchange = aggressive
+aggressive = yes
+ike = aes128-sha256-ecp256
+esp = aes128-sha256-ecp256
 auto = add
 [peer d]
 remote = $D
@@ -43,7 +55,16 @@ aggressive = yes
 ike = aes128-sha256-ecp256
 auto = add
 EOF
-DH_WORKERS=0 write_conf c $C </dev/null
+DH_WORKERS=0 write_conf c $C <<EOF
+[peer b]
+remote = $B
+psk = "dh-workers-inline"
+exchange = aggressive
+aggressive = yes
+ike = aes128-sha256-ecp256
+esp = aes128-sha256-ecp256
+auto = start
+EOF
 DH_WORKERS=2 write_conf d $D <<EOF
 [peer b]
 remote = $B
@@ -68,6 +89,19 @@ check "a shows it as initiator" \
 	sa_is a "any(s['cisco_state']=='QM_IDLE' and s['role']=='initiator' for s in sas)"
 check "b answers d's AM1 from a worker: QM_IDLE as responder in Aggressive Mode" \
 	wait_for 15 sa_is b "any(s['cisco_state']=='QM_IDLE' and s['peer']=='d' and s['exchange']=='aggressive' for s in sas)"
+pfs_up() {
+	sa_is a "any(s['cisco_state']=='QM_IDLE' and s['children']['installed']==1 for s in sas)" &&
+		sa_is b "any(s['peer']=='a' and s['children']['installed']==1 for s in sas)"
+}
+check "a and b: the phase-2 SA with PFS (MODP-2048) installed on both" wait_for 15 pfs_up
+check "a's PFS DH ran on its workers: key pairs and g^xy of MM2, MM4, QM1, QM2 (4 jobs)" \
+	sa_is a "g['dh']['jobs_done'] == 4 and g['dh']['jobs_stale'] == 0"
+check "d, Aggressive Mode initiator: QM_IDLE, AM1's key pair and AM2's g^xy made on workers" \
+	wait_for 15 sa_is d "any(s['cisco_state']=='QM_IDLE' and s['exchange']=='aggressive' for s in sas) and g['dh']['jobs_done'] == 2"
+check "c (dh_workers = 0), Aggressive Mode with PFS: QM_IDLE with its phase-2 SA, no jobs" \
+	wait_for 15 sa_is c "any(s['cisco_state']=='QM_IDLE' and s['exchange']=='aggressive' and s['children']['installed']==1 for s in sas) and g['dh']['jobs_done'] == 0"
+check "b answered c's QM1 with PFS (ECP-256) from a worker: c's phase-2 SA installed on b" \
+	wait_for 15 sa_is b "any(s['peer']=='c' and s['children']['installed']==1 for s in sas)"
 
 timeout 120 "$IKELOAD" -t $A -n 300 --src $SRC --psk dh-workers-load \
 	--fail wrong-key:10% --fail silent-mm3:10% \
@@ -97,7 +131,7 @@ check "JSON counters: 2 workers, nothing queued, >= 300 jobs done, none refused"
 check "JSON counters of c (dh_workers = 0): no workers, no jobs" \
 	sa_is c "g['dh'] == {'workers': 0, 'queue_depth': 0, 'jobs_done': 0, 'jobs_stale': 0, 'jobs_refused': 0}"
 check "no secret in any log" \
-	bash -c "! grep -Eq 'dh-workers-(secret|aggr|load)' '$T/a.log' '$T/b.log' '$T/d.log' '$T/load.txt'"
+	bash -c "! grep -Eq 'dh-workers-(secret|aggr|load|inline)' '$T/a.log' '$T/b.log' '$T/c.log' '$T/d.log' '$T/load.txt'"
 
 sed -i 's/^dh_workers = 2$/dh_workers = 1/' "$T/a.conf"
 check "reload of a with dh_workers = 1" ctl a reload

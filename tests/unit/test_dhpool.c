@@ -16,6 +16,7 @@
 
 #include "ike/dhpool.h"
 #include "ike/engine.h"
+#include "ike/exchange.h"
 #include "ike/ike.h"
 #include "tests/unit/engine_pair.h"
 #include "tests/unit/testlib.h"
@@ -255,6 +256,145 @@ START_TEST(test_aggressive_mode)
 }
 END_TEST
 
+/*
+ * Quick Mode with PFS: both halves of both roles' DH.  With workers, A's key pair for QM1
+ * and its g^xy at QM2 are jobs, and so are B's key pair and g^xy at QM1; the two phase-2
+ * SAs get the same keys (A's inbound KEYMAT is B's outbound and back).  Without workers
+ * the same, all inline.
+ */
+static void pfs(unsigned workers, const char *esp)
+{
+	const struct ep_config c = {.psk = "dhpool-test-key",
+	                            .ike = "aes128-sha256-ecp256",
+	                            .esp = esp,
+	                            .name = {"b", "a"},
+	                            .dh_workers = workers};
+	struct engine_pair pr;
+	struct ike_dh_stats st[2];
+	const struct ike_child *ca, *cb;
+
+	ck_assert_int_eq(engine_pair_init(&pr, &c), 0);
+	ck_assert_int_gt(ike_engine_initiate(pr.side[0].e, "b"), 0);
+	ck_assert_int_ge(engine_pair_run(&pr, 200), 9);
+	ck_assert_int_eq(first_sa(&pr, 0)->state, IKE_ST_ESTABLISHED);
+	ck_assert_int_eq(first_sa(&pr, 1)->state, IKE_ST_ESTABLISHED);
+	ca = first_sa(&pr, 0)->children;
+	cb = first_sa(&pr, 1)->children;
+	ck_assert_ptr_nonnull(ca);
+	ck_assert_ptr_nonnull(cb);
+	ck_assert_int_eq(ca->state, IKE_CHILD_INSTALLED);
+	ck_assert_int_eq(cb->state, IKE_CHILD_INSTALLED);
+	ck_assert_uint_ne(ca->xf.group, 0);
+	ck_assert_uint_gt(ca->x->keymat_len, 0);
+	ck_assert_uint_eq(ca->x->keymat_len, cb->x->keymat_len);
+	ck_assert_mem_eq(ca->x->keymat_in, cb->x->keymat_out, ca->x->keymat_len);
+	ck_assert_mem_eq(ca->x->keymat_out, cb->x->keymat_in, ca->x->keymat_len);
+	for (int i = 0; i < 2; i++)
+		ike_engine_dh_stats(pr.side[i].e, &st[i]);
+	/* A: MM2, MM4, QM1's key pair, QM2's g^xy; B: MM3, QM1 */
+	ck_assert_uint_eq(st[0].done, workers ? 4 : 0);
+	ck_assert_uint_eq(st[1].done, workers ? 2 : 0);
+	ck_assert_uint_eq(st[0].stale + st[1].stale + st[0].queued + st[1].queued, 0);
+	engine_pair_free(&pr);
+}
+
+START_TEST(test_quick_mode_pfs)
+{
+	pfs(2, "aes128-sha256-modp2048");
+	pfs(2, "aes128-sha256-ecp256");
+	pfs(0, "aes128-sha256-modp2048");
+}
+END_TEST
+
+/* Deliver datagrams one at a time until side `to` is handed one whose exchange is
+ * Quick Mode (exchange type 32, at byte 18): it is then given, and the rest stay. */
+static void deliver_until_qm1(struct engine_pair *pr)
+{
+	struct ep_dgram d;
+
+	for (int i = 0; i < 40; i++) {
+		if (!engine_pair_pop(pr, &d)) {
+			ck_assert_int_eq(engine_pair_dh_settle(pr), 0);
+			continue;
+		}
+		engine_pair_input(pr, d.to, d.buf, d.len);
+		if (d.to == 1 && d.len > 18 && d.buf[18] == ISAKMP_XCHG_QUICK) {
+			free(d.buf);
+			return;
+		}
+		free(d.buf);
+	}
+	ck_abort_msg("no QM1 reached B");
+}
+
+/* B's PFS job for QM1 is out when its SA is deleted: the result is stale and wiped, and
+ * no QM2 goes out. */
+START_TEST(test_quick_mode_result_for_deleted_sa_dropped)
+{
+	const struct ep_config c = {.psk = "dhpool-test-key",
+	                            .ike = "aes128-sha256-ecp256",
+	                            .esp = "aes128-sha256-modp2048",
+	                            .name = {"b", "a"},
+	                            .dh_workers = 2};
+	struct engine_pair pr;
+	struct ike_dh_stats st;
+	struct ep_dgram d;
+	uint32_t id;
+
+	ck_assert_int_eq(engine_pair_init(&pr, &c), 0);
+	ck_assert_int_gt(ike_engine_initiate(pr.side[0].e, "b"), 0);
+	deliver_until_qm1(&pr);
+	ck_assert_uint_eq(ike_engine_dh_pending(pr.side[1].e), 1);
+	ck_assert_ptr_nonnull(first_sa(&pr, 1)->children);
+	ck_assert(first_sa(&pr, 1)->children->x->dh_pending);
+	id = first_sa(&pr, 1)->conn_id;
+	ck_assert_int_eq(ike_engine_delete(pr.side[1].e, id, IKE_CAUSE_CLEARED), 0);
+	while (engine_pair_pop(&pr, &d)) /* the DELETEs */
+		free(d.buf);
+	ck_assert_int_eq(engine_pair_dh_settle(&pr), 0);
+	ike_engine_dh_stats(pr.side[1].e, &st);
+	ck_assert_uint_eq(st.stale, 1);
+	ck_assert_uint_eq(st.queued, 0);
+	ck_assert_uint_eq(pr.len, 0); /* no QM2 */
+	engine_pair_free(&pr);
+}
+END_TEST
+
+/* Aggressive Mode with workers on both sides: A's key pair for AM1 and its g^xy at AM2
+ * are jobs too; without workers the same inline. */
+static void aggressive(unsigned workers)
+{
+	const struct ep_config c = {.psk = "dhpool-test-key",
+	                            .ike = "aes128-sha256-modp2048",
+	                            .esp = "aes128-sha256",
+	                            .name = {"b", "a"},
+	                            .dh_workers = workers};
+	struct engine_pair pr;
+	struct ike_dh_stats st;
+
+	ck_assert_int_eq(engine_pair_init(&pr, &c), 0);
+	pr.side[0].cfg.exchange = ISAKMP_XCHG_AGGR;
+	pr.side[1].cfg.aggressive = true;
+	for (int i = 0; i < 2; i++)
+		ck_assert_int_eq(ike_engine_set_peers(pr.side[i].e, &pr.side[i].cfg, 1), 0);
+	ck_assert_int_gt(ike_engine_initiate(pr.side[0].e, "b"), 0);
+	ck_assert_int_ge(engine_pair_run(&pr, 200), 6);
+	ck_assert_int_eq(first_sa(&pr, 0)->state, IKE_ST_ESTABLISHED);
+	ck_assert_int_eq(first_sa(&pr, 1)->state, IKE_ST_ESTABLISHED);
+	ck_assert_int_eq(first_sa(&pr, 0)->exchange, ISAKMP_XCHG_AGGR);
+	ike_engine_dh_stats(pr.side[0].e, &st);
+	ck_assert_uint_eq(st.done, workers ? 2 : 0); /* AM1's key pair, AM2's g^xy */
+	ck_assert_uint_eq(st.stale + st.queued, 0);
+	engine_pair_free(&pr);
+}
+
+START_TEST(test_aggressive_initiator)
+{
+	aggressive(2);
+	aggressive(0);
+}
+END_TEST
+
 /* Deliver MM1 and MM2, let A's key pair come: MM3 is the only datagram queued. */
 static void up_to_mm3(struct engine_pair *pr, struct ep_dgram *mm3)
 {
@@ -430,6 +570,9 @@ static Suite *suite(void)
 	tcase_add_test(te, test_result_for_deleted_sa_dropped);
 	tcase_add_test(te, test_unusable_ke);
 	tcase_add_test(te, test_full_pool_drops_message);
+	tcase_add_test(te, test_quick_mode_pfs);
+	tcase_add_test(te, test_quick_mode_result_for_deleted_sa_dropped);
+	tcase_add_test(te, test_aggressive_initiator);
 	suite_add_tcase(s, te);
 	return s;
 }
