@@ -320,13 +320,23 @@ static void w_rekey_failures(struct metrics_writer *w, const struct metric_famil
 	put_u64(w, f, "", v, NELEMS(v), p->rekeys_failed);
 }
 
+/* A family of one label: a sample per (value, count), in order. */
+struct label_count {
+	const char *value;
+	uint64_t n;
+};
+
+static void put_counts(struct metrics_writer *w, const struct metric_family *f,
+                       const struct label_count *c, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		put_u64(w, f, "", &c[k].value, 1, c[k].n);
+}
+
 static void w_malformed(struct metrics_writer *w, const struct metric_family *f, size_t i)
 {
 	const struct ike_global_counters *g = &w->snap->g;
-	const struct {
-		const char *cause;
-		uint64_t n;
-	} drops[] = {
+	const struct label_count drops[] = {
 	    {"short", g->dropped_short},
 	    {"bad_length", g->dropped_bad_length},
 	    {"bad_version", g->dropped_bad_version},
@@ -339,8 +349,7 @@ static void w_malformed(struct metrics_writer *w, const struct metric_family *f,
 	};
 
 	(void)i;
-	for (size_t k = 0; k < NELEMS(drops); k++)
-		put_u64(w, f, "", &drops[k].cause, 1, drops[k].n);
+	put_counts(w, f, drops, NELEMS(drops));
 }
 
 static void w_half_open(struct metrics_writer *w, const struct metric_family *f, size_t i)
@@ -352,18 +361,14 @@ static void w_half_open(struct metrics_writer *w, const struct metric_family *f,
 static void w_half_open_dropped(struct metrics_writer *w, const struct metric_family *f, size_t i)
 {
 	const struct ike_global_counters *g = &w->snap->g;
-	const struct {
-		const char *reason;
-		uint64_t n;
-	} drops[] = {
+	const struct label_count drops[] = {
 	    {"limit", g->half_open_dropped_limit},
 	    {"per_source", g->half_open_dropped_per_source},
 	    {"timeout", g->half_open_dropped_timeout},
 	};
 
 	(void)i;
-	for (size_t k = 0; k < NELEMS(drops); k++)
-		put_u64(w, f, "", &drops[k].reason, 1, drops[k].n);
+	put_counts(w, f, drops, NELEMS(drops));
 }
 
 static void w_dh_workers(struct metrics_writer *w, const struct metric_family *f, size_t i)
@@ -381,14 +386,11 @@ static void w_dh_queue(struct metrics_writer *w, const struct metric_family *f, 
 static void w_dh_jobs(struct metrics_writer *w, const struct metric_family *f, size_t i)
 {
 	const struct ike_dh_stats *d = &w->snap->dh;
-	const struct {
-		const char *result;
-		uint64_t n;
-	} jobs[] = {{"done", d->done}, {"stale", d->stale}, {"refused", d->refused}};
+	const struct label_count jobs[] = {
+	    {"done", d->done}, {"stale", d->stale}, {"refused", d->refused}};
 
 	(void)i;
-	for (size_t k = 0; k < NELEMS(jobs); k++)
-		put_u64(w, f, "", &jobs[k].result, 1, jobs[k].n);
+	put_counts(w, f, jobs, NELEMS(jobs));
 }
 
 static void w_ipsec_sas(struct metrics_writer *w, const struct metric_family *f, size_t i)
