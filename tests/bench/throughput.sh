@@ -17,8 +17,9 @@
 # own ceiling without a load generator: responder DH steps (a key pair and g^xy, what
 # ikemond does per MM3) per second inline and through the most workers of the run.
 #
-# THROUGHPUT_N (2000), THROUGHPUT_GROUPS ("modp2048 ecp256") and THROUGHPUT_WORKERS
-# ("0 1 2"; the first is the base of the ratios) change what runs.  Addresses: ikemond on
+# THROUGHPUT_N (2000), THROUGHPUT_GROUPS ("modp2048 ecp256"), THROUGHPUT_WORKERS ("0 1 2";
+# the first is the base of the ratios) and THROUGHPUT_WINDOW (ikeload's --window, 64)
+# change what runs.  Addresses: ikemond on
 # 127.10.136.1, ikeload from 127.37.0.0/16.
 set -u
 : "${IKEMOND:?}" "${IKELOAD:?}"
@@ -29,6 +30,7 @@ ADDR=127.10.136.1
 SRC=127.37.0.0/16
 LOAD_ARGS=
 [ "${THROUGHPUT_CHEAP_DH:-yes}" = no ] || LOAD_ARGS=--cheap-dh
+LOAD_ARGS="$LOAD_ARGS --window ${THROUGHPUT_WINDOW:-64}"
 
 # shellcheck source=tests/bench/lib.sh
 . "$(dirname "$0")/lib.sh"
