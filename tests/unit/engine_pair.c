@@ -84,11 +84,22 @@ int engine_pair_init(struct engine_pair *pr, const struct ep_config *c)
 	return 0;
 }
 
+/* The next queued datagram, without waiting for DH jobs. */
+static bool take(struct engine_pair *pr, struct ep_dgram *d)
+{
+	if (pr->len == 0)
+		return false;
+	*d = pr->q[pr->head];
+	pr->head = (pr->head + 1) % EP_QUEUE_MAX;
+	pr->len--;
+	return true;
+}
+
 void engine_pair_free(struct engine_pair *pr)
 {
 	struct ep_dgram d;
 
-	while (engine_pair_pop(pr, &d))
+	while (take(pr, &d))
 		free(d.buf);
 	pr->head = 0;
 	for (int i = 0; i < 2; i++) {
@@ -99,12 +110,11 @@ void engine_pair_free(struct engine_pair *pr)
 
 bool engine_pair_pop(struct engine_pair *pr, struct ep_dgram *d)
 {
-	if (pr->len == 0)
-		return false;
-	*d = pr->q[pr->head];
-	pr->head = (pr->head + 1) % EP_QUEUE_MAX;
-	pr->len--;
-	return true;
+	/* with workers, what a DH job sends is on its way too: wait for it, as inline */
+	if (pr->len == 0 &&
+	    ike_engine_dh_pending(pr->side[0].e) + ike_engine_dh_pending(pr->side[1].e) > 0)
+		engine_pair_dh_settle(pr);
+	return take(pr, d);
 }
 
 void engine_pair_input(struct engine_pair *pr, int to, const uint8_t *buf, size_t len)

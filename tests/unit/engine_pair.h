@@ -69,7 +69,9 @@ int engine_pair_init(struct engine_pair *pr, const struct ep_config *c);
 /* The engines and the datagrams still queued; pr may be initialised again. */
 void engine_pair_free(struct engine_pair *pr);
 
-/* Take the next queued datagram (the caller frees d->buf); false when none is queued. */
+/* Take the next queued datagram (the caller frees d->buf); false when none is queued.
+ * With none queued and DH jobs out, their results are waited for first (what they send
+ * is queued), so that a test stepping through an exchange sees what it would inline. */
 bool engine_pair_pop(struct engine_pair *pr, struct ep_dgram *d);
 
 /* Give side `to` a datagram as if the other side had sent it. */
