@@ -319,6 +319,50 @@ START_TEST(test_ecp256_leading_zero)
 }
 END_TEST
 
+/*
+ * The known key of load tests (ike_dh_new_known): its public value is the generator (2,
+ * padded; the curve's base point from EC_GROUP, not dh.c's copy), both ends agree with a
+ * real key pair, and the secret is the real end's public value (MODP) or its x (ECP).
+ */
+START_TEST(test_known_key)
+{
+	const struct group_case *g = &groups[_i];
+	uint8_t pk[IKE_DH_MAX_LEN], pr[IKE_DH_MAX_LEN], sk[IKE_DH_MAX_LEN], sr[IKE_DH_MAX_LEN];
+	uint8_t want[1 + IKE_DH_MAX_LEN];
+	struct ike_dh *known = ike_dh_new_known(g->group), *real = ike_dh_new(g->group);
+	EC_GROUP *ec;
+
+	ck_assert_ptr_nonnull(known);
+	ck_assert_ptr_nonnull(real);
+	ck_assert_int_eq(ike_dh_public(known, pk, g->pub_len), 0);
+	ck_assert_int_eq(ike_dh_public(real, pr, g->pub_len), 0);
+	memset(want, 0, sizeof(want));
+	if (g->nid == 0) {
+		want[g->pub_len - 1] = 2;
+		ck_assert_mem_eq(pk, want, g->pub_len);
+	} else {
+		ec = EC_GROUP_new_by_curve_name(g->nid);
+		ck_assert_ptr_nonnull(ec);
+		ck_assert_uint_eq(EC_POINT_point2oct(ec, EC_GROUP_get0_generator(ec),
+		                                     POINT_CONVERSION_UNCOMPRESSED, want,
+		                                     sizeof(want), NULL),
+		                  1 + g->pub_len);
+		EC_GROUP_free(ec);
+		ck_assert_mem_eq(pk, want + 1, g->pub_len);
+	}
+	ck_assert_int_eq(ike_dh_derive(known, pr, g->pub_len, sk, g->secret_len), 0);
+	ck_assert_int_eq(ike_dh_derive(real, pk, g->pub_len, sr, g->secret_len), 0);
+	ck_assert_mem_eq(sk, sr, g->secret_len);
+	ck_assert_mem_eq(sk, pr, g->secret_len); /* MODP: all of g^y; ECP: x */
+	/* the peer's value is still checked: 1 is no public value (MODP), 0 no point */
+	memset(pr, 0, g->pub_len);
+	pr[g->pub_len - 1] = g->nid == 0 ? 1 : 0;
+	ck_assert_int_eq(ike_dh_derive(known, pr, g->pub_len, sk, g->secret_len), -1);
+	ike_dh_free(known);
+	ike_dh_free(real);
+}
+END_TEST
+
 static Suite *dh_suite(void)
 {
 	Suite *s = suite_create("dh");
@@ -333,6 +377,7 @@ static Suite *dh_suite(void)
 	tcase_add_loop_test(tc, test_modp_reject, 0, 2);
 	tcase_add_loop_test(tc, test_ecp_reject, 0, NGROUPS - NMODP);
 	tcase_add_test(tc, test_unsupported);
+	tcase_add_loop_test(tc, test_known_key, 0, NGROUPS);
 	tcase_set_timeout(trap, 300);
 	tcase_add_test(trap, test_modp2048_leading_zero);
 	tcase_add_test(trap, test_ecp256_leading_zero);
