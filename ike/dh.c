@@ -13,7 +13,6 @@
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/dh.h>
-#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 
@@ -32,17 +31,33 @@ struct dh_group {
 	 * ("modp_1536" is its smallest RFC 3526 group), so it is built from its prime.
 	 */
 	const char *name;
-	size_t len; /* prime length (MODP) or field length (ECP) in bytes */
-	int nid;    /* ECP: the curve's OpenSSL NID (for its base point) */
+	size_t len;          /* prime length (MODP) or field length (ECP) in bytes */
+	const uint8_t *base; /* ECP: the base point G, x | y (2 * len bytes) */
+};
+
+/* The base points (RFC 5903 3.1, 3.2: gx | gy) the known key of load tests publishes. */
+static const uint8_t p256_g[64] = {
+    0x6b, 0x17, 0xd1, 0xf2, 0xe1, 0x2c, 0x42, 0x47, 0xf8, 0xbc, 0xe6, 0xe5, 0x63, 0xa4, 0x40, 0xf2,
+    0x77, 0x03, 0x7d, 0x81, 0x2d, 0xeb, 0x33, 0xa0, 0xf4, 0xa1, 0x39, 0x45, 0xd8, 0x98, 0xc2, 0x96,
+    0x4f, 0xe3, 0x42, 0xe2, 0xfe, 0x1a, 0x7f, 0x9b, 0x8e, 0xe7, 0xeb, 0x4a, 0x7c, 0x0f, 0x9e, 0x16,
+    0x2b, 0xce, 0x33, 0x57, 0x6b, 0x31, 0x5e, 0xce, 0xcb, 0xb6, 0x40, 0x68, 0x37, 0xbf, 0x51, 0xf5,
+};
+static const uint8_t p384_g[96] = {
+    0xaa, 0x87, 0xca, 0x22, 0xbe, 0x8b, 0x05, 0x37, 0x8e, 0xb1, 0xc7, 0x1e, 0xf3, 0x20, 0xad, 0x74,
+    0x6e, 0x1d, 0x3b, 0x62, 0x8b, 0xa7, 0x9b, 0x98, 0x59, 0xf7, 0x41, 0xe0, 0x82, 0x54, 0x2a, 0x38,
+    0x55, 0x02, 0xf2, 0x5d, 0xbf, 0x55, 0x29, 0x6c, 0x3a, 0x54, 0x5e, 0x38, 0x72, 0x76, 0x0a, 0xb7,
+    0x36, 0x17, 0xde, 0x4a, 0x96, 0x26, 0x2c, 0x6f, 0x5d, 0x9e, 0x98, 0xbf, 0x92, 0x92, 0xdc, 0x29,
+    0xf8, 0xf4, 0x1d, 0xbd, 0x28, 0x9a, 0x14, 0x7c, 0xe9, 0xda, 0x31, 0x13, 0xb5, 0xf0, 0xb8, 0xc0,
+    0x0a, 0x60, 0xb1, 0xce, 0x1d, 0x7e, 0x81, 0x9d, 0x7a, 0x43, 0x1d, 0x7c, 0x90, 0xea, 0x0e, 0x5f,
 };
 
 static const struct dh_group dh_groups[] = {
-    {IKE_GROUP_MODP1024, DH_MODP, NULL, 128, NID_undef},
-    {IKE_GROUP_MODP2048, DH_MODP, "modp_2048", 256, NID_undef},
-    {IKE_GROUP_MODP3072, DH_MODP, "modp_3072", 384, NID_undef},
-    {IKE_GROUP_MODP4096, DH_MODP, "modp_4096", 512, NID_undef},
-    {IKE_GROUP_ECP256, DH_ECP, "P-256", 32, NID_X9_62_prime256v1},
-    {IKE_GROUP_ECP384, DH_ECP, "P-384", 48, NID_secp384r1},
+    {IKE_GROUP_MODP1024, DH_MODP, NULL, 128, NULL},
+    {IKE_GROUP_MODP2048, DH_MODP, "modp_2048", 256, NULL},
+    {IKE_GROUP_MODP3072, DH_MODP, "modp_3072", 384, NULL},
+    {IKE_GROUP_MODP4096, DH_MODP, "modp_4096", 512, NULL},
+    {IKE_GROUP_ECP256, DH_ECP, "P-256", 32, p256_g},
+    {IKE_GROUP_ECP384, DH_ECP, "P-384", 48, p384_g},
 };
 
 struct ike_dh {
@@ -210,29 +225,18 @@ struct ike_dh *ike_dh_new(uint16_t group)
 }
 
 /* The generator in wire format: MODP g = 2 left-padded, ECP the base point's x | y. */
-static int generator_export(struct ike_dh *dh)
+static void generator_export(struct ike_dh *dh)
 {
 	const struct dh_group *grp = dh->grp;
-	uint8_t point[1 + 2 * 66];
-	EC_GROUP *ec = NULL;
-	size_t len;
 
 	if (grp->kind == DH_MODP) {
 		memset(dh->pub, 0, grp->len);
 		dh->pub[grp->len - 1] = 2; /* RFC 2409 6.1, 6.2; RFC 3526: g = 2 for all */
 		dh->pub_len = grp->len;
-		return 0;
+		return;
 	}
-	if ((ec = EC_GROUP_new_by_curve_name(grp->nid)) == NULL)
-		return -1;
-	len = EC_POINT_point2oct(ec, EC_GROUP_get0_generator(ec), POINT_CONVERSION_UNCOMPRESSED,
-	                         point, sizeof(point), NULL);
-	EC_GROUP_free(ec);
-	if (len != 1 + 2 * grp->len || point[0] != EC_POINT_UNCOMPRESSED)
-		return -1;
-	memcpy(dh->pub, point + 1, len - 1);
-	dh->pub_len = len - 1;
-	return 0;
+	memcpy(dh->pub, grp->base, 2 * grp->len);
+	dh->pub_len = 2 * grp->len;
 }
 
 struct ike_dh *ike_dh_new_known(uint16_t group)
@@ -243,10 +247,7 @@ struct ike_dh *ike_dh_new_known(uint16_t group)
 	if (grp == NULL || (dh = calloc(1, sizeof(*dh))) == NULL)
 		return NULL;
 	dh->grp = grp;
-	if (generator_export(dh) != 0) {
-		ike_dh_free(dh);
-		return NULL;
-	}
+	generator_export(dh);
 	return dh;
 }
 
