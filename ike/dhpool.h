@@ -82,8 +82,9 @@ int ike_dhpool_fd(const struct ike_dhpool *p);
 int ike_dhpool_post(struct ike_dhpool *p, struct ike_dh_job *j);
 
 /*
- * The next finished job (the caller owns it), or NULL.  Clears the descriptor first.
- * Take until NULL: the descriptor is signalled again only once the queue was empty.
+ * The next finished job (the caller owns it), or NULL.  The descriptor is cleared when
+ * none is left (the NULL answer).  Take until NULL: the descriptor is signalled again
+ * only once the queue was empty.
  */
 struct ike_dh_job *ike_dhpool_take(struct ike_dhpool *p);
 
