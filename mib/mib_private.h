@@ -329,8 +329,6 @@ struct mib_table {
 	const char *name; /* "ikemonSaTable" */
 	oid sub;          /* ikemonObjects.sub */
 	unsigned int min_col, max_col;
-	u_char index_types[2];
-	size_t n_index;
 	/* the row idx names: true and r filled */
 	bool (*get)(struct mib_ctx *c, const oid *idx, size_t len, struct mib_row *r);
 	/* the first row after idx (or at it, inclusive): true and r filled, index included */
