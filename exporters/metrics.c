@@ -63,7 +63,7 @@ struct metrics_stream {
 	bool walking;
 	const struct ike_sa *cursor;
 	uint64_t peers_gen;
-	struct ike_sa_counters *walked; /* per row of snap.peers */
+	struct ike_sa_counters *walked; /* per row of snap.peers: walked, taken back */
 	size_t cap_sa;
 	struct metrics_stream *walk_next, **walk_pprev;
 	struct metrics_writer w;
@@ -157,19 +157,25 @@ static const char *local_text(const struct ike_peer_cfg *p, char *buf, size_t le
 	return buf;
 }
 
-/* The traffic shown per peer: retired (the SAs removed from the table) plus walked. */
+/*
+ * The traffic shown per peer: retired (the SAs removed from the table) plus walked (the
+ * live SAs' as the walk saw them), less back (what the walk took back: SAs it saw that
+ * were removed since, whose traffic retired now holds).
+ */
 static void snap_traffic(struct snap_peer *p, const struct ike_sa_counters *retired,
-                         const struct ike_sa_counters *walked)
+                         const struct ike_sa_counters *walked, const struct ike_sa_counters *back)
 {
-	p->msgs_in = retired->msgs_in + walked->msgs_in;
-	p->msgs_out = retired->msgs_out + walked->msgs_out;
-	p->bytes_in = retired->bytes_in + walked->bytes_in;
-	p->bytes_out = retired->bytes_out + walked->bytes_out;
-	p->retransmits = retired->retransmits + walked->retransmits;
-	p->dpd_r_u_there_out = retired->dpd_r_u_there_out + walked->dpd_r_u_there_out;
-	p->dpd_r_u_there_in = retired->dpd_r_u_there_in + walked->dpd_r_u_there_in;
-	p->dpd_ack_out = retired->dpd_ack_out + walked->dpd_ack_out;
-	p->dpd_ack_in = retired->dpd_ack_in + walked->dpd_ack_in;
+	p->msgs_in = retired->msgs_in + walked->msgs_in - back->msgs_in;
+	p->msgs_out = retired->msgs_out + walked->msgs_out - back->msgs_out;
+	p->bytes_in = retired->bytes_in + walked->bytes_in - back->bytes_in;
+	p->bytes_out = retired->bytes_out + walked->bytes_out - back->bytes_out;
+	p->retransmits = retired->retransmits + walked->retransmits - back->retransmits;
+	p->dpd_r_u_there_out =
+	    retired->dpd_r_u_there_out + walked->dpd_r_u_there_out - back->dpd_r_u_there_out;
+	p->dpd_r_u_there_in =
+	    retired->dpd_r_u_there_in + walked->dpd_r_u_there_in - back->dpd_r_u_there_in;
+	p->dpd_ack_out = retired->dpd_ack_out + walked->dpd_ack_out - back->dpd_ack_out;
+	p->dpd_ack_in = retired->dpd_ack_in + walked->dpd_ack_in - back->dpd_ack_in;
 }
 
 /* Counters shown per peer: phase 1 only (phase-2 failures are the engine's too). */
@@ -180,7 +186,7 @@ static int snap_counters(struct metrics_snapshot *s, struct snap_peer *p,
 
 	p->established = st->established;
 	p->failed = st->failed - st->children_failed;
-	snap_traffic(p, &st->traffic, &none);
+	snap_traffic(p, &st->traffic, &none, &none);
 	p->rekeys_ike = st->rekeys_ike;
 	p->rekeys_ipsec = st->rekeys_ipsec;
 	p->rekeys_failed = st->rekeys_failed;
@@ -328,32 +334,6 @@ static void snap_states(struct metrics_snapshot *s, const struct ike_sa_table *t
 
 /* ---------------------------------------------------------------- the walk */
 
-static void ctr_sub(struct ike_sa_counters *to, const struct ike_sa_counters *from)
-{
-	to->msgs_in -= from->msgs_in;
-	to->msgs_out -= from->msgs_out;
-	to->bytes_in -= from->bytes_in;
-	to->bytes_out -= from->bytes_out;
-	to->retransmits -= from->retransmits;
-	to->dpd_r_u_there_out -= from->dpd_r_u_there_out;
-	to->dpd_r_u_there_in -= from->dpd_r_u_there_in;
-	to->dpd_ack_out -= from->dpd_ack_out;
-	to->dpd_ack_in -= from->dpd_ack_in;
-}
-
-static void ctr_add(struct ike_sa_counters *to, const struct ike_sa_counters *from)
-{
-	to->msgs_in += from->msgs_in;
-	to->msgs_out += from->msgs_out;
-	to->bytes_in += from->bytes_in;
-	to->bytes_out += from->bytes_out;
-	to->retransmits += from->retransmits;
-	to->dpd_r_u_there_out += from->dpd_r_u_there_out;
-	to->dpd_r_u_there_in += from->dpd_r_u_there_in;
-	to->dpd_ack_out += from->dpd_ack_out;
-	to->dpd_ack_in += from->dpd_ack_in;
-}
-
 /* The record of a walked SA (walked in conn-id order: a bisection), or NULL. */
 static struct snap_sa *walked_sa(struct metrics_snapshot *s, uint32_t conn_id)
 {
@@ -384,7 +364,7 @@ static void walk_on_removed(struct metrics *m, const struct ike_sa *sa)
 			continue; /* not walked yet: the retired counters will have it */
 		x = walked_sa(&st->snap, sa->conn_id);
 		if (x != NULL && x->row != UINT32_MAX)
-			ctr_sub(&st->walked[x->row], &sa->ctr);
+			ike_sa_counters_add(&st->walked[2 * x->row + 1], &sa->ctr);
 	}
 }
 
@@ -438,9 +418,11 @@ static void walk_end(struct metrics_stream *st)
 
 	for (size_t i = 0; i < s->n_peers; i++)
 		if (ike_engine_peer_status_retired(st->m->e, i, &ps) == 0)
-			snap_traffic(&s->peers[i], &ps.stats.traffic, &st->walked[i]);
+			snap_traffic(&s->peers[i], &ps.stats.traffic, &st->walked[2 * i],
+			             &st->walked[2 * i + 1]);
 	ike_engine_orphan_retired(st->m->e, &orphans);
-	snap_traffic(&s->peers[s->n_peers], &orphans.traffic, &st->walked[s->n_peers]);
+	snap_traffic(&s->peers[s->n_peers], &orphans.traffic, &st->walked[2 * s->n_peers],
+	             &st->walked[2 * s->n_peers + 1]);
 	st->walking = false;
 	walk_unlink(st);
 }
@@ -458,7 +440,7 @@ static int walk_slice(struct metrics_stream *st)
 		uint32_t row = i >= 0 && (size_t)i <= s->n_peers ? (uint32_t)i : UINT32_MAX;
 
 		if (row != UINT32_MAX) {
-			ctr_add(&st->walked[row], &sa->ctr);
+			ike_sa_counters_add(&st->walked[2 * row], &sa->ctr);
 			if (row < s->n_peers && sa->state != IKE_ST_DELETED)
 				s->peers[row].ipsec_sas += ike_sa_children_installed(sa);
 		}
@@ -486,7 +468,7 @@ static int snapshot_take(struct metrics_stream *st)
 	snap_states(s, t);
 	if (snap_peers(st) != 0 || snap_alarms(st) != 0)
 		return -1;
-	st->walked = calloc(s->n_peers + 1, sizeof(*st->walked));
+	st->walked = calloc(2 * (s->n_peers + 1), sizeof(*st->walked));
 	if (st->walked == NULL)
 		return -1;
 	st->cursor = ike_sa_first(t);

@@ -143,6 +143,9 @@ void ike_engine_orphan_retired(const struct ike_engine *e, struct ike_peer_stats
  */
 long ike_engine_sa_peer(const struct ike_engine *e, const struct ike_sa *sa);
 
+/* to += from, counter by counter. */
+void ike_sa_counters_add(struct ike_sa_counters *to, const struct ike_sa_counters *from);
+
 /* An SA's phase-2 SAs in state INSTALLED. */
 size_t ike_sa_children_installed(const struct ike_sa *sa);
 

@@ -245,7 +245,7 @@ void engine_track_orphan(struct ike_engine *e, struct engine_peer_track *tr)
 
 /* ---------------------------------------------------------------- counting */
 
-static void ctr_add(struct ike_sa_counters *to, const struct ike_sa_counters *from)
+void ike_sa_counters_add(struct ike_sa_counters *to, const struct ike_sa_counters *from)
 {
 	to->msgs_in += from->msgs_in;
 	to->msgs_out += from->msgs_out;
@@ -325,7 +325,7 @@ void engine_track_event(struct ike_engine *e, const struct ike_event *ev)
 		break;
 	case IKE_EV_SA_REMOVED:
 		/* what it sent and received stays counted once it is gone */
-		ctr_add(&tr->stats.traffic, &sa->ctr);
+		ike_sa_counters_add(&tr->stats.traffic, &sa->ctr);
 		sub_leave(sa);
 		track_unlink(sa);
 		break;
@@ -402,7 +402,7 @@ static const struct ike_sa *track_walk(const struct engine_peer_track *tr,
 	if (!sum)
 		return tr->est_tail != NULL ? tr->est_tail : tr->live_tail;
 	for (const struct ike_sa *sa = tr->tail; sa != NULL; sa = sa->peer_prev) {
-		ctr_add(&st->stats.traffic, &sa->ctr);
+		ike_sa_counters_add(&st->stats.traffic, &sa->ctr);
 		if (!engine_sa_alive(sa))
 			continue;
 		st->ipsec_sas += ike_sa_children_installed(sa);
