@@ -283,6 +283,7 @@ struct mib_peer {
 	bool status_valid;
 	long status_transid;
 	struct timespec status_at; /* CLOCK_MONOTONIC */
+	uint32_t ike_conn_id;      /* of engine.ike, which is looked up again before use */
 	struct ike_peer_status engine;
 };
 

@@ -350,6 +350,10 @@ static bool status_current(const struct mib_ctx *c, const struct mib_peer *mp)
 		return true;
 	if (mp->engine.n_sas < MIB_PEER_HUB_SAS)
 		return false;
+	/* the SA it shows may have gone since (its conn-id is never another's) */
+	if (mp->engine.ike != NULL &&
+	    ike_sa_by_conn_id(ike_engine_sas(c->src.engine), mp->ike_conn_id) != mp->engine.ike)
+		return false;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	ms = (int64_t)(now.tv_sec - mp->status_at.tv_sec) * 1000 +
 	     (now.tv_nsec - mp->status_at.tv_nsec) / 1000000;
@@ -373,6 +377,7 @@ static bool peer_column(struct mib_ctx *c, const struct mib_row *r, unsigned int
 			return false;
 		mp->status_valid = true;
 		mp->status_transid = c->pdu_transid;
+		mp->ike_conn_id = mp->engine.ike != NULL ? mp->engine.ike->conn_id : 0;
 		clock_gettime(CLOCK_MONOTONIC, &mp->status_at);
 	}
 	return peer_column_engine(&mp->engine, col, v);

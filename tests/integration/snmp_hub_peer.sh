@@ -3,7 +3,8 @@
 # [peer] for a block (ikemond keeps such a peer's engine status, a walk of its SAs, up
 # to a second across SNMP requests: mib/mib_private.h, MIB_PEER_HUB_SAS); the peer's
 # ikemonPeerInMsgs and ikemonPeerOutMsgs equal the sums over its SAs; after more traffic
-# (one more SA) and a second, they show it.
+# (one more SA) and a second, they show it; and when the SA its row shows goes while
+# the status is kept (cleared, removed at once), the row shows the next one.
 . "$(dirname "$0")/lib.sh"
 
 for tool in snmpget python3; do
@@ -20,10 +21,12 @@ COMM=ikemon-test
 HUB=.3.104.117.98 # the index of peer "hub"
 IN=.1.3.6.1.4.1.8072.9999.9999.500.2.4.1.18$HUB
 OUT=.1.3.6.1.4.1.8072.9999.9999.500.2.4.1.19$HUB
+CONN_ID=.1.3.6.1.4.1.8072.9999.9999.500.2.4.1.9$HUB
 
 SNMP_CONF="listen = udp:$AGENT
 rocommunity = $COMM 127.0.0.0/8
 persistent_dir = $T/snmp-a" write_conf a $A <<EOC
+deleted_linger = 0
 [peer hub]
 remote = $BLOCK
 psk = "hub-test-key"
@@ -60,4 +63,15 @@ sums=$(sa_counters)
 now=$(mib_counters)
 check "a second later the hub's row shows the new SA's traffic ($first -> $now; $sums)" \
 	grew "$now" "$sums" "$first"
+
+conn_id() { snmpget -v2c -c $COMM -t 5 -r 1 -Oqv $AGENT $CONN_ID; }
+sleep 1.1
+cid=$(conn_id) # the status is read now and kept
+ctl a clear crypto isakmp "$cid"
+sleep 0.2
+next=$(conn_id)
+hub_sa() { [ "$(sa_query a "any(s['conn_id'] == $1 and s['peer'] == 'hub' for s in sas)")" = True ]; }
+moved() { [ -n "$1" ] && [ "$2" != "$1" ] && hub_sa "$2"; }
+check "the SA the hub's row showed was cleared: its row shows another of its SAs ($cid -> $next)" \
+	moved "$cid" "${next:-0}"
 finish
