@@ -782,6 +782,19 @@ START_TEST(test_stream_walk)
 	    value(body, "ikemon_ike_messages_total{peer=\"spoke2\",direction=\"in\"}"));
 	free(before);
 	free(body);
+	/* a scrape given up during the walk (the client went): the walks left go on */
+	st = metrics_stream_new(sc.m, false);
+	ck_assert_ptr_nonnull(st);
+	metrics_stream_free(st);
+	st = metrics_stream_new(sc.m, false); /* walks 1003 */
+	ck_assert_ptr_nonnull(st);
+	first = ike_sa_find_mut(t, 1005);
+	ck_assert_ptr_nonnull(first);
+	ike_sa_remove(t, first);
+	body = drain(st, &empty);
+	ck_assert_uint_eq(count_prefixed(body, "ikemon_ike_sa_state{conn_id=\"1003\""), 1);
+	ck_assert_uint_eq(count_prefixed(body, "ikemon_ike_sa_state{conn_id=\"1005\""), 0);
+	free(body);
 	/* a reload during the walk */
 	st = metrics_stream_new(sc.m, true);
 	ck_assert_ptr_nonnull(st);
