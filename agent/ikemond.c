@@ -584,6 +584,7 @@ static int start(struct ikemond *d, bool foreground)
 		return -1;
 	}
 	metrics_set_per_sa(d->metrics, d->cfg.http.per_sa_metrics);
+	metrics_set_walk_slice(d->metrics, d->cfg.http.scrape_walk_slice);
 	snprintf(err, sizeof(err), "loaded %s: %zu peer%s", d->config_path, d->cfg.n_peers,
 	         d->cfg.n_peers == 1 ? "" : "s");
 	note_reload(d, true, err);

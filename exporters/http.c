@@ -304,7 +304,8 @@ static size_t stream_take(struct body_stream *s, char *buf, size_t max)
  * asks within one MHD_run(), the turn costs about one slice, and the loop goes back to
  * the IKE sockets before the next.  A slice with no text (the producer walks the SA
  * table first) returns 0: in external polling MHD keeps the connection ready and asks
- * again at its next run, which MHD_get_timeout() makes the loop's next turn.
+ * again, once more within the same run or at its next one, which MHD_get_timeout()
+ * makes the loop's next turn (with 100 SAs a slice, about two slices a turn).
  */
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {

@@ -4,11 +4,12 @@
  * A scrape takes a snapshot (metrics_snapshot.h) on the loop: the engine's per-peer
  * status and counters (in O(1) per peer), the SA counts by state (kept by the table),
  * the stall detector's alarms and health, and what this file counts; then one walk of
- * the SA table, WALK_SLICE SAs per turn of the loop, adds the live SAs' traffic and
- * phase-2 SAs to their peers' rows and copies the per-SA series.  The text is written
+ * the SA table in slices of m->walk_slice SAs (scrape_walk_slice; the HTTP side asks for
+ * one or two a turn of the loop) adds the live SAs' traffic and phase-2 SAs to their
+ * peers' rows and copies the per-SA series.  The text is written
  * from the snapshot by metrics_families.c once the walk is over, in slices that the
  * HTTP side pulls one at a time, so that the loop goes back to the IKE sockets between
- * slices.  A table of up to WALK_SLICE SAs is walked when the scrape starts: the body
+ * slices.  A table of up to a slice of SAs is walked when the scrape starts: the body
  * shows one instant.
  *
  * Why the walk in slices: in one turn, at 100,000 SAs, it held the loop 30 to 40 ms (an
@@ -40,7 +41,7 @@
 
 /* Bytes a whole-body write asks per slice (metrics_write). */
 #define WHOLE_SLICE ((size_t)1 << 20)
-/* SAs one turn of the walk visits: 1 to 3 ms at 100,000 SAs (a cache miss or two each). */
+/* SAs a slice of the walk visits by default: 1 to 3 ms at 100,000 SAs (a miss or two each). */
 #define WALK_SLICE ((size_t)8192)
 
 struct metrics {

@@ -72,7 +72,7 @@ int metrics_count_notification(struct metrics *m, const char *type, const char *
 void metrics_loop_turn(struct metrics *m, double seconds);
 
 struct metrics_stream;
-/* Tests: SAs per slice of the walk (0: the default, 8192). */
+/* SAs a scrape's walk of the SA table visits per turn of the loop (0: 8192). */
 void metrics_set_walk_slice(struct metrics *m, size_t sas);
 struct metrics_stream *metrics_stream_new(struct metrics *m, bool openmetrics);
 int metrics_stream_next(struct metrics_stream *st, struct strbuf *out, size_t want);

@@ -13,7 +13,7 @@ done
 IKELOAD=${IKELOAD:-${abs_top_builddir:-.}/tests/bench/ikeload}
 [ -x "$IKELOAD" ] || { not_ok "no ikeload at $IKELOAD (make check builds it)"; finish; }
 
-A=127.10.144.1
+A=127.10.144.254
 BLOCK=127.10.140.0/22 # 1022 sources: the first 1010 for the hub's SAs, .143.249 for one more
 N=1010
 AGENT=$A:1161
