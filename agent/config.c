@@ -585,6 +585,11 @@ static int set_max_request(struct config_parser *ps, char *val)
 	return config_set_u32(ps, val, 1024, 65536, &config_of(ps)->http.max_request);
 }
 
+static int set_scrape_walk_slice(struct config_parser *ps, char *val)
+{
+	return config_set_u32(ps, val, 1, 1000000, &config_of(ps)->http.scrape_walk_slice);
+}
+
 static int set_per_sa_metrics(struct config_parser *ps, char *val)
 {
 	if (!config_value_on_off(val, &config_of(ps)->http.per_sa_metrics))
@@ -916,6 +921,7 @@ static const struct config_key_rule key_rules[] = {
     {"timeout", SEC_HTTP, set_timeout, NULL},
     {"max_request", SEC_HTTP, set_max_request, NULL},
     {"per_sa_metrics", SEC_HTTP, set_per_sa_metrics, NULL},
+    {"scrape_walk_slice", SEC_HTTP, set_scrape_walk_slice, NULL},
     {"mode", SEC_SNMP, set_snmp, NULL},
     {"listen", SEC_SNMP, set_snmp, NULL},
     {"rocommunity", SEC_SNMP_REPEAT, set_snmp, NULL},

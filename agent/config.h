@@ -14,7 +14,7 @@
  *               rekey_fuzz
  *   [http]     listen, tls_cert, tls_key, auth_user, auth_password, auth_password_file,
  *              max_connections, max_connections_per_ip, timeout, max_request,
- *              per_sa_metrics
+ *              per_sa_metrics, scrape_walk_slice
  *   [snmp]     mode, listen, rocommunity, rocommunity6, rouser, createUser, trap2sink,
  *              informsink, trapsess, agentx_socket, persistent_dir, engine_id,
  *              fail_history, notify_limit, v3_only (mib/snmp_config.c)

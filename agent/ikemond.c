@@ -395,7 +395,7 @@ static int run(struct ikemond *d)
 {
 	struct pollfd pfd[MAX_POLLFDS];
 	int hfd[HTTP_MAX_LISTEN];
-	struct timespec now;
+	struct timespec now, woke;
 	size_t n, nctl, nhttp, nsnmp, snmp_at;
 
 	while (!d->stop) {
@@ -418,6 +418,7 @@ static int run(struct ikemond *d)
 			log_msg(LOG_ERR, "poll: %s", strerror(errno));
 			return -1;
 		}
+		clock_gettime(CLOCK_MONOTONIC, &woke);
 		for (size_t i = 0; i < d->net.n; i++)
 			if (pfd[i].revents & POLLIN)
 				read_ike(d, i);
@@ -435,6 +436,10 @@ static int run(struct ikemond *d)
 		if (d->http != NULL)
 			http_run(d->http);
 		snmp_agent_run(d->snmp, &pfd[snmp_at], nsnmp);
+		/* the turn's work, poll() excluded: ikemon_event_loop_turn_seconds */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		metrics_loop_turn(d->metrics, (double)(now.tv_sec - woke.tv_sec) +
+		                                  (double)(now.tv_nsec - woke.tv_nsec) / 1e9);
 	}
 	return 0;
 }
@@ -579,6 +584,7 @@ static int start(struct ikemond *d, bool foreground)
 		return -1;
 	}
 	metrics_set_per_sa(d->metrics, d->cfg.http.per_sa_metrics);
+	metrics_set_walk_slice(d->metrics, d->cfg.http.scrape_walk_slice);
 	snprintf(err, sizeof(err), "loaded %s: %zu peer%s", d->config_path, d->cfg.n_peers,
 	         d->cfg.n_peers == 1 ? "" : "s");
 	note_reload(d, true, err);

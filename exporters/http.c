@@ -275,6 +275,10 @@ static int stream_fill(struct body_stream *s, size_t want)
 		s->body = NULL;
 	}
 	s->off = 0;
+	if (r == 1 && s->text.len == 0) { /* the producer's walk goes on: nothing yet */
+		s->len = 0;
+		return 0;
+	}
 	if (s->gzip)
 		return stream_deflate(s, r == 0);
 	s->pend = s->text.s;
@@ -298,7 +302,10 @@ static size_t stream_take(struct body_stream *s, char *buf, size_t max)
  * MHD asks for bytes to send: what is left of the last slice, topped up by at most one
  * new slice, itself within what is left of this turn's budget.  So however often MHD
  * asks within one MHD_run(), the turn costs about one slice, and the loop goes back to
- * the IKE sockets before the next.
+ * the IKE sockets before the next.  A slice with no text (the producer walks the SA
+ * table first) returns 0: in external polling MHD keeps the connection ready and asks
+ * again, once more within the same run or at its next one, which MHD_get_timeout()
+ * makes the loop's next turn (with 100 SAs a slice, about two slices a turn).
  */
 static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
@@ -309,14 +316,14 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max)
 	if (max > HTTP_SLICE)
 		max = HTTP_SLICE;
 	n = stream_take(s, buf, max);
-	while (n < max && s->off == s->len && s->body != NULL) {
+	if (n < max && s->off == s->len && s->body != NULL) {
 		if (stream_fill(s, s->gzip ? HTTP_SLICE : max - n) != 0) {
 			s->h->stats.errors++;
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 		}
 		n += stream_take(s, buf + n, max - n);
-		if (n > 0)
-			break;
+		if (n == 0 && s->body != NULL)
+			return 0;
 	}
 	if (n == 0)
 		return MHD_CONTENT_READER_END_OF_STREAM;

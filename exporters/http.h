@@ -40,7 +40,8 @@ struct http_config {
 	uint32_t max_connections_per_ip; /* default 8 */
 	uint32_t timeout_s;              /* idle connection timeout, default 10 */
 	uint32_t max_request;            /* bytes of request headers accepted, default 8192 */
-	bool per_sa_metrics; /* per-SA series (cardinality grows with SAs), default off */
+	bool per_sa_metrics;        /* per-SA series (cardinality grows with SAs), default off */
+	uint32_t scrape_walk_slice; /* SAs a scrape walks per turn of the loop, default 8192 */
 };
 
 void http_config_default(struct http_config *c);

@@ -21,7 +21,8 @@ void http_config_default(struct http_config *c)
 	                          .max_connections = 32,
 	                          .max_connections_per_ip = 8,
 	                          .timeout_s = 10,
-	                          .max_request = 8192};
+	                          .max_request = 8192,
+	                          .scrape_walk_slice = 8192};
 	sin->sin_family = AF_INET;
 	sin->sin_port = htons(9731);
 	sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);

@@ -19,6 +19,7 @@
 #include "ike/engine.h"
 
 #define METRICS_HIST_BUCKETS 12
+#define METRICS_LOOP_BUCKETS 9
 
 struct metrics;
 
@@ -53,14 +54,26 @@ int metrics_count_notification(struct metrics *m, const char *type, const char *
 
 /*
  * A scrape in slices.  metrics_stream_new() takes the snapshot (cost: proportional to
- * the peers and their SAs, plus every SA with per_sa_metrics); metrics_stream_next()
- * appends the next whole lines to out, about want bytes (one row more at most), and
- * returns 1 while more follows, 0 after the last line, -1 on out of memory.  The body
- * shows the state at metrics_stream_new(), whatever the engine does in between.  Free
- * every stream before metrics_free(); its loop time becomes the next scrapes'
- * ikemon_scrape_duration_seconds.  NULL on out of memory.
+ * the peers, plus a first slice of the walk of the SA table); metrics_stream_next()
+ * walks the next slice of the SA table while the walk goes on (appending nothing, and
+ * returning 1), then appends the next whole lines to out, about want bytes (one row more
+ * at most), and returns 1 while more follows, 0 after the last line, -1 on out of
+ * memory.  With up to a slice of SAs (8192) the body shows the state at
+ * metrics_stream_new(), whatever the engine does in between; with more, the SAs'
+ * series and the peers' traffic are read as the walk passes (metrics.c says how
+ * changes meanwhile count).  Free every stream before metrics_free(); its loop time
+ * becomes the next scrapes' ikemon_scrape_duration_seconds.  NULL on out of memory.
  */
+/*
+ * A turn of ikemond's event loop took this long (from poll() returning to the next
+ * poll()): ikemon_event_loop_turn_seconds, what an IKE message or an alarm may have
+ * waited behind.
+ */
+void metrics_loop_turn(struct metrics *m, double seconds);
+
 struct metrics_stream;
+/* SAs a scrape's walk of the SA table visits per turn of the loop (0: 8192). */
+void metrics_set_walk_slice(struct metrics *m, size_t sas);
 struct metrics_stream *metrics_stream_new(struct metrics *m, bool openmetrics);
 int metrics_stream_next(struct metrics_stream *st, struct strbuf *out, size_t want);
 void metrics_stream_free(struct metrics_stream *st);

@@ -30,6 +30,8 @@
 
 const double metrics_hist_bounds[METRICS_HIST_BUCKETS] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                           0.5,   1,    2.5,   5,    10,  30};
+const double metrics_loop_bounds[METRICS_LOOP_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025,
+                                                          0.05,  0.1,    0.25,  1};
 
 enum family_type { FT_COUNTER, FT_GAUGE, FT_HISTOGRAM, FT_STATESET, FT_INFO };
 
@@ -401,26 +403,43 @@ static void w_ipsec_sas(struct metrics_writer *w, const struct metric_family *f,
 }
 
 /* le: "%g" ("1", "2.5"); OpenMetrics wants canonical floats ("1.0", "2.5", "0.005"). */
-static void w_handshake(struct metrics_writer *w, const struct metric_family *f, size_t i)
+static void put_hist(struct metrics_writer *w, const struct metric_family *f, const double *bounds,
+                     const uint64_t *per_bucket, size_t n, uint64_t count, double sum)
 {
-	const struct metrics_snapshot *s = w->snap;
 	const char *v[] = {NULL};
 	uint64_t cum = 0;
 	char le[32];
 
-	(void)i;
-	for (size_t k = 0; k < METRICS_HIST_BUCKETS; k++) {
-		snprintf(le, sizeof(le), "%g", metrics_hist_bounds[k]);
-		if (s->om && strpbrk(le, ".e") == NULL)
+	for (size_t k = 0; k < n; k++) {
+		snprintf(le, sizeof(le), "%g", bounds[k]);
+		if (w->snap->om && strpbrk(le, ".e") == NULL)
 			strcat(le, ".0");
-		cum += s->own.hist[k];
+		cum += per_bucket[k];
 		v[0] = le;
 		put_u64(w, f, "_bucket", v, NELEMS(v), cum);
 	}
 	v[0] = "+Inf";
-	put_u64(w, f, "_bucket", v, NELEMS(v), s->own.hist_count);
-	put_f64(w, f, "_sum", NULL, 0, s->own.hist_sum);
-	put_u64(w, f, "_count", NULL, 0, s->own.hist_count);
+	put_u64(w, f, "_bucket", v, NELEMS(v), count);
+	put_f64(w, f, "_sum", NULL, 0, sum);
+	put_u64(w, f, "_count", NULL, 0, count);
+}
+
+static void w_handshake(struct metrics_writer *w, const struct metric_family *f, size_t i)
+{
+	const struct metrics_own *o = &w->snap->own;
+
+	(void)i;
+	put_hist(w, f, metrics_hist_bounds, o->hist, METRICS_HIST_BUCKETS, o->hist_count,
+	         o->hist_sum);
+}
+
+static void w_loop_turn(struct metrics_writer *w, const struct metric_family *f, size_t i)
+{
+	const struct metrics_own *o = &w->snap->own;
+
+	(void)i;
+	put_hist(w, f, metrics_loop_bounds, o->loop, METRICS_LOOP_BUCKETS, o->loop_count,
+	         o->loop_sum);
 }
 
 static void w_notifications(struct metrics_writer *w, const struct metric_family *f, size_t i)
@@ -458,6 +477,8 @@ static void w_sa_state(struct metrics_writer *w, const struct metric_family *f, 
 	char id[16];
 	const char *v[] = {id, str(w, sa->peer), cisco_state_name(sa->state)};
 
+	if (!sa->live)
+		return;
 	snprintf(id, sizeof(id), "%" PRIu32, sa->conn_id);
 	put_u64(w, f, "", v, NELEMS(v), 1);
 }
@@ -468,6 +489,8 @@ static void w_sa_messages(struct metrics_writer *w, const struct metric_family *
 	char id[16];
 	const char *v[] = {id, str(w, sa->peer), "in"};
 
+	if (!sa->live)
+		return;
 	snprintf(id, sizeof(id), "%" PRIu32, sa->conn_id);
 	put_u64(w, f, "", v, NELEMS(v), sa->msgs_in);
 	v[2] = "out";
@@ -579,6 +602,10 @@ static const struct metric_family families[] = {
     {"ikemon_ike_handshake_duration_seconds", FT_HISTOGRAM,
      "Time from an IKE SA's first message to QM_IDLE.", "seconds", "le", false, ROWS_ONE,
      w_handshake},
+    {"ikemon_event_loop_turn_seconds", FT_HISTOGRAM,
+     "Time each turn of ikemond's event loop spent working, from poll() returning to the "
+     "next poll(): what an IKE message or an alarm may have waited behind.",
+     "seconds", "le", false, ROWS_ONE, w_loop_turn},
     {"ikemon_notifications_total", FT_COUNTER, "SNMP notifications by type and outcome.", NULL,
      "type,outcome", false, ROWS_ONE, w_notifications},
     {"ikemon_config_last_reload_successful", FT_GAUGE,
@@ -636,7 +663,7 @@ static size_t family_rows(const struct metrics_snapshot *s, const struct metric_
 	case ROWS_ALARMS:
 		return s->n_alarms;
 	case ROWS_SAS:
-		return s->n_sa;
+		return s->own.per_sa ? s->n_sa : 0;
 	}
 	return 0;
 }

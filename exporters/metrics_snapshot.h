@@ -2,10 +2,12 @@
  * metrics_snapshot.h - private to the exporter: the snapshot one scrape is written from,
  * and the writer that turns it into exposition text a slice at a time.
  *
- * metrics.c takes the snapshot on the loop when a scrape starts: a compact copy of every
- * value the exposition shows (numbers, and the few strings in one arena), so that the
- * text can be produced later, in slices, while the engine goes on changing.  Nothing in
- * it points into the engine, the stall detector or the configuration.
+ * metrics.c takes the snapshot on the loop when a scrape starts, and completes it with a
+ * walk of the SA table in slices (the SAs' traffic in their peers' rows, the per-SA
+ * series): a compact copy of every value the exposition shows (numbers, and the few
+ * strings in one arena), so that the text can be produced later, in slices, while the
+ * engine goes on changing.  Nothing in it points into the engine, the stall detector or
+ * the configuration.
  * metrics_families.c holds the families table and writes the text from the snapshot.
  */
 #ifndef EXPORTERS_METRICS_SNAPSHOT_H
@@ -18,8 +20,9 @@
 
 #include "exporters/metrics.h"
 
-/* Upper bounds of the handshake histogram's buckets (seconds). */
+/* Upper bounds of the handshake and event-loop histograms' buckets (seconds). */
 extern const double metrics_hist_bounds[METRICS_HIST_BUCKETS];
+extern const double metrics_loop_bounds[METRICS_LOOP_BUCKETS];
 
 struct notify_count {
 	char type[METRICS_NOTIFY_STR_MAX + 1];
@@ -60,9 +63,12 @@ struct snap_alarm {
 	uint8_t cause;
 };
 
+/* An SA the walk visited (deleted ones too: their traffic counts in their peer's row). */
 struct snap_sa {
 	uint32_t conn_id, peer; /* peer: string offset */
+	uint32_t row;           /* its peer's row in peers[], UINT32_MAX for none */
 	uint8_t state;          /* enum cisco_state */
+	bool live;              /* not deleted: in the per-SA series */
 	uint64_t msgs_in, msgs_out;
 };
 
@@ -74,6 +80,9 @@ struct metrics_own {
 	uint64_t hist[METRICS_HIST_BUCKETS + 1]; /* per bucket (not cumulative); last +Inf */
 	uint64_t hist_count;
 	double hist_sum;
+	uint64_t loop[METRICS_LOOP_BUCKETS + 1]; /* the event loop's turns, likewise */
+	uint64_t loop_count;
+	double loop_sum;
 	struct notify_count notify[METRICS_NOTIFY_KINDS];
 	size_t n_notify;
 	bool reload_ok;

@@ -128,6 +128,27 @@ size_t ike_engine_peer_children_up(const struct ike_engine *e, size_t i);
 /* Status of the i-th configured peer, in time proportional to its own SAs; -1 past the end. */
 int ike_engine_peer_status(struct ike_engine *e, size_t i, struct ike_peer_status *st);
 
+/*
+ * The same in O(1), for a view that walks the SA table itself in slices (the exporter):
+ * stats.traffic holds only what the peer's SAs removed from the table sent and received,
+ * ipsec_sas is 0; a view adds the live SAs' traffic and phase-2 SAs it finds (see
+ * ike_engine_sa_peer).  ike_engine_orphan_retired: the orphans' counters likewise.
+ */
+int ike_engine_peer_status_retired(struct ike_engine *e, size_t i, struct ike_peer_status *st);
+void ike_engine_orphan_retired(const struct ike_engine *e, struct ike_peer_stats *st);
+
+/*
+ * Whose counters an SA in the table adds to: the index of its configured peer, the peer
+ * count for the orphans, or -1 (an SA no longer in the table).  O(1).
+ */
+long ike_engine_sa_peer(const struct ike_engine *e, const struct ike_sa *sa);
+
+/* to += from, counter by counter. */
+void ike_sa_counters_add(struct ike_sa_counters *to, const struct ike_sa_counters *from);
+
+/* An SA's phase-2 SAs in state INSTALLED. */
+size_t ike_sa_children_installed(const struct ike_sa *sa);
+
 /* A datagram arrived on local from remote. */
 void ike_engine_input(struct ike_engine *e, const struct sockaddr *local,
                       const struct sockaddr *remote, const uint8_t *buf, size_t len);

@@ -245,7 +245,7 @@ void engine_track_orphan(struct ike_engine *e, struct engine_peer_track *tr)
 
 /* ---------------------------------------------------------------- counting */
 
-static void ctr_add(struct ike_sa_counters *to, const struct ike_sa_counters *from)
+void ike_sa_counters_add(struct ike_sa_counters *to, const struct ike_sa_counters *from)
 {
 	to->msgs_in += from->msgs_in;
 	to->msgs_out += from->msgs_out;
@@ -325,7 +325,7 @@ void engine_track_event(struct ike_engine *e, const struct ike_event *ev)
 		break;
 	case IKE_EV_SA_REMOVED:
 		/* what it sent and received stays counted once it is gone */
-		ctr_add(&tr->stats.traffic, &sa->ctr);
+		ike_sa_counters_add(&tr->stats.traffic, &sa->ctr);
 		sub_leave(sa);
 		track_unlink(sa);
 		break;
@@ -378,7 +378,7 @@ size_t engine_children_up(const struct ike_sa *sa, size_t wanted)
 	return n;
 }
 
-static size_t installed_children(const struct ike_sa *sa)
+size_t ike_sa_children_installed(const struct ike_sa *sa)
 {
 	size_t n = 0;
 
@@ -389,20 +389,23 @@ static size_t installed_children(const struct ike_sa *sa)
 
 /*
  * One walk of the track, newest first: the SA the views show (the newest at QM_IDLE,
- * else the newest live one), the phase-2 SAs, and the live SAs' traffic.
+ * else the newest live one), the phase-2 SAs, and the live SAs' traffic.  Without sum,
+ * the SA from the sub-lists' tails (the same one, in O(1)) and the retired traffic only.
  */
 static const struct ike_sa *track_walk(const struct engine_peer_track *tr,
-                                       struct ike_peer_status *st)
+                                       struct ike_peer_status *st, bool sum)
 {
 	const struct ike_sa *est = NULL, *live = NULL;
 
 	st->stats = tr->stats;
 	st->n_sas = tr->n_sas;
+	if (!sum)
+		return tr->est_tail != NULL ? tr->est_tail : tr->live_tail;
 	for (const struct ike_sa *sa = tr->tail; sa != NULL; sa = sa->peer_prev) {
-		ctr_add(&st->stats.traffic, &sa->ctr);
+		ike_sa_counters_add(&st->stats.traffic, &sa->ctr);
 		if (!engine_sa_alive(sa))
 			continue;
-		st->ipsec_sas += installed_children(sa);
+		st->ipsec_sas += ike_sa_children_installed(sa);
 		if (live == NULL)
 			live = sa;
 		if (est == NULL && sa->state == IKE_ST_ESTABLISHED)
@@ -435,14 +438,14 @@ size_t ike_engine_peer_children_up(const struct ike_engine *e, size_t i)
 	return up;
 }
 
-int ike_engine_peer_status(struct ike_engine *e, size_t i, struct ike_peer_status *st)
+static int peer_status(struct ike_engine *e, size_t i, struct ike_peer_status *st, bool sum)
 {
 	if (i >= e->n_peers)
 		return -1;
 	memset(st, 0, sizeof(*st));
 	st->cfg = &e->peers[i].cfg;
 	if (e->peers[i].track != NULL)
-		st->ike = track_walk(e->peers[i].track, st);
+		st->ike = track_walk(e->peers[i].track, st, sum);
 	st->children_wanted = quick_children_wanted(st->cfg);
 	if (st->ike != NULL && st->ike->state == IKE_ST_ESTABLISHED)
 		st->children_up = ike_engine_peer_children_up(e, i);
@@ -451,11 +454,43 @@ int ike_engine_peer_status(struct ike_engine *e, size_t i, struct ike_peer_statu
 	return 0;
 }
 
-void ike_engine_orphan_stats(const struct ike_engine *e, struct ike_peer_stats *st)
+int ike_engine_peer_status(struct ike_engine *e, size_t i, struct ike_peer_status *st)
+{
+	return peer_status(e, i, st, true);
+}
+
+int ike_engine_peer_status_retired(struct ike_engine *e, size_t i, struct ike_peer_status *st)
+{
+	return peer_status(e, i, st, false);
+}
+
+static void orphan_stats(const struct ike_engine *e, struct ike_peer_stats *st, bool sum)
 {
 	struct ike_peer_status tmp;
 
 	memset(&tmp, 0, sizeof(tmp));
-	(void)track_walk(&e->orphans, &tmp);
+	(void)track_walk(&e->orphans, &tmp, sum);
 	*st = tmp.stats;
+}
+
+void ike_engine_orphan_stats(const struct ike_engine *e, struct ike_peer_stats *st)
+{
+	orphan_stats(e, st, true);
+}
+
+void ike_engine_orphan_retired(const struct ike_engine *e, struct ike_peer_stats *st)
+{
+	orphan_stats(e, st, false);
+}
+
+long ike_engine_sa_peer(const struct ike_engine *e, const struct ike_sa *sa)
+{
+	long i;
+
+	if (sa->track == NULL)
+		return -1;
+	if (sa->track == &e->orphans)
+		return (long)e->n_peers;
+	i = peer_index(e, sa->peer);
+	return i >= 0 && e->peers[i].track == sa->track ? i : -1;
 }

@@ -2,15 +2,20 @@
  * ikemon_mib.c - IKEMON-MIB's objects in Net-SNMP's agent: registration, the one handler
  * every table shares, and the subscriptions that keep the tables' sorted indexes current.
  *
- * Each table is registered with the table helper (which parses the column and hands us
- * the index part of the OID), answered by table_handler() below from the table's
- * description (mib_private.h): GET looks the row up, GETNEXT asks for the first row
- * after the request's index through a sorted index (bisection, never a walk from the
- * first row) and moves on to the next column at the end of one.  GETBULK reaches us as
- * GETNEXT: registrations without HANDLER_CAN_GETBULK get Net-SNMP's bulk_to_next helper.
- * Neither the table_iterator helper nor the container table_data is used: both cost O(n)
- * per request, so O(n^2) per walk.
- *
+ * Each table is registered as a plain handler on its table OID and answered by
+ * table_handler() below from the table's description (mib_private.h): the column and the
+ * index are read from the request's OID in place; GET looks the row up, GETNEXT asks for
+ * the first row after the request's index through a sorted index (bisection, never a
+ * walk from the first row) and moves on to the next column at the end of one.  GETBULK
+ * reaches us as GETNEXT: registrations without HANDLER_CAN_GETBULK get Net-SNMP's
+ * bulk_to_next helper.  Neither the table_iterator helper nor the container table_data
+ * is used: both cost O(n) per request, so O(n^2) per walk.  Nor is the table helper:
+ * it callocs a netsnmp_table_request_info (over 1 KB, an OID of MAX_OID_LEN) and a list
+ * node for every varbind of every repetition of a GETBULK, and on a heap that holds
+ * 100,000 SAs each of those allocations took glibc's large-request path (a fastbin
+ * consolidation and a sort of the unsorted chunks): a third of the walk's time on the
+ * agent's side, and the reason the walk's rate fell as the table grew.
+
  * Why one static context: Net-SNMP's registry is process-wide (one IKEMON-MIB per
  * process), and neither the engine nor the stall detector can withdraw a subscription,
  * so what their callbacks point to must outlive them.  After ikemon_mib_unregister()
@@ -149,14 +154,57 @@ static int set_row_oid(netsnmp_variable_list *var, const netsnmp_handler_registr
 	return snmp_set_var_objid(var, name, len) == 0 ? 0 : -1;
 }
 
-static void answer_get(const struct mib_table *t, netsnmp_agent_request_info *reqinfo,
-                       netsnmp_request_info *req, const netsnmp_table_request_info *ti)
+/*
+ * Where a request's OID points in a table: root.1.col.index.  pos: CELL (col and an index,
+ * possibly empty), BEFORE (ahead of the table's first column: a GETNEXT starts at its
+ * first cell), AFTER (past the table, or an unknown column for a GET).
+ */
+enum cell_pos { CELL_AT, CELL_BEFORE, CELL_AFTER };
+
+struct cell {
+	enum cell_pos pos;
+	unsigned int col;
+	const oid *idx;
+	size_t idx_len;
+};
+
+static struct cell parse_cell(const struct mib_table *t, const netsnmp_handler_registration *reg,
+                              const netsnmp_variable_list *var)
 {
+	const oid *name = var->name;
+	size_t len = var->name_length, root = reg->rootoid_len;
+	struct cell c = {CELL_BEFORE, t->min_col, NULL, 0};
+	int cmp = mib_oid_cmp(name, len < root ? len : root, reg->rootoid, root);
+
+	if (cmp != 0 || len < root)
+		c.pos = cmp > 0 ? CELL_AFTER : CELL_BEFORE;
+	else if (len == root || name[root] < 1 || (name[root] == 1 && len == root + 1))
+		c.pos = CELL_BEFORE;
+	else if (name[root] > 1 || name[root + 1] > t->max_col)
+		c.pos = CELL_AFTER;
+	else if (name[root + 1] < t->min_col)
+		c.pos = CELL_BEFORE;
+	else {
+		c.pos = CELL_AT;
+		c.col = (unsigned int)name[root + 1];
+		c.idx = &name[root + 2];
+		c.idx_len = len - root - 2;
+	}
+	return c;
+}
+
+static void answer_get(const struct mib_table *t, const netsnmp_handler_registration *reg,
+                       netsnmp_agent_request_info *reqinfo, netsnmp_request_info *req)
+{
+	struct cell cell = parse_cell(t, reg, req->requestvb);
 	struct mib_row r;
 	struct mib_val v;
 
-	if (!t->get(&mib, ti->index_oid, ti->index_oid_len, &r) ||
-	    !t->column(&mib, &r, ti->colnum, &v)) {
+	if (cell.pos != CELL_AT) {
+		netsnmp_set_request_error(reqinfo, req, SNMP_NOSUCHOBJECT);
+		return;
+	}
+	if (!t->get(&mib, cell.idx, cell.idx_len, &r) || !t->column(&mib, &r, cell.col, &v)) {
 		netsnmp_set_request_error(reqinfo, req, SNMP_NOSUCHINSTANCE);
 		return;
 	}
@@ -169,20 +217,18 @@ static void answer_get(const struct mib_table *t, netsnmp_agent_request_info *re
  * Nothing left: the varbind stays unanswered and the agent goes on to the next subtree.
  */
 static void answer_next(const struct mib_table *t, const netsnmp_handler_registration *reg,
-                        netsnmp_agent_request_info *reqinfo, netsnmp_request_info *req,
-                        const netsnmp_table_request_info *ti)
+                        netsnmp_agent_request_info *reqinfo, netsnmp_request_info *req)
 {
+	struct cell cell = parse_cell(t, reg, req->requestvb);
 	struct mib_row r, after;
 	struct mib_val v;
-	bool inclusive = req->inclusive != 0;
-	const oid *idx = ti->index_oid;
-	size_t len = ti->index_oid_len;
+	bool inclusive = req->inclusive != 0 || cell.pos == CELL_BEFORE;
 	bool found;
 
-	for (unsigned int col = ti->colnum; col <= t->max_col; col++) {
-		if (col < t->min_col)
-			continue;
-		for (found = t->next(&mib, idx, len, inclusive, &r); found;
+	if (cell.pos == CELL_AFTER)
+		return;
+	for (unsigned int col = cell.col; col <= t->max_col; col++) {
+		for (found = t->next(&mib, cell.idx, cell.idx_len, inclusive, &r); found;
 		     found = t->next(&mib, after.idx, after.idx_len, false, &r)) {
 			if (t->column(&mib, &r, col, &v)) {
 				if (set_row_oid(req->requestvb, reg, col, &r) != 0) {
@@ -194,8 +240,8 @@ static void answer_next(const struct mib_table *t, const netsnmp_handler_registr
 			}
 			after = r;
 		}
-		idx = NULL;
-		len = 0;
+		cell.idx = NULL;
+		cell.idx_len = 0;
 		inclusive = false;
 	}
 }
@@ -204,7 +250,6 @@ static int table_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrat
                          netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
 {
 	const struct mib_table *t = handler->myvoid;
-	netsnmp_table_request_info *ti;
 
 	if (!mib.active)
 		return SNMP_ERR_NOERROR;
@@ -218,15 +263,12 @@ static int table_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrat
 	for (netsnmp_request_info *req = requests; req != NULL; req = req->next) {
 		if (req->processed)
 			continue;
-		ti = netsnmp_extract_table_info(req);
-		if (ti == NULL)
-			continue;
 		switch (reqinfo->mode) {
 		case MODE_GET:
-			answer_get(t, reqinfo, req, ti);
+			answer_get(t, reg, reqinfo, req);
 			break;
 		case MODE_GETNEXT:
-			answer_next(t, reg, reqinfo, req, ti);
+			answer_next(t, reg, reqinfo, req);
 			break;
 		default:
 			/* read-only registrations: Net-SNMP refuses SETs before they get here */
@@ -304,31 +346,14 @@ static int register_table(const struct mib_table *t, char *err, size_t errlen)
 {
 	const oid base[] = {MIB_OBJECTS_OID, t->sub};
 	netsnmp_handler_registration *reg;
-	netsnmp_table_registration_info *ti;
 
 	reg = netsnmp_create_handler_registration(t->name, table_handler, base, OID_LENGTH(base),
 	                                          HANDLER_CAN_RONLY);
-	ti = SNMP_MALLOC_TYPEDEF(netsnmp_table_registration_info);
-	if (reg == NULL || ti == NULL) {
+	if (reg == NULL) {
 		snprintf(err, errlen, "IKEMON-MIB: out of memory registering %s", t->name);
-		if (reg != NULL)
-			netsnmp_handler_registration_free(reg);
-		free(ti);
 		return -1;
 	}
 	reg->handler->myvoid = (void *)t;
-	for (size_t i = 0; i < t->n_index; i++)
-		netsnmp_table_helper_add_index(ti, t->index_types[i]);
-	ti->min_column = t->min_col;
-	ti->max_column = t->max_col;
-	/* netsnmp_register_table(), with the table information freed with the registration */
-	if (netsnmp_inject_handler(reg, netsnmp_get_table_handler(ti)) != SNMPERR_SUCCESS) {
-		snprintf(err, errlen, "IKEMON-MIB: out of memory registering %s", t->name);
-		netsnmp_handler_registration_free(reg);
-		netsnmp_table_registration_info_free(ti);
-		return -1;
-	}
-	netsnmp_handler_owns_table_info(reg->handler);
 	if (netsnmp_register_handler(reg) != MIB_REGISTERED_OK) {
 		snprintf(err, errlen, "IKEMON-MIB: cannot register %s", t->name);
 		return -1;

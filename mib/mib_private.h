@@ -273,7 +273,22 @@ struct mib_peer {
 	enum mib_peer_status status; /* as last observed */
 	time_t changed;              /* when it last changed (wall clock) */
 	uint64_t alarm_seq;          /* raise sequence of its active alarm, 0: none */
+	/* Its engine status, kept for the rest of the SNMP request being answered
+	 * (pdu_transid): it walks the peer's SAs, and a request reads the rows' columns one
+	 * by one, column after column (a hub's peer of 100,000 SAs: a walk per column of a
+	 * GETBULK otherwise, and one per varbind while several peers' rows alternate).  A
+	 * peer of MIB_PEER_HUB_SAS SAs or more keeps it up to MIB_PEER_HUB_MS across
+	 * requests: its walk (15 ms at 100,000 SAs) would hold the loop on every GETBULK
+	 * of a walk of ikemonPeerTable. */
+	bool status_valid;
+	long status_transid;
+	struct timespec status_at; /* CLOCK_MONOTONIC */
+	uint32_t ike_conn_id;      /* of engine.ike, which is looked up again before use */
+	struct ike_peer_status engine;
 };
+
+#define MIB_PEER_HUB_SAS 1000
+#define MIB_PEER_HUB_MS  1000
 
 struct mib_ctx {
 	struct ikemon_mib_sources src;
@@ -299,13 +314,7 @@ struct mib_ctx {
 	size_t n_peers;
 	uint64_t peers_gen;
 	bool peers_valid;
-	/* One peer's engine status, kept for the rest of the SNMP request being answered
-	 * (pdu_transid): it walks the peer's SAs, and a request reads a row's columns one
-	 * by one (a hub's peer of 100,000 SAs: 25 walks for one GETBULK otherwise). */
 	long pdu_transid; /* of the request being answered; 0 between requests */
-	long status_transid;
-	size_t status_peer;
-	struct ike_peer_status status;
 
 	netsnmp_handler_registration *regs[MIB_CERT_TABLE + 1]; /* by enum mib_objects */
 };
@@ -329,8 +338,6 @@ struct mib_table {
 	const char *name; /* "ikemonSaTable" */
 	oid sub;          /* ikemonObjects.sub */
 	unsigned int min_col, max_col;
-	u_char index_types[2];
-	size_t n_index;
 	/* the row idx names: true and r filled */
 	bool (*get)(struct mib_ctx *c, const oid *idx, size_t len, struct mib_row *r);
 	/* the first row after idx (or at it, inclusive): true and r filled, index included */

@@ -123,6 +123,7 @@ int mib_peers_sync(struct mib_ctx *c)
 			n_names++;
 		if (old_peers != NULL && (was = find_name(old_names, old_n, name)) != NULL) {
 			peers[i] = old_peers[was->pos];
+			peers[i].status_valid = false; /* its configuration may be another now */
 			kept[i] = true;
 		}
 	}
@@ -334,24 +335,52 @@ static bool peer_column_engine(const struct ike_peer_status *st, unsigned int co
 	return false;
 }
 
+/*
+ * Whether the peer's engine status kept is still the one to show (see mib_peer): read
+ * within this request (nothing runs between its varbinds), or a hub's, recently.
+ */
+static bool status_current(const struct mib_ctx *c, const struct mib_peer *mp)
+{
+	struct timespec now;
+	int64_t ms;
+
+	if (!mp->status_valid)
+		return false;
+	if (c->pdu_transid != 0 && mp->status_transid == c->pdu_transid)
+		return true;
+	if (mp->engine.n_sas < MIB_PEER_HUB_SAS)
+		return false;
+	/* the SA it shows may have gone since (its conn-id is never another's) */
+	if (mp->engine.ike != NULL &&
+	    ike_sa_by_conn_id(ike_engine_sas(c->src.engine), mp->ike_conn_id) != mp->engine.ike)
+		return false;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (int64_t)(now.tv_sec - mp->status_at.tv_sec) * 1000 +
+	     (now.tv_nsec - mp->status_at.tv_nsec) / 1000000;
+	return ms >= 0 && ms < MIB_PEER_HUB_MS;
+}
+
 static bool peer_column(struct mib_ctx *c, const struct mib_row *r, unsigned int col,
                         struct mib_val *v)
 {
 	const struct ike_peer_cfg *p = ike_engine_peer(c->src.engine, r->n);
+	struct mib_peer *mp;
 
 	if (p == NULL || r->n >= c->n_peers)
 		return false;
 	if (peer_column_cfg(p, col, v) || peer_column_status(c, r->n, col, v))
 		return true;
-	/* once per peer and request (see mib_ctx): nothing runs between its varbinds */
-	if (c->pdu_transid == 0 || c->status_transid != c->pdu_transid || c->status_peer != r->n) {
-		c->status_transid = 0;
-		if (ike_engine_peer_status(c->src.engine, r->n, &c->status) != 0)
+	mp = &c->peers[r->n];
+	if (!status_current(c, mp)) {
+		mp->status_valid = false;
+		if (ike_engine_peer_status(c->src.engine, r->n, &mp->engine) != 0)
 			return false;
-		c->status_transid = c->pdu_transid;
-		c->status_peer = r->n;
+		mp->status_valid = true;
+		mp->status_transid = c->pdu_transid;
+		mp->ike_conn_id = mp->engine.ike != NULL ? mp->engine.ike->conn_id : 0;
+		clock_gettime(CLOCK_MONOTONIC, &mp->status_at);
 	}
-	return peer_column_engine(&c->status, col, v);
+	return peer_column_engine(&mp->engine, col, v);
 }
 
 const struct mib_table mib_peer_table = {
@@ -359,8 +388,6 @@ const struct mib_table mib_peer_table = {
     .sub = MIB_PEER_TABLE,
     .min_col = PEER_COL_REMOTE_ADDR_TYPE,
     .max_col = PEER_COL_DPD_R_U_THERE_ANSWERED,
-    .index_types = {ASN_OCTET_STR},
-    .n_index = 1,
     .get = peer_get,
     .next = peer_next,
     .column = peer_column,

@@ -96,15 +96,6 @@ static bool sa_next(struct mib_ctx *c, const oid *idx, size_t len, bool inclusiv
 	return true;
 }
 
-static size_t installed_children(const struct ike_sa *sa)
-{
-	size_t n = 0;
-
-	for (const struct ike_child *ch = sa->children; ch != NULL; ch = ch->next)
-		n += ch->state == IKE_CHILD_INSTALLED;
-	return n;
-}
-
 /* Identities, addresses and the negotiated transform. */
 static bool sa_column_setup(const struct ike_sa *sa, unsigned int col, struct mib_val *v)
 {
@@ -230,7 +221,7 @@ static bool sa_column_life(const struct ike_sa *sa, unsigned int col, struct mib
 		mib_val_int(v, sa->delete_reason);
 		return true;
 	case SA_COL_IPSEC_SA_COUNT:
-		mib_val_u32(v, installed_children(sa));
+		mib_val_u32(v, ike_sa_children_installed(sa));
 		return true;
 	}
 	return false;
@@ -282,8 +273,6 @@ const struct mib_table mib_sa_table = {
     .sub = MIB_SA_TABLE,
     .min_col = SA_COL_VERSION,
     .max_col = SA_COL_PEER_CERT_SUBJECT,
-    .index_types = {ASN_UNSIGNED},
-    .n_index = 1,
     .get = sa_get,
     .next = sa_next,
     .column = sa_column,
@@ -433,8 +422,6 @@ const struct mib_table mib_ipsec_table = {
     .sub = MIB_IPSEC_TABLE,
     .min_col = IPSEC_COL_STATE,
     .max_col = IPSEC_COL_MSG_ID,
-    .index_types = {ASN_UNSIGNED, ASN_UNSIGNED},
-    .n_index = 2,
     .get = ipsec_get,
     .next = ipsec_next,
     .column = ipsec_column,

@@ -32,6 +32,7 @@ static void expect_http_defaults(const struct http_config *h)
 	ck_assert_uint_eq(h->timeout_s, 10);
 	ck_assert_uint_eq(h->max_request, 8192);
 	ck_assert(!h->per_sa_metrics);
+	ck_assert_uint_eq(h->scrape_walk_slice, 8192);
 }
 
 START_TEST(off_without_section)
@@ -90,7 +91,8 @@ START_TEST(every_key)
 	         "max_connections = 1024\n"
 	         "timeout = 3600\n"
 	         "max_request = 65536\n"
-	         "per_sa_metrics = on\n",
+	         "per_sa_metrics = on\n"
+	         "scrape_walk_slice = 1000000\n",
 	         cert, key);
 	tl_config_load_ok(text, &cfg);
 	ck_assert(cfg.http.enabled);
@@ -108,16 +110,18 @@ START_TEST(every_key)
 	ck_assert_uint_eq(cfg.http.timeout_s, 3600);
 	ck_assert_uint_eq(cfg.http.max_request, 65536);
 	ck_assert(cfg.http.per_sa_metrics);
+	ck_assert_uint_eq(cfg.http.scrape_walk_slice, 1000000);
 	ikemond_config_free(&cfg);
 
 	/* The low ends of the ranges, and off. */
 	tl_config_load_ok("[http]\nmax_connections = 1\ntimeout = 1\nmax_request = 1024\n"
-	                  "per_sa_metrics = off\nlisten = 127.0.0.1:1\n",
+	                  "per_sa_metrics = off\nscrape_walk_slice = 1\nlisten = 127.0.0.1:1\n",
 	                  &cfg);
 	ck_assert_uint_eq(cfg.http.max_connections, 1);
 	ck_assert_uint_eq(cfg.http.timeout_s, 1);
 	ck_assert_uint_eq(cfg.http.max_request, 1024);
 	ck_assert(!cfg.http.per_sa_metrics);
+	ck_assert_uint_eq(cfg.http.scrape_walk_slice, 1);
 	ck_assert_uint_eq(cfg.http.n_listen, 1);
 	tl_expect_addr(&cfg.http.listen[0], "127.0.0.1", 1);
 	ikemond_config_free(&cfg);
@@ -140,7 +144,7 @@ START_TEST(errors_structure)
 	    "[http]\nport = 9731\n", 2,
 	    "unknown key 'port' in [http] (known there: listen, tls_cert, tls_key, "
 	    "auth_user, auth_password, auth_password_file, max_connections, "
-	    "max_connections_per_ip, timeout, max_request, per_sa_metrics)");
+	    "max_connections_per_ip, timeout, max_request, per_sa_metrics, scrape_walk_slice)");
 	tl_config_expect_error("[http]\ntimeout = 5\ntimeout = 6\n", 3,
 	                       "duplicate key 'timeout' (first set on line 2)");
 	tl_config_expect_error("[http]\nlisten = 127.0.0.1\nlisten = 127.0.0.2\n", 3,
@@ -193,6 +197,10 @@ START_TEST(errors_values)
 	tl_config_expect_error("[http]\nper_sa_metrics = yes\n", 2,
 	                       "bad per_sa_metrics 'yes' (expected on or off)");
 	tl_config_expect_error("[http]\nper_sa_metrics = ON\n", 2, "bad per_sa_metrics 'ON'");
+	tl_config_expect_error("[http]\nscrape_walk_slice = 0\n", 2,
+	                       "bad scrape_walk_slice '0' (expected 1 to 1000000)");
+	tl_config_expect_error("[http]\nscrape_walk_slice = 1000001\n", 2,
+	                       "bad scrape_walk_slice '1000001'");
 	tl_config_expect_error("[http]\ntls_cert = cert.pem\n", 2,
 	                       "bad tls_cert 'cert.pem' (expected an absolute path)");
 	tl_config_expect_error("[http]\ntls_key = /nonexistent/key.pem\n", 2,
