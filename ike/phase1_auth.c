@@ -124,7 +124,8 @@ static int put_sig(struct msg_builder *b, const struct ike_sa *sa, const struct 
 	return 0;
 }
 
-int phase1_put_id(struct ike_sa_table *t, struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b)
+int phase1_put_id(struct ike_sa_table *t, struct ike_sa *sa, const struct ike_peer_cfg *p,
+                  struct msg_builder *b)
 {
 	uint8_t idb[4 + IKE_ID_WIRE_MAX];
 	size_t idb_len = phase1_id_body(sa, p, true, idb, sizeof(idb));
@@ -156,7 +157,8 @@ done:
 	return ret;
 }
 
-int phase1_put_auth(struct ike_sa_table *t, struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b)
+int phase1_put_auth(struct ike_sa_table *t, struct ike_sa *sa, const struct ike_peer_cfg *p,
+                    struct msg_builder *b)
 {
 	return phase1_put_id(t, sa, p, b) != 0 ? -1 : phase1_put_proof(sa, p, b);
 }

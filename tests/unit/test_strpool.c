@@ -6,12 +6,12 @@
  */
 #include <check.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "ike/ike.h"
 #include "ike/sa.h"
 #include "ike/strpool.h"
+#include "tests/unit/testlib.h"
 
 START_TEST(test_intern_and_refcount)
 {
@@ -139,20 +139,19 @@ START_TEST(test_sa_table_shares_and_releases)
 }
 END_TEST
 
-int main(void)
+static Suite *strpool_suite(void)
 {
 	Suite *s = suite_create("strpool");
 	TCase *tc = tcase_create("pool");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_intern_and_refcount);
 	tcase_add_test(tc, test_many_distinct);
 	tcase_add_test(tc, test_sa_table_shares_and_releases);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return s;
+}
+
+int main(void)
+{
+	return tl_run(strpool_suite());
 }
