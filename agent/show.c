@@ -563,7 +563,7 @@ void jw_endpoint(struct jw *w, const char *key, const struct sockaddr_storage *s
 	jw_close(w, '}');
 }
 
-static void jw_id(struct jw *w, const char *key, const struct ike_id *id)
+static void jw_id(struct jw *w, const char *key, const struct ike_sa_id *id)
 {
 	jw_open(w, key, '{');
 	jw_u64(w, "type", id->type);

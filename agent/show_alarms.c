@@ -165,7 +165,7 @@ void show_alarms(struct strbuf *out, const struct stall_alarm *first, uint64_t l
 	size_t n = 0;
 
 	if (now_mono == NULL) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
+		ike_mono_now(&now);
 		now_mono = &now;
 	}
 	for (const struct stall_alarm *a = first; a != NULL; a = a->next)
@@ -240,7 +240,7 @@ void show_alarms_json(struct strbuf *out, const struct stall_alarm *first, uint6
 	struct timespec now;
 
 	if (now_mono == NULL) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
+		ike_mono_now(&now);
 		now_mono = &now;
 	}
 	jw_open(&w, NULL, '{');

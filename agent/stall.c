@@ -685,7 +685,7 @@ void stall_run(struct stall_detector *d)
 	struct timespec now;
 	struct ike_timer *tm;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	ike_mono_now(&now);
 	if (d->peers_gen != ike_engine_peers_generation(d->e) && sync_tracks(d, &now) != 0)
 		return; /* out of memory: the tracks do not follow the peers; next time */
 	if (d->deadlines_lost) {
@@ -728,7 +728,7 @@ int64_t stall_next_timeout_ms(struct stall_detector *d)
 		tm = down;
 	if (tm == NULL)
 		return d->deadlines_lost ? LOST_DEADLINES_RETRY_MS : -1;
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	ike_mono_now(&now);
 	ms = ts_ms(&tm->at, &now);
 	ms = ms < 0 ? 0 : ms;
 	return d->deadlines_lost && ms > LOST_DEADLINES_RETRY_MS ? LOST_DEADLINES_RETRY_MS : ms;
@@ -751,7 +751,7 @@ static void peer_dead(struct stall_detector *d, struct track *t, const struct ik
 	const struct ike_peer_cfg *p = ike_engine_peer(d->e, (size_t)(t - d->tracks));
 	struct timespec now;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	ike_mono_now(&now);
 	t->dead = true;
 	t->cause = IKE_CAUSE_PEER_DEAD;
 	snprintf(t->detail, sizeof(t->detail), "no answer to R-U-THERE (conn-id %u)", sa->conn_id);
@@ -786,7 +786,7 @@ static void rekey_failed(struct stall_detector *d, struct track *t, const struct
 	const struct ike_sa *sa = ev->sa;
 	struct timespec now;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	ike_mono_now(&now);
 	/* the newest failure counts; a phase-1 one is cleared by a new ISAKMP SA only */
 	if (!t->rekey_failed || t->rekey_failed_index != 0 || ev->child == NULL) {
 		t->rekey_failed_conn = sa->conn_id;
@@ -819,7 +819,7 @@ static void refused_when_up(struct track *t, const struct ike_sa *sa)
 {
 	struct timespec now;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	ike_mono_now(&now);
 	if (t->up) {
 		t->up = false;
 		t->down_since = now;
@@ -886,7 +886,7 @@ struct stall_detector *stall_new(struct ike_engine *e, const struct stall_settin
 		return NULL;
 	d->e = e;
 	d->s = *s;
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	ike_mono_now(&now);
 	ike_timerq_init(&d->deadlines);
 	ike_timerq_init(&d->downs);
 	if (sync_tracks(d, &now) != 0 ||
@@ -938,7 +938,7 @@ void stall_reconfigure(struct stall_detector *d, const struct stall_settings *s)
 {
 	struct timespec now;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	ike_mono_now(&now);
 	d->s = *s;
 	/* alarms of peers that left the configuration clear now */
 	for (size_t i = 0; i < d->n_tracks; i++)
@@ -988,7 +988,7 @@ int stall_clear(struct stall_detector *d, const char *peer)
 
 	if (t == NULL || t->alarm == NULL)
 		return -1;
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	ike_mono_now(&now);
 	clear_alarm(d, t, ALARM_CLEAR_OPERATOR, &now);
 	/* a still-stalled peer starts a new episode: it is raised again after a threshold */
 	t->open = false;
@@ -1019,6 +1019,6 @@ enum peer_health stall_peer_health(struct stall_detector *d, size_t i, enum ike_
 	*cause = t->cause;
 	if (detail != NULL)
 		*detail = t->detail;
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	ike_mono_now(&now);
 	return track_health(d, t, p, &now);
 }

@@ -141,7 +141,7 @@ enum ike_handler_result aggr_I1_dh_done(struct ike_engine *e, struct ike_sa *sa,
 		goto done;
 	msg_payload(&b, ISAKMP_NP_KE, x->gxi, x->g_len);
 	msg_payload(&b, ISAKMP_NP_NONCE, x->ni, x->ni_len);
-	if (phase1_put_id(sa, p, &b) != 0)
+	if (phase1_put_id(e->sas, sa, p, &b) != 0)
 		goto done;
 	if (sa->xf.auth != IKE_AUTH_PSK)
 		phase1_put_certreq(&b, p);
@@ -221,7 +221,7 @@ static enum ike_handler_result take_idi(struct ike_engine *e, struct ike_sa *sa,
 	}
 	memcpy(x->idi_b, id->body, id->len);
 	x->idi_len = id->len;
-	sa->remote_id = got;
+	ike_sa_set_remote_id(e->sas, sa, &got);
 	return IKE_R_OK;
 }
 
@@ -240,7 +240,7 @@ static int send_am2(struct ike_engine *e, struct ike_sa *sa, const struct ike_pe
 		goto done;
 	msg_payload(&b, ISAKMP_NP_KE, x->gxr, x->g_len);
 	msg_payload(&b, ISAKMP_NP_NONCE, x->nr, x->nr_len);
-	if (phase1_put_auth(sa, p, &b) != 0) /* IDir, HASH_R or [CERT,] SIG_R */
+	if (phase1_put_auth(e->sas, sa, p, &b) != 0) /* IDir, HASH_R or [CERT,] SIG_R */
 		goto done;
 	if (sa->xf.auth != IKE_AUTH_PSK)
 		phase1_put_certreq(&b, p);

@@ -94,8 +94,8 @@ static void undecryptable(struct ike_engine *e, struct ike_sa *sa, const char *w
 		snprintf(detail, sizeof(detail), "%s from the peer does not decrypt", what);
 		engine_suspect(e, sa, IKE_CAUSE_KEY_MISMATCH, detail);
 	}
-	engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: %s does not decrypt", sa->conn_id,
-	           sa->peer, what);
+	engine_log_limited(e, ENGINE_LOG_BAD_MESSAGE, IKE_LOG_INFO,
+	                   "conn-id %u peer %s: %s does not decrypt", sa->conn_id, sa->peer, what);
 }
 
 /*
@@ -228,8 +228,9 @@ static void dispatch(struct ike_engine *e, struct ike_sa *sa, const struct isakm
 	if (!has_required(sa, m, row)) {
 		sa->ctr.malformed++;
 		g->dropped_bad_payload++;
-		engine_log(e, IKE_LOG_INFO, "conn-id %u: %s lacks a required payload", sa->conn_id,
-		           row->expects);
+		engine_log_limited(e, ENGINE_LOG_BAD_MESSAGE, IKE_LOG_INFO,
+		                   "conn-id %u: %s lacks a required payload", sa->conn_id,
+		                   row->expects);
 		goto done;
 	}
 	out_gen = sa->x != NULL ? sa->x->rt.out_gen : 0;
@@ -275,8 +276,8 @@ static void new_responder(struct ike_engine *e, const struct sockaddr *local,
 		else if (remote->sa_family == AF_INET6)
 			inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)remote)->sin6_addr, addr,
 			          sizeof(addr));
-		engine_log(e, IKE_LOG_INFO, "%s Mode from %s: no [peer] matches; dropped", mode,
-		           addr);
+		engine_log_limited(e, ENGINE_LOG_NO_PEER, IKE_LOG_INFO,
+		                   "%s Mode from %s: no [peer] matches; dropped", mode, addr);
 		return;
 	}
 	/* bounded: at most max_half_open_per_source from this address, max_half_open in all */
@@ -298,8 +299,8 @@ static void new_responder(struct ike_engine *e, const struct sockaddr *local,
 	sa->ctr.msgs_in++;
 	sa->ctr.bytes_in += len;
 	ike_sa_announce(e->sas, sa);
-	engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: %s Mode request", sa->conn_id, sa->peer,
-	           mode);
+	engine_log_limited(e, aggr ? ENGINE_LOG_AM_REQUEST : ENGINE_LOG_MM_REQUEST, IKE_LOG_INFO,
+	                   "conn-id %u peer %s: %s Mode request", sa->conn_id, sa->peer, mode);
 	dispatch(e, sa, h, buf, len);
 }
 

@@ -231,7 +231,7 @@ bool ic_present(const struct isakmp_msg *m)
 	return false;
 }
 
-static bool same_id(const struct ike_id *a, const struct ike_id *b)
+static bool same_id(const struct ike_sa_id *a, const struct ike_sa_id *b)
 {
 	return a->type == b->type && strcmp(a->value, b->value) == 0;
 }

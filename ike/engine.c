@@ -36,6 +36,84 @@ void engine_log(struct ike_engine *e, enum ike_log_level lvl, const char *fmt, .
 	e->ops.log(e->ctx, lvl, msg);
 }
 
+/* ---------------------------------------------------------------- limited log lines */
+
+static const char *const log_class_what[ENGINE_LOG_CLASSES] = {
+    [ENGINE_LOG_MM_REQUEST] = "Main Mode requests",
+    [ENGINE_LOG_AM_REQUEST] = "Aggressive Mode requests",
+    [ENGINE_LOG_NO_PEER] = "first messages no [peer] matches",
+    [ENGINE_LOG_BAD_MESSAGE] = "malformed or undecryptable messages",
+    [ENGINE_LOG_UNAUTH_INFO] = "unauthenticated informational messages",
+};
+
+/* Close the class's window: the count of what it left out, if any. */
+static void log_window_close(struct ike_engine *e, enum engine_log_class cls,
+                             const struct timespec *now)
+{
+	struct engine_log_limit *l = &e->log_limit[cls];
+
+	if (l->suppressed > 0)
+		engine_log(e, l->level, "%u further %s suppressed in the last %.1f s",
+		           l->suppressed, log_class_what[cls],
+		           (double)ts_diff_ms(now, &l->start) / 1000.0);
+	l->logged = l->suppressed = 0;
+}
+
+void engine_log_limited(struct ike_engine *e, enum engine_log_class cls, enum ike_log_level lvl,
+                        const char *fmt, ...)
+{
+	struct engine_log_limit *l = &e->log_limit[cls];
+	struct timespec now, end;
+	char msg[512];
+	va_list ap;
+
+	if (e->ops.log == NULL)
+		return;
+	engine_now(&now);
+	if (l->logged > 0 && ts_diff_ms(&now, &l->start) >= ENGINE_LOG_WINDOW_MS)
+		log_window_close(e, cls, &now);
+	if (l->logged == 0)
+		l->start = now;
+	if (l->logged < ENGINE_LOG_BURST) {
+		l->logged++;
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		e->ops.log(e->ctx, lvl, msg);
+		return;
+	}
+	if (l->suppressed == 0 || lvl < l->level)
+		l->level = lvl; /* syslog order: lower is more severe */
+	if (l->suppressed++ == 0) {
+		end = l->start;
+		ts_add_ms(&end, ENGINE_LOG_WINDOW_MS);
+		engine_timers_log(e, &end);
+	}
+}
+
+void engine_log_limits_run(struct ike_engine *e, const struct timespec *now)
+{
+	struct timespec end, next = {0, 0};
+	bool have = false;
+
+	for (int c = 0; c < ENGINE_LOG_CLASSES; c++) {
+		struct engine_log_limit *l = &e->log_limit[c];
+
+		if (l->suppressed == 0)
+			continue;
+		end = l->start;
+		ts_add_ms(&end, ENGINE_LOG_WINDOW_MS);
+		if (ts_diff_ms(now, &end) >= 0) {
+			log_window_close(e, (enum engine_log_class)c, now);
+		} else if (!have || ts_diff_ms(&end, &next) < 0) {
+			next = end;
+			have = true;
+		}
+	}
+	if (have)
+		engine_timers_log(e, &next);
+}
+
 static void table_log(void *ctx, int level, const char *msg)
 {
 	struct ike_engine *e = ctx;

@@ -173,6 +173,29 @@ struct engine_half_open {
 	uint64_t key; /* secret of the address hash */
 };
 
+/*
+ * Log lines a peer can cause at will, by class: at most ENGINE_LOG_BURST of a class in a
+ * window of ENGINE_LOG_WINDOW_MS, then one line counting those left out, when the window
+ * is over (engine_log_limited).
+ */
+enum engine_log_class {
+	ENGINE_LOG_MM_REQUEST,  /* "Main Mode request": a new responder SA */
+	ENGINE_LOG_AM_REQUEST,  /* "Aggressive Mode request" */
+	ENGINE_LOG_NO_PEER,     /* a first message no [peer] matches */
+	ENGINE_LOG_BAD_MESSAGE, /* lacks a payload, does not decrypt */
+	ENGINE_LOG_UNAUTH_INFO, /* unauthenticated notifies and DELETEs, notifies we answer */
+	ENGINE_LOG_CLASSES
+};
+#define ENGINE_LOG_BURST     20
+#define ENGINE_LOG_WINDOW_MS 1000
+
+struct engine_log_limit {
+	struct timespec start;    /* of the window (engine clock) */
+	uint32_t logged;          /* lines of the window logged (0: no window open) */
+	uint32_t suppressed;      /* and left out */
+	enum ike_log_level level; /* the most severe of those left out */
+};
+
 struct ike_engine {
 	struct ike_engine_ops ops;
 	void *ctx;
@@ -196,11 +219,21 @@ struct ike_engine {
 	uint32_t dh_tokens;        /* numbers the jobs */
 	uint64_t dh_stale;         /* results dropped: their SA was gone or had moved on */
 	uint64_t dh_done;          /* results that resumed their exchange */
+	struct engine_log_limit log_limit[ENGINE_LOG_CLASSES];
+	struct ike_timer log_timer; /* the end of the first window with lines left out */
 };
 
 /* ---- engine.c: services for handlers ---- */
 void engine_log(struct ike_engine *e, enum ike_log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* engine_log for a line a peer can cause at will: limited by class (see above). */
+void engine_log_limited(struct ike_engine *e, enum engine_log_class cls, enum ike_log_level lvl,
+                        const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Log the count of each class whose window is over with lines left out (timers.c calls it
+ * when log_timer fires); re-arms log_timer for the others. */
+void engine_log_limits_run(struct ike_engine *e, const struct timespec *now);
+/* timers.c: queue log_timer at `at` (unless queued earlier). */
+void engine_timers_log(struct ike_engine *e, const struct timespec *at);
 const struct ike_peer_cfg *engine_peer_cfg(struct ike_engine *e, const char *name);
 /* Send buf as sa's message, store it for retransmission; arm the timer when retransmit. */
 int engine_send(struct ike_engine *e, struct ike_sa *sa, const uint8_t *buf, size_t len,
@@ -414,12 +447,14 @@ const char *phase1_auth_refusal(uint16_t theirs, const struct ike_peer_cfg *p, c
 /* Our CERTREQ payloads (MM3, MM4): one per CA of p, none without certificates. */
 void phase1_put_certreq(struct msg_builder *b, const struct ike_peer_cfg *p);
 /* Our ID and HASH, or ID, [CERT ...] and SIG (sets sa->local_id).  0 or -1. */
-int phase1_put_auth(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b);
+int phase1_put_auth(struct ike_sa_table *t, struct ike_sa *sa, const struct ike_peer_cfg *p,
+                    struct msg_builder *b);
 /* Only our HASH, or [CERT ...] and SIG (AM3), over the ID payload phase1_put_auth sends (AM1's).
  * 0 or -1. */
 int phase1_put_proof(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b);
 /* Our ID payload alone (AM1's IDii; sets sa->local_id).  0 or -1. */
-int phase1_put_id(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b);
+int phase1_put_id(struct ike_sa_table *t, struct ike_sa *sa, const struct ike_peer_cfg *p,
+                  struct msg_builder *b);
 struct phase1_auth_result {
 	enum ike_cause cause; /* NONE when the peer is authenticated */
 	uint16_t notify;      /* what to tell the peer (0: nothing) */

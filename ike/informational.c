@@ -61,7 +61,8 @@ int info_send_notify_plain(struct ike_engine *e, const struct sockaddr *local,
 		return -1;
 	g->msgs_out++;
 	g->bytes_out += len;
-	engine_log(e, IKE_LOG_INFO, "sent notify %s", isakmp_notify_name(type));
+	engine_log_limited(e, ENGINE_LOG_UNAUTH_INFO, IKE_LOG_INFO, "sent notify %s",
+	                   isakmp_notify_name(type));
 	return 0;
 }
 
@@ -342,9 +343,13 @@ static void take_notify(struct ike_engine *e, struct ike_sa *sa, const struct is
 	enum ike_cause c;
 	char detail[64];
 
-	engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: received %s notify %s", sa->conn_id,
-	           sa->peer, authenticated ? "authenticated" : "unauthenticated",
-	           isakmp_notify_name(n->type));
+	if (authenticated)
+		engine_log(e, IKE_LOG_INFO, "conn-id %u peer %s: received authenticated notify %s",
+		           sa->conn_id, sa->peer, isakmp_notify_name(n->type));
+	else /* anyone who saw the cookies may send these */
+		engine_log_limited(e, ENGINE_LOG_UNAUTH_INFO, IKE_LOG_INFO,
+		                   "conn-id %u peer %s: received unauthenticated notify %s",
+		                   sa->conn_id, sa->peer, isakmp_notify_name(n->type));
 	if (n->type == DPD_N_R_U_THERE || n->type == DPD_N_R_U_THERE_ACK) {
 		/* only under HASH(1), and only on an established SA */
 		if (authenticated && sa->state == IKE_ST_ESTABLISHED)
@@ -424,8 +429,8 @@ static void take_delete(struct ike_engine *e, struct ike_sa *sa, const struct is
                         bool authenticated)
 {
 	if (!authenticated) {
-		engine_log(e, IKE_LOG_INFO, "conn-id %u: ignoring unauthenticated DELETE",
-		           sa->conn_id);
+		engine_log_limited(e, ENGINE_LOG_UNAUTH_INFO, IKE_LOG_INFO,
+		                   "conn-id %u: ignoring unauthenticated DELETE", sa->conn_id);
 		return;
 	}
 	if (d->protocol != ISAKMP_PROTO_ISAKMP) {

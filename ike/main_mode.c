@@ -410,7 +410,7 @@ static int send_id_auth(struct ike_engine *e, struct ike_sa *sa, const struct ik
 		return -1;
 	main_hdr(sa, &h, ISAKMP_FLAG_ENC);
 	msg_init(&b, buf, PHASE1_AUTH_BUF, &h);
-	if (phase1_put_auth(sa, p, &b) == 0) {
+	if (phase1_put_auth(e->sas, sa, p, &b) == 0) {
 		/*
 		 * MM5 or MM6: INITIAL-CONTACT when we hold no other SA with the peer (RFC 2407
 		 * 4.6.3.3).  The responder says it too: a peer that kept SAs across our restart
@@ -581,13 +581,13 @@ enum ike_handler_result phase1_take_peer_auth(struct ike_engine *e, struct ike_s
 	}
 	if (phase1_check_auth(sa, p, m, r) != IKE_CAUSE_NONE) {
 		if (r->subject[0] != '\0')
-			snprintf(sa->peer_cert, sizeof(sa->peer_cert), "%s", r->subject);
+			ike_sa_set_peer_cert(e->sas, sa, r->subject);
 		ret = auth_failed(e, sa, r, which, (m->hdr.flags & ISAKMP_FLAG_ENC) != 0);
 		goto done;
 	}
-	sa->remote_id = r->got;
+	ike_sa_set_remote_id(e->sas, sa, &r->got);
 	sa->initial_contact = take_initial_contact(e, sa, m, which);
-	snprintf(sa->peer_cert, sizeof(sa->peer_cert), "%s", r->subject);
+	ike_sa_set_peer_cert(e->sas, sa, r->subject);
 	/* an unencrypted AM2 (or AM3) leaves the IV chain where it is */
 	if (m->hdr.flags & ISAKMP_FLAG_ENC)
 		memcpy(sa->x->keys.iv, sa->x->rx_iv, sa->x->keys.block_len);

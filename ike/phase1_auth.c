@@ -124,12 +124,15 @@ static int put_sig(struct msg_builder *b, const struct ike_sa *sa, const struct 
 	return 0;
 }
 
-int phase1_put_id(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b)
+int phase1_put_id(struct ike_sa_table *t, struct ike_sa *sa, const struct ike_peer_cfg *p,
+                  struct msg_builder *b)
 {
 	uint8_t idb[4 + IKE_ID_WIRE_MAX];
 	size_t idb_len = phase1_id_body(sa, p, true, idb, sizeof(idb));
+	struct ike_id id;
 
-	if (idb_len == 0 || phase1_id_decode(idb, idb_len, &sa->local_id) != 0)
+	if (idb_len == 0 || phase1_id_decode(idb, idb_len, &id) != 0 ||
+	    ike_sa_set_local_id(t, sa, &id) != 0)
 		return -1;
 	msg_payload(b, ISAKMP_NP_ID, idb, idb_len);
 	return b->overflow ? -1 : 0;
@@ -154,9 +157,10 @@ done:
 	return ret;
 }
 
-int phase1_put_auth(struct ike_sa *sa, const struct ike_peer_cfg *p, struct msg_builder *b)
+int phase1_put_auth(struct ike_sa_table *t, struct ike_sa *sa, const struct ike_peer_cfg *p,
+                    struct msg_builder *b)
 {
-	return phase1_put_id(sa, p, b) != 0 ? -1 : phase1_put_proof(sa, p, b);
+	return phase1_put_id(t, sa, p, b) != 0 ? -1 : phase1_put_proof(sa, p, b);
 }
 
 /* ---- the peer's payloads ---- */

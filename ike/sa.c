@@ -24,6 +24,7 @@
 
 #include "ike.h"
 #include "sa.h"
+#include "strpool.h"
 
 static uint64_t clock_advance_ms; /* tests only: ike_engine_clock_advance_ms() */
 
@@ -87,6 +88,7 @@ struct ike_sa_table {
 	void (*wipe_exchange)(struct ike_exchange *x);
 	void (*wipe_child_exchange)(struct ike_child_exchange *x);
 	struct ike_global_counters ctr;
+	struct ike_strpool *strings; /* the SAs' identities and certificate subjects */
 };
 
 /* ---------------------------------------------------------------- the indexes */
@@ -353,6 +355,46 @@ void ike_sa_table_release_spi(struct ike_sa_table *t, const struct ike_child *c)
 	x->n--;
 }
 
+/* ---------------------------------------------------------------- interned strings */
+
+/* Replace *field by the pool's copy of s (at most max bytes); "" when memory runs out. */
+static int set_string(struct ike_sa_table *t, const char **field, const char *s, size_t max)
+{
+	const char *v = ike_strpool_get(t->strings, s, strnlen(s, max));
+
+	ike_strpool_put(t->strings, *field);
+	*field = v != NULL ? v : "";
+	return v != NULL ? 0 : -1;
+}
+
+int ike_sa_set_local_id(struct ike_sa_table *t, struct ike_sa *sa, const struct ike_id *id)
+{
+	sa->local_id.type = id->type;
+	return set_string(t, &sa->local_id.value, id->value, IKE_ID_MAX);
+}
+
+int ike_sa_set_remote_id(struct ike_sa_table *t, struct ike_sa *sa, const struct ike_id *id)
+{
+	sa->remote_id.type = id->type;
+	return set_string(t, &sa->remote_id.value, id->value, IKE_ID_MAX);
+}
+
+int ike_sa_set_peer_cert(struct ike_sa_table *t, struct ike_sa *sa, const char *subject)
+{
+	return set_string(t, &sa->peer_cert, subject, IKE_PEER_CERT_MAX);
+}
+
+void ike_sa_id_get(struct ike_id *out, const struct ike_sa_id *id)
+{
+	out->type = id->type;
+	snprintf(out->value, sizeof(out->value), "%s", id->value);
+}
+
+const struct ike_strpool *ike_sa_table_strings(const struct ike_sa_table *t)
+{
+	return t->strings;
+}
+
 /* ---------------------------------------------------------------- the table */
 
 struct ike_sa_table *ike_sa_table_new(void)
@@ -366,7 +408,9 @@ struct ike_sa_table *ike_sa_table_new(void)
 	t->by_id.b = calloc(HASH_MIN_BUCKETS, sizeof(*t->by_id.b));
 	t->by_cookie.b = calloc(HASH_MIN_BUCKETS, sizeof(*t->by_cookie.b));
 	t->by_host.b = calloc(HASH_MIN_BUCKETS, sizeof(*t->by_host.b));
+	t->strings = ike_strpool_new();
 	if (t->by_id.b == NULL || t->by_cookie.b == NULL || t->by_host.b == NULL ||
+	    t->strings == NULL ||
 	    getrandom(&t->cookie_key, sizeof(t->cookie_key), 0) != sizeof(t->cookie_key)) {
 		ike_sa_table_free(t);
 		return NULL;
@@ -379,6 +423,9 @@ static void sa_free(struct ike_sa_table *t, struct ike_sa *sa)
 	ike_child_free_all(t, sa);
 	if (sa->x != NULL && t->free_exchange != NULL)
 		t->free_exchange(sa->x);
+	ike_strpool_put(t->strings, sa->local_id.value);
+	ike_strpool_put(t->strings, sa->remote_id.value);
+	ike_strpool_put(t->strings, sa->peer_cert);
 	free(sa);
 }
 
@@ -396,6 +443,7 @@ void ike_sa_table_free(struct ike_sa_table *t)
 	free(t->by_cookie.b);
 	free(t->by_host.b);
 	free(t->spis.s);
+	ike_strpool_free(t->strings);
 	free(t);
 }
 
@@ -527,6 +575,7 @@ struct ike_sa *ike_sa_create(struct ike_sa_table *t, enum ike_role role, uint8_t
 	sa->ike_version = 1;
 	sa->exchange = exchange;
 	sa->role = role;
+	sa->local_id.value = sa->remote_id.value = sa->peer_cert = "";
 	if (exchange == ISAKMP_XCHG_AGGR)
 		sa->state = role == IKE_ROLE_INITIATOR ? IKE_ST_AGGR_I1 : IKE_ST_AGGR_R0;
 	else

@@ -40,6 +40,15 @@ struct ike_sa_transform {
 	uint32_t lifetime_s;
 };
 
+/* An identity as an SA holds it: the value interned in its table (ike/strpool.h), set
+ * through ike_sa_set_local_id() / ike_sa_set_remote_id(); "" until set, never NULL. */
+struct ike_sa_id {
+	uint8_t type;      /* enum ike_id_type; 0 = default (the address) or not received */
+	const char *value; /* "192.0.2.1", "gw.example.net", "user@example.net" */
+};
+
+#define IKE_PEER_CERT_MAX 255 /* longest certificate subject kept on an SA */
+
 struct ike_exchange;      /* exchange-private state (keys, nonces, DH); engine only */
 struct engine_peer_track; /* a configured peer's SAs and counters; engine only */
 struct ho_src;            /* a source address of half-open SAs; engine only */
@@ -51,7 +60,7 @@ struct ike_sa {
 	enum ike_role role;
 	char peer[IKE_PEER_NAME_MAX + 1]; /* configured peer name; "" when unknown */
 	struct sockaddr_storage local, remote;
-	struct ike_id local_id, remote_id; /* remote_id.type 0 until received */
+	struct ike_sa_id local_id, remote_id; /* remote_id.type 0 until received */
 	uint8_t icookie[8], rcookie[8];
 	struct ike_sa_transform xf; /* zero until chosen */
 
@@ -68,8 +77,9 @@ struct ike_sa {
 	char cause_detail[64];        /* "after MM5", "refused by peer", notify name */
 	enum ike_cause delete_reason; /* why it was deleted; NONE while alive */
 	/* signature authentication: the subject of the certificate the peer sent (also when
-	 * it failed a check), printable, cut to fit; "" without */
-	char peer_cert[256];
+	 * it failed a check), printable, cut to IKE_PEER_CERT_MAX bytes; "" without, never
+	 * NULL (interned: set through ike_sa_set_peer_cert()) */
+	const char *peer_cert;
 
 	/* NAT traversal (RFC 3947) */
 	uint8_t natt_version; /* 0 none; 1 RFC 3947; 2 draft-02/03 */
@@ -240,6 +250,19 @@ struct ike_sa *ike_sa_find_cookies(struct ike_sa_table *t, const uint8_t icookie
  */
 void ike_sa_set_remote(struct ike_sa_table *t, struct ike_sa *sa,
                        const struct sockaddr_storage *remote);
+/*
+ * Identities and the peer's certificate subject are interned in the table (one copy of
+ * each distinct string): set them through these, never by writing the fields.  0, or -1
+ * when memory runs out (the field is then "").
+ */
+int ike_sa_set_local_id(struct ike_sa_table *t, struct ike_sa *sa, const struct ike_id *id);
+int ike_sa_set_remote_id(struct ike_sa_table *t, struct ike_sa *sa, const struct ike_id *id);
+int ike_sa_set_peer_cert(struct ike_sa_table *t, struct ike_sa *sa, const char *subject);
+/* An SA's identity as the configuration's type (for code that takes one). */
+void ike_sa_id_get(struct ike_id *out, const struct ike_sa_id *id);
+/* The table's interned strings (ike/strpool.h): statistics and tests. */
+const struct ike_strpool *ike_sa_table_strings(const struct ike_sa_table *t);
+
 /* SAs whose remote has addr's address (any port, any state), in no particular order: the
  * first after `after` (NULL: the first of all), or NULL.  O(1) on average per SA found. */
 struct ike_sa *ike_sa_find_host(struct ike_sa_table *t, const struct sockaddr_storage *addr,

@@ -25,7 +25,7 @@
 #include "ike.h"
 
 /* What a timer in the queue belongs to. */
-enum { TIMER_SA = 1, TIMER_CHILD, TIMER_PEER };
+enum { TIMER_SA = 1, TIMER_CHILD, TIMER_PEER, TIMER_LOG };
 
 #define LOST_TIMERS_RETRY_MS 1000 /* the queue could not grow: look again this often */
 
@@ -111,6 +111,13 @@ static void arm(struct ike_engine *e, struct ike_timer *t, uint8_t kind, bool ha
 	engine_log(e, IKE_LOG_WARNING,
 	           "out of memory for the timer queue: timers are looked for every %d ms",
 	           LOST_TIMERS_RETRY_MS);
+}
+
+void engine_timers_log(struct ike_engine *e, const struct timespec *at)
+{
+	if (ike_timer_queued(&e->log_timer) && ts_diff_ms(&e->log_timer.at, at) <= 0)
+		return;
+	arm(e, &e->log_timer, TIMER_LOG, true, at);
 }
 
 void engine_timers_touch(struct ike_engine *e, struct ike_sa *sa)
@@ -385,5 +392,7 @@ void ike_engine_run_timers(struct ike_engine *e)
 			fire_child(e, child_of(t), &now);
 		else if (t->kind == TIMER_PEER)
 			fire_peer(e, peer_of(t), &now);
+		else if (t->kind == TIMER_LOG)
+			engine_log_limits_run(e, &now);
 	}
 }

@@ -16,10 +16,12 @@ set -u
 : "${IKEMOND:?}" "${IKEMONCTL:?}" "${IKELOAD:?}"
 here=$(cd "$(dirname "$0")" && pwd)
 SIZES=${SCALE_SIZES:-"10000"}
-ADDR=127.10.28.1  # ikemond: IKE, SNMP and HTTP
-SRC=127.36.0.0/15 # ikeload's source addresses (up to 131,070)
-PROBE=127.10.29.3 # a configured peer the latency probe speaks for
-STALLERS=10       # peers stall1..stallN at 127.10.29.11 and up
+# SCALE_ADDR, SCALE_PEERS (a /24's first three octets) move the run to other addresses
+ADDR=${SCALE_ADDR:-127.10.28.1}   # ikemond: IKE, SNMP and HTTP
+PEERS=${SCALE_PEERS:-127.10.29}   # the probe's and the stallers' addresses
+SRC=127.36.0.0/15                 # ikeload's source addresses (up to 131,070)
+PROBE=$PEERS.3                    # a configured peer the latency probe speaks for
+STALLERS=10                       # peers stall1..stallN at $PEERS.11 and up
 AGENT=$ADDR:1161
 SA_TABLE=.1.3.6.1.4.1.8072.9999.9999.500.2.5
 SA_COUNT=.1.3.6.1.4.1.8072.9999.9999.500.2.1.3.0
@@ -66,7 +68,7 @@ one_run() {
 		echo "remote = $PROBE"
 		echo 'psk = "k"'
 		for i in $(seq 1 $STALLERS); do
-			printf '[peer stall%d]\nremote = 127.10.29.%d\npsk = "k"\n' "$i" $((10 + i))
+			printf '[peer stall%d]\nremote = %s.%d\npsk = "k"\n' "$i" "$PEERS" $((10 + i))
 		done
 		load_peer k ecp256
 	} >"$dir/a.conf"
@@ -110,7 +112,7 @@ one_run() {
 	scraper=$!
 	sleep 0.3
 	for i in $(seq 1 $STALLERS); do
-		python3 "$here/ike_probe.py" 127.10.29.$((10 + i)) "$ADDR" 1 >/dev/null &
+		python3 "$here/ike_probe.py" "$PEERS.$((10 + i))" "$ADDR" 1 >/dev/null &
 		stallers="$stallers $!"
 	done
 	row "IKE reply (MM1 -> MM2) during a scrape loop and a walk, $n SAs" \

@@ -38,9 +38,25 @@
 
 struct lone {
 	struct ike_engine *e;
-	unsigned sent; /* datagrams it sent */
-	unsigned mm2;  /* of them, Main Mode */
+	unsigned sent;         /* datagrams it sent */
+	unsigned mm2;          /* of them, Main Mode */
+	unsigned requests;     /* "Main Mode request" lines logged */
+	char suppressed[160];  /* the last "... suppressed ..." line */
+	unsigned n_suppressed; /* such lines */
 };
+
+static void lone_log(void *ctx, enum ike_log_level level, const char *msg)
+{
+	struct lone *l = ctx;
+
+	(void)level;
+	if (strstr(msg, " suppressed in the last ") == NULL) {
+		l->requests += strstr(msg, ": Main Mode request") != NULL;
+	} else {
+		snprintf(l->suppressed, sizeof(l->suppressed), "%s", msg);
+		l->n_suppressed++;
+	}
+}
 
 static int lone_send(void *ctx, const struct sockaddr *local, const struct sockaddr *remote,
                      const uint8_t *buf, size_t len)
@@ -57,7 +73,7 @@ static int lone_send(void *ctx, const struct sockaddr *local, const struct socka
 
 static void lone_init(struct lone *l, uint32_t max, uint32_t per_source, uint32_t timeout_s)
 {
-	static const struct ike_engine_ops ops = {.send = lone_send};
+	static const struct ike_engine_ops ops = {.send = lone_send, .log = lone_log};
 	struct ike_settings s;
 	struct ike_peer_cfg p;
 
@@ -259,6 +275,42 @@ START_TEST(test_timeout_removes)
 	ck_assert_uint_eq(lone_g(&l)->causes[IKE_CAUSE_PEER_SILENT], 4);
 	/* removed, not lingering */
 	ck_assert_uint_eq(ike_sa_count(ike_engine_sas(l.e)), 0);
+	ike_engine_free(l.e);
+}
+END_TEST
+
+/* A flood of MM1s logs ENGINE_LOG_BURST "Main Mode request" lines a second, then one
+ * line counting the rest when the second is over; the next second logs again. */
+START_TEST(test_request_log_limited)
+{
+	enum { N = 60 };
+	struct lone l;
+	char ip[32], want[96];
+
+	lone_init(&l, 1000, 32, 30);
+	for (int i = 1; i <= N; i++) {
+		snprintf(ip, sizeof(ip), "10.0.5.%d", i);
+		send_mm1(l.e, ip, 0xa000u + (uint64_t)i);
+	}
+	ck_assert_uint_eq(l.mm2, N); /* every one answered: only the log is limited */
+	ck_assert_uint_eq(l.requests, ENGINE_LOG_BURST);
+	ck_assert_uint_eq(l.n_suppressed, 0);
+	/* the count is due when the window ends: the loop wakes for it */
+	ck_assert_int_le(ike_engine_next_timeout_ms(l.e), ENGINE_LOG_WINDOW_MS);
+	ike_engine_clock_advance_ms(ENGINE_LOG_WINDOW_MS + 100);
+	ike_engine_run_timers(l.e);
+	ck_assert_uint_eq(l.n_suppressed, 1);
+	snprintf(want, sizeof(want), "%d further Main Mode requests suppressed in the last ",
+	         N - ENGINE_LOG_BURST);
+	ck_assert_msg(strncmp(l.suppressed, want, strlen(want)) == 0, "got '%s'", l.suppressed);
+	/* nothing more to count: no second line; a new request is logged again */
+	ike_engine_clock_advance_ms(ENGINE_LOG_WINDOW_MS + 100);
+	ike_engine_run_timers(l.e);
+	send_mm1(l.e, "10.0.6.1", 0xb000u);
+	ck_assert_uint_eq(l.requests, ENGINE_LOG_BURST + 1);
+	ck_assert_uint_eq(l.n_suppressed, 1);
+	printf("%d MM1s in a second: %d 'Main Mode request' lines, then '%s'\n", N,
+	       ENGINE_LOG_BURST, l.suppressed);
 	ike_engine_free(l.e);
 }
 END_TEST
@@ -670,6 +722,7 @@ static Suite *suite(void)
 	tcase_add_test(h, test_per_source_follows_sa);
 	tcase_add_test(h, test_half_open_is_compact);
 	tcase_add_test(h, test_timeout_removes);
+	tcase_add_test(h, test_request_log_limited);
 	tcase_add_test(h, test_refused_lingers_within_cap);
 	tcase_add_test(h, test_flood_spares_established);
 	tcase_add_test(h, test_aggressive_capped);

@@ -13,6 +13,7 @@
  * SA made by Aggressive Mode is rekeyed by Aggressive Mode.
  */
 #include <check.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -418,6 +419,12 @@ START_TEST(test_short_lifetime_expires)
 }
 END_TEST
 
+/* a - b in seconds, signed */
+static double mono_diff_s(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(a->tv_sec - b->tv_sec) + (double)(a->tv_nsec - b->tv_nsec) / 1e9;
+}
+
 START_TEST(test_failed_rekey_keeps_old_sa)
 {
 	struct scene s;
@@ -452,6 +459,13 @@ START_TEST(test_failed_rekey_keeps_old_sa)
 	ck_assert_int_eq(al->cause, IKE_CAUSE_KEY_MISMATCH);
 	ck_assert_uint_eq(al->conn_id, a_new->conn_id);
 	ck_assert_int_eq(strncmp(al->cause_detail, "rekey: ", 7), 0);
+	/* one clock: the raise is stamped on the engine's clock (27 s on), after the new SA's
+	 * creation and when it was deleted, not on the unadvanced system clock */
+	ck_assert_msg(mono_diff_s(&al->raised_mono, &a_new->created_mono) >= 0.0 &&
+	                  fabs(mono_diff_s(&al->raised_mono, &a_new->state_entered)) < 5.0,
+	              "raised %.3f s after the SA's creation, %.3f s after its deletion",
+	              mono_diff_s(&al->raised_mono, &a_new->created_mono),
+	              mono_diff_s(&al->raised_mono, &a_new->state_entered));
 	ck_assert_int_eq(stall_peer_health(s.d, 0, &why, NULL), PEER_UP);
 	/* it stays while the old SA carries the peer */
 	tick(&s, 500);
@@ -469,7 +483,8 @@ START_TEST(test_failed_rekey_keeps_old_sa)
 	stall_run(s.d);
 	ck_assert_ptr_null(stall_alarm_of(s.d, "b"));
 	printf("failed rekey (the peer's key changed): key-mismatch, counted, the peer's alarm "
-	       "raised at once while up, old SA up until it expired, alarm cleared by a new SA\n");
+	       "raised at once while up (its stamps on the engine's clock), old SA up until it "
+	       "expired, alarm cleared by a new SA\n");
 	scene_free(&s);
 }
 END_TEST

@@ -61,6 +61,7 @@ static struct ike_sa *add_sa(struct sa_list *l, uint32_t conn_id, enum ike_role 
 	sa->ike_version = 1;
 	sa->exchange = ISAKMP_XCHG_IDPROT;
 	sa->role = role;
+	sa->local_id.value = sa->remote_id.value = sa->peer_cert = ""; /* as ike_sa_create() */
 	tl_set_addr(&sa->local, local, 500);
 	tl_set_addr(&sa->remote, remote, 500);
 	sa->state = state_for(CISCO_QM_IDLE, role);
@@ -278,10 +279,10 @@ static void build_json_list(struct sa_list *l)
 	memcpy(sa->icookie, "\x01\x23\x45\x67\x89\xab\xcd\xef", 8);
 	memcpy(sa->rcookie, "\xfe\xdc\xba\x98\x76\x54\x32\x10", 8);
 	sa->local_id.type = IKE_ID_IPV4_ADDR;
-	snprintf(sa->local_id.value, sizeof(sa->local_id.value), "192.0.2.1");
+	sa->local_id.value = "192.0.2.1";
 	sa->remote_id.type = IKE_ID_FQDN;
 	/* a hostile identity: quote, backslash, control byte and invalid UTF-8 */
-	snprintf(sa->remote_id.value, sizeof(sa->remote_id.value), "gw\"\\\x01\xff.example");
+	sa->remote_id.value = "gw\"\\\x01\xff.example";
 	sa->ctr.msgs_in = 3;
 	sa->ctr.retransmits = 18446744073709551615ULL;
 	sa->state_entered.tv_sec = 100;

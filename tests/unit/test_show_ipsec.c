@@ -53,6 +53,7 @@ static struct ike_sa *add_sa(struct world *w, uint32_t conn_id, const char *peer
 	ck_assert_uint_lt(w->n_sa, MAX_SAS);
 	sa = &w->sa[w->n_sa];
 	memset(sa, 0, sizeof(*sa));
+	sa->local_id.value = sa->remote_id.value = sa->peer_cert = ""; /* as ike_sa_create() */
 	sa->conn_id = conn_id;
 	sa->ike_version = 1;
 	sa->exchange = ISAKMP_XCHG_IDPROT;
@@ -438,6 +439,7 @@ static void peer_sa(struct peers *p, struct ike_peer_status *st, uint32_t conn_i
 	struct ike_sa *sa = &p->sa[st - p->st];
 
 	memset(sa, 0, sizeof(*sa));
+	sa->local_id.value = sa->remote_id.value = sa->peer_cert = ""; /* as ike_sa_create() */
 	sa->conn_id = conn_id;
 	sa->state = state_for(cisco);
 	tl_set_addr(&sa->local, "192.0.2.1", 500);
