@@ -55,6 +55,19 @@ check() {
 	if "$@"; then ok "$d"; else not_ok "$d"; fi
 }
 
+# system_lock: hold, until the test ends, the lock of the tests that change the machine
+# itself rather than things of their own (dpkg -i, systemd units, users and groups, /etc):
+# make -jN check runs tests side by side, and those must take turns (build/ and
+# build-asan/, or two checkouts, may test at once too).  Waits up to 15 minutes.
+SYSTEM_LOCK=${SYSTEM_LOCK:-/run/lock/ikemon-tests-system.lock}
+system_lock() {
+	mkdir -p "$(dirname "$SYSTEM_LOCK")"
+	exec 8>"$SYSTEM_LOCK"
+	local t0=$SECONDS
+	flock -w 900 8 || { not_ok "another test has held $SYSTEM_LOCK for 15 minutes"; finish; }
+	echo "# $SYSTEM_LOCK taken (waited $((SECONDS - t0)) s)"
+}
+
 # is_asan BINARY: built with AddressSanitizer (clang or gcc --enable-sanitizers)
 is_asan() { nm "$1" 2>/dev/null | grep -q __asan_init; }
 
