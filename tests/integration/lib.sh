@@ -188,3 +188,14 @@ finish() {
 	[ "$FAILS" -eq 0 ] && [ "$CHECKS" -gt 0 ]
 	exit $?
 }
+
+# One run of a test at a time on this machine: its addresses and ports are its own among
+# the tests, but two checkouts (or build/ and build-asan/) running the same test at once
+# would share them; the second run waits for the first (10 minutes at most).
+TEST_LOCK=/run/lock/ikemon-test-$(basename "$0" .sh).lock
+mkdir -p "$(dirname "$TEST_LOCK")"
+exec 7>"$TEST_LOCK"
+if ! flock -n 7; then
+	echo "# $TEST_LOCK: another run of $(basename "$0") is on, waiting for it"
+	flock -w 600 7 || { not_ok "another run of $(basename "$0") held $TEST_LOCK for 10 minutes"; finish; }
+fi
