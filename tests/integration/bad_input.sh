@@ -28,9 +28,22 @@ remote_ts = 10.5.1.0/24
 EOF2
 # capture what a sends b on lo (AF_PACKET; root), until told to stop (bounded: 120 s)
 python3 - "$A" "$B" "$T/a_to_b.hex" "$T/capture.stop" >"$T/capture.log" 2>&1 <<'PY' &
-import os, socket, struct, sys, time
+import ctypes, os, socket, struct, sys, time
 a, b, out, stop = socket.inet_aton(sys.argv[1]), socket.inet_aton(sys.argv[2]), sys.argv[3], sys.argv[4]
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+# lo carries every other test's traffic too (floods of 100,000 datagrams among them):
+# the kernel keeps only UDP from a to b's port 500 (a classic BPF filter), in a large
+# buffer (SO_RCVBUFFORCE), so that none of a's messages is dropped before we read it
+A, B = struct.unpack("!I", a)[0], struct.unpack("!I", b)[0]
+bpf = [(0x28, 0, 0, 12), (0x15, 0, 10, 0x0800),  # ethertype IPv4
+       (0x30, 0, 0, 23), (0x15, 0, 8, 17),       # UDP
+       (0x20, 0, 0, 26), (0x15, 0, 6, A),        # from a
+       (0x20, 0, 0, 30), (0x15, 0, 4, B),        # to b
+       (0xb1, 0, 0, 14), (0x48, 0, 0, 16),       # X = IP header length; destination port
+       (0x15, 0, 1, 500), (0x06, 0, 0, 0x40000), (0x06, 0, 0, 0)]
+code = ctypes.create_string_buffer(b"".join(struct.pack("HBBI", *i) for i in bpf))
+s.setsockopt(socket.SOL_SOCKET, 26, struct.pack("HL", len(bpf), ctypes.addressof(code)))  # SO_ATTACH_FILTER
+s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE
 s.bind(("lo", 0))
 s.settimeout(0.2)
 open(stop + ".ready", "w").close()

@@ -26,9 +26,8 @@
 . "$(dirname "$0")/lib.sh"
 
 SRC=${abs_top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
-ADDR=127.10.60.5
+ADDR=127.10.131.5
 MARKER=/var/tmp/ikemon-debian-package-test.installed
-LOCK=/run/lock/ikemon-debian-package-test.lock
 VERSION=$("$IKEMOND" -V | awk '{ print $2 }')
 
 for tool in dpkg-buildpackage dpkg-checkbuilddeps dh; do
@@ -37,10 +36,8 @@ for tool in dpkg-buildpackage dpkg-checkbuilddeps dh; do
 done
 [ -d "$SRC/debian" ] || { not_ok "no debian/ in $SRC"; finish; }
 
-# one run at a time (build/ and build-asan/, or two checkouts, may test at once)
-mkdir -p "$(dirname "$LOCK")"
-exec 9>"$LOCK"
-flock -w 900 9 || skip "another debian_package.sh has held $LOCK for 15 minutes"
+# one at a time with every test that changes the machine (lib.sh)
+system_lock
 
 USER_BEFORE=$(getent passwd _ikemon)
 purge_ours() {
@@ -200,7 +197,7 @@ chmod 600 "$T/peer.psk"
 adapt() { # CONTROL-PATH PSK-FILE
 	sed -e "s|^control = .*|control = $1|" -e "s|^\[ikemond\]\$|[ikemond]\nlisten = $ADDR:500|" \
 		/etc/ikemond.conf
-	printf '[peer probe]\nremote = 127.10.60.4\npsk = file:%s\nauto = add\n[http]\nlisten = %s:9731\n' \
+	printf '[peer probe]\nremote = 127.10.131.4\npsk = file:%s\nauto = add\n[http]\nlisten = %s:9731\n' \
 		"$2" "$ADDR"
 }
 metric() { curl -sf --max-time 2 "http://$ADDR:9731/metrics" | grep -q "^$1\$"; }

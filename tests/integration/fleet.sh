@@ -21,7 +21,7 @@ EX=$SRC/examples/fleet
 AM=$(command -v prometheus-alertmanager || command -v alertmanager || true)
 AMTOOL=$(command -v amtool || true)
 
-N1=127.10.60.1 N2=127.10.60.2 N3=127.10.60.3 HOST=127.10.60.9
+N1=127.10.130.1 N2=127.10.130.2 N3=127.10.130.3 HOST=127.10.130.9
 PROM_AT=$HOST:9090 AM_AT=$HOST:9093 HOOK_AT=$HOST:9095
 
 write_conf n1 $N1 <<EOF

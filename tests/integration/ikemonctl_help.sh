@@ -11,7 +11,7 @@
 export LC_ALL=C
 SRC=${abs_top_srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 COMPLETION=$SRC/contrib/bash-completion/ikemonctl
-A=127.10.60.7 SILENT=127.10.60.8   # nothing listens on SILENT: a peer-silent alarm
+A=127.10.132.7 SILENT=127.10.132.8   # nothing listens on SILENT: a peer-silent alarm
 
 write_conf a $A <<EOF
 [peer hub-paris]

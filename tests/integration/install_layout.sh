@@ -104,7 +104,7 @@ fi
 # address and control socket a test may use (ikemond checks the whole file at start)
 if [ "$(id -u)" = 0 ]; then
 	sed -e "s|^control = .*|control = $W/ex.sock|" \
-		-e "s|^\[ikemond\]\$|[ikemond]\nlisten = 127.10.60.6:500|" \
+		-e "s|^\[ikemond\]\$|[ikemond]\nlisten = 127.10.133.6:500|" \
 		"$D$docdir/examples/ikemond.conf" >"$W/ex.conf"
 	"$D$sbindir/ikemond" -f -c "$W/ex.conf" 2>"$W/ex.log" &
 	pid=$!

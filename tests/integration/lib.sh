@@ -55,6 +55,19 @@ check() {
 	if "$@"; then ok "$d"; else not_ok "$d"; fi
 }
 
+# system_lock: hold, until the test ends, the lock of the tests that change the machine
+# itself rather than things of their own (dpkg -i, systemd units, users and groups, /etc):
+# make -jN check runs tests side by side, and those must take turns (build/ and
+# build-asan/, or two checkouts, may test at once too).  Waits up to 15 minutes.
+SYSTEM_LOCK=${SYSTEM_LOCK:-/run/lock/ikemon-tests-system.lock}
+system_lock() {
+	mkdir -p "$(dirname "$SYSTEM_LOCK")"
+	exec 8>"$SYSTEM_LOCK"
+	local t0=$SECONDS
+	flock -w 900 8 || { not_ok "another test has held $SYSTEM_LOCK for 15 minutes"; finish; }
+	echo "# $SYSTEM_LOCK taken (waited $((SECONDS - t0)) s)"
+}
+
 # is_asan BINARY: built with AddressSanitizer (clang or gcc --enable-sanitizers)
 is_asan() { nm "$1" 2>/dev/null | grep -q __asan_init; }
 
@@ -175,3 +188,14 @@ finish() {
 	[ "$FAILS" -eq 0 ] && [ "$CHECKS" -gt 0 ]
 	exit $?
 }
+
+# One run of a test at a time on this machine: its addresses and ports are its own among
+# the tests, but two checkouts (or build/ and build-asan/) running the same test at once
+# would share them; the second run waits for the first (10 minutes at most).
+TEST_LOCK=/run/lock/ikemon-test-$(basename "$0" .sh).lock
+mkdir -p "$(dirname "$TEST_LOCK")"
+exec 7>"$TEST_LOCK"
+if ! flock -n 7; then
+	echo "# $TEST_LOCK: another run of $(basename "$0") is on, waiting for it"
+	flock -w 600 7 || { not_ok "another run of $(basename "$0") held $TEST_LOCK for 10 minutes"; finish; }
+fi

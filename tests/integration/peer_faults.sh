@@ -18,7 +18,8 @@ RELAY=${abs_top_srcdir:-$(dirname "$0")/../..}/tests/tools/lossy_relay.py
 command -v ip >/dev/null || skip "no ip (iproute2)"
 command -v python3 >/dev/null || skip "no python3"
 
-NA=ft-a NB=ft-b NR=ft-r
+# namespaces of this run's own (tests run side by side; the veth ends are made in them)
+NA=ft$$-a NB=ft$$-b NR=ft$$-r
 A=10.195.1.2 RA=10.195.1.1 B=10.195.2.2 RB=10.195.2.1
 
 ns_del() {
@@ -26,14 +27,9 @@ ns_del() {
 	for n in $NA $NB $NR; do ip netns del $n 2>/dev/null; done
 }
 trap 'cleanup; ns_del' EXIT
-ns_del
 ip netns add $NA && ip netns add $NB && ip netns add $NR || skip "cannot create network namespaces"
-ip link add ft-ra type veth peer name ft-ar || skip "cannot create veth pairs"
-ip link add ft-rb type veth peer name ft-br
-ip link set ft-ar netns $NA
-ip link set ft-ra netns $NR
-ip link set ft-br netns $NB
-ip link set ft-rb netns $NR
+ip -n $NR link add ft-ra type veth peer name ft-ar netns $NA || skip "cannot create veth pairs"
+ip -n $NR link add ft-rb type veth peer name ft-br netns $NB
 for n in $NA $NB $NR; do ip -n $n link set lo up; done
 ip -n $NA addr add $A/24 dev ft-ar && ip -n $NA link set ft-ar up
 ip -n $NB addr add $B/24 dev ft-br && ip -n $NB link set ft-br up

@@ -32,6 +32,9 @@ del_accounts() {
 	groupdel "$G" 2>/dev/null
 }
 trap 'cleanup; del_accounts' EXIT
+# useradd and groupadd lock /etc/passwd and /etc/group: one at a time with the other
+# tests that change the machine (debian_package.sh's postinst adds a user too)
+system_lock
 
 useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$U" ||
 	{ not_ok "useradd $U"; finish; }

@@ -38,6 +38,15 @@ c_q() {
 	ctl "$1" show crypto ipsec sa --json | python3 -c "import json,sys; cs=json.load(sys.stdin)['children']; print($2)"
 }
 c_is() { [ "$(c_q "$1" "$2")" = "True" ]; }
+# spis_pair: a's installed inbound SPIs are b's installed outbound ones (one at least).
+# a and b are asked one after the other and a rekey may come between (every few seconds
+# here; a busy machine widens the gap): a check retries it with wait_for.
+spis_pair() {
+	local in out
+	in=$(c_q a "[c['spi_in'] for c in cs if c['state']=='INSTALLED']")
+	out=$(c_q b "[c['spi_out'] for c in cs if c['state']=='INSTALLED']")
+	[ "$in" != "[]" ] && [ "$in" = "$out" ]
+}
 
 rekey_sample() {
 	local i=0
