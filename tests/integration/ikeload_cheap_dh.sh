@@ -43,8 +43,11 @@ run() {
 	# MODP-2048's exponentiations are most of a handshake: without its own, ikeload
 	# spends a fraction of ikemond's CPU; ECP-256's are cheap next to the rest of the
 	# protocol work (hashing, AES, OpenSSL's fetches), which both ends still do
+	# (in a sanitizer build ikeload's own code is instrumented and ikemond's libcrypto is
+	# not: there the MODP bound is 1/1 as for ECP; the plain build checks 1/3)
 	local share=1
-	[ "$g" = modp2048 ] && share=3
+	[ "$g" = modp2048 ] && ! is_asan "$IKELOAD" && share=3
+	echo "# $name: CPU ikeload $(q "j['cpu_s']") s, ikemond $(q "j['peer_cpu_s']") s"
 	check "$name: ikeload spent under 1/$share of ikemond's CPU" \
 		[ "$(q "j['cpu_s'] < j['peer_cpu_s'] / $share")" = True ]
 }
