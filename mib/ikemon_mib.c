@@ -7,8 +7,10 @@
  * index are read from the request's OID in place; GET looks the row up, GETNEXT asks for
  * the first row after the request's index through a sorted index (bisection, never a
  * walk from the first row) and moves on to the next column at the end of one.  GETBULK
- * reaches us as GETNEXT: registrations without HANDLER_CAN_GETBULK get Net-SNMP's
- * bulk_to_next helper.  Neither the table_iterator helper nor the container table_data
+ * is answered here too (HANDLER_CAN_GETBULK, answer_bulk()): all of a repeater's
+ * repetitions in one call, instead of Net-SNMP's bulk_to_next helper turning it into
+ * one GETNEXT pass of the agent per repetition.  Neither the table_iterator helper nor the
+ container table_data
  * is used: both cost O(n) per request, so O(n^2) per walk.  Nor is the table helper:
  * it callocs a netsnmp_table_request_info (over 1 KB, an OID of MAX_OID_LEN) and a list
  * node for every varbind of every repetition of a GETBULK, and on a heap that holds
@@ -212,36 +214,98 @@ static void answer_get(const struct mib_table *t, const netsnmp_handler_registra
 }
 
 /*
- * The first instance after the request in this column, else the first of the next
- * columns.  A sparse column (a row without an instance) moves on to the following row.
- * Nothing left: the varbind stays unanswered and the agent goes on to the next subtree.
+ * The first instance after var's OID (at it too, inclusive) in this column, else the
+ * first of the next columns, written into var.  A sparse column (a row without an
+ * instance) moves on to the following row.  1: answered; 0: nothing left in the table,
+ * var untouched; -1: an OID too long to write.
  */
-static void answer_next(const struct mib_table *t, const netsnmp_handler_registration *reg,
-                        netsnmp_agent_request_info *reqinfo, netsnmp_request_info *req)
+static int next_instance(const struct mib_table *t, const netsnmp_handler_registration *reg,
+                         netsnmp_variable_list *var, bool inclusive)
 {
-	struct cell cell = parse_cell(t, reg, req->requestvb);
+	struct cell cell = parse_cell(t, reg, var);
 	struct mib_row r, after;
 	struct mib_val v;
-	bool inclusive = req->inclusive != 0 || cell.pos == CELL_BEFORE;
 	bool found;
 
 	if (cell.pos == CELL_AFTER)
-		return;
+		return 0;
+	inclusive = inclusive || cell.pos == CELL_BEFORE;
 	for (unsigned int col = cell.col; col <= t->max_col; col++) {
 		for (found = t->next(&mib, cell.idx, cell.idx_len, inclusive, &r); found;
 		     found = t->next(&mib, after.idx, after.idx_len, false, &r)) {
 			if (t->column(&mib, &r, col, &v)) {
-				if (set_row_oid(req->requestvb, reg, col, &r) != 0) {
-					netsnmp_set_request_error(reqinfo, req, SNMP_ERR_GENERR);
-					return;
-				}
-				mib_val_set(req->requestvb, &v);
-				return;
+				if (set_row_oid(var, reg, col, &r) != 0)
+					return -1;
+				mib_val_set(var, &v);
+				return 1;
 			}
 			after = r;
 		}
 		cell.idx = NULL;
 		cell.idx_len = 0;
+		inclusive = false;
+	}
+	return 0;
+}
+
+/* GETNEXT: nothing left leaves the varbind unanswered; the agent tries the next subtree. */
+static void answer_next(const struct mib_table *t, const netsnmp_handler_registration *reg,
+                        netsnmp_agent_request_info *reqinfo, netsnmp_request_info *req)
+{
+	if (next_instance(t, reg, req->requestvb, req->inclusive != 0) < 0)
+		netsnmp_set_request_error(reqinfo, req, SNMP_ERR_GENERR);
+}
+
+/*
+ * GETBULK: every repetition of a repeater that this table can answer, in one call, where
+ * Net-SNMP's bulk_to_next helper would make the agent come back once per repetition (a
+ * registry lookup, a VACM check of the whole chain and a call for one varbind each time).
+ * The agent chains a repeater's repetitions through next_variable from req->requestvb,
+ * req->repeat of them still to fill after it; it is left as bulk_to_next leaves it:
+ * each answered repetition hands its OID to the next one, req->requestvb moves on and
+ * req->repeat goes down.  When the table ends, the varbind in hand is left unanswered
+ * (ASN_NULL) with the OID of the last answer, and the agent carries the remaining
+ * repetitions into the next subtree.  The agent checks VACM only on the varbinds from
+ * where this call started to req->repeat after it, so each instance is checked here
+ * against check_view's view (in_a_view, as the agent's check_acm does) and one outside it
+ * is skipped, as the agent's retry from its OID would skip it.  check_view is NULL when
+ * the whole table is in the request's view (netsnmp_acm_check_subtree, once per call of
+ * the handler): then nothing needs checking.
+ */
+static void answer_bulk(const struct mib_table *t, const netsnmp_handler_registration *reg,
+                        netsnmp_agent_request_info *reqinfo, netsnmp_request_info *req,
+                        netsnmp_pdu *check_view)
+{
+	netsnmp_variable_list *var = req->requestvb;
+	bool inclusive = req->inclusive != 0;
+	size_t len;
+	int rc;
+
+	for (;;) {
+		while ((rc = next_instance(t, reg, var, inclusive)) > 0 && check_view != NULL) {
+			len = var->name_length;
+			if (in_a_view(var->name, &len, check_view, var->type) == VACM_SUCCESS)
+				break;
+			inclusive = false;
+		}
+		if (rc < 0) {
+			netsnmp_set_request_error(reqinfo, req, SNMP_ERR_GENERR);
+			return;
+		}
+		if (rc == 0) {
+			/* the agent takes an unanswered varbind to the next subtree */
+			snmp_set_var_typed_value(var, ASN_NULL, NULL, 0);
+			return;
+		}
+		if (req->repeat <= 0 || var->next_variable == NULL)
+			return;
+		if (snmp_set_var_objid(var->next_variable, var->name, var->name_length) != 0) {
+			netsnmp_set_request_error(reqinfo, req, SNMP_ERR_GENERR);
+			return;
+		}
+		req->repeat--;
+		var = req->requestvb = var->next_variable;
+		snmp_set_var_typed_value(var, ASN_NULL, NULL, 0);
 		inclusive = false;
 	}
 }
@@ -250,6 +314,8 @@ static int table_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrat
                          netsnmp_agent_request_info *reqinfo, netsnmp_request_info *requests)
 {
 	const struct mib_table *t = handler->myvoid;
+	netsnmp_pdu *pdu = reqinfo->asp != NULL ? reqinfo->asp->pdu : NULL;
+	netsnmp_pdu *check_view = NULL;
 
 	if (!mib.active)
 		return SNMP_ERR_NOERROR;
@@ -258,8 +324,12 @@ static int table_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrat
 		netsnmp_request_set_error_all(requests, SNMP_ERR_GENERR);
 		return SNMP_ERR_NOERROR;
 	}
-	mib.pdu_transid =
-	    reqinfo->asp != NULL && reqinfo->asp->pdu != NULL ? reqinfo->asp->pdu->transid : 0;
+	mib.pdu_transid = pdu != NULL ? pdu->transid : 0;
+	/* GETBULK: the varbinds' view is checked in answer_bulk() unless all of the table is in it
+	 */
+	if (reqinfo->mode == MODE_GETBULK && pdu != NULL &&
+	    netsnmp_acm_check_subtree(pdu, reg->rootoid, reg->rootoid_len) != VACM_SUCCESS)
+		check_view = pdu;
 	for (netsnmp_request_info *req = requests; req != NULL; req = req->next) {
 		if (req->processed)
 			continue;
@@ -269,6 +339,9 @@ static int table_handler(netsnmp_mib_handler *handler, netsnmp_handler_registrat
 			break;
 		case MODE_GETNEXT:
 			answer_next(t, reg, reqinfo, req);
+			break;
+		case MODE_GETBULK:
+			answer_bulk(t, reg, reqinfo, req, check_view);
 			break;
 		default:
 			/* read-only registrations: Net-SNMP refuses SETs before they get here */
@@ -347,8 +420,9 @@ static int register_table(const struct mib_table *t, char *err, size_t errlen)
 	const oid base[] = {MIB_OBJECTS_OID, t->sub};
 	netsnmp_handler_registration *reg;
 
+	/* HANDLER_CAN_GETBULK: no bulk_to_next helper, answer_bulk() fills the repetitions */
 	reg = netsnmp_create_handler_registration(t->name, table_handler, base, OID_LENGTH(base),
-	                                          HANDLER_CAN_RONLY);
+	                                          HANDLER_CAN_RONLY | HANDLER_CAN_GETBULK);
 	if (reg == NULL) {
 		snprintf(err, errlen, "IKEMON-MIB: out of memory registering %s", t->name);
 		return -1;
