@@ -23,17 +23,23 @@ void engine_now(struct timespec *ts)
 	ike_mono_now(ts);
 }
 
-void engine_log(struct ike_engine *e, enum ike_log_level lvl, const char *fmt, ...)
+static void engine_vlog(struct ike_engine *e, enum ike_log_level lvl, const char *fmt, va_list ap)
 {
 	char msg[512];
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	e->ops.log(e->ctx, lvl, msg);
+}
+
+void engine_log(struct ike_engine *e, enum ike_log_level lvl, const char *fmt, ...)
+{
 	va_list ap;
 
 	if (e->ops.log == NULL)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	engine_vlog(e, lvl, fmt, ap);
 	va_end(ap);
-	e->ops.log(e->ctx, lvl, msg);
 }
 
 /* ---------------------------------------------------------------- limited log lines */
@@ -64,7 +70,6 @@ void engine_log_limited(struct ike_engine *e, enum engine_log_class cls, enum ik
 {
 	struct engine_log_limit *l = &e->log_limit[cls];
 	struct timespec now, end;
-	char msg[512];
 	va_list ap;
 
 	if (e->ops.log == NULL)
@@ -77,9 +82,8 @@ void engine_log_limited(struct ike_engine *e, enum engine_log_class cls, enum ik
 	if (l->logged < ENGINE_LOG_BURST) {
 		l->logged++;
 		va_start(ap, fmt);
-		vsnprintf(msg, sizeof(msg), fmt, ap);
+		engine_vlog(e, lvl, fmt, ap);
 		va_end(ap);
-		e->ops.log(e->ctx, lvl, msg);
 		return;
 	}
 	if (l->suppressed == 0 || lvl < l->level)
