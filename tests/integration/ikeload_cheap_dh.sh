@@ -2,9 +2,9 @@
 # ikeload --cheap-dh (a known DH key on the load generator's side, load tests only):
 # ikemond accepts the generator as ikeload's public value, and both ends derive the same
 # keys from it, so every SA really completes: QM_IDLE with its phase-2 SA installed, for
-# MODP-2048 and ECP-256, with and without PFS; ikeload spends less CPU per SA than
-# ikemond (it no longer does an exponentiation of its own).  A real ikemond has no such
-# option: the known key is ikeload's alone.
+# MODP-2048 and ECP-256, with and without PFS; with MODP-2048 ikeload spends less CPU
+# per SA than ikemond (it no longer does an exponentiation of its own).  A real ikemond
+# has no such option: the known key is ikeload's alone.
 . "$(dirname "$0")/lib.sh"
 
 IKELOAD=${IKELOAD:-${abs_top_builddir:-.}/tests/bench/ikeload}
@@ -41,13 +41,14 @@ run() {
 	check "$name: ikemond has $N SAs from $net in QM_IDLE, each with its phase-2 SA installed" \
 		[ "$(q "sum(1 for s in sas if s['remote']['address'].startswith('127.36.$k.') and s['cisco_state'] == 'QM_IDLE' and s['children']['installed'] == 1) == $N")" = True ]
 	# MODP-2048's exponentiations are most of a handshake: without its own, ikeload
-	# spends a fraction of ikemond's CPU; ECP-256's are cheap next to the rest of the
-	# protocol work (hashing, AES, OpenSSL's fetches), which both ends still do
-	# (in a sanitizer build ikeload's own code is instrumented and ikemond's libcrypto is
-	# not: there the MODP bound is 1/1 as for ECP; the plain build checks 1/3)
-	local share=1
-	[ "$g" = modp2048 ] && ! is_asan "$IKELOAD" && share=3
+	# spends a fraction of ikemond's CPU (a third; in a sanitizer build, where ikeload's
+	# code is instrumented and ikemond's libcrypto is not, less than ikemond).  ECP-256's
+	# are cheap next to the protocol work both ends still do, and 100 SAs of it are a few
+	# of /proc's 10 ms ticks of ikemond's CPU: printed, not compared.
 	echo "# $name: CPU ikeload $(q "j['cpu_s']") s, ikemond $(q "j['peer_cpu_s']") s"
+	case $g in modp2048) ;; *) return ;; esac
+	local share=3
+	is_asan "$IKELOAD" && share=1
 	check "$name: ikeload spent under 1/$share of ikemond's CPU" \
 		[ "$(q "j['cpu_s'] < j['peer_cpu_s'] / $share")" = True ]
 }
